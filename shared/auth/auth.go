@@ -1,0 +1,182 @@
+// Package auth authenticates staff with Firebase ID tokens (revocation checked on every
+// request) and authorizes by role and clinic from custom claims (DESIGN.md section 4).
+//
+// 401 means "who are you?" (no, invalid, expired, revoked token), 403 "you may not do
+// this" (wrong role), and an object of another clinic is answered 404 like a missing one,
+// so that ids cannot be probed across tenants (OWASP API1, BOLA).
+package auth
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	fbauth "firebase.google.com/go/v4/auth"
+
+	"github.com/medi-os/medi/shared/httpx"
+	"github.com/medi-os/medi/shared/logging"
+)
+
+// Role of a staff member, from the `role` custom claim.
+type Role string
+
+// Roles.
+const (
+	RoleReceptionist Role = "receptionist"
+	RoleNurse        Role = "nurse"
+	RoleDoctor       Role = "doctor"
+	RoleAdmin        Role = "admin"
+)
+
+// Roles lists every role.
+var Roles = []Role{RoleReceptionist, RoleNurse, RoleDoctor, RoleAdmin}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return slices.Contains(Roles, r) }
+
+// Principal is the authenticated caller.
+type Principal struct {
+	UID           string    `json:"uid"`
+	Email         string    `json:"email"`
+	EmailVerified bool      `json:"emailVerified"`
+	Role          Role      `json:"role"`
+	ClinicID      string    `json:"clinicId"`
+	AuthTime      time.Time `json:"authTime"`
+	IssuedAt      time.Time `json:"-"`
+}
+
+// HasRole reports whether p has one of roles.
+func (p Principal) HasRole(roles ...Role) bool { return slices.Contains(roles, p.Role) }
+
+// InClinic returns nil when clinicID is the caller's clinic and a 404 otherwise: another
+// clinic's object is answered exactly like a missing one.
+func (p Principal) InClinic(clinicID, what string) error {
+	if clinicID == "" || clinicID != p.ClinicID {
+		return httpx.NotFound("%s not found", what)
+	}
+	return nil
+}
+
+// TokenVerifier is the part of the Firebase Auth client this package needs.
+type TokenVerifier interface {
+	VerifyIDTokenAndCheckRevoked(ctx context.Context, idToken string) (*fbauth.Token, error)
+}
+
+// Authenticator verifies bearer tokens.
+type Authenticator struct {
+	tokens TokenVerifier
+}
+
+// New returns an Authenticator over v (a *firebase auth.Client in production).
+func New(v TokenVerifier) *Authenticator { return &Authenticator{tokens: v} }
+
+// Reasons carried in error details, so an app can tell "sign in again" from "ask an admin".
+const (
+	ReasonMissing  = "token_missing"
+	ReasonInvalid  = "token_invalid"
+	ReasonExpired  = "token_expired"
+	ReasonRevoked  = "token_revoked"
+	ReasonDisabled = "user_disabled"
+	ReasonNoRole   = "no_role"
+)
+
+func unauth(reason, msg string) *httpx.Error {
+	return httpx.Unauthenticated("%s", msg).WithDetails(map[string]string{"reason": reason}).
+		WithHeader("WWW-Authenticate", `Bearer realm="medi-os"`)
+}
+
+// Authenticate verifies the request's bearer token and returns the principal.
+func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
+	h := r.Header.Get("Authorization")
+	scheme, token, ok := strings.Cut(h, " ")
+	if h == "" || !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		return Principal{}, unauth(ReasonMissing, "missing bearer token: send Authorization: Bearer <Firebase ID token>")
+	}
+	tok, err := a.tokens.VerifyIDTokenAndCheckRevoked(r.Context(), strings.TrimSpace(token))
+	if err != nil {
+		return Principal{}, classify(r.Context(), err)
+	}
+	return principalFrom(tok)
+}
+
+func classify(ctx context.Context, err error) error {
+	switch {
+	case fbauth.IsIDTokenExpired(err):
+		return unauth(ReasonExpired, "token expired: refresh the ID token")
+	case fbauth.IsIDTokenRevoked(err):
+		return unauth(ReasonRevoked, "token revoked: sign in again")
+	case fbauth.IsUserDisabled(err):
+		return unauth(ReasonDisabled, "account disabled")
+	case fbauth.IsUserNotFound(err):
+		return unauth(ReasonInvalid, "invalid token")
+	case fbauth.IsIDTokenInvalid(err):
+		return unauth(ReasonInvalid, "invalid token")
+	case fbauth.IsCertificateFetchFailed(err), isTransient(err):
+		logging.FromContext(ctx).Warn("token verification unavailable", "error", err.Error())
+		return httpx.Unavailable(2, err)
+	default:
+		// Anything else the verifier refuses is an invalid token (malformed, wrong
+		// audience or issuer, bad signature).
+		return unauth(ReasonInvalid, "invalid token")
+	}
+}
+
+func isTransient(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || fbauth.IsUnknown(err)
+}
+
+func principalFrom(tok *fbauth.Token) (Principal, error) {
+	p := Principal{
+		UID:      tok.UID,
+		AuthTime: time.Unix(tok.AuthTime, 0).UTC(),
+		IssuedAt: time.Unix(tok.IssuedAt, 0).UTC(),
+	}
+	p.Email, _ = tok.Claims["email"].(string)
+	p.EmailVerified, _ = tok.Claims["email_verified"].(bool)
+	role, _ := tok.Claims["role"].(string)
+	p.Role = Role(role)
+	p.ClinicID, _ = tok.Claims["clinicId"].(string)
+	if !p.Role.Valid() || p.ClinicID == "" {
+		return p, httpx.PermissionDenied("account has no role in a clinic; ask an administrator").
+			WithDetails(map[string]string{"reason": ReasonNoRole})
+	}
+	return p, nil
+}
+
+type ctxKey struct{}
+
+// WithPrincipal stores p in ctx.
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, ctxKey{}, p)
+}
+
+// FromContext returns the authenticated caller.
+func FromContext(ctx context.Context) (Principal, bool) {
+	p, ok := ctx.Value(ctxKey{}).(Principal)
+	return p, ok
+}
+
+// Require authenticates the request and checks that the caller has one of roles (none
+// listed: any staff role). The principal is then available through FromContext, and
+// the request's log lines carry the caller's uid and role (never their name).
+func (a *Authenticator) Require(roles ...Role) httpx.Middleware {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p, err := a.Authenticate(r)
+			if err != nil {
+				httpx.WriteError(w, r, err)
+				return
+			}
+			if len(roles) > 0 && !p.HasRole(roles...) {
+				httpx.WriteError(w, r, httpx.PermissionDenied("role %s may not do this", p.Role))
+				return
+			}
+			ctx := WithPrincipal(r.Context(), p)
+			ctx = logging.WithLogger(ctx, logging.FromContext(ctx).With("uid", p.UID, "role", string(p.Role)))
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+}
