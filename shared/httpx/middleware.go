@@ -1,0 +1,182 @@
+package httpx
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/medi-os/medi/shared/logging"
+)
+
+// Middleware wraps a handler.
+type Middleware func(http.Handler) http.Handler
+
+// Chain applies mws so that the first one listed is the outermost.
+//
+// The order every function uses (see Stack): Trace (request id and logger; first so that
+// even a panic is logged with its request id) -> Recover -> SecurityHeaders -> CORS ->
+// access log -> auth (per route) -> rate limit (per route) -> handler.
+func Chain(h http.Handler, mws ...Middleware) http.Handler {
+	for i := len(mws) - 1; i >= 0; i-- {
+		h = mws[i](h)
+	}
+	return h
+}
+
+// Trace gives every request its trace / request id (from traceparent or
+// X-Cloud-Trace-Context, else new) and a logger carrying it in the context.
+func Trace(base *slog.Logger, projectID string) Middleware {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			t := logging.TraceFromHeaders(r.Header)
+			ctx := logging.Start(r.Context(), base, projectID, t)
+			w.Header().Set("X-Request-Id", t.RequestID())
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+}
+
+// Recover turns a panic into a 500 envelope carrying the request id; the stack goes to
+// the log, never to the client.
+func Recover() Middleware {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer func() {
+				if v := recover(); v != nil {
+					if v == http.ErrAbortHandler {
+						panic(v)
+					}
+					logging.FromContext(r.Context()).Error("panic serving request",
+						"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+					WriteError(w, r, Internal(fmt.Errorf("panic: %v", v)))
+				}
+			}()
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// SecurityHeaders sets the headers an API that serves patient data should always send.
+func SecurityHeaders() Middleware {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := w.Header()
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("X-Frame-Options", "DENY")
+			h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+			h.Set("Referrer-Policy", "no-referrer")
+			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+			h.Set("Cache-Control", "no-store")
+			h.Set("Cross-Origin-Resource-Policy", "same-site")
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// CORS allows browsers on the configured origins (exact match, scheme included) to call
+// the API with credentials. Requests from other origins get no CORS headers (the browser
+// then blocks them); their preflights are answered 403.
+func CORS(origins []string) Middleware {
+	allowed := map[string]bool{}
+	for _, o := range origins {
+		if o = strings.TrimRight(strings.TrimSpace(o), "/"); o != "" {
+			allowed[o] = true
+		}
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			origin := r.Header.Get("Origin")
+			if origin == "" {
+				next.ServeHTTP(w, r)
+				return
+			}
+			w.Header().Add("Vary", "Origin")
+			preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
+			if !allowed[origin] {
+				if preflight {
+					WriteError(w, r, PermissionDenied("origin not allowed"))
+					return
+				}
+				next.ServeHTTP(w, r)
+				return
+			}
+			h := w.Header()
+			h.Set("Access-Control-Allow-Origin", origin)
+			h.Set("Access-Control-Allow-Credentials", "true")
+			h.Set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, ETag, Idempotent-Replayed")
+			if preflight {
+				h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS")
+				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key, If-Match, traceparent, X-Cloud-Trace-Context")
+				h.Set("Access-Control-Max-Age", "600")
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// AccessLog logs one line per request: method, route pattern (never the raw URL, whose
+// query could carry patient data), status, latency.
+func AccessLog() Middleware {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+			next.ServeHTTP(sw, r)
+			logging.FromContext(r.Context()).Info("request",
+				"method", r.Method, "route", routeOf(r), "status", sw.status,
+				"latencyMs", float64(time.Since(start).Microseconds())/1000)
+		})
+	}
+}
+
+func routeOf(r *http.Request) string {
+	if r.Pattern != "" {
+		return r.Pattern
+	}
+	return "unmatched"
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status  int
+	written bool
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if !s.written {
+		s.status, s.written = code, true
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	s.written = true
+	return s.ResponseWriter.Write(b)
+}
+
+// Flush lets streaming handlers (Server-Sent Events) flush through the wrapper.
+func (s *statusWriter) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap exposes the underlying writer to http.ResponseController.
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// StackOptions configure Stack.
+type StackOptions struct {
+	Logger      *slog.Logger
+	ProjectID   string
+	CORSOrigins []string
+}
+
+// Stack wraps h in the standard middleware, in the documented order.
+func Stack(h http.Handler, o StackOptions) http.Handler {
+	return Chain(h, Trace(o.Logger, o.ProjectID), Recover(), SecurityHeaders(), CORS(o.CORSOrigins), AccessLog())
+}

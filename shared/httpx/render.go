@@ -1,0 +1,72 @@
+package httpx
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/medi-os/medi/shared/logging"
+)
+
+// Envelope is the body of every response (DESIGN.md section 5).
+type Envelope struct {
+	Success   bool   `json:"success"`
+	Data      any    `json:"data"`
+	Error     *Error `json:"error"`
+	RequestID string `json:"requestId"`
+}
+
+// WriteJSON writes a success envelope with data. The body is rendered into a buffer
+// first so that an encoding failure never leaves half a response.
+func WriteJSON(w http.ResponseWriter, r *http.Request, status int, data any) {
+	write(w, r, status, Envelope{Success: true, Data: data, RequestID: logging.RequestID(r.Context())})
+}
+
+// WriteError writes the error envelope for err (an *Error, or an internal error).
+// Internal errors are logged with their cause; the client sees only the code and request id.
+func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	e := AsError(err)
+	log := logging.FromContext(r.Context())
+	if e.Status >= 500 {
+		log.Error("request failed", "code", e.Code, "status", e.Status, "error", errString(e.cause))
+	} else {
+		log.Info("request rejected", "code", e.Code, "status", e.Status)
+	}
+	for k, vs := range e.Header {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	write(w, r, e.Status, Envelope{Success: false, Error: e, RequestID: logging.RequestID(r.Context())})
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func write(w http.ResponseWriter, r *http.Request, status int, env Envelope) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(true)
+	if err := enc.Encode(env); err != nil {
+		logging.FromContext(r.Context()).Error("encoding response failed", "error", err.Error())
+		buf.Reset()
+		status = http.StatusInternalServerError
+		fallback := Envelope{Success: false, Error: Internal(err), RequestID: env.RequestID}
+		_ = json.NewEncoder(&buf).Encode(fallback)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	if env.RequestID != "" {
+		h.Set("X-Request-Id", env.RequestID)
+	}
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(buf.Bytes())
+	}
+}

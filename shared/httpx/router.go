@@ -1,0 +1,81 @@
+package httpx
+
+import (
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Route is one endpoint of a function: method and path pattern (net/http syntax).
+type Route struct {
+	Method  string
+	Pattern string
+}
+
+// Router maps method + path pattern to handlers on top of http.ServeMux, answering
+// unknown paths (404) and wrong methods (405, with Allow) in the standard envelope.
+// Its Routes list feeds the OpenAPI contract and authorization-matrix tests.
+type Router struct {
+	mux      *http.ServeMux
+	byPath   map[string]map[string]http.Handler
+	routes   []Route
+	notFound http.Handler
+}
+
+// NewRouter returns an empty router.
+func NewRouter() *Router {
+	rt := &Router{mux: http.NewServeMux(), byPath: map[string]map[string]http.Handler{}}
+	rt.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		WriteError(w, r, NotFound("no such endpoint"))
+	})
+	return rt
+}
+
+// Handle registers h for method and pattern (e.g. "GET", "/v1/patients/{id}").
+func (rt *Router) Handle(method, pattern string, h http.Handler) {
+	methods, ok := rt.byPath[pattern]
+	if !ok {
+		methods = map[string]http.Handler{}
+		rt.byPath[pattern] = methods
+		rt.mux.Handle(pattern, rt.dispatch(pattern))
+	}
+	if _, dup := methods[method]; dup {
+		panic("httpx: duplicate route " + method + " " + pattern)
+	}
+	methods[method] = h
+	rt.routes = append(rt.routes, Route{Method: method, Pattern: pattern})
+}
+
+// HandleFunc registers f for method and pattern.
+func (rt *Router) HandleFunc(method, pattern string, f func(http.ResponseWriter, *http.Request)) {
+	rt.Handle(method, pattern, http.HandlerFunc(f))
+}
+
+func (rt *Router) dispatch(pattern string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		methods := rt.byPath[pattern]
+		h, ok := methods[r.Method]
+		if !ok && r.Method == http.MethodHead {
+			h, ok = methods[http.MethodGet]
+		}
+		if !ok {
+			allow := make([]string, 0, len(methods))
+			for m := range methods {
+				allow = append(allow, m)
+			}
+			sort.Strings(allow)
+			WriteError(w, r, NewError(http.StatusMethodNotAllowed, CodeMethodNotAllowed,
+				"method %s not allowed; use %s", r.Method, strings.Join(allow, ", ")).
+				WithHeader("Allow", strings.Join(allow, ", ")))
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// ServeHTTP implements http.Handler.
+func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) { rt.mux.ServeHTTP(w, r) }
+
+// Routes lists the registered endpoints in registration order.
+func (rt *Router) Routes() []Route { return slices.Clone(rt.routes) }
