@@ -1,0 +1,24 @@
+// Package medi is the root package the Cloud Run functions buildpack deploys: it only
+// registers every function of the suite. Each deployment serves one of them, chosen by
+// its entry point (FUNCTION_TARGET). Keep this file to registrations: every deployed
+// function runs this init at each cold start.
+package medi
+
+import (
+	"github.com/medi-os/medi/functions/auth"
+	"github.com/medi-os/medi/functions/patients"
+	"github.com/medi-os/medi/functions/queue"
+	"github.com/medi-os/medi/functions/scribe"
+	"github.com/medi-os/medi/functions/summarize"
+	"github.com/medi-os/medi/functions/triage"
+	"github.com/medi-os/medi/shared/app"
+)
+
+func init() {
+	app.RegisterHTTP(auth.Function)
+	app.RegisterHTTP(patients.Function)
+	app.RegisterHTTP(queue.Function)
+	app.RegisterHTTP(triage.Function)
+	app.RegisterHTTP(scribe.Function)
+	app.RegisterHTTP(summarize.Function)
+}
