@@ -1,0 +1,182 @@
+// Command stack runs the Medi OS local stack.
+//
+//	stack dev            start everything on the fixed dev ports, seed, wait for Ctrl-C
+//	stack test [args]    start everything on free ports, run `go test ./...` against it
+//	                     (extra args go to go test), stop everything, exit with its status
+//
+// scripts/dev and scripts/test call it after installing the pinned npm packages.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/medi-os/medi/scripts/stack"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: stack dev | stack test [go test args]")
+		os.Exit(2)
+	}
+	var err error
+	code := 0
+	switch os.Args[1] {
+	case "dev":
+		err = dev(ctx)
+	case "test":
+		code, err = test(ctx, os.Args[2:])
+	default:
+		err = fmt.Errorf("unknown command %q", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "stack:", err)
+		os.Exit(1)
+	}
+	os.Exit(code)
+}
+
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", errors.New("run from inside the repository")
+		}
+	}
+}
+
+func envPort(name string, def int) int {
+	if v := os.Getenv(name); v != "" {
+		if p, err := strconv.Atoi(v); err == nil {
+			return p
+		}
+	}
+	return def
+}
+
+func dev(ctx context.Context) error {
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	ports := stack.DevPorts
+	ports.Gateway = envPort("MEDI_PORT", ports.Gateway)
+	ports.Firestore = envPort("MEDI_FIRESTORE_PORT", ports.Firestore)
+	ports.PubSub = envPort("MEDI_PUBSUB_PORT", ports.PubSub)
+	ports.Auth = envPort("MEDI_AUTH_PORT", ports.Auth)
+	ports.AuthHub = envPort("MEDI_AUTH_HUB_PORT", ports.AuthHub)
+	ports.AuthLogging = envPort("MEDI_AUTH_LOGGING_PORT", ports.AuthLogging)
+	ports.Storage = envPort("MEDI_STORAGE_PORT", ports.Storage)
+	started := time.Now()
+	fmt.Println("Medi OS local stack: starting (logs in .stack/dev/logs)")
+	s, err := stack.Start(ctx, stack.Config{
+		Root: root, StateDir: filepath.Join(root, ".stack", "dev"), ProjectID: "demo-medi",
+		Ports: ports, Functions: true, Seed: true, Out: os.Stdout,
+	})
+	if err != nil {
+		return err
+	}
+	defer s.Stop()
+	printWelcome(s, time.Since(started))
+	<-ctx.Done()
+	fmt.Println("\nstopping the local stack ...")
+	return nil
+}
+
+func printWelcome(s *stack.Stack, took time.Duration) {
+	p := s.Ports()
+	fmt.Printf("\nMedi OS is ready in %s at %s\n\n", took.Round(100*time.Millisecond), s.BaseURL())
+	fmt.Printf("  Firestore emulator   127.0.0.1:%d\n  Pub/Sub emulator     127.0.0.1:%d\n  Auth emulator        127.0.0.1:%d\n  Cloud Storage (fake) http://127.0.0.1:%d\n\n",
+		p.Firestore, p.PubSub, p.Auth, p.Storage)
+	fmt.Println("Demo clinic accounts (emulator only):")
+	for _, a := range s.Accounts {
+		fmt.Printf("  %-13s %-36s password %s\n", a.Role, a.Email, a.Password)
+	}
+	if len(s.Accounts) > 0 {
+		a := s.Accounts[0]
+		fmt.Printf("\nTry it (gets an ID token from the Auth emulator, then calls /v1/me):\n\n")
+		fmt.Printf("  TOKEN=$(curl -s -H 'Content-Type: application/json' \\\n"+
+			"    -d '{\"email\":\"%s\",\"password\":\"%s\",\"returnSecureToken\":true}' \\\n"+
+			"    'http://127.0.0.1:%d/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=demo-key' \\\n"+
+			"    | sed -n -E 's/.*\"idToken\": *\"([^\"]+)\".*/\\1/p')\n", a.Email, a.Password, p.Auth)
+		fmt.Printf("  curl -s -H \"Authorization: Bearer $TOKEN\" %s/v1/me\n\n", s.BaseURL())
+	}
+	fmt.Println("Press Ctrl-C to stop everything.")
+}
+
+func test(ctx context.Context, args []string) (int, error) {
+	root, err := repoRoot()
+	if err != nil {
+		return 0, err
+	}
+	started := time.Now()
+	stateDir := filepath.Join(root, ".stack", "test-"+strconv.Itoa(os.Getpid()))
+	defer os.RemoveAll(stateDir)
+	fmt.Println("== starting the local stack for tests (free ports)")
+	s, err := stack.Start(ctx, stack.Config{
+		Root: root, StateDir: stateDir, ProjectID: "demo-medi-test",
+		Functions: true, Seed: true, Out: os.Stdout,
+	})
+	if err != nil {
+		return 0, err
+	}
+	defer s.Stop()
+	fmt.Printf("== stack ready in %s at %s\n", time.Since(started).Round(100*time.Millisecond), s.BaseURL())
+
+	goArgs := []string{"test", "-count=1", "-timeout=20m"}
+	if len(args) == 0 {
+		args = []string{"./..."}
+	}
+	goArgs = append(goArgs, args...)
+	fmt.Println("== go", strings.Join(goArgs, " "))
+	cmd := exec.CommandContext(ctx, "go", goArgs...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), s.Env()...)
+	cmd.Env = append(cmd.Env, "MEDI_STACK_LOGS="+filepath.Join(stateDir, "logs"))
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	runErr := cmd.Run()
+	code := 0
+	var exitErr *exec.ExitError
+	switch {
+	case errors.As(runErr, &exitErr):
+		code = exitErr.ExitCode()
+		dumpLogs(filepath.Join(stateDir, "logs"))
+	case runErr != nil:
+		return 1, runErr
+	}
+	fmt.Printf("== tests finished in %s (exit %d)\n", time.Since(started).Round(time.Second), code)
+	return code, nil
+}
+
+// dumpLogs prints the tail of each function log, so a CI failure shows what the
+// functions said.
+func dumpLogs(dir string) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), "fn-") {
+			continue
+		}
+		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		if len(b) > 4000 {
+			b = b[len(b)-4000:]
+		}
+		fmt.Printf("---- %s (tail)\n%s\n", e.Name(), b)
+	}
+}

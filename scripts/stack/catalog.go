@@ -1,0 +1,60 @@
+package stack
+
+import "strings"
+
+// Trigger says how a function is invoked.
+type Trigger string
+
+// Triggers, as in DESIGN.md section 3.
+const (
+	TriggerHTTP      Trigger = "http"      // public, behind the load balancer
+	TriggerPubSub    Trigger = "pubsub"    // Pub/Sub push (Eventarc in production)
+	TriggerStorage   Trigger = "storage"   // GCS object finalized (Eventarc)
+	TriggerTask      Trigger = "task"      // Cloud Tasks HTTP target
+	TriggerScheduler Trigger = "scheduler" // Cloud Scheduler with OIDC
+)
+
+// Function describes one deployable of the suite as the local stack runs it.
+type Function struct {
+	Name     string
+	Trigger  Trigger
+	Prefixes []string // HTTP path prefixes it owns (load balancer URL map)
+	Topic    string   // Pub/Sub topic for TriggerPubSub
+	Queue    string   // Cloud Tasks queue for TriggerTask
+}
+
+// Functions is the suite as it exists today. A function appears here once it is
+// registered in functions.go; the gateway routes, push subscriptions and task targets
+// follow from this table.
+var Functions = []Function{
+	{Name: "auth", Trigger: TriggerHTTP, Prefixes: []string{"/v1/me", "/v1/staff", "/v1/auth", "/v1/sessions", "/v1/access", "/v1/audit", "/v1/dev", "/v1/health"}},
+	{Name: "patients", Trigger: TriggerHTTP, Prefixes: []string{"/v1/patients"}},
+	{Name: "queue", Trigger: TriggerHTTP, Prefixes: []string{"/v1/encounters", "/v1/queue"}},
+	{Name: "triage", Trigger: TriggerHTTP, Prefixes: []string{"/v1/triage"}},
+	{Name: "scribe", Trigger: TriggerHTTP, Prefixes: []string{"/v1/scribe", "/v1/notes"}},
+	{Name: "summarize", Trigger: TriggerHTTP, Prefixes: []string{"/v1/summaries"}},
+}
+
+// DefaultService receives paths no prefix matches (the URL map's default service).
+const DefaultService = "auth"
+
+// Topics the stack creates, each with a dead-letter topic "<name>-dlq".
+var Topics = []string{"encounter-events", "note-events"}
+
+// UploadsNotificationTopic receives the uploads bucket's object notifications, which the
+// local Eventarc bridge turns into CloudEvents for the ingest function.
+const UploadsNotificationTopic = "uploads-notifications"
+
+// Route returns the function that owns path, following the URL map's rules: a prefix
+// matches the path itself and anything below it ("/v1/staff" matches "/v1/staff/abc",
+// not "/v1/staffing").
+func Route(path string) string {
+	for _, f := range Functions {
+		for _, p := range f.Prefixes {
+			if path == p || strings.HasPrefix(path, p+"/") {
+				return f.Name
+			}
+		}
+	}
+	return DefaultService
+}

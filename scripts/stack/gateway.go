@@ -1,0 +1,45 @@
+package stack
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"time"
+)
+
+// Gateway returns a handler that routes by path prefix like the production load
+// balancer's URL map (see Route), proxying to each function's own server.
+func Gateway(targets map[string]*url.URL) http.Handler {
+	return &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			name := Route(pr.In.URL.Path)
+			pr.SetURL(targets[name])
+			pr.SetXForwarded()
+			pr.Out.Host = pr.In.Host
+		},
+		FlushInterval: -1, // stream Server-Sent Events through at once
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusBadGateway)
+			fmt.Fprint(w, `{"success":false,"data":null,"error":{"code":"unavailable","message":"function not reachable"},"requestId":""}`)
+		},
+	}
+}
+
+func (s *Stack) startGateway() error {
+	targets := map[string]*url.URL{}
+	for _, f := range Functions {
+		u, _ := url.Parse(s.FunctionURL(f.Name))
+		targets[f.Name] = u
+	}
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", s.ports.Gateway))
+	if err != nil {
+		return &PortInUseError{Port: s.ports.Gateway, Use: "gateway"}
+	}
+	s.gateway = &http.Server{Handler: Gateway(targets), ReadHeaderTimeout: 10 * time.Second}
+	go s.gateway.Serve(l)
+	return nil
+}

@@ -1,0 +1,150 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// Process is a child started in its own process group, so that stopping it also stops
+// the grandchildren that launcher scripts leave behind (the emulators' Java processes).
+type Process struct {
+	Name string
+	cmd  *exec.Cmd
+	log  *os.File
+	done chan struct{}
+	err  error
+}
+
+// startProcess starts name with its output appended to logDir/name.log.
+func startProcess(name, logDir, dir string, env []string, argv ...string) (*Process, error) {
+	if err := os.MkdirAll(logDir, 0o755); err != nil {
+		return nil, err
+	}
+	logPath := filepath.Join(logDir, name+".log")
+	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = dir
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = f, f
+	cmd.Stdin = nil
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("starting %s (%s): %w", name, argv[0], err)
+	}
+	p := &Process{Name: name, cmd: cmd, log: f, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// PID returns the process id (also its process group id).
+func (p *Process) PID() int { return p.cmd.Process.Pid }
+
+// Exited reports whether the process has ended.
+func (p *Process) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Stop signals the whole process group with SIGTERM, waits up to grace, then SIGKILLs
+// the group. It is safe to call more than once.
+func (p *Process) Stop(grace time.Duration) {
+	if p == nil || p.cmd.Process == nil {
+		return
+	}
+	pgid := p.cmd.Process.Pid
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(grace):
+	}
+	// Kill whatever is left in the group (children that ignored SIGTERM, or grandchildren
+	// still alive after the launcher itself exited).
+	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	select {
+	case <-p.done:
+	case <-time.After(2 * time.Second):
+	}
+	p.log.Close()
+}
+
+// waitHTTP polls url until it answers with a status below 500, the process exits, or ctx ends.
+func waitHTTP(ctx context.Context, p *Process, url string) error {
+	client := &http.Client{Timeout: time.Second}
+	for {
+		if p != nil && p.Exited() {
+			return fmt.Errorf("%s exited before it was ready: %v (see its log)", p.Name, p.err)
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if resp, err := client.Do(req); err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode < 500 {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %s at %s: %w", nameOf(p), url, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func nameOf(p *Process) string {
+	if p == nil {
+		return "server"
+	}
+	return p.Name
+}
+
+// PortInUseError says which port is taken and by what the stack wanted to use it for.
+type PortInUseError struct {
+	Port int
+	Use  string
+}
+
+func (e *PortInUseError) Error() string {
+	return fmt.Sprintf("port %d (%s) is already in use: stop whatever listens there (`ss -ltnp 'sport = :%d'` shows it) or choose another port", e.Port, e.Use, e.Port)
+}
+
+// checkFree fails with a PortInUseError when port cannot be bound on loopback.
+func checkFree(port int, use string) error {
+	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		return &PortInUseError{Port: port, Use: use}
+	}
+	return l.Close()
+}
+
+// freePort asks the kernel for a free loopback port.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+var errStopped = errors.New("stack stopped")

@@ -1,0 +1,322 @@
+// Package stack runs the Medi OS local stack: the Firestore, Pub/Sub and Firebase Auth
+// emulators, fake-gcs-server, every function as its own functions-framework process (as
+// Cloud Run runs them), a gateway that routes like the production load balancer, the
+// Pub/Sub and storage wiring, and seed data. scripts/dev and scripts/test both use it.
+package stack
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/fsouza/fake-gcs-server/fakestorage"
+)
+
+// Ports of the stack's servers; 0 means "pick a free port".
+type Ports struct {
+	Gateway     int
+	Firestore   int
+	PubSub      int
+	Auth        int
+	AuthHub     int
+	AuthLogging int
+	Storage     int
+}
+
+// DevPorts are the fixed ports of scripts/dev (documented in the README).
+var DevPorts = Ports{Gateway: 8080, Firestore: 8086, PubSub: 8085, Auth: 9099, AuthHub: 4410, AuthLogging: 4510, Storage: 4443}
+
+// Config configures a stack.
+type Config struct {
+	Root          string // repository root
+	StateDir      string // logs, binaries, emulator config
+	ProjectID     string
+	Ports         Ports
+	Functions     bool // start the functions and the gateway
+	Seed          bool // seed the demo clinic and accounts
+	UploadsBucket string
+	Out           io.Writer // progress messages
+}
+
+// Stack is a running local stack.
+type Stack struct {
+	cfg        Config
+	ports      Ports
+	procs      []*Process
+	gcs        *fakestorage.Server
+	gateway    *http.Server
+	fnPorts    map[string]int
+	taskSecret string
+	bridge     *Bridge
+	stopOnce   sync.Once
+	Accounts   []Account
+}
+
+// Start brings the stack up. On error everything already started is stopped.
+func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
+	if cfg.Out == nil {
+		cfg.Out = io.Discard
+	}
+	if cfg.ProjectID == "" {
+		cfg.ProjectID = "demo-medi"
+	}
+	if cfg.UploadsBucket == "" {
+		cfg.UploadsBucket = cfg.ProjectID + "-uploads"
+	}
+	if err := os.MkdirAll(cfg.StateDir, 0o755); err != nil {
+		return nil, err
+	}
+	s = &Stack{cfg: cfg, fnPorts: map[string]int{}}
+	var secret [16]byte
+	_, _ = rand.Read(secret[:])
+	s.taskSecret = hex.EncodeToString(secret[:])
+	defer func() {
+		if err != nil {
+			s.Stop()
+		}
+	}()
+	if err := s.allocatePorts(); err != nil {
+		return nil, err
+	}
+	// The launcher's own clients (fake-gcs notifications, seeding, setup) use the emulators.
+	setEnv(s.emulatorEnv())
+	os.Setenv("GOOGLE_CLOUD_PROJECT", cfg.ProjectID)
+
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	for i, f := range []func(context.Context) error{s.startFirestore, s.startPubSub, s.startAuth} {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = f(ctx) }()
+	}
+	var buildErr error
+	var bin string
+	if cfg.Functions {
+		wg.Add(1)
+		go func() { defer wg.Done(); bin, buildErr = s.buildFunctions(ctx) }()
+	}
+	wg.Wait()
+	if err := errors.Join(append(errs, buildErr)...); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(cfg.Out, "emulators ready in %s\n", time.Since(start).Round(100*time.Millisecond))
+
+	if err := s.startStorage(); err != nil {
+		return nil, err
+	}
+	if err := s.setupPubSub(ctx); err != nil {
+		return nil, err
+	}
+	if cfg.Functions {
+		if err := s.startFunctions(ctx, bin); err != nil {
+			return nil, err
+		}
+		if err := s.startGateway(); err != nil {
+			return nil, err
+		}
+		if err := s.startBridge(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Seed {
+		if err := s.seed(ctx); err != nil {
+			return nil, fmt.Errorf("seeding: %w", err)
+		}
+	}
+	return s, nil
+}
+
+func (s *Stack) logDir() string { return filepath.Join(s.cfg.StateDir, "logs") }
+
+func (s *Stack) allocatePorts() error {
+	p := s.cfg.Ports
+	fields := []struct {
+		v   *int
+		use string
+	}{
+		{&p.Gateway, "gateway"}, {&p.Firestore, "Firestore emulator"}, {&p.PubSub, "Pub/Sub emulator"},
+		{&p.Auth, "Auth emulator"}, {&p.AuthHub, "emulator hub"}, {&p.AuthLogging, "emulator logging"},
+		{&p.Storage, "fake-gcs-server"},
+	}
+	var errs []error
+	for _, f := range fields {
+		if *f.v == 0 {
+			port, err := freePort()
+			if err != nil {
+				return err
+			}
+			*f.v = port
+			continue
+		}
+		if err := checkFree(*f.v, f.use); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	s.ports = p
+	return errors.Join(errs...)
+}
+
+// Ports returns the ports in use.
+func (s *Stack) Ports() Ports { return s.ports }
+
+// BaseURL is the gateway's URL.
+func (s *Stack) BaseURL() string { return fmt.Sprintf("http://127.0.0.1:%d", s.ports.Gateway) }
+
+// FunctionURL is the URL of one function's own server.
+func (s *Stack) FunctionURL(name string) string {
+	return fmt.Sprintf("http://127.0.0.1:%d", s.fnPorts[name])
+}
+
+// Env lists the variables a client of the stack (tests, tools) needs.
+func (s *Stack) Env() []string {
+	env := append(s.emulatorEnv(),
+		"GOOGLE_CLOUD_PROJECT="+s.cfg.ProjectID,
+		"MEDI_STACK_PROJECT="+s.cfg.ProjectID,
+		"MEDI_UPLOADS_BUCKET="+s.cfg.UploadsBucket,
+		"MEDI_DEV_TASK_SECRET="+s.taskSecret,
+	)
+	if s.cfg.Functions {
+		env = append(env, "MEDI_BASE_URL="+s.BaseURL())
+		for name, port := range s.fnPorts {
+			env = append(env, "MEDI_FUNCTION_URL_"+envName(name)+"=http://127.0.0.1:"+strconv.Itoa(port))
+		}
+	}
+	return env
+}
+
+func envName(fn string) string {
+	b := []byte(fn)
+	for i, c := range b {
+		switch {
+		case c == '-':
+			b[i] = '_'
+		case c >= 'a' && c <= 'z':
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}
+
+// Stop stops everything, children's process groups included, in reverse start order.
+func (s *Stack) Stop() {
+	s.stopOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if s.bridge != nil {
+			s.bridge.Stop()
+		}
+		if s.gateway != nil {
+			_ = s.gateway.Shutdown(ctx)
+		}
+		var wg sync.WaitGroup
+		for i := len(s.procs) - 1; i >= 0; i-- {
+			wg.Add(1)
+			go func(p *Process) { defer wg.Done(); p.Stop(5 * time.Second) }(s.procs[i])
+		}
+		wg.Wait()
+		if s.gcs != nil {
+			s.gcs.Stop()
+		}
+	})
+}
+
+func (s *Stack) startStorage() error {
+	opts := fakestorage.Options{
+		Scheme:     "http",
+		Host:       "127.0.0.1",
+		Port:       uint16(s.ports.Storage),
+		PublicHost: fmt.Sprintf("127.0.0.1:%d", s.ports.Storage),
+		Writer:     io.Discard,
+		EventOptions: fakestorage.EventManagerOptions{
+			ProjectID: s.cfg.ProjectID,
+			TopicName: UploadsNotificationTopic,
+			Bucket:    s.cfg.UploadsBucket,
+			NotifyOn:  fakestorage.EventNotificationOptions{Finalize: true},
+		},
+	}
+	srv, err := fakestorage.NewServerWithOptions(opts)
+	if err != nil {
+		return fmt.Errorf("starting fake-gcs-server: %w", err)
+	}
+	s.gcs = srv
+	srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: s.cfg.UploadsBucket, VersioningEnabled: true})
+	return nil
+}
+
+// buildFunctions compiles the function server once (as the buildpack does, a main that
+// imports the root package and starts the functions framework).
+func (s *Stack) buildFunctions(ctx context.Context) (string, error) {
+	bin := filepath.Join(s.cfg.StateDir, "bin", "fnserve")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./scripts/cmd/fnserve")
+	cmd.Dir = s.cfg.Root
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("building functions: %v\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// FunctionEnv is the environment every local function process gets: dev tier, the
+// emulators, and the wiring a deployment's Terraform would set.
+func (s *Stack) functionEnv(name string, port int) []string {
+	env := append(os.Environ(), s.emulatorEnv()...)
+	env = append(env,
+		"FUNCTION_TARGET="+name,
+		"PORT="+strconv.Itoa(port),
+		"MEDI_LISTEN_HOST=127.0.0.1",
+		"MEDI_ENV=dev",
+		"MEDI_VERSION=dev",
+		"GOOGLE_CLOUD_PROJECT="+s.cfg.ProjectID,
+		"MEDI_UPLOADS_BUCKET="+s.cfg.UploadsBucket,
+		"MEDI_DEV_TASK_SECRET="+s.taskSecret,
+		"MEDI_CORS_ORIGINS=http://localhost:3000,http://127.0.0.1:3000",
+		"MEDI_PUBLIC_BASE_URL="+s.BaseURL(),
+	)
+	for fn, p := range s.fnPorts {
+		env = append(env, "MEDI_FUNCTION_URL_"+envName(fn)+"=http://127.0.0.1:"+strconv.Itoa(p))
+	}
+	return env
+}
+
+func (s *Stack) startFunctions(ctx context.Context, bin string) error {
+	for _, f := range Functions {
+		p, err := freePort()
+		if err != nil {
+			return err
+		}
+		s.fnPorts[f.Name] = p
+	}
+	type started struct {
+		f Function
+		p *Process
+	}
+	var all []started
+	for _, f := range Functions {
+		p, err := startProcess("fn-"+f.Name, s.logDir(), s.cfg.Root, s.functionEnv(f.Name, s.fnPorts[f.Name]), bin)
+		if err != nil {
+			return err
+		}
+		s.procs = append(s.procs, p)
+		all = append(all, started{f, p})
+	}
+	for _, st := range all {
+		url := s.FunctionURL(st.f.Name) + "/"
+		if st.f.Trigger == TriggerHTTP {
+			url = s.FunctionURL(st.f.Name) + "/v1/health"
+		}
+		if err := waitHTTP(ctx, st.p, url); err != nil {
+			return err
+		}
+	}
+	return nil
+}

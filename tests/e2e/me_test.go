@@ -1,0 +1,104 @@
+// Package e2e drives the running local stack (started by scripts/test) over HTTP through
+// the gateway, as the apps do, with ID tokens from the Auth emulator.
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	fbauth "firebase.google.com/go/v4/auth"
+
+	"github.com/medi-os/medi/shared/testenv"
+	"github.com/medi-os/medi/tests/apitest"
+)
+
+func TestHealthOnEveryFunction(t *testing.T) {
+	t.Parallel()
+	c := apitest.StackClient(t)
+	resp := c.Do(t, apitest.Request{Method: http.MethodGet, Path: "/v1/health"})
+	if resp.Status != http.StatusOK || !resp.Envelope.Success {
+		t.Fatalf("gateway health: %d %s", resp.Status, resp.Body)
+	}
+	for _, fn := range []string{"auth", "patients", "queue", "triage", "scribe", "summarize"} {
+		fc := apitest.NewClient(t, testenv.FunctionURL(t, fn))
+		resp := fc.Do(t, apitest.Request{Method: http.MethodGet, Path: "/v1/health"})
+		var h struct{ Status, Version, Function string }
+		resp.Decode(t, &h)
+		if resp.Status != http.StatusOK || h.Status != "ok" || h.Function != fn {
+			t.Errorf("%s health: %d %+v", fn, resp.Status, h)
+		}
+	}
+}
+
+func TestMeThroughGateway(t *testing.T) {
+	t.Parallel()
+	c := apitest.StackClient(t)
+	staff := testenv.NewStaff(t, map[string]any{"role": "doctor", "clinicId": "clinic-e2e"})
+	token := testenv.SignIn(t, staff)
+
+	resp := c.Do(t, apitest.Request{Method: http.MethodGet, Path: "/v1/me", Token: token,
+		Header: map[string]string{"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}})
+	if resp.Status != http.StatusOK {
+		t.Fatalf("status %d: %s", resp.Status, resp.Body)
+	}
+	var me struct{ UID, Email, Role, ClinicID string }
+	resp.Decode(t, &me)
+	if me.UID != staff.UID || me.Email != staff.Email || me.Role != "doctor" || me.ClinicID != "clinic-e2e" {
+		t.Errorf("me = %+v, want uid %s doctor clinic-e2e", me, staff.UID)
+	}
+	if got, want := resp.Envelope.RequestID, "4bf92f3577b34da6a3ce929d0e0e4736"; got != want {
+		t.Errorf("requestId = %q, want the traceparent's trace id %q", got, want)
+	}
+	if resp.Header.Get("X-Request-Id") != resp.Envelope.RequestID {
+		t.Errorf("X-Request-Id %q differs from body requestId %q", resp.Header.Get("X-Request-Id"), resp.Envelope.RequestID)
+	}
+	if resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("security headers missing: %v", resp.Header)
+	}
+}
+
+func TestMeRejectsBadTokens(t *testing.T) {
+	t.Parallel()
+	c := apitest.StackClient(t)
+	ac := testenv.AuthClient(t)
+	ctx := context.Background()
+
+	revoked := testenv.NewStaff(t, map[string]any{"role": "nurse", "clinicId": "clinic-e2e"})
+	revokedToken := testenv.SignIn(t, revoked)
+	disabled := testenv.NewStaff(t, map[string]any{"role": "nurse", "clinicId": "clinic-e2e"})
+	disabledToken := testenv.SignIn(t, disabled)
+	noRole := testenv.SignIn(t, testenv.NewStaff(t, nil))
+	time.Sleep(1100 * time.Millisecond) // revocation has one-second granularity
+	if err := ac.RevokeRefreshTokens(ctx, revoked.UID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ac.UpdateUser(ctx, disabled.UID, (&fbauth.UserToUpdate{}).Disabled(true)); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		name   string
+		token  string
+		status int
+		code   string
+	}{
+		{"no token", "", http.StatusUnauthorized, "unauthenticated"},
+		{"malformed token", "abc.def", http.StatusUnauthorized, "unauthenticated"},
+		{"revoked token", revokedToken, http.StatusUnauthorized, "unauthenticated"},
+		{"disabled account", disabledToken, http.StatusUnauthorized, "unauthenticated"},
+		{"no role claim", noRole, http.StatusForbidden, "permission_denied"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			resp := c.Do(t, apitest.Request{Method: http.MethodGet, Path: "/v1/me", Token: tc.token})
+			if resp.Status != tc.status || resp.Envelope.Code() != tc.code || resp.Envelope.Success {
+				t.Errorf("status %d code %q, want %d %q", resp.Status, resp.Envelope.Code(), tc.status, tc.code)
+			}
+			if resp.Envelope.RequestID == "" {
+				t.Error("error response without requestId")
+			}
+		})
+	}
+}
