@@ -53,7 +53,9 @@ func NewPlatform(projectID string) *Platform {
 }
 
 // Firestore returns the process's Firestore client.
-func (p *Platform) Firestore(ctx context.Context) (*firestore.Client, error) { return p.firestore.Get(ctx) }
+func (p *Platform) Firestore(ctx context.Context) (*firestore.Client, error) {
+	return p.firestore.Get(ctx)
+}
 
 // Auth returns the process's Firebase Auth client.
 func (p *Platform) Auth(ctx context.Context) (*fbauth.Client, error) { return p.auth.Get(ctx) }

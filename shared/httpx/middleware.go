@@ -120,16 +120,26 @@ func CORS(origins []string) Middleware {
 }
 
 // AccessLog logs one line per request: method, route pattern (never the raw URL, whose
-// query could carry patient data), status, latency.
+// query could carry patient data), status, latency. A request whose handler panics is
+// logged too, with the 500 that Recover (outside this middleware) will send.
 func AccessLog() Middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
 			sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+			returned := false
+			// Deferred without recover, so the panic and its stack reach Recover intact.
+			defer func() {
+				status := sw.status
+				if !returned && !sw.written {
+					status = http.StatusInternalServerError
+				}
+				logging.FromContext(r.Context()).Info("request",
+					"method", r.Method, "route", routeOf(r), "status", status,
+					"latencyMs", float64(time.Since(start).Microseconds())/1000)
+			}()
 			next.ServeHTTP(sw, r)
-			logging.FromContext(r.Context()).Info("request",
-				"method", r.Method, "route", routeOf(r), "status", sw.status,
-				"latencyMs", float64(time.Since(start).Microseconds())/1000)
+			returned = true
 		})
 	}
 }
