@@ -1,0 +1,557 @@
+// Package idempotency makes mutations that clients may retry safe to retry (DESIGN.md
+// section 5): a request carrying an Idempotency-Key header runs its handler once, and a
+// retry with the same key gets the first response again instead of a second effect.
+//
+// # Semantics
+//
+// The key is scoped to the caller (Options.Scope, e.g. uid and clinic), the method and
+// the request path, so two callers, or two endpoints, never share a key. For a request
+// with a key:
+//
+//   - No live record: the handler runs and its response is stored if the status is 2xx
+//     or 4xx (except 408 and 429, which invite a retry) and the body is at most
+//     Options.MaxStoredBody. A 5xx, a panic, another status or a bigger body deletes the
+//     record, so that a retry runs the handler again.
+//   - Completed record, same request (body and query): the stored status, body and
+//     Content-Type, Location and ETag headers are sent with Idempotent-Replayed: true.
+//     The body is the first response's, including its requestId; X-Request-Id names the
+//     retry.
+//   - Record of a request still running: 409, code "conflict", Retry-After: 1, details
+//     {"reason": "idempotency_key_in_progress"}. A record older than
+//     Options.LockTimeout is taken to belong to a crashed instance and is taken over.
+//   - Record of a different request (other body or query): 409, code "conflict",
+//     details {"reason": "idempotency_key_reused"}; the client must use a new key.
+//   - An invalid key (not 1-255 printable ASCII characters, or the header repeated): 400
+//     invalid_argument. A body over Options.MaxRequestBody: 413.
+//
+// Requests without the header, and safe methods (GET, HEAD, OPTIONS, TRACE), pass through.
+// Records expire after Options.TTL (field expireAt, deleted by a Firestore TTL policy;
+// an expired record not yet deleted counts as absent).
+//
+// # Storage and patient data
+//
+// Records live in the top-level collection idempotencyKeys. The document id is a SHA-256
+// over scope, method, path and key; neither the key nor the scope is stored. The
+// request is kept only as a SHA-256. The stored response body may contain patient data:
+// like the data itself it lives only in Firestore and is never logged.
+//
+// # Placement
+//
+// Apply it per route, after authentication (Scope reads the caller) and before the
+// handler:
+//
+//	rt.Handle("POST", "/v1/encounters", httpx.Chain(h, env.Require(auth.RoleReceptionist),
+//		idempotency.Middleware(fs, idempotency.Options{Scope: callerScope})))
+package idempotency
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/medi-os/medi/shared/httpx"
+	"github.com/medi-os/medi/shared/logging"
+)
+
+// Header names.
+const (
+	// HeaderKey is the request header carrying the client's idempotency key.
+	HeaderKey = "Idempotency-Key"
+	// HeaderReplayed is set to "true" on a response replayed from a stored record.
+	HeaderReplayed = "Idempotent-Replayed"
+)
+
+// Collection is the top-level Firestore collection of idempotency records; its expireAt
+// field is the TTL field (see Terraform).
+const Collection = "idempotencyKeys"
+
+// Reasons carried in the details of the 409 responses, so that a client can tell "wait
+// and retry" from "use a new key".
+const (
+	ReasonInProgress = "idempotency_key_in_progress"
+	ReasonKeyReused  = "idempotency_key_reused"
+)
+
+// Defaults and limits.
+const (
+	DefaultTTL           = 24 * time.Hour
+	DefaultLockTimeout   = 10 * time.Minute
+	DefaultMaxStoredBody = 256 << 10
+	// MaxKeyLength is the longest accepted Idempotency-Key.
+	MaxKeyLength = 255
+	// maxStoredBodyLimit keeps a record under Firestore's 1 MiB document limit.
+	maxStoredBodyLimit = 1<<20 - 64<<10
+	// finishTimeout bounds the write that completes or releases a record; it runs even
+	// when the client has gone away.
+	finishTimeout = 10 * time.Second
+	// beginAttempts bounds retries of the claiming transaction when a concurrent
+	// request created the record between our read and our commit.
+	beginAttempts = 3
+)
+
+// Record states.
+const (
+	stateInProgress = "in_progress"
+	stateCompleted  = "completed"
+)
+
+// Options configure Middleware.
+type Options struct {
+	// TTL is how long a record is kept (and a retry replayed); DefaultTTL when <= 0.
+	TTL time.Duration
+	// Scope returns the caller's identity for r, e.g. uid and clinic id; keys of
+	// different scopes never meet. Required. An empty result is a server error: the
+	// middleware must run after authentication.
+	Scope func(*http.Request) string
+	// Now returns the current time; time.Now when nil. Tests inject it.
+	Now func() time.Time
+	// MaxStoredBody is the largest response body stored (DefaultMaxStoredBody when
+	// <= 0, at most about 960 KiB); a bigger response is sent but not stored.
+	MaxStoredBody int
+	// MaxRequestBody is the largest request body accepted (httpx.DefaultMaxBody when
+	// <= 0); set it to the endpoint's own limit when that is larger.
+	MaxRequestBody int64
+	// LockTimeout is how long a request may hold a key before a retry may take it over
+	// (DefaultLockTimeout when <= 0). It must exceed the function's request timeout.
+	LockTimeout time.Duration
+}
+
+// record is the stored document.
+type record struct {
+	State       string            `firestore:"state"`
+	RequestHash string            `firestore:"requestHash"`
+	Owner       string            `firestore:"owner"` // random id of the request holding the key
+	CreatedAt   time.Time         `firestore:"createdAt"`
+	ExpireAt    time.Time         `firestore:"expireAt"`
+	CompletedAt time.Time         `firestore:"completedAt,omitzero"`
+	Status      int               `firestore:"status,omitempty"`
+	Header      map[string]string `firestore:"header,omitempty"`
+	Body        []byte            `firestore:"body,omitempty"`
+}
+
+// valid reports whether r is a record this package could have written.
+func (r record) valid() bool {
+	switch r.State {
+	case stateInProgress:
+		return true
+	case stateCompleted:
+		return r.Status >= 200 && r.Status <= 599
+	}
+	return false
+}
+
+// storedHeaders are the response headers kept and replayed.
+var storedHeaders = []string{"Content-Type", "Location", "ETag"}
+
+type middleware struct {
+	fs             *firestore.Client
+	ttl            time.Duration
+	lockTimeout    time.Duration
+	scope          func(*http.Request) string
+	now            func() time.Time
+	maxStoredBody  int
+	maxRequestBody int64
+}
+
+// Middleware returns middleware honouring the Idempotency-Key header with records in
+// fs (see the package documentation). It panics when fs or opts.Scope is nil: both are
+// programming errors found at start-up.
+func Middleware(fs *firestore.Client, opts Options) httpx.Middleware {
+	if fs == nil {
+		panic("idempotency: nil Firestore client")
+	}
+	if opts.Scope == nil {
+		panic("idempotency: Options.Scope is required")
+	}
+	m := &middleware{
+		fs:             fs,
+		ttl:            opts.TTL,
+		lockTimeout:    opts.LockTimeout,
+		scope:          opts.Scope,
+		now:            opts.Now,
+		maxStoredBody:  opts.MaxStoredBody,
+		maxRequestBody: opts.MaxRequestBody,
+	}
+	if m.ttl <= 0 {
+		m.ttl = DefaultTTL
+	}
+	if m.lockTimeout <= 0 {
+		m.lockTimeout = DefaultLockTimeout
+	}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	if m.maxStoredBody <= 0 {
+		m.maxStoredBody = DefaultMaxStoredBody
+	}
+	m.maxStoredBody = min(m.maxStoredBody, maxStoredBodyLimit)
+	if m.maxRequestBody <= 0 {
+		m.maxRequestBody = httpx.DefaultMaxBody
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			m.serve(w, r, next)
+		})
+	}
+}
+
+func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	keys := r.Header.Values(HeaderKey)
+	if len(keys) == 0 || isSafe(r.Method) {
+		next.ServeHTTP(w, r)
+		return
+	}
+	if len(keys) > 1 || !ValidKey(keys[0]) {
+		httpx.WriteError(w, r, httpx.BadRequest(
+			"%s must be one value of 1 to %d printable ASCII characters", HeaderKey, MaxKeyLength).
+			WithDetails(map[string]any{"fields": []httpx.FieldError{{Field: HeaderKey, Message: "invalid"}}}))
+		return
+	}
+	scope := m.scope(r)
+	if scope == "" {
+		httpx.WriteError(w, r, httpx.Internal(errors.New("idempotency: empty scope; the middleware must run after authentication")))
+		return
+	}
+	body, herr := readBody(r, m.maxRequestBody)
+	if herr != nil {
+		httpx.WriteError(w, r, herr)
+		return
+	}
+
+	ctx := r.Context()
+	log := logging.FromContext(ctx)
+	ref := m.fs.Collection(Collection).Doc(DocumentID(scope, r.Method, r.URL.EscapedPath(), keys[0]))
+	owner := newOwner()
+	d, err := m.begin(ctx, ref, requestHash(r.URL.RawQuery, body), owner)
+	if err != nil {
+		if ctx.Err() != nil {
+			return // the client has gone; nobody reads an answer
+		}
+		httpx.WriteError(w, r, httpx.Unavailable(1, fmt.Errorf("idempotency: claim key: %w", err)))
+		return
+	}
+	switch d.outcome {
+	case outcomeReplay:
+		log.LogAttrs(ctx, slog.LevelInfo, "idempotent request replayed", slog.Int("status", d.rec.Status))
+		replay(w, d.rec)
+		return
+	case outcomeInProgress:
+		httpx.WriteError(w, r, httpx.Conflict("a request with this %s is still in progress; retry later", HeaderKey).
+			WithDetails(map[string]string{"reason": ReasonInProgress}).
+			WithHeader("Retry-After", "1"))
+		return
+	case outcomeReused:
+		httpx.WriteError(w, r, httpx.Conflict("this %s was already used with a different request body or query; use a new key for a new request", HeaderKey).
+			WithDetails(map[string]string{"reason": ReasonKeyReused}))
+		return
+	case outcomeTakeover:
+		log.LogAttrs(ctx, slog.LevelWarn, "idempotency key taken over from an abandoned request")
+	}
+
+	cw := &captureWriter{ResponseWriter: w, max: m.maxStoredBody}
+	returned := false
+	defer func() {
+		// No recover: a panic travels on to httpx.Recover with its stack. The record
+		// is released first so that a retry can run.
+		if !returned {
+			m.finish(ctx, ref, owner, nil)
+		}
+	}()
+	next.ServeHTTP(cw, r)
+	returned = true
+
+	if !cw.wroteHeader {
+		cw.status = http.StatusOK // the server sends 200 for a handler that wrote nothing
+	}
+	if !storable(cw.status) || cw.overflow {
+		if cw.overflow {
+			log.LogAttrs(ctx, slog.LevelInfo, "idempotent response not stored: body too large",
+				slog.Int("status", cw.status), slog.Int("limit", m.maxStoredBody))
+		}
+		m.finish(ctx, ref, owner, nil)
+		return
+	}
+	m.finish(ctx, ref, owner, cw)
+}
+
+// ValidKey reports whether key is an acceptable Idempotency-Key: 1 to MaxKeyLength
+// printable ASCII characters (0x20-0x7E).
+func ValidKey(key string) bool {
+	if len(key) == 0 || len(key) > MaxKeyLength {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] < 0x20 || key[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+func isSafe(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return true
+	}
+	return false
+}
+
+// storable reports whether a response with status is kept for replay: success and
+// client errors are deterministic for the same request; 408 and 429 ask for a retry.
+func storable(status int) bool {
+	switch {
+	case status == http.StatusRequestTimeout || status == http.StatusTooManyRequests:
+		return false
+	case status >= 200 && status < 300, status >= 400 && status < 500:
+		return true
+	}
+	return false
+}
+
+// readBody reads r's body fully (at most limit bytes) and puts it back for the handler.
+func readBody(r *http.Request, limit int64) ([]byte, *httpx.Error) {
+	tooLarge := httpx.NewError(http.StatusRequestEntityTooLarge, httpx.CodePayloadTooLarge,
+		"request body must not be larger than %d bytes", limit)
+	if r.ContentLength > limit {
+		return nil, tooLarge
+	}
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, tooLarge
+		}
+		return nil, httpx.BadRequest("could not read the request body").WithCause(err)
+	}
+	if int64(len(body)) > limit {
+		return nil, tooLarge
+	}
+	_ = r.Body.Close()
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return body, nil
+}
+
+// DocumentID returns the id of the record for key in scope on method and path: the
+// SHA-256 (hex) of the length-prefixed parts, so that neither key nor scope is stored
+// and no two distinct tuples share an id.
+func DocumentID(scope, method, path, key string) string {
+	return hashParts([]byte("idempotency/v1"), []byte(scope), []byte(method), []byte(path), []byte(key))
+}
+
+// requestHash fingerprints the request: its query and body.
+func requestHash(query string, body []byte) string {
+	return hashParts([]byte(query), body)
+}
+
+func hashParts(parts ...[]byte) string {
+	h := sha256.New()
+	var n [8]byte
+	for _, p := range parts {
+		binary.BigEndian.PutUint64(n[:], uint64(len(p)))
+		h.Write(n[:])
+		h.Write(p)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func newOwner() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+type outcome int
+
+const (
+	outcomeRun        outcome = iota // the key is ours: run the handler
+	outcomeTakeover                  // as outcomeRun, after an abandoned request
+	outcomeReplay                    // send the stored response
+	outcomeInProgress                // another request holds the key
+	outcomeReused                    // the key belongs to a different request
+)
+
+type decision struct {
+	outcome outcome
+	rec     record
+}
+
+// begin claims the key for this request in a transaction, or reports who has it.
+func (m *middleware) begin(ctx context.Context, ref *firestore.DocumentRef, hash, owner string) (decision, error) {
+	var d decision
+	var err error
+	for range beginAttempts {
+		err = m.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+			now := m.now().UTC()
+			fresh := record{
+				State:       stateInProgress,
+				RequestHash: hash,
+				Owner:       owner,
+				CreatedAt:   now,
+				ExpireAt:    now.Add(m.ttl),
+			}
+			d = decision{outcome: outcomeRun}
+			snap, err := tx.Get(ref)
+			if status.Code(err) == codes.NotFound {
+				return tx.Create(ref, fresh)
+			}
+			if err != nil {
+				return err
+			}
+			var rec record
+			if err := snap.DataTo(&rec); err != nil || !rec.valid() {
+				// An unreadable record protects nothing: replace it.
+				return tx.Set(ref, fresh)
+			}
+			switch {
+			case !now.Before(rec.ExpireAt):
+				return tx.Set(ref, fresh) // expired; the TTL policy has not deleted it yet
+			case rec.RequestHash != hash:
+				d.outcome = outcomeReused
+			case rec.State == stateCompleted:
+				d.outcome, d.rec = outcomeReplay, rec
+			case now.Sub(rec.CreatedAt) >= m.lockTimeout:
+				d.outcome = outcomeTakeover
+				return tx.Set(ref, fresh)
+			default:
+				d.outcome = outcomeInProgress
+			}
+			return nil
+		})
+		// A concurrent request created the record between our read and our commit:
+		// look again.
+		if status.Code(err) != codes.AlreadyExists {
+			break
+		}
+	}
+	return d, err
+}
+
+// finish completes the record with the captured response, or deletes it when cw is
+// nil, provided this request still owns it.
+func (m *middleware) finish(ctx context.Context, ref *firestore.DocumentRef, owner string, cw *captureWriter) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+	defer cancel()
+	err := m.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		snap, err := tx.Get(ref)
+		if status.Code(err) == codes.NotFound {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var rec record
+		if err := snap.DataTo(&rec); err != nil || rec.Owner != owner || rec.State != stateInProgress {
+			return nil // taken over by another request; leave its record alone
+		}
+		if cw == nil {
+			return tx.Delete(ref)
+		}
+		rec.State = stateCompleted
+		rec.CompletedAt = m.now().UTC()
+		rec.Status = cw.status
+		rec.Header = cw.storedHeader()
+		rec.Body = cw.body.Bytes()
+		return tx.Set(ref, rec)
+	})
+	if err != nil {
+		// The response has been sent. The record stays in progress until LockTimeout.
+		what := "store the response"
+		if cw == nil {
+			what = "release the key"
+		}
+		logging.FromContext(ctx).LogAttrs(ctx, slog.LevelWarn, "idempotency: could not "+what,
+			slog.String("error", err.Error()))
+	}
+}
+
+// replay writes a stored response.
+func replay(w http.ResponseWriter, rec record) {
+	h := w.Header()
+	for _, k := range storedHeaders {
+		if v, ok := rec.Header[k]; ok {
+			h.Set(k, v)
+		}
+	}
+	h.Set(HeaderReplayed, "true")
+	h.Set("Content-Length", strconv.Itoa(len(rec.Body)))
+	w.WriteHeader(rec.Status)
+	_, _ = w.Write(rec.Body)
+}
+
+// captureWriter passes the response through to the client while keeping a copy of its
+// status, the stored headers and up to max bytes of body.
+type captureWriter struct {
+	http.ResponseWriter
+	max         int
+	status      int
+	wroteHeader bool
+	header      http.Header
+	body        bytes.Buffer
+	overflow    bool
+}
+
+func (c *captureWriter) WriteHeader(code int) {
+	if !c.wroteHeader && code >= 200 {
+		c.status, c.wroteHeader = code, true
+		c.header = c.ResponseWriter.Header().Clone()
+	}
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *captureWriter) Write(b []byte) (int, error) {
+	if !c.wroteHeader {
+		c.WriteHeader(http.StatusOK)
+	}
+	n, err := c.ResponseWriter.Write(b)
+	if !c.overflow {
+		if c.body.Len()+n > c.max {
+			c.overflow = true
+			c.body = bytes.Buffer{}
+		} else {
+			c.body.Write(b[:n])
+		}
+	}
+	return n, err
+}
+
+// Flush lets streaming handlers flush through the wrapper.
+func (c *captureWriter) Flush() {
+	if f, ok := c.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap exposes the underlying writer to http.ResponseController.
+func (c *captureWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
+
+// storedHeader returns the headers to replay, with Content-Type sniffed as net/http
+// does when the handler set none.
+func (c *captureWriter) storedHeader() map[string]string {
+	out := map[string]string{}
+	for _, k := range storedHeaders {
+		if v := c.header.Get(k); v != "" {
+			out[k] = v
+		}
+	}
+	if _, ok := out["Content-Type"]; !ok && c.body.Len() > 0 {
+		out["Content-Type"] = http.DetectContentType(c.body.Bytes())
+	}
+	return out
+}

@@ -1,0 +1,871 @@
+package idempotency
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/medi-os/medi/shared/httpx"
+	"github.com/medi-os/medi/shared/logging"
+	"github.com/medi-os/medi/shared/testenv"
+)
+
+// phi stands for patient data in responses: it may be stored, never logged.
+const phi = "Jane Roe, born 1970-01-01"
+
+func TestValidKey(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		key  string
+		want bool
+	}{
+		{"a", true},
+		{"3f1c1a9e-7a51-4c1e-9a0b-5a7d9c7e2b11", true},
+		{"with space and !~", true},
+		{strings.Repeat("k", MaxKeyLength), true},
+		{"", false},
+		{strings.Repeat("k", MaxKeyLength+1), false},
+		{"tab\there", false},
+		{"nl\n", false},
+		{"del\x7f", false},
+		{"ключ", false},
+	}
+	for _, tc := range tests {
+		if got := ValidKey(tc.key); got != tc.want {
+			t.Errorf("ValidKey(%q) = %v, want %v", tc.key, got, tc.want)
+		}
+	}
+}
+
+func TestDocumentID(t *testing.T) {
+	t.Parallel()
+	base := DocumentID("uid-1|clinic-1", "POST", "/v1/encounters", "k1")
+	if len(base) != 64 || strings.Trim(base, "0123456789abcdef") != "" {
+		t.Fatalf("DocumentID = %q, want 64 hex digits", base)
+	}
+	if again := DocumentID("uid-1|clinic-1", "POST", "/v1/encounters", "k1"); again != base {
+		t.Errorf("DocumentID not deterministic: %q then %q", base, again)
+	}
+	others := map[string]string{
+		"scope":            DocumentID("uid-2|clinic-1", "POST", "/v1/encounters", "k1"),
+		"method":           DocumentID("uid-1|clinic-1", "PUT", "/v1/encounters", "k1"),
+		"path":             DocumentID("uid-1|clinic-1", "POST", "/v1/patients", "k1"),
+		"key":              DocumentID("uid-1|clinic-1", "POST", "/v1/encounters", "k2"),
+		"shifted boundary": DocumentID("uid-1|clinic-1P", "OST", "/v1/encounters", "k1"),
+	}
+	seen := map[string]string{base: "base"}
+	for name, id := range others {
+		if prev, ok := seen[id]; ok {
+			t.Errorf("DocumentID for %s equals the one for %s", name, prev)
+		}
+		seen[id] = name
+	}
+	if strings.Contains(base, "k1") || strings.Contains(base, "uid") {
+		t.Errorf("DocumentID %q contains its input", base)
+	}
+}
+
+func TestStorable(t *testing.T) {
+	t.Parallel()
+	for code, want := range map[int]bool{
+		200: true, 201: true, 204: true, 400: true, 404: true, 409: true, 412: true, 422: true,
+		408: false, 429: false, 500: false, 503: false, 301: false, 304: false,
+	} {
+		if got := storable(code); got != want {
+			t.Errorf("storable(%d) = %v, want %v", code, got, want)
+		}
+	}
+}
+
+func TestMiddleware_PanicsOnMisuse(t *testing.T) {
+	t.Parallel()
+	tests := map[string]func(){
+		"nil client": func() { Middleware(nil, Options{Scope: func(*http.Request) string { return "s" }}) },
+		"nil scope":  func() { Middleware(&firestore.Client{}, Options{}) },
+	}
+	for name, f := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			defer func() {
+				if recover() == nil {
+					t.Error("no panic")
+				}
+			}()
+			f()
+		})
+	}
+}
+
+// --- integration tests against the Firestore emulator ---
+
+// newFirestore returns a client of the emulator in a project of this test's own.
+func newFirestore(t *testing.T) *firestore.Client {
+	t.Helper()
+	testenv.Require(t, "FIRESTORE_EMULATOR_HOST")
+	fs, err := firestore.NewClient(context.Background(), testenv.ProjectID(t))
+	if err != nil {
+		t.Fatalf("firestore.NewClient: %v", err)
+	}
+	t.Cleanup(func() { _ = fs.Close() })
+	return fs
+}
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// testScope reads the caller from a test header, as an auth-backed scope would read the
+// principal.
+func testScope(r *http.Request) string { return r.Header.Get("X-Test-User") }
+
+type createBody struct {
+	Complaint string `json:"complaint"`
+}
+
+// endpoint is a mutation handler that counts its runs. respond decides the response of
+// run n (1-based); by default it binds the body and answers 201 with Location and ETag.
+type endpoint struct {
+	calls   atomic.Int32
+	respond func(n int32, w http.ResponseWriter, r *http.Request)
+}
+
+func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	n := e.calls.Add(1)
+	if e.respond != nil {
+		e.respond(n, w, r)
+		return
+	}
+	created(n, w, r)
+}
+
+func created(n int32, w http.ResponseWriter, r *http.Request) {
+	var in createBody
+	if err := httpx.Bind(w, r, &in, 0); err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", fmt.Sprintf("/v1/encounters/e%d", n))
+	w.Header().Set("ETag", fmt.Sprintf(`"v%d"`, n))
+	w.Header().Set("X-Not-Stored", "x")
+	httpx.WriteJSON(w, r, http.StatusCreated, map[string]any{"run": n, "complaint": in.Complaint, "patient": phi})
+}
+
+// server wraps h as a function would: trace and logger, recovery, then idempotency.
+func server(fs *firestore.Client, opts Options, h http.Handler) (http.Handler, *syncBuffer) {
+	logs := &syncBuffer{}
+	if opts.Scope == nil {
+		opts.Scope = testScope
+	}
+	return httpx.Chain(h,
+		httpx.Trace(logging.New(logs, slog.LevelDebug), "test"),
+		httpx.Recover(),
+		Middleware(fs, opts)), logs
+}
+
+type call struct {
+	method, path, key, user, body string
+	noKey                         bool
+}
+
+func (c call) do(t *testing.T, h http.Handler) *httptest.ResponseRecorder {
+	t.Helper()
+	method := c.method
+	if method == "" {
+		method = http.MethodPost
+	}
+	path := c.path
+	if path == "" {
+		path = "/v1/encounters"
+	}
+	body := c.body
+	if body == "" {
+		body = `{"complaint":"chest pain"}`
+	}
+	r := httptest.NewRequest(method, path, strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	user := c.user
+	if user == "" {
+		user = "uid-1|clinic-1"
+	}
+	r.Header.Set("X-Test-User", user)
+	if !c.noKey {
+		key := c.key
+		if key == "" {
+			key = "key-1"
+		}
+		r.Header.Set(HeaderKey, key)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	return rec
+}
+
+// runOf returns the "run" number in a success envelope.
+func runOf(t *testing.T, rec *httptest.ResponseRecorder) int {
+	t.Helper()
+	var env struct {
+		Success bool `json:"success"`
+		Data    struct {
+			Run int `json:"run"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &env); err != nil || !env.Success {
+		t.Fatalf("not a success envelope (%v): %d %s", err, rec.Code, rec.Body)
+	}
+	return env.Data.Run
+}
+
+// errorOf returns the code and details.reason of an error envelope.
+func errorOf(t *testing.T, rec *httptest.ResponseRecorder) (code, reason string) {
+	t.Helper()
+	var env struct {
+		Success bool `json:"success"`
+		Error   *struct {
+			Code    string `json:"code"`
+			Details struct {
+				Reason string `json:"reason"`
+			} `json:"details"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &env); err != nil || env.Success || env.Error == nil {
+		t.Fatalf("not an error envelope (%v): %d %s", err, rec.Code, rec.Body)
+	}
+	return env.Error.Code, env.Error.Details.Reason
+}
+
+func wantCalls(t *testing.T, e *endpoint, want int32) {
+	t.Helper()
+	if got := e.calls.Load(); got != want {
+		t.Errorf("handler ran %d times, want %d", got, want)
+	}
+}
+
+func wantReplayed(t *testing.T, rec *httptest.ResponseRecorder, want bool) {
+	t.Helper()
+	if got := rec.Header().Get(HeaderReplayed) == "true"; got != want {
+		t.Errorf("%s = %q, want replayed %v", HeaderReplayed, rec.Header().Get(HeaderReplayed), want)
+	}
+}
+
+// loadRecord reads the stored record of a call with the default test path and scope.
+func loadRecord(t *testing.T, fs *firestore.Client, c call) (record, map[string]any, bool) {
+	t.Helper()
+	if c.user == "" {
+		c.user = "uid-1|clinic-1"
+	}
+	if c.path == "" {
+		c.path = "/v1/encounters"
+	}
+	if c.key == "" {
+		c.key = "key-1"
+	}
+	snap, err := fs.Collection(Collection).Doc(DocumentID(c.user, http.MethodPost, c.path, c.key)).Get(context.Background())
+	if status.Code(err) == codes.NotFound {
+		return record{}, nil, false
+	}
+	if err != nil {
+		t.Fatalf("read record: %v", err)
+	}
+	var rec record
+	if err := snap.DataTo(&rec); err != nil {
+		t.Fatalf("decode record: %v", err)
+	}
+	return rec, snap.Data(), true
+}
+
+func TestReplay(t *testing.T) {
+	t.Parallel()
+	fs := newFirestore(t)
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	e := &endpoint{}
+	h, logs := server(fs, Options{TTL: time.Hour, Now: func() time.Time { return now }}, e)
+	c := call{key: "retry-me-7"}
+
+	first := c.do(t, h)
+	if first.Code != http.StatusCreated {
+		t.Fatalf("first: status %d, want 201; body %s", first.Code, first.Body)
+	}
+	wantReplayed(t, first, false)
+	if got := runOf(t, first); got != 1 {
+		t.Errorf("first run = %d, want 1", got)
+	}
+
+	second := c.do(t, h)
+	wantCalls(t, e, 1)
+	if second.Code != http.StatusCreated {
+		t.Fatalf("replay: status %d, want 201; body %s", second.Code, second.Body)
+	}
+	wantReplayed(t, second, true)
+	if diff := cmp.Diff(first.Body.String(), second.Body.String()); diff != "" {
+		t.Errorf("replayed body (-first +replay):\n%s", diff)
+	}
+	for _, k := range []string{"Content-Type", "Location", "ETag"} {
+		if got, want := second.Header().Get(k), first.Header().Get(k); got != want || want == "" {
+			t.Errorf("replayed %s = %q, want %q", k, got, want)
+		}
+	}
+	if got := second.Header().Get("X-Not-Stored"); got != "" {
+		t.Errorf("replayed X-Not-Stored = %q; only Content-Type, Location and ETag are stored", got)
+	}
+	if got, want := second.Header().Get("Content-Length"), fmt.Sprint(second.Body.Len()); got != want {
+		t.Errorf("replayed Content-Length = %q, want %q", got, want)
+	}
+	if second.Header().Get("X-Request-Id") == "" {
+		t.Error("replay has no X-Request-Id of its own")
+	}
+
+	rec, raw, ok := loadRecord(t, fs, c)
+	if !ok {
+		t.Fatal("no record stored")
+	}
+	if rec.State != stateCompleted || rec.Status != http.StatusCreated {
+		t.Errorf("record state %q status %d, want completed 201", rec.State, rec.Status)
+	}
+	if !rec.ExpireAt.Equal(now.Add(time.Hour)) {
+		t.Errorf("expireAt = %v, want %v", rec.ExpireAt, now.Add(time.Hour))
+	}
+	if !rec.CreatedAt.Equal(now) {
+		t.Errorf("createdAt = %v, want %v", rec.CreatedAt, now)
+	}
+	if got, want := rec.RequestHash, requestHash("", []byte(`{"complaint":"chest pain"}`)); got != want {
+		t.Errorf("requestHash = %q, want %q", got, want)
+	}
+	for k, v := range raw {
+		if s, ok := v.(string); ok && (strings.Contains(s, "retry-me-7") || strings.Contains(s, "uid-1")) {
+			t.Errorf("record field %s = %q stores the raw key or scope", k, s)
+		}
+	}
+	if strings.Contains(logs.String(), "Jane Roe") {
+		t.Errorf("logs contain the response body:\n%s", logs)
+	}
+	if !strings.Contains(logs.String(), "idempotent request replayed") {
+		t.Errorf("replay not logged:\n%s", logs)
+	}
+}
+
+func TestDifferentRequestSameKey(t *testing.T) {
+	t.Parallel()
+	fs := newFirestore(t)
+	e := &endpoint{}
+	h, _ := server(fs, Options{}, e)
+
+	if rec := (call{}).do(t, h); rec.Code != http.StatusCreated {
+		t.Fatalf("first: status %d; body %s", rec.Code, rec.Body)
+	}
+	tests := []struct {
+		name string
+		c    call
+	}{
+		{name: "different body", c: call{body: `{"complaint":"headache"}`}},
+		{name: "different query", c: call{path: "/v1/encounters?dryRun=true"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := tc.c.do(t, h)
+			if rec.Code != http.StatusConflict {
+				t.Fatalf("status %d, want 409; body %s", rec.Code, rec.Body)
+			}
+			code, reason := errorOf(t, rec)
+			if code != httpx.CodeConflict || reason != ReasonKeyReused {
+				t.Errorf("error %q reason %q, want %q %q", code, reason, httpx.CodeConflict, ReasonKeyReused)
+			}
+			wantReplayed(t, rec, false)
+		})
+	}
+	wantCalls(t, e, 1)
+}
+
+func TestPassThrough(t *testing.T) {
+	t.Parallel()
+	fs := newFirestore(t)
+	e := &endpoint{respond: func(n int32, w http.ResponseWriter, r *http.Request) {
+		httpx.WriteJSON(w, r, http.StatusOK, map[string]any{"run": n})
+	}}
+	h, _ := server(fs, Options{}, e)
+	for i := range 3 {
+		if rec := (call{noKey: true}).do(t, h); rec.Code != http.StatusOK || runOf(t, rec) != i+1 {
+			t.Fatalf("call %d without key: status %d body %s, want a fresh run", i+1, rec.Code, rec.Body)
+		}
+	}
+	for i := range 2 {
+		rec := call{method: http.MethodGet}.do(t, h)
+		if rec.Code != http.StatusOK || runOf(t, rec) != 4+i {
+			t.Fatalf("GET %d with key: status %d body %s, want a fresh run", i+1, rec.Code, rec.Body)
+		}
+		wantReplayed(t, rec, false)
+	}
+	wantCalls(t, e, 5)
+	docs, err := fs.Collection(Collection).Documents(context.Background()).GetAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(docs) != 0 {
+		t.Errorf("%d records stored for requests that pass through", len(docs))
+	}
+}
+
+func TestNotStored(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		opts    Options
+		respond func(w http.ResponseWriter, r *http.Request) // first run only
+		status  int
+	}{
+		{name: "server error", status: 503, respond: func(w http.ResponseWriter, r *http.Request) {
+			httpx.WriteError(w, r, httpx.Unavailable(1, fmt.Errorf("backend down")))
+		}},
+		{name: "internal error", status: 500, respond: func(w http.ResponseWriter, r *http.Request) {
+			httpx.WriteError(w, r, fmt.Errorf("bug"))
+		}},
+		{name: "panic", status: 500, respond: func(http.ResponseWriter, *http.Request) { panic("handler bug") }},
+		{name: "rate limited", status: 429, respond: func(w http.ResponseWriter, r *http.Request) {
+			httpx.WriteError(w, r, httpx.NewError(http.StatusTooManyRequests, httpx.CodeRateLimited, "slow down"))
+		}},
+		{name: "body over the stored limit", status: 200, opts: Options{MaxStoredBody: 1000}, respond: func(w http.ResponseWriter, r *http.Request) {
+			httpx.WriteJSON(w, r, http.StatusOK, strings.Repeat("x", 2000))
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			fs := newFirestore(t)
+			e := &endpoint{respond: func(n int32, w http.ResponseWriter, r *http.Request) {
+				if n == 1 {
+					tc.respond(w, r)
+					return
+				}
+				created(n, w, r)
+			}}
+			h, _ := server(fs, tc.opts, e)
+
+			first := (call{}).do(t, h)
+			if first.Code != tc.status {
+				t.Fatalf("first: status %d, want %d; body %s", first.Code, tc.status, first.Body)
+			}
+			if _, _, ok := loadRecord(t, fs, call{}); ok {
+				t.Error("record kept after a response that must not be stored")
+			}
+			retry := (call{}).do(t, h)
+			if retry.Code != http.StatusCreated || runOf(t, retry) != 2 {
+				t.Fatalf("retry: status %d body %s, want the handler to run again", retry.Code, retry.Body)
+			}
+			wantReplayed(t, retry, false)
+			again := (call{}).do(t, h)
+			wantReplayed(t, again, true)
+			if runOf(t, again) != 2 {
+				t.Errorf("third call replayed run %d, want 2", runOf(t, again))
+			}
+			wantCalls(t, e, 2)
+		})
+	}
+}
+
+func TestClientErrorStored(t *testing.T) {
+	t.Parallel()
+	fs := newFirestore(t)
+	e := &endpoint{} // created() answers 400 for a body with an unknown field
+	h, _ := server(fs, Options{}, e)
+	c := call{body: `{"complaint":"x","extra":1}`}
+	first := c.do(t, h)
+	if first.Code != http.StatusBadRequest {
+		t.Fatalf("first: status %d, want 400; body %s", first.Code, first.Body)
+	}
+	second := c.do(t, h)
+	if second.Code != http.StatusBadRequest {
+		t.Fatalf("replay: status %d, want 400", second.Code)
+	}
+	wantReplayed(t, second, true)
+	if diff := cmp.Diff(first.Body.String(), second.Body.String()); diff != "" {
+		t.Errorf("replayed body (-first +replay):\n%s", diff)
+	}
+	wantCalls(t, e, 1)
+}
+
+func TestConcurrentDuplicates(t *testing.T) {
+	t.Parallel()
+	fs := newFirestore(t)
+	const n = 5
+	release := make(chan struct{})
+	e := &endpoint{respond: func(run int32, w http.ResponseWriter, r *http.Request) {
+		// Hold the key until every duplicate has been answered, so that all of them
+		// meet the in-progress record. The timeout only guards against a deadlock when
+		// the middleware lets a second run through.
+		select {
+		case <-release:
+		case <-time.After(30 * time.Second):
+		}
+		created(run, w, r)
+	}}
+	h, _ := server(fs, Options{}, e)
+
+	results := make(chan *httptest.ResponseRecorder, n)
+	for range n {
+		go func() { results <- (call{}).do(t, h) }()
+	}
+	var conflicts []*httptest.ResponseRecorder
+	var winner *httptest.ResponseRecorder
+	timeout := time.After(60 * time.Second)
+	for range n {
+		select {
+		case rec := <-results:
+			if rec.Code == http.StatusCreated {
+				winner = rec
+				continue
+			}
+			conflicts = append(conflicts, rec)
+			if len(conflicts) == n-1 {
+				close(release)
+			}
+		case <-timeout:
+			t.Fatalf("duplicates not answered: got %d conflicts, winner %v", len(conflicts), winner != nil)
+		}
+	}
+	wantCalls(t, e, 1)
+	if winner == nil {
+		t.Fatal("no request ran the handler")
+	}
+	wantReplayed(t, winner, false)
+	for _, rec := range conflicts {
+		if rec.Code != http.StatusConflict {
+			t.Errorf("duplicate: status %d, want 409; body %s", rec.Code, rec.Body)
+			continue
+		}
+		code, reason := errorOf(t, rec)
+		if code != httpx.CodeConflict || reason != ReasonInProgress {
+			t.Errorf("duplicate: error %q reason %q, want %q %q", code, reason, httpx.CodeConflict, ReasonInProgress)
+		}
+		if got := rec.Header().Get("Retry-After"); got != "1" {
+			t.Errorf("duplicate: Retry-After = %q, want 1", got)
+		}
+	}
+	after := (call{}).do(t, h)
+	wantReplayed(t, after, true)
+	if diff := cmp.Diff(winner.Body.String(), after.Body.String()); diff != "" {
+		t.Errorf("replay after the race (-winner +replay):\n%s", diff)
+	}
+	wantCalls(t, e, 1)
+}
+
+func TestKeysAreScoped(t *testing.T) {
+	t.Parallel()
+	fs := newFirestore(t)
+	e := &endpoint{}
+	h, _ := server(fs, Options{}, e)
+	calls := []struct {
+		c       call
+		wantRun int
+		replay  bool
+	}{
+		{c: call{user: "uid-1|clinic-1"}, wantRun: 1},
+		{c: call{user: "uid-2|clinic-1"}, wantRun: 2},                                   // other user, same key
+		{c: call{user: "uid-1|clinic-2"}, wantRun: 3},                                   // same user, other clinic
+		{c: call{user: "uid-1|clinic-1", path: "/v1/encounters/e9/triage"}, wantRun: 4}, // other endpoint
+		{c: call{user: "uid-2|clinic-1"}, wantRun: 2, replay: true},
+		{c: call{user: "uid-1|clinic-1"}, wantRun: 1, replay: true},
+	}
+	for i, tc := range calls {
+		rec := tc.c.do(t, h)
+		if rec.Code != http.StatusCreated {
+			t.Fatalf("call %d: status %d; body %s", i, rec.Code, rec.Body)
+		}
+		if got := runOf(t, rec); got != tc.wantRun {
+			t.Errorf("call %d (%s %s): run %d, want %d", i, tc.c.user, tc.c.path, got, tc.wantRun)
+		}
+		wantReplayed(t, rec, tc.replay)
+	}
+	wantCalls(t, e, 4)
+}
+
+func TestExpiredRecordRunsAgain(t *testing.T) {
+	t.Parallel()
+	fs := newFirestore(t)
+	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	var now atomic.Pointer[time.Time]
+	now.Store(&t0)
+	e := &endpoint{}
+	h, _ := server(fs, Options{TTL: time.Hour, Now: func() time.Time { return *now.Load() }}, e)
+
+	steps := []struct {
+		at      time.Duration
+		wantRun int
+		replay  bool
+	}{
+		{at: 0, wantRun: 1},
+		{at: 59 * time.Minute, wantRun: 1, replay: true},
+		{at: time.Hour, wantRun: 2}, // expireAt reached: treated as absent
+		{at: time.Hour + time.Minute, wantRun: 2, replay: true},
+	}
+	for _, s := range steps {
+		at := t0.Add(s.at)
+		now.Store(&at)
+		rec := (call{}).do(t, h)
+		if rec.Code != http.StatusCreated {
+			t.Fatalf("at +%v: status %d; body %s", s.at, rec.Code, rec.Body)
+		}
+		if got := runOf(t, rec); got != s.wantRun {
+			t.Errorf("at +%v: run %d, want %d", s.at, got, s.wantRun)
+		}
+		wantReplayed(t, rec, s.replay)
+	}
+	rec, _, _ := loadRecord(t, fs, call{})
+	if want := t0.Add(2 * time.Hour); !rec.ExpireAt.Equal(want) {
+		t.Errorf("renewed expireAt = %v, want %v", rec.ExpireAt, want)
+	}
+}
+
+func TestAbandonedInProgressTakenOver(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name       string
+		age        time.Duration
+		hash       string
+		wantStatus int
+		wantReason string
+	}{
+		{name: "fresh lock", age: time.Minute, wantStatus: http.StatusConflict, wantReason: ReasonInProgress},
+		{name: "abandoned lock", age: DefaultLockTimeout, wantStatus: http.StatusCreated},
+		{name: "abandoned lock of another request", age: DefaultLockTimeout, hash: "other", wantStatus: http.StatusConflict, wantReason: ReasonKeyReused},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			fs := newFirestore(t)
+			hash := tc.hash
+			if hash == "" {
+				hash = requestHash("", []byte(`{"complaint":"chest pain"}`))
+			}
+			ref := fs.Collection(Collection).Doc(DocumentID("uid-1|clinic-1", http.MethodPost, "/v1/encounters", "key-1"))
+			if _, err := ref.Create(context.Background(), record{
+				State: stateInProgress, RequestHash: hash, Owner: "crashed",
+				CreatedAt: now.Add(-tc.age), ExpireAt: now.Add(-tc.age + DefaultTTL),
+			}); err != nil {
+				t.Fatal(err)
+			}
+			e := &endpoint{}
+			h, _ := server(fs, Options{Now: func() time.Time { return now }}, e)
+			rec := (call{}).do(t, h)
+			if rec.Code != tc.wantStatus {
+				t.Fatalf("status %d, want %d; body %s", rec.Code, tc.wantStatus, rec.Body)
+			}
+			if tc.wantReason != "" {
+				if _, reason := errorOf(t, rec); reason != tc.wantReason {
+					t.Errorf("reason %q, want %q", reason, tc.wantReason)
+				}
+				wantCalls(t, e, 0)
+				return
+			}
+			wantCalls(t, e, 1)
+			if stored, _, _ := loadRecord(t, fs, call{}); stored.State != stateCompleted || stored.Owner == "crashed" {
+				t.Errorf("record after takeover: state %q owner %q, want completed by the new request", stored.State, stored.Owner)
+			}
+		})
+	}
+}
+
+func TestInvalidRecordReplaced(t *testing.T) {
+	t.Parallel()
+	fs := newFirestore(t)
+	now := time.Now().UTC()
+	ref := fs.Collection(Collection).Doc(DocumentID("uid-1|clinic-1", http.MethodPost, "/v1/encounters", "key-1"))
+	if _, err := ref.Create(context.Background(), map[string]any{
+		"state": stateCompleted, "requestHash": requestHash("", []byte(`{"complaint":"chest pain"}`)),
+		"status": 0, "expireAt": now.Add(time.Hour),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e := &endpoint{}
+	h, _ := server(fs, Options{}, e)
+	rec := (call{}).do(t, h)
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("status %d, want 201 from a fresh run; body %s", rec.Code, rec.Body)
+	}
+	wantCalls(t, e, 1)
+}
+
+func TestStaleOwnerLeavesRecordAlone(t *testing.T) {
+	t.Parallel()
+	fs := newFirestore(t)
+	mw := &middleware{fs: fs, now: time.Now}
+	ref := fs.Collection(Collection).Doc("stale-owner")
+	now := time.Now().UTC()
+	mine := record{State: stateInProgress, RequestHash: "h", Owner: "new-owner", CreatedAt: now, ExpireAt: now.Add(time.Hour)}
+	if _, err := ref.Create(context.Background(), mine); err != nil {
+		t.Fatal(err)
+	}
+	// The request that lost the key finishes: neither its delete nor its completion may
+	// touch the new owner's record.
+	mw.finish(context.Background(), ref, "old-owner", nil)
+	cw := &captureWriter{ResponseWriter: httptest.NewRecorder(), max: 100}
+	cw.WriteHeader(http.StatusCreated)
+	mw.finish(context.Background(), ref, "old-owner", cw)
+	snap, err := ref.Get(context.Background())
+	if err != nil {
+		t.Fatalf("record gone: %v", err)
+	}
+	var got record
+	if err := snap.DataTo(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got.State != stateInProgress || got.Owner != "new-owner" {
+		t.Errorf("record = %+v, want the new owner's in-progress record", got)
+	}
+}
+
+func TestRejected(t *testing.T) {
+	t.Parallel()
+	fs := newFirestore(t)
+	e := &endpoint{}
+	h, _ := server(fs, Options{MaxRequestBody: 64}, e)
+	emptyScope, _ := server(fs, Options{Scope: func(*http.Request) string { return "" }}, e)
+	tests := []struct {
+		name       string
+		h          http.Handler
+		header     []string // Idempotency-Key values
+		body       string
+		wantStatus int
+		wantCode   string
+	}{
+		{name: "empty key", header: []string{""}, wantStatus: 400, wantCode: httpx.CodeInvalidArgument},
+		{name: "key too long", header: []string{strings.Repeat("k", MaxKeyLength+1)}, wantStatus: 400, wantCode: httpx.CodeInvalidArgument},
+		{name: "control character", header: []string{"a\x01b"}, wantStatus: 400, wantCode: httpx.CodeInvalidArgument},
+		{name: "non-ASCII", header: []string{"schlüssel"}, wantStatus: 400, wantCode: httpx.CodeInvalidArgument},
+		{name: "two keys", header: []string{"a", "b"}, wantStatus: 400, wantCode: httpx.CodeInvalidArgument},
+		{name: "body too large", header: []string{"k"}, body: `{"complaint":"` + strings.Repeat("x", 100) + `"}`, wantStatus: 413, wantCode: httpx.CodePayloadTooLarge},
+		{name: "empty scope", h: emptyScope, header: []string{"k"}, wantStatus: 500, wantCode: httpx.CodeInternal},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			body := tc.body
+			if body == "" {
+				body = `{"complaint":"x"}`
+			}
+			r := httptest.NewRequest(http.MethodPost, "/v1/encounters", strings.NewReader(body))
+			r.Header.Set("Content-Type", "application/json")
+			r.Header.Set("X-Test-User", "uid-1|clinic-1")
+			r.Header[HeaderKey] = tc.header
+			rec := httptest.NewRecorder()
+			handler := tc.h
+			if handler == nil {
+				handler = h
+			}
+			handler.ServeHTTP(rec, r)
+			if rec.Code != tc.wantStatus {
+				t.Fatalf("status %d, want %d; body %s", rec.Code, tc.wantStatus, rec.Body)
+			}
+			if code, _ := errorOf(t, rec); code != tc.wantCode {
+				t.Errorf("code %q, want %q", code, tc.wantCode)
+			}
+			for _, v := range tc.header {
+				if len(v) > 3 && strings.Contains(rec.Body.String(), v) {
+					t.Errorf("error echoes the key: %s", rec.Body)
+				}
+			}
+		})
+	}
+	wantCalls(t, e, 0)
+}
+
+func TestCaptureWriter(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		write      func(w http.ResponseWriter)
+		max        int
+		wantStatus int
+		wantBody   string
+		wantHeader map[string]string
+		overflow   bool
+		// recorderSees1xx: httptest.ResponseRecorder takes a 1xx for the final status,
+		// unlike net/http's server, so the pass-through check does not apply.
+		recorderSees1xx bool
+	}{
+		{
+			name: "explicit status and headers",
+			write: func(w http.ResponseWriter) {
+				w.Header().Set("Content-Type", "application/json")
+				w.Header().Set("Location", "/x")
+				w.WriteHeader(201)
+				w.Header().Set("ETag", `"late"`) // after WriteHeader: not sent, not stored
+				_, _ = io.WriteString(w, `{"a":1}`)
+			},
+			max: 100, wantStatus: 201, wantBody: `{"a":1}`,
+			wantHeader: map[string]string{"Content-Type": "application/json", "Location": "/x"},
+		},
+		{
+			name:  "implicit 200 with sniffed type",
+			write: func(w http.ResponseWriter) { _, _ = io.WriteString(w, "plain words") },
+			max:   100, wantStatus: 200, wantBody: "plain words",
+			wantHeader: map[string]string{"Content-Type": "text/plain; charset=utf-8"},
+		},
+		{
+			name: "informational status not recorded",
+			write: func(w http.ResponseWriter) {
+				w.WriteHeader(http.StatusEarlyHints)
+				w.WriteHeader(204)
+			},
+			max: 100, wantStatus: 204, wantHeader: map[string]string{}, recorderSees1xx: true,
+		},
+		{
+			name: "overflow across writes",
+			write: func(w http.ResponseWriter) {
+				_, _ = io.WriteString(w, "12345")
+				_, _ = io.WriteString(w, "67890")
+				_, _ = io.WriteString(w, "x")
+			},
+			max: 10, wantStatus: 200, overflow: true,
+			wantHeader: map[string]string{},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rec := httptest.NewRecorder()
+			cw := &captureWriter{ResponseWriter: rec, max: tc.max}
+			tc.write(cw)
+			if cw.status != tc.wantStatus || cw.overflow != tc.overflow {
+				t.Errorf("status %d overflow %v, want %d %v", cw.status, cw.overflow, tc.wantStatus, tc.overflow)
+			}
+			if got := cw.body.String(); got != tc.wantBody {
+				t.Errorf("captured body %q, want %q", got, tc.wantBody)
+			}
+			if diff := cmp.Diff(tc.wantHeader, cw.storedHeader()); diff != "" {
+				t.Errorf("stored headers (-want +got):\n%s", diff)
+			}
+			if got := rec.Result().StatusCode; got != tc.wantStatus && !tc.recorderSees1xx {
+				t.Errorf("client got status %d, want %d (pass-through)", got, tc.wantStatus)
+			}
+		})
+	}
+}
