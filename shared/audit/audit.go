@@ -1,0 +1,105 @@
+// Package audit writes the append-only audit trail (clinics/{clinicId}/audit/{id}):
+// who (actor uid and role), what (action, resource type and id, patient), outcome,
+// request id and time. A record describing a change is written in the same Firestore
+// transaction as the change, so there is never a change without its record nor
+// a record of a change that did not happen. Reads of patient data are audited too.
+//
+// Records hold ids, never patient data (no names, no clinical content).
+package audit
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"cloud.google.com/go/firestore"
+
+	"github.com/medi-os/medi/shared/auth"
+	"github.com/medi-os/medi/shared/logging"
+)
+
+// Outcomes.
+const (
+	OutcomeSuccess = "success"
+	OutcomeDenied  = "denied"
+	OutcomeFailure = "failure"
+)
+
+// Collection is the audit sub-collection of a clinic.
+const Collection = "audit"
+
+// Record is one audit entry.
+type Record struct {
+	ClinicID     string    `firestore:"clinicId" json:"clinicId"`
+	ActorUID     string    `firestore:"actorUid" json:"actorUid"`
+	ActorRole    string    `firestore:"actorRole" json:"actorRole"`
+	Action       string    `firestore:"action" json:"action"`             // e.g. "patient.read", "encounter.transition"
+	ResourceType string    `firestore:"resourceType" json:"resourceType"` // e.g. "patient"
+	ResourceID   string    `firestore:"resourceId" json:"resourceId"`
+	PatientID    string    `firestore:"patientId,omitempty" json:"patientId,omitempty"`
+	Outcome      string    `firestore:"outcome" json:"outcome"`
+	Reason       string    `firestore:"reason,omitempty" json:"reason,omitempty"` // a clinician's stated reason (down-triage, break-glass)
+	RequestID    string    `firestore:"requestId" json:"requestId"`
+	Time         time.Time `firestore:"time" json:"time"`
+}
+
+// New returns a success record for action on resource, with the actor taken from the
+// authenticated principal in ctx (or "system" for workers) and the request id from ctx.
+func New(ctx context.Context, clinicID, action, resourceType, resourceID string) Record {
+	r := Record{
+		ClinicID: clinicID, Action: action, ResourceType: resourceType, ResourceID: resourceID,
+		Outcome: OutcomeSuccess, RequestID: logging.RequestID(ctx), Time: time.Now().UTC(),
+		ActorUID: "system", ActorRole: "system",
+	}
+	if p, ok := auth.FromContext(ctx); ok {
+		r.ActorUID, r.ActorRole = p.UID, string(p.Role)
+	}
+	return r
+}
+
+// ForPatient sets the patient the action concerns (for "who saw this patient" queries).
+func (r Record) ForPatient(patientID string) Record { r.PatientID = patientID; return r }
+
+// WithOutcome sets the outcome.
+func (r Record) WithOutcome(o string) Record { r.Outcome = o; return r }
+
+// WithReason sets the stated reason.
+func (r Record) WithReason(reason string) Record { r.Reason = reason; return r }
+
+func (r Record) validate() error {
+	if r.ClinicID == "" || r.Action == "" || r.ResourceType == "" || r.ActorUID == "" {
+		return errors.New("audit: clinic, action, resource type and actor are required")
+	}
+	return nil
+}
+
+// NewID returns a sortable id: the time in nanoseconds (hex, fixed width) and randomness.
+func NewID(t time.Time) string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%016x-%s", t.UnixNano(), hex.EncodeToString(b[:]))
+}
+
+func (r Record) ref(fs *firestore.Client) *firestore.DocumentRef {
+	return fs.Collection("clinics").Doc(r.ClinicID).Collection(Collection).Doc(NewID(r.Time))
+}
+
+// InTransaction adds r to tx: it commits with the change or not at all.
+func (r Record) InTransaction(fs *firestore.Client, tx *firestore.Transaction) error {
+	if err := r.validate(); err != nil {
+		return err
+	}
+	return tx.Create(r.ref(fs), r)
+}
+
+// Write stores r on its own (for reads and denied attempts, which change nothing else).
+func (r Record) Write(ctx context.Context, fs *firestore.Client) error {
+	if err := r.validate(); err != nil {
+		return err
+	}
+	_, err := r.ref(fs).Create(ctx, r)
+	return err
+}
