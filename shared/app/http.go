@@ -27,7 +27,29 @@ type Env struct {
 	Name     string
 	Logger   *slog.Logger
 	Platform *Platform
-	auth     *Lazy[*auth.Authenticator]
+	// ProjectID and Tier repeat the function's base config for convenience.
+	ProjectID string
+	Tier      config.Tier
+	auth      *Lazy[*auth.Authenticator]
+}
+
+func newEnv(name string, base *config.Base) *Env {
+	platform := NewPlatform(base.ProjectID)
+	env := &Env{
+		Name:      name,
+		Logger:    logging.New(os.Stdout, base.LogLevel),
+		Platform:  platform,
+		ProjectID: base.ProjectID,
+		Tier:      base.Tier,
+	}
+	env.auth = NewLazy(func(ctx context.Context) (*auth.Authenticator, error) {
+		c, err := platform.Auth(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return auth.New(c), nil
+	})
+	return env
 }
 
 // Authenticator returns the process's token authenticator (created on first use).
@@ -115,19 +137,7 @@ func (f *HTTPFunction[C]) Handler(ctx context.Context, cfg C) (http.Handler, err
 
 func (f *HTTPFunction[C]) router(ctx context.Context, cfg C) (*httpx.Router, error) {
 	base := cfg.BaseConfig()
-	platform := NewPlatform(base.ProjectID)
-	env := &Env{
-		Name:     f.name,
-		Logger:   logging.New(os.Stdout, base.LogLevel),
-		Platform: platform,
-	}
-	env.auth = NewLazy(func(ctx context.Context) (*auth.Authenticator, error) {
-		c, err := platform.Auth(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return auth.New(c), nil
-	})
+	env := newEnv(f.name, base)
 	rt := httpx.NewRouter()
 	rt.HandleFunc(http.MethodGet, "/v1/health", func(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteJSON(w, r, http.StatusOK, Health{Status: "ok", Version: base.Version, Function: f.name})
