@@ -35,6 +35,9 @@ type Env struct {
 
 func newEnv(name string, base *config.Base) *Env {
 	platform := NewPlatform(base.ProjectID)
+	if base.AuthProjectID != "" {
+		platform.UseAuthProject(base.AuthProjectID)
+	}
 	env := &Env{
 		Name:      name,
 		Logger:    logging.New(os.Stdout, base.LogLevel),

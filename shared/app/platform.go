@@ -31,8 +31,21 @@ func NewPlatform(projectID string) *Platform {
 		}
 		return c, nil
 	})
+	p.UseAuthProject(projectID)
+	p.pubsub = NewLazy(func(ctx context.Context) (*pubsub.Client, error) {
+		c, err := pubsub.NewClient(context.WithoutCancel(ctx), projectID)
+		if err != nil {
+			return nil, fmt.Errorf("creating Pub/Sub client: %w", err)
+		}
+		return c, nil
+	})
+	return p
+}
+
+// UseAuthProject makes the Auth client verify tokens of authProject (before first use).
+func (p *Platform) UseAuthProject(authProject string) {
 	p.auth = NewLazy(func(ctx context.Context) (*fbauth.Client, error) {
-		fa, err := firebase.NewApp(context.WithoutCancel(ctx), &firebase.Config{ProjectID: projectID})
+		fa, err := firebase.NewApp(context.WithoutCancel(ctx), &firebase.Config{ProjectID: authProject})
 		if err != nil {
 			return nil, fmt.Errorf("creating Firebase app: %w", err)
 		}
@@ -42,14 +55,6 @@ func NewPlatform(projectID string) *Platform {
 		}
 		return c, nil
 	})
-	p.pubsub = NewLazy(func(ctx context.Context) (*pubsub.Client, error) {
-		c, err := pubsub.NewClient(context.WithoutCancel(ctx), projectID)
-		if err != nil {
-			return nil, fmt.Errorf("creating Pub/Sub client: %w", err)
-		}
-		return c, nil
-	})
-	return p
 }
 
 // Firestore returns the process's Firestore client.

@@ -111,6 +111,9 @@ type Base struct {
 	LogLevel LogLevel `env:"LOG_LEVEL, default=info"`
 	// Service is the Cloud Run service name (set by Cloud Run; empty elsewhere).
 	Service string `env:"K_SERVICE"`
+	// AuthProjectID is the project of the Identity Platform / Firebase Auth tenant that
+	// issues staff ID tokens, when it is not ProjectID.
+	AuthProjectID string `env:"MEDI_AUTH_PROJECT"`
 	// CORSOrigins are the browser origins (scheme://host[:port]) allowed to call the API.
 	CORSOrigins []string `env:"MEDI_CORS_ORIGINS"`
 }
