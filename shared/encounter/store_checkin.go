@@ -1,0 +1,220 @@
+package encounter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"cloud.google.com/go/firestore"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/medi-os/medi/shared/audit"
+	"github.com/medi-os/medi/shared/auth"
+	"github.com/medi-os/medi/shared/httpx"
+	"github.com/medi-os/medi/shared/logging"
+)
+
+// MaxChiefComplaintLength bounds the chief complaint, in characters.
+const MaxChiefComplaintLength = 500
+
+// Audit actions recorded by the Store.
+const (
+	AuditCheckIn    = "encounter.check_in"
+	AuditTransition = "encounter.transition"
+	AuditRead       = "encounter.read"
+	AuditList       = "encounter.list"
+	AuditReadEvents = "encounter.events.read"
+)
+
+// auditResource is the audit resource type of encounters.
+const auditResource = "encounter"
+
+// CheckIn is what reception gives to open an encounter.
+type CheckIn struct {
+	PatientID      string      `json:"patientId"`
+	ChiefComplaint string      `json:"chiefComplaint"`
+	ArrivalMode    ArrivalMode `json:"arrivalMode"`
+}
+
+// Normalize trims the text fields.
+func (c CheckIn) Normalize() CheckIn {
+	c.PatientID = strings.TrimSpace(c.PatientID)
+	c.ChiefComplaint = strings.TrimSpace(c.ChiefComplaint)
+	return c
+}
+
+// Validate lists every invalid field of a normalized check-in; messages never quote the
+// values.
+func (c CheckIn) Validate() []httpx.FieldError {
+	var errs []httpx.FieldError
+	if !ValidID(c.PatientID) {
+		errs = append(errs, httpx.FieldError{Field: "patientId", Message: "required: a patient id (1-128 letters, digits, '-' or '_')"})
+	}
+	n := utf8.RuneCountInString(c.ChiefComplaint)
+	switch {
+	case !utf8.ValidString(c.ChiefComplaint):
+		errs = append(errs, httpx.FieldError{Field: "chiefComplaint", Message: "must be valid UTF-8"})
+	case n == 0:
+		errs = append(errs, httpx.FieldError{Field: "chiefComplaint", Message: "required"})
+	case n > MaxChiefComplaintLength:
+		errs = append(errs, httpx.FieldError{Field: "chiefComplaint", Message: fmt.Sprintf("must be at most %d characters", MaxChiefComplaintLength)})
+	case strings.ContainsFunc(c.ChiefComplaint, isForbiddenControl):
+		errs = append(errs, httpx.FieldError{Field: "chiefComplaint", Message: "must not contain control characters other than line breaks and tabs"})
+	}
+	if !c.ArrivalMode.Valid() {
+		errs = append(errs, httpx.FieldError{Field: "arrivalMode", Message: "must be one of walk_in, private_vehicle, ambulance"})
+	}
+	return errs
+}
+
+func isForbiddenControl(r rune) bool {
+	return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t'
+}
+
+// checkInAttempts bounds the re-runs of the check-in transaction when its commit meets a
+// pointer created concurrently (AlreadyExists is not retried by RunTransaction itself).
+const checkInAttempts = 3
+
+// CheckIn opens an encounter for a patient of actor's clinic: status waiting, first
+// event check_in ("" -> waiting), open pointer and audit record, in one transaction;
+// then the change is announced. Errors: 403 for a role that may not check in, 400 with
+// every invalid field, 404 when the patient is not in the clinic, 409 (cause
+// *OpenEncounterError, details {reason, encounterId}) when the patient already has an
+// open encounter.
+func (s *Store) CheckIn(ctx context.Context, actor auth.Principal, in CheckIn) (Encounter, error) {
+	if !actor.HasRole(CheckInRoles...) {
+		return Encounter{}, httpx.PermissionDenied("role %s may not check patients in", actor.Role)
+	}
+	if !ValidID(actor.ClinicID) {
+		return Encounter{}, httpx.NotFound("patient not found")
+	}
+	in = in.Normalize()
+	if errs := in.Validate(); len(errs) > 0 {
+		return Encounter{}, httpx.InvalidFields(errs)
+	}
+	clinicID := actor.ClinicID
+	// The id is chosen once, outside the transaction, so that retries of the
+	// transaction function write the same encounter.
+	id := s.encounters(clinicID).NewDoc().ID
+
+	var enc Encounter
+	var ev Event
+	var err error
+	for range checkInAttempts {
+		err = s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+			enc, ev, err = s.checkInTx(ctx, tx, actor, id, in)
+			return err
+		})
+		// A concurrent check-in created the pointer between our read and our commit:
+		// run again, which now finds it and answers 409.
+		if status.Code(err) != codes.AlreadyExists {
+			break
+		}
+	}
+	if err != nil {
+		var he *httpx.Error
+		if errors.As(err, &he) {
+			return Encounter{}, he
+		}
+		return Encounter{}, fmt.Errorf("encounter: check-in: %w", err)
+	}
+	if err := s.Announce(ctx, enc, ev); err != nil {
+		logging.FromContext(ctx).Error("encounter event lost: neither published nor recorded in the outbox",
+			"encounterId", enc.ID, "seq", ev.Seq, "error", err.Error())
+	}
+	return enc, nil
+}
+
+func (s *Store) checkInTx(ctx context.Context, tx *firestore.Transaction, actor auth.Principal, id string, in CheckIn) (Encounter, Event, error) {
+	clinicID := actor.ClinicID
+	patientRef := s.clinic(clinicID).Collection(CollectionPatients).Doc(in.PatientID)
+	openRef := s.openRef(clinicID, in.PatientID)
+
+	// Reads: the patient and its open pointer together (one round trip).
+	snaps, err := tx.GetAll([]*firestore.DocumentRef{patientRef, openRef})
+	if err != nil {
+		return Encounter{}, Event{}, err
+	}
+	if !snaps[0].Exists() {
+		return Encounter{}, Event{}, httpx.NotFound("patient not found")
+	}
+	staleOpen := false
+	if snaps[1].Exists() {
+		var p openPointer
+		if err := snaps[1].DataTo(&p); err != nil {
+			return Encounter{}, Event{}, fmt.Errorf("decode open pointer: %w", err)
+		}
+		// The pointer is deleted with the transition that closes its encounter, so it
+		// names an open encounter; check anyway, and repair a stale one.
+		if ValidID(p.EncounterID) {
+			cur, err := s.GetTx(tx, clinicID, p.EncounterID)
+			switch {
+			case err == nil && cur.Status.Open() && cur.PatientID == in.PatientID:
+				return Encounter{}, Event{}, errOpenEncounter(cur.ID)
+			case err != nil && !isNotFound(err):
+				return Encounter{}, Event{}, err
+			}
+		}
+		staleOpen = true
+		logging.FromContext(ctx).Warn("replacing a stale open-encounter pointer", "encounterId", p.EncounterID)
+	}
+
+	now := s.timestamp()
+	enc := Encounter{
+		ID:             id,
+		ClinicID:       clinicID,
+		PatientID:      in.PatientID,
+		Status:         StatusWaiting,
+		ChiefComplaint: in.ChiefComplaint,
+		ArrivalMode:    in.ArrivalMode,
+		ArrivedAt:      now,
+		StatusTimes:    map[string]time.Time{string(StatusWaiting): now},
+		EventCount:     1,
+		Version:        1,
+		CreatedBy:      actor.UID,
+		UpdatedAt:      now,
+	}
+	ev := Event{
+		Seq:       1,
+		Action:    ActionCheckIn,
+		From:      "",
+		To:        StatusWaiting,
+		ActorUID:  actor.UID,
+		ActorRole: string(actor.Role),
+		At:        now,
+		RequestID: logging.RequestID(ctx),
+	}
+
+	// Writes: encounter, first event, open pointer (3 documents), audit record.
+	if err := tx.Create(s.encounterRef(clinicID, id), enc); err != nil {
+		return Encounter{}, Event{}, err
+	}
+	if err := tx.Create(s.eventRef(clinicID, id, ev.Seq), ev); err != nil {
+		return Encounter{}, Event{}, err
+	}
+	ptr := openPointer{EncounterID: id, Since: now}
+	if staleOpen {
+		err = tx.Set(openRef, ptr)
+	} else {
+		err = tx.Create(openRef, ptr)
+	}
+	if err != nil {
+		return Encounter{}, Event{}, err
+	}
+	rec := audit.New(ctx, clinicID, AuditCheckIn, auditResource, id).ForPatient(in.PatientID)
+	rec.ActorUID, rec.ActorRole = actor.UID, string(actor.Role)
+	if err := rec.InTransaction(s.fs, tx); err != nil {
+		return Encounter{}, Event{}, err
+	}
+	return enc, ev, nil
+}
+
+func isNotFound(err error) bool {
+	var he *httpx.Error
+	return errors.As(err, &he) && he.Code == httpx.CodeNotFound
+}

@@ -1,0 +1,103 @@
+package encounter_test
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/medi-os/medi/shared/auth"
+	"github.com/medi-os/medi/shared/encounter"
+	"github.com/medi-os/medi/shared/events"
+)
+
+func decodeChange(t *testing.T, data []byte) (events.Envelope, encounter.Change) {
+	t.Helper()
+	var env events.Envelope
+	if err := json.Unmarshal(data, &env); err != nil {
+		t.Fatal(err)
+	}
+	var c encounter.Change
+	if err := env.DecodeData(&c); err != nil {
+		t.Fatal(err)
+	}
+	return env, c
+}
+
+func TestEveryChangeIsPublishedInOrder(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	sub := f.subscribe()
+	enc := f.checkIn()
+	enc = f.walk(enc, pathTo(encounter.StatusCompleted)...)
+
+	msgs := f.pull(sub, 4)
+	wantMoves := []struct {
+		typ      string
+		from, to encounter.Status
+		action   encounter.Action
+	}{
+		{encounter.EventTypeCheckedIn, "", encounter.StatusWaiting, encounter.ActionCheckIn},
+		{encounter.EventTypeTransitioned, encounter.StatusWaiting, encounter.StatusTriaged, encounter.ActionTriage},
+		{encounter.EventTypeTransitioned, encounter.StatusTriaged, encounter.StatusInConsultation, encounter.ActionStart},
+		{encounter.EventTypeTransitioned, encounter.StatusInConsultation, encounter.StatusCompleted, encounter.ActionComplete},
+	}
+	evs := f.events(enc.ID)
+	for i, m := range msgs {
+		if m.GetOrderingKey() != f.clinic {
+			t.Errorf("message %d ordering key %q, want %q", i, m.GetOrderingKey(), f.clinic)
+		}
+		env, c := decodeChange(t, m.GetData())
+		w := wantMoves[i]
+		want := encounter.Change{EncounterID: enc.ID, PatientID: enc.PatientID, Seq: i + 1, Action: w.action,
+			From: w.from, To: w.to, At: evs[i].At, Version: int64(i + 1), DoctorUID: evs[i].DoctorUID}
+		if diff := cmp.Diff(want, c); diff != "" {
+			t.Errorf("message %d data (-want +got):\n%s", i, diff)
+		}
+		if env.Type != w.typ || env.ClinicID != f.clinic || env.EventID != events.DeriveEventID(w.typ, f.clinic, enc.ID+"/"+strconv.Itoa(i+1)) {
+			t.Errorf("message %d envelope %+v", i, env)
+		}
+		if env.RequestID != evs[i].RequestID {
+			t.Errorf("message %d request id %q, want the event's %q", i, env.RequestID, evs[i].RequestID)
+		}
+	}
+}
+
+func TestFailedPublishGoesToTheOutbox(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fixtureOptions{noTopic: true}) // publishing fails: no topic
+	p := f.actor(auth.RoleReceptionist)
+	ctx, _ := reqCtx(p)
+	enc, err := f.store.CheckIn(ctx, p, encounter.CheckIn{PatientID: f.patient(f.clinic), ChiefComplaint: "cut finger", ArrivalMode: "walk_in"})
+	if err != nil {
+		t.Fatalf("CheckIn must succeed although publishing fails: %v", err)
+	}
+	wantID := events.DeriveEventID(encounter.EventTypeCheckedIn, f.clinic, enc.ID+"/1")
+	outbox := f.fs.Collection("clinics").Doc(f.clinic).Collection(encounter.CollectionOutbox)
+	snap, err := outbox.Doc(wantID).Get(context.Background())
+	if err != nil {
+		t.Fatalf("outbox entry %s: %v", wantID, err)
+	}
+	if got := snap.Data()["encounterId"]; got != enc.ID {
+		t.Errorf("outbox encounterId = %v, want %s", got, enc.ID)
+	}
+
+	// Once the topic is back, the outbox is redelivered with the same event id.
+	f.createTopic()
+	sub := f.subscribe()
+	n, err := f.store.RedeliverOutbox(context.Background(), 10)
+	if err != nil || n != 1 {
+		t.Fatalf("RedeliverOutbox = %d, %v; want 1", n, err)
+	}
+	msg := f.pull(sub, 1)[0]
+	env, c := decodeChange(t, msg.GetData())
+	if env.EventID != wantID || c.EncounterID != enc.ID || msg.GetOrderingKey() != f.clinic {
+		t.Errorf("redelivered %+v %+v key %q", env, c, msg.GetOrderingKey())
+	}
+	left, err := outbox.Documents(context.Background()).GetAll()
+	if err != nil || len(left) != 0 {
+		t.Errorf("outbox after redelivery: %d entries, %v", len(left), err)
+	}
+}
