@@ -1,0 +1,68 @@
+package patients
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/medi-os/medi/shared/httpx"
+	"github.com/medi-os/medi/shared/patient"
+)
+
+// Reasons in error details, so that a client can act without parsing messages.
+const (
+	reasonDuplicateMRN = "duplicate_mrn"
+	reasonStaleVersion = "stale_version"
+)
+
+// writeError answers err, mapping the patient package's errors to API errors. No
+// message carries patient data.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	httpx.WriteError(w, r, apiError(err))
+}
+
+func apiError(err error) *httpx.Error {
+	var (
+		invalid   *patient.ValidationError
+		duplicate *patient.DuplicateMRNError
+		stale     *patient.VersionConflictError
+		apiErr    *httpx.Error
+	)
+	switch {
+	case errors.As(err, &apiErr):
+		return apiErr
+	case errors.As(err, &invalid):
+		return httpx.InvalidFields(invalid.Fields)
+	case errors.Is(err, patient.ErrNotFound):
+		return httpx.NotFound("patient not found")
+	case errors.As(err, &duplicate):
+		return httpx.Conflict("another patient of this clinic has this MRN").
+			WithDetails(map[string]string{"reason": reasonDuplicateMRN, "patientId": duplicate.PatientID})
+	case errors.As(err, &stale):
+		return httpx.PreconditionFailed("the patient has changed since version %d; read it again and reapply the change", stale.Expected).
+			WithDetails(map[string]any{"reason": reasonStaleVersion, "currentVersion": stale.Current}).
+			WithHeader("ETag", etag(stale.Current))
+	case errors.Is(err, patient.ErrAudit), transient(err):
+		return httpx.Unavailable(2, err)
+	}
+	return httpx.Internal(err)
+}
+
+// transient reports whether err is a backend condition worth retrying.
+func transient(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	switch status.Code(err) {
+	case codes.Unavailable, codes.DeadlineExceeded, codes.Aborted, codes.ResourceExhausted:
+		return true
+	}
+	return false
+}
+
+// etag is the entity tag of a patient version: the version number, quoted.
+func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
