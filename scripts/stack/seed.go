@@ -2,12 +2,15 @@ package stack
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"cloud.google.com/go/firestore"
 	firebase "firebase.google.com/go/v4"
 	fbauth "firebase.google.com/go/v4/auth"
+
+	"github.com/medi-os/medi/shared/patient"
 )
 
 // DemoClinicID is the seeded clinic.
@@ -75,20 +78,19 @@ func (s *Stack) seed(ctx context.Context) error {
 		}
 		s.Accounts = append(s.Accounts, acc)
 	}
-	// Synthetic patients (no real person): enough to try search and check-in.
-	patients := []map[string]any{
-		{"givenName": "Ada", "familyName": "Lovelace", "birthDate": "1985-12-10", "sex": "female", "mrn": "DEMO-000001"},
-		{"givenName": "José", "familyName": "Núñez", "birthDate": "1972-03-04", "sex": "male", "mrn": "DEMO-000002"},
-		{"givenName": "Mia", "familyName": "Okafor", "birthDate": "2019-07-21", "sex": "female", "mrn": "DEMO-000003"},
-	}
-	for i, p := range patients {
-		p["createdAt"] = now
-		p["version"] = 1
-		p["allergies"] = []any{}
-		p["medications"] = []any{}
-		p["problems"] = []any{}
-		if _, err := clinic.Collection("patients").Doc(fmt.Sprintf("demo-patient-%d", i+1)).Set(ctx, p); err != nil {
-			return err
+	// Synthetic patients (no real person), registered through the patients store so that
+	// they are searchable by name and MRN like any other. A re-seed finds them by MRN.
+	store := patient.NewStore(fs)
+	for _, r := range []patient.Registration{
+		{GivenName: "Ada", FamilyName: "Lovelace", BirthDate: "1985-12-10", Sex: "female", MRN: "DEMO-000001",
+			Allergies: []patient.Allergy{{Substance: "penicillin", Reaction: "rash", Severity: "moderate"}}},
+		{GivenName: "José", FamilyName: "Núñez", BirthDate: "1972-03-04", Sex: "male", MRN: "DEMO-000002"},
+		{GivenName: "Mia", FamilyName: "Okafor", BirthDate: "2019-07-21", Sex: "female", MRN: "DEMO-000003"},
+	} {
+		_, err := store.Create(ctx, DemoClinicID, r)
+		var dup *patient.DuplicateMRNError
+		if err != nil && !errors.As(err, &dup) {
+			return fmt.Errorf("seeding patient %s: %w", r.MRN, err)
 		}
 	}
 	return nil
