@@ -11,10 +11,13 @@ import (
 	"os"
 	"strings"
 
+	fbauth "firebase.google.com/go/v4/auth"
+
 	"github.com/medi-os/medi/shared/auth"
 	"github.com/medi-os/medi/shared/config"
 	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/logging"
+	"github.com/medi-os/medi/shared/sessions"
 )
 
 // Configurable is a function's config struct: it embeds config.Base.
@@ -50,7 +53,9 @@ func newEnv(name string, base *config.Base) *Env {
 		if err != nil {
 			return nil, err
 		}
-		return auth.New(c), nil
+		// Bearer tokens, or else the web session cookie with its server-side idle timeout
+		// (Firestore is reached only when a request carries the cookie).
+		return auth.New(c).WithSessions(lazySessions{platform: platform, fb: c}), nil
 	})
 	return env
 }
@@ -176,4 +181,19 @@ func (f *HTTPFunction[C]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Cloud Run functions and by the local stack).
 func IsTarget(name string) bool {
 	return strings.TrimSpace(os.Getenv("FUNCTION_TARGET")) == name
+}
+
+// lazySessions verifies session cookies with the process's Firestore client, created on
+// the first cookie rather than with the authenticator.
+type lazySessions struct {
+	platform *Platform
+	fb       sessions.Firebase
+}
+
+func (l lazySessions) VerifySession(ctx context.Context, cookie string) (*fbauth.Token, error) {
+	fs, err := l.platform.Firestore(ctx)
+	if err != nil {
+		return nil, httpx.Unavailable(2, err)
+	}
+	return sessions.New(l.fb, fs, nil).VerifySession(ctx, cookie)
 }

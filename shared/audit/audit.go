@@ -44,6 +44,14 @@ type Record struct {
 	Reason       string    `firestore:"reason,omitempty" json:"reason,omitempty"` // a clinician's stated reason (down-triage, break-glass)
 	RequestID    string    `firestore:"requestId" json:"requestId"`
 	Time         time.Time `firestore:"time" json:"time"`
+
+	// Hash chain (chain.go): set when the record is sealed, never by writers. Sealed is
+	// stored false at write so that the sealer can find the records it has not chained.
+	ID       string `firestore:"-" json:"id,omitempty"`
+	Sealed   bool   `firestore:"sealed" json:"sealed"`
+	Seq      int64  `firestore:"seq" json:"seq,omitempty"`
+	PrevHash string `firestore:"prevHash" json:"prevHash,omitempty"`
+	Hash     string `firestore:"hash" json:"hash,omitempty"`
 }
 
 // New returns a success record for action on resource, with the actor taken from the

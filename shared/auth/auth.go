@@ -67,7 +67,8 @@ type TokenVerifier interface {
 
 // Authenticator verifies bearer tokens.
 type Authenticator struct {
-	tokens TokenVerifier
+	tokens   TokenVerifier
+	sessions SessionVerifier
 }
 
 // New returns an Authenticator over v (a *firebase auth.Client in production).
@@ -88,9 +89,15 @@ func unauth(reason, msg string) *httpx.Error {
 		WithHeader("WWW-Authenticate", `Bearer realm="medi-os"`)
 }
 
-// Authenticate verifies the request's bearer token and returns the principal.
+// Authenticate verifies the request's bearer token (or, when there is no Authorization
+// header and sessions are enabled, its session cookie) and returns the principal.
 func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 	h := r.Header.Get("Authorization")
+	if h == "" && a.sessions != nil {
+		if c, err := r.Cookie(SessionCookieName); err == nil && c.Value != "" {
+			return a.authenticateSession(r, c.Value)
+		}
+	}
 	scheme, token, ok := strings.Cut(h, " ")
 	if h == "" || !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 		return Principal{}, unauth(ReasonMissing, "missing bearer token: send Authorization: Bearer <Firebase ID token>")

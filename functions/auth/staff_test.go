@@ -1,0 +1,237 @@
+package auth_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	fbauth "firebase.google.com/go/v4/auth"
+	"github.com/google/go-cmp/cmp"
+
+	authfn "github.com/medi-os/medi/functions/auth"
+	"github.com/medi-os/medi/shared/audit"
+	"github.com/medi-os/medi/shared/mail"
+	"github.com/medi-os/medi/shared/staff"
+	"github.com/medi-os/medi/shared/testenv"
+)
+
+func newEmail(t *testing.T) string {
+	return strings.ToLower(strings.ReplaceAll(testenv.ProjectID(t), "demo-", "new-")) + "@medi.test"
+}
+
+func TestStaffActionsByRole(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	_, adminToken := f.staff(t, "admin", f.clinic)
+	// A member to read and patch.
+	var member staff.Created
+	resp := f.do(t, http.MethodPost, "/v1/staff", adminToken, staff.NewStaff{Email: newEmail(t), DisplayName: "Member", Role: "nurse"})
+	if resp.Status != http.StatusCreated {
+		t.Fatalf("admin create: %d %s", resp.Status, resp.Env.Data)
+	}
+	resp.decode(t, &member)
+
+	for _, role := range []string{"receptionist", "nurse", "doctor", "admin"} {
+		t.Run(role, func(t *testing.T) {
+			t.Parallel()
+			_, token := f.staff(t, role, f.clinic)
+			allowed := role == "admin"
+			for i, tc := range []struct {
+				method, path string
+				body         any
+				okStatus     int
+			}{
+				{http.MethodPost, "/v1/staff", staff.NewStaff{Email: fmt.Sprintf("%s-%d-%s", role, 0, newEmail(t)), DisplayName: "X", Role: "doctor"}, http.StatusCreated},
+				{http.MethodGet, "/v1/staff", nil, http.StatusOK},
+				{http.MethodGet, "/v1/staff/" + member.UID, nil, http.StatusOK},
+				{http.MethodPatch, "/v1/staff/" + member.UID, map[string]any{"displayName": "Renamed by " + role}, http.StatusOK},
+			} {
+				resp := f.do(t, tc.method, tc.path, token, tc.body)
+				want, wantCode := tc.okStatus, ""
+				if !allowed {
+					want, wantCode = http.StatusForbidden, "permission_denied"
+				}
+				if resp.Status != want || resp.code() != wantCode {
+					t.Errorf("%d %s %s: %d %q, want %d %q", i, tc.method, tc.path, resp.Status, resp.code(), want, wantCode)
+				}
+			}
+		})
+	}
+}
+
+func TestStaffLifecycle(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	admin, adminToken := f.staff(t, "admin", f.clinic)
+	_, otherAdminToken := f.staff(t, "admin", "other-"+f.clinic)
+
+	email := newEmail(t)
+	resp := f.do(t, http.MethodPost, "/v1/staff", adminToken, map[string]any{"email": strings.ToUpper(email), "displayName": " Dr Who ", "role": "doctor"})
+	if resp.Status != http.StatusCreated {
+		t.Fatalf("create: %d %s", resp.Status, resp.Env.Data)
+	}
+	var created staff.Created
+	resp.decode(t, &created)
+	want := staff.Profile{UID: created.UID, Email: email, DisplayName: "Dr Who", Role: "doctor", ClinicID: f.clinic,
+		CreatedBy: admin.UID, UpdatedBy: admin.UID}
+	if diff := cmp.Diff(want, created.Profile, cmpIgnoreTimes); diff != "" || !created.InvitationQueued {
+		t.Errorf("created (-want +got):\n%s invitationQueued=%v", diff, created.InvitationQueued)
+	}
+	if got := resp.Header.Get("Location"); got != "/v1/staff/"+created.UID {
+		t.Errorf("Location = %q", got)
+	}
+	inv := f.mail.waitFor(t, mail.KindInvitation, email)
+	if inv.DisplayName != "Dr Who" || inv.Role != "doctor" {
+		t.Errorf("invitation task = %+v", inv)
+	}
+	u, err := f.ac.GetUser(ctx, created.UID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]any{"role": "doctor", "clinicId": f.clinic}, u.CustomClaims); diff != "" {
+		t.Errorf("claims (-want +got):\n%s", diff)
+	}
+
+	// Validation, duplicates and tenancy.
+	for _, tc := range []struct {
+		name, token, method, path string
+		body                      any
+		status                    int
+		code                      string
+	}{
+		{"invalid fields", adminToken, http.MethodPost, "/v1/staff", map[string]any{"email": "nope", "displayName": "", "role": "chief"}, 400, "invalid_argument"},
+		{"duplicate email", adminToken, http.MethodPost, "/v1/staff", map[string]any{"email": email, "displayName": "Again", "role": "nurse"}, 409, "conflict"},
+		{"other clinic in body", adminToken, http.MethodPost, "/v1/staff", map[string]any{"email": "x" + email, "displayName": "X", "role": "nurse", "clinicId": "elsewhere"}, 403, "permission_denied"},
+		{"other clinic's admin reads", otherAdminToken, http.MethodGet, "/v1/staff/" + created.UID, nil, 404, "not_found"},
+		{"other clinic's admin patches", otherAdminToken, http.MethodPatch, "/v1/staff/" + created.UID, map[string]any{"role": "admin"}, 404, "not_found"},
+		{"own role", adminToken, http.MethodPatch, "/v1/staff/" + admin.UID, map[string]any{"role": "nurse"}, 404, "not_found"},
+		{"empty patch", adminToken, http.MethodPatch, "/v1/staff/" + created.UID, map[string]any{}, 400, "invalid_argument"},
+		{"bad page size", adminToken, http.MethodGet, "/v1/staff?pageSize=0", nil, 400, "invalid_argument"},
+	} {
+		resp := f.do(t, tc.method, tc.path, tc.token, tc.body)
+		if resp.Status != tc.status || resp.code() != tc.code {
+			t.Errorf("%s: %d %q, want %d %q", tc.name, resp.Status, resp.code(), tc.status, tc.code)
+		}
+	}
+
+	// The admin's own profile exists once created through the API; self role change is 403.
+	resp = f.do(t, http.MethodPost, "/v1/staff", adminToken, map[string]any{"email": "boss-" + email, "displayName": "Boss", "role": "admin"})
+	var boss staff.Created
+	resp.decode(t, &boss)
+	if err := f.ac.SetCustomUserClaims(ctx, boss.UID, staff.Claims("admin", f.clinic)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.ac.UpdateUser(ctx, boss.UID, (&fbauth.UserToUpdate{}).Password("boss-password-1")); err != nil {
+		t.Fatal(err)
+	}
+	bossToken := testenv.SignIn(t, testenv.Staff{UID: boss.UID, Email: "boss-" + email, Password: "boss-password-1"})
+	resp = f.do(t, http.MethodPatch, "/v1/staff/"+boss.UID, bossToken, map[string]any{"role": "nurse"})
+	if resp.Status != http.StatusForbidden {
+		t.Errorf("own role change: %d, want 403", resp.Status)
+	}
+	resp = f.do(t, http.MethodGet, "/v1/me", bossToken, nil)
+	var me authfn.Me
+	resp.decode(t, &me)
+	if me.UID != boss.UID || me.Role != "admin" || me.Profile == nil || me.Profile.DisplayName != "Boss" {
+		t.Errorf("me = %+v", me)
+	}
+
+	// Paginated list of the clinic only.
+	seen := map[string]bool{}
+	token := ""
+	for i := 0; i < 5; i++ {
+		resp := f.do(t, http.MethodGet, "/v1/staff?pageSize=1&pageToken="+token, adminToken, nil)
+		var page staff.Page
+		resp.decode(t, &page)
+		for _, p := range page.Staff {
+			if p.ClinicID != f.clinic {
+				t.Errorf("listed a member of %s", p.ClinicID)
+			}
+			seen[p.UID] = true
+		}
+		if token = page.NextPageToken; token == "" {
+			break
+		}
+	}
+	if !seen[created.UID] || !seen[boss.UID] || len(seen) != 2 {
+		t.Errorf("listed %v, want the two members", seen)
+	}
+
+	// Audit records of the changes.
+	page, err := audit.List(ctx, f.fs, audit.Filter{ClinicID: f.clinic, Action: staff.ActionCreate})
+	if err != nil || len(page.Records) != 2 || page.Records[0].ActorUID != admin.UID {
+		t.Errorf("staff.create audit records: %+v %v", page.Records, err)
+	}
+}
+
+var cmpIgnoreTimes = cmp.FilterPath(func(p cmp.Path) bool {
+	s := p.String()
+	return s == "CreatedAt" || s == "UpdatedAt"
+}, cmp.Ignore())
+
+// Role change and disable revoke the old tokens at once.
+func TestRoleChangeAndDisableLockOldTokenOut(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	_, adminToken := f.staff(t, "admin", f.clinic)
+
+	members := map[string]testenv.Staff{}
+	tokens := map[string]string{}
+	for _, name := range []string{"demoted", "disabled", "renamed"} {
+		email := name + "-" + newEmail(t)
+		resp := f.do(t, http.MethodPost, "/v1/staff", adminToken, map[string]any{"email": email, "displayName": name, "role": "doctor"})
+		var c staff.Created
+		resp.decode(t, &c)
+		if _, err := f.ac.UpdateUser(ctx, c.UID, (&fbauth.UserToUpdate{}).Password("pw-"+name+"-123")); err != nil {
+			t.Fatal(err)
+		}
+		members[name] = testenv.Staff{UID: c.UID, Email: email, Password: "pw-" + name + "-123"}
+		tokens[name] = testenv.SignIn(t, members[name])
+		if resp := f.do(t, http.MethodGet, "/v1/me", tokens[name], nil); resp.Status != http.StatusOK {
+			t.Fatalf("%s before the change: %d", name, resp.Status)
+		}
+	}
+	time.Sleep(1100 * time.Millisecond) // the Auth emulator revokes with one-second granularity
+
+	for name, patch := range map[string]map[string]any{
+		"demoted": {"role": "receptionist"}, "disabled": {"disabled": true}, "renamed": {"displayName": "New name"},
+	} {
+		if resp := f.do(t, http.MethodPatch, "/v1/staff/"+members[name].UID, adminToken, patch); resp.Status != http.StatusOK {
+			t.Fatalf("patch %s: %d %s", name, resp.Status, resp.Env.Data)
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		status int
+	}{{"demoted", 401}, {"disabled", 401}, {"renamed", 200}} {
+		resp := f.do(t, http.MethodGet, "/v1/me", tokens[tc.name], nil)
+		if resp.Status != tc.status {
+			t.Errorf("%s: old token answered %d, want %d", tc.name, resp.Status, tc.status)
+		}
+	}
+	// The demoted member signs in again and has the new role.
+	resp := f.do(t, http.MethodGet, "/v1/me", testenv.SignIn(t, members["demoted"]), nil)
+	var me authfn.Me
+	resp.decode(t, &me)
+	if me.Role != "receptionist" || me.Profile == nil || me.Profile.Role != "receptionist" {
+		t.Errorf("after sign-in: %+v", me)
+	}
+}
+
+func TestStaffChangesNeedFreshSignIn(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, func(c *authfn.Config) { c.FreshAuthMaxAge = time.Nanosecond })
+	_, adminToken := f.staff(t, "admin", f.clinic)
+	resp := f.do(t, http.MethodPost, "/v1/staff", adminToken, map[string]any{"email": newEmail(t), "displayName": "X", "role": "nurse"})
+	if resp.Status != http.StatusUnauthorized || resp.reason() != "reauthentication_required" {
+		t.Errorf("stale sign-in: %d reason %q, want 401 reauthentication_required", resp.Status, resp.reason())
+	}
+	if resp := f.do(t, http.MethodGet, "/v1/staff", adminToken, nil); resp.Status != http.StatusOK {
+		t.Errorf("reads need no fresh sign-in: %d", resp.Status)
+	}
+}

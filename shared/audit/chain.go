@@ -1,0 +1,236 @@
+package audit
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"google.golang.org/api/iterator"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Tamper evidence. Each clinic's audit records form a hash chain: record n stores
+// seq = n, prevHash = hash of record n-1 and hash = SHA-256 over its own content, seq and
+// prevHash. The chain's head (seq and hash of the last record) is
+// clinics/{clinicId}/auditChain/head.
+//
+// Writers cannot chain a record in their own transaction: Firestore transactions read
+// before they write, and callers add their audit record after their writes (and several
+// per transaction). So records are written unsealed (sealed=false) and a Sealer appends
+// them to the chain in batches, in one transaction per batch that reads the head and the
+// unsealed records and writes them all. The head is thus written once per batch instead
+// of once per audited action: with the emulator's slow single-document contention this
+// keeps audited writes at full speed (docs/deployment.md has the measurement). Sealing
+// runs before every audit listing and verification, and on a schedule in production.
+//
+// Verify recomputes the chain and reports the first break: an edited record (hash
+// mismatch), a removed one (sequence gap or head ahead of the records), or a re-linked one
+// (prevHash mismatch).
+
+// ChainCollection holds the chain head of a clinic.
+const ChainCollection = "auditChain"
+
+// sealBatch bounds the records chained per transaction (Firestore allows 500 writes).
+const sealBatch = 200
+
+// Head is the chain head of a clinic.
+type Head struct {
+	Seq       int64     `firestore:"seq" json:"seq"`
+	Hash      string    `firestore:"hash" json:"hash"`
+	UpdatedAt time.Time `firestore:"updatedAt" json:"updatedAt"`
+}
+
+// Chain seals and verifies clinics' audit chains.
+type Chain struct {
+	fs  *firestore.Client
+	now func() time.Time
+}
+
+// NewChain returns a Chain over fs.
+func NewChain(fs *firestore.Client) *Chain { return &Chain{fs: fs, now: time.Now} }
+
+func (c *Chain) records(clinicID string) *firestore.CollectionRef {
+	return c.fs.Collection("clinics").Doc(clinicID).Collection(Collection)
+}
+
+func (c *Chain) head(clinicID string) *firestore.DocumentRef {
+	return c.fs.Collection("clinics").Doc(clinicID).Collection(ChainCollection).Doc("head")
+}
+
+// canonical is what a record's hash covers, in a fixed order.
+type canonical struct {
+	ID           string `json:"id"`
+	Seq          int64  `json:"seq"`
+	PrevHash     string `json:"prevHash"`
+	ClinicID     string `json:"clinicId"`
+	ActorUID     string `json:"actorUid"`
+	ActorRole    string `json:"actorRole"`
+	Action       string `json:"action"`
+	ResourceType string `json:"resourceType"`
+	ResourceID   string `json:"resourceId"`
+	PatientID    string `json:"patientId"`
+	Outcome      string `json:"outcome"`
+	Reason       string `json:"reason"`
+	RequestID    string `json:"requestId"`
+	Time         string `json:"time"`
+}
+
+// ComputeHash returns the hash of r (with its ID, Seq and PrevHash) as hex.
+func ComputeHash(r Record) string {
+	b, _ := json.Marshal(canonical{
+		ID: r.ID, Seq: r.Seq, PrevHash: r.PrevHash, ClinicID: r.ClinicID, ActorUID: r.ActorUID,
+		ActorRole: r.ActorRole, Action: r.Action, ResourceType: r.ResourceType, ResourceID: r.ResourceID,
+		PatientID: r.PatientID, Outcome: r.Outcome, Reason: r.Reason, RequestID: r.RequestID,
+		Time: r.Time.UTC().Format(time.RFC3339Nano),
+	})
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// Seal appends clinicID's unsealed records to its chain (oldest id first) and returns how
+// many it chained. Concurrent sealers of one clinic serialize on the head document.
+func (c *Chain) Seal(ctx context.Context, clinicID string) (int, error) {
+	total := 0
+	for {
+		n, err := c.sealBatch(ctx, clinicID)
+		total += n
+		if err != nil || n < sealBatch {
+			return total, err
+		}
+	}
+}
+
+func (c *Chain) sealBatch(ctx context.Context, clinicID string) (int, error) {
+	var n int
+	err := c.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		n = 0
+		var h Head
+		snap, err := tx.Get(c.head(clinicID))
+		switch {
+		case status.Code(err) == codes.NotFound:
+		case err != nil:
+			return err
+		default:
+			if err := snap.DataTo(&h); err != nil {
+				return err
+			}
+		}
+		q := c.records(clinicID).Where("sealed", "==", false).OrderBy(firestore.DocumentID, firestore.Asc).Limit(sealBatch)
+		docs, err := tx.Documents(q).GetAll()
+		if err != nil {
+			return err
+		}
+		if len(docs) == 0 {
+			return nil
+		}
+		for _, d := range docs {
+			var r Record
+			if err := d.DataTo(&r); err != nil {
+				return fmt.Errorf("audit record %s: %w", d.Ref.ID, err)
+			}
+			r.ID = d.Ref.ID
+			r.Seq, r.PrevHash = h.Seq+1, h.Hash
+			r.Hash = ComputeHash(r)
+			if err := tx.Update(d.Ref, []firestore.Update{
+				{Path: "sealed", Value: true}, {Path: "seq", Value: r.Seq},
+				{Path: "prevHash", Value: r.PrevHash}, {Path: "hash", Value: r.Hash},
+			}); err != nil {
+				return err
+			}
+			h.Seq, h.Hash = r.Seq, r.Hash
+		}
+		h.UpdatedAt = c.now().UTC()
+		n = len(docs)
+		return tx.Set(c.head(clinicID), h)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("audit: sealing chain: %w", err)
+	}
+	return n, nil
+}
+
+// Break kinds reported by Verify.
+const (
+	BreakHashMismatch     = "hash_mismatch"      // the record's content changed after sealing
+	BreakPrevHashMismatch = "prev_hash_mismatch" // the record does not follow its predecessor
+	BreakSequenceGap      = "sequence_gap"       // a record is missing
+	BreakHeadMismatch     = "head_mismatch"      // the last records are missing or the head was altered
+)
+
+// ChainBreak is the first inconsistency of a chain.
+type ChainBreak struct {
+	Seq      int64  `json:"seq"`
+	RecordID string `json:"recordId,omitempty"`
+	Kind     string `json:"kind"`
+}
+
+// Verification is the result of Verify.
+type Verification struct {
+	ClinicID   string      `json:"clinicId"`
+	Valid      bool        `json:"valid"`
+	Checked    int64       `json:"checked"`
+	HeadSeq    int64       `json:"headSeq"`
+	FirstBreak *ChainBreak `json:"firstBreak"`
+	VerifiedAt time.Time   `json:"verifiedAt"`
+}
+
+// Verify recomputes clinicID's chain from the first record and reports the first break.
+func (c *Chain) Verify(ctx context.Context, clinicID string) (Verification, error) {
+	v := Verification{ClinicID: clinicID, VerifiedAt: c.now().UTC()}
+	var h Head
+	snap, err := c.head(clinicID).Get(ctx)
+	switch {
+	case status.Code(err) == codes.NotFound:
+	case err != nil:
+		return v, fmt.Errorf("audit: reading chain head: %w", err)
+	default:
+		if err := snap.DataTo(&h); err != nil {
+			return v, fmt.Errorf("audit: chain head: %w", err)
+		}
+	}
+	v.HeadSeq = h.Seq
+	it := c.records(clinicID).Where("seq", ">", 0).OrderBy("seq", firestore.Asc).Documents(ctx)
+	defer it.Stop()
+	var prevSeq int64
+	prevHash := ""
+	for {
+		d, err := it.Next()
+		if errors.Is(err, iterator.Done) {
+			break
+		}
+		if err != nil {
+			return v, fmt.Errorf("audit: reading chain: %w", err)
+		}
+		var r Record
+		if err := d.DataTo(&r); err != nil {
+			v.FirstBreak = &ChainBreak{Seq: prevSeq + 1, RecordID: d.Ref.ID, Kind: BreakHashMismatch}
+			return v, nil
+		}
+		r.ID = d.Ref.ID
+		v.Checked++
+		switch {
+		case r.Seq != prevSeq+1:
+			v.FirstBreak = &ChainBreak{Seq: prevSeq + 1, RecordID: r.ID, Kind: BreakSequenceGap}
+		case r.PrevHash != prevHash:
+			v.FirstBreak = &ChainBreak{Seq: r.Seq, RecordID: r.ID, Kind: BreakPrevHashMismatch}
+		case ComputeHash(r) != r.Hash:
+			v.FirstBreak = &ChainBreak{Seq: r.Seq, RecordID: r.ID, Kind: BreakHashMismatch}
+		}
+		if v.FirstBreak != nil {
+			return v, nil
+		}
+		prevSeq, prevHash = r.Seq, r.Hash
+	}
+	if prevSeq != h.Seq || prevHash != h.Hash {
+		v.FirstBreak = &ChainBreak{Seq: prevSeq + 1, Kind: BreakHeadMismatch}
+		return v, nil
+	}
+	v.Valid = true
+	return v, nil
+}
