@@ -16,6 +16,7 @@ require (
 	cloud.google.com/go/monitoring v1.30.0 // indirect
 	cloud.google.com/go/pubsub/v2 v2.9.0 // indirect
 	cloud.google.com/go/secretmanager v1.24.0 // indirect
+	cloud.google.com/go/speech v1.38.1 // indirect
 	cloud.google.com/go/storage v1.70.0 // indirect
 	firebase.google.com/go/v4 v4.19.0 // indirect
 	github.com/GoogleCloudPlatform/functions-framework-go v1.9.2 // indirect

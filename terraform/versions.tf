@@ -1,5 +1,6 @@
-# The root module of Medi OS. The resources arrive with the Terraform issue (functions,
-# topics, queues, Firestore, buckets, load balancer, alerts); this file pins the toolchain.
+# The root module of Medi OS: everything that exists in a Google Cloud project.
+# State lives in a GCS bucket per environment; the bucket is given at init time
+# (partial configuration): terraform init -backend-config=backends/<env>.gcs.tfbackend
 terraform {
   required_version = ">= 1.11"
   required_providers {
@@ -8,4 +9,5 @@ terraform {
       version = "~> 6.50"
     }
   }
+  backend "gcs" {}
 }

@@ -1,0 +1,21 @@
+# Development project: cheap (no warm instances), direct function URLs reachable for
+# debugging, no point-in-time recovery.
+project_id         = "medi-os-dev"
+environment        = "dev"
+region             = "europe-west1"
+firestore_location = "eur3"
+firestore_pitr     = false
+api_domain         = "api.dev.medi-os.example"
+cors_origins       = ["https://app.dev.medi-os.example", "http://localhost:5173"]
+
+auth_authorized_domains = ["app.dev.medi-os.example", "localhost"]
+
+public_ingress        = "ALLOW_ALL"
+log_level             = "debug"
+http_min_instances    = 0
+http_max_instances    = 5
+scribe_retention_days = 7
+upload_retention_days = 14
+scribe_drafter        = "deterministic"
+summary_engine        = "deterministic"
+alert_emails          = []

@@ -1,0 +1,22 @@
+# Production. Deployed only from a saved plan whose summary was approved (scripts/deploy).
+project_id         = "medi-os-prod"
+environment        = "prod"
+region             = "europe-west1"
+firestore_location = "eur3"
+firestore_pitr     = true
+api_domain         = "api.medi-os.example"
+cors_origins       = ["https://app.medi-os.example"]
+
+auth_authorized_domains = ["app.medi-os.example"]
+
+public_ingress        = "ALLOW_INTERNAL_AND_GCLB"
+log_level             = "info"
+http_min_instances    = 1
+http_max_instances    = 50
+scribe_retention_days = 30
+upload_retention_days = 45
+alert_emails          = ["oncall@medi-os.example"]
+
+smtp_host     = "smtp-relay.medi-os.example"
+smtp_username = "medi-os-prod"
+mail_from     = "Medi OS <no-reply@medi-os.example>"

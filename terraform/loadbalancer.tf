@@ -1,0 +1,160 @@
+# One external HTTPS load balancer in front of the public HTTP functions. Its URL map
+# routes by path prefix exactly as the local gateway does (scripts/stack/catalog.go; the
+# terraform tests check both tables agree): a prefix matches itself and everything below
+# it, anything else goes to the default function.
+locals {
+  url_map_routes = { for k, f in local.public_functions : k => f.path_prefixes }
+
+  # URL map tests, checked by the API when the map is written: each prefix and a path
+  # below it reach their function; an unknown path reaches the default.
+  url_map_tests = concat(
+    flatten([
+      for k, prefixes in local.url_map_routes : [
+        for p in prefixes : [
+          { path = p, function = k },
+          { path = "${p}/x", function = k },
+        ]
+      ]
+    ]),
+    [{ path = "/v1/no-such-route", function = local.default_http_function }],
+  )
+}
+
+resource "google_compute_global_address" "api" {
+  project = var.project_id
+  name    = "medi-api"
+
+  depends_on = [google_project_service.this]
+}
+
+resource "google_compute_managed_ssl_certificate" "api" {
+  project = var.project_id
+  name    = "medi-api-${substr(sha256(var.api_domain), 0, 8)}"
+
+  managed {
+    domains = [var.api_domain]
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "google_compute_region_network_endpoint_group" "function" {
+  for_each = local.public_functions
+
+  project               = var.project_id
+  region                = var.region
+  name                  = "neg-${each.key}"
+  network_endpoint_type = "SERVERLESS"
+
+  cloud_run {
+    service = each.value.name
+  }
+}
+
+resource "google_compute_backend_service" "function" {
+  for_each = local.public_functions
+
+  project               = var.project_id
+  name                  = "be-${each.key}"
+  description           = "Function ${each.key}"
+  load_balancing_scheme = "EXTERNAL_MANAGED"
+  protocol              = "HTTPS"
+  security_policy       = google_compute_security_policy.api.id
+
+  backend {
+    group = google_compute_region_network_endpoint_group.function[each.key].id
+  }
+
+  log_config {
+    enable      = true
+    sample_rate = 1.0
+  }
+}
+
+resource "google_compute_url_map" "api" {
+  project         = var.project_id
+  name            = "medi-api"
+  default_service = google_compute_backend_service.function[local.default_http_function].id
+
+  host_rule {
+    hosts        = [var.api_domain]
+    path_matcher = "api"
+  }
+
+  path_matcher {
+    name            = "api"
+    default_service = google_compute_backend_service.function[local.default_http_function].id
+
+    dynamic "path_rule" {
+      for_each = local.url_map_routes
+      content {
+        paths   = flatten([for p in path_rule.value : [p, "${p}/*"]])
+        service = google_compute_backend_service.function[path_rule.key].id
+      }
+    }
+  }
+
+  dynamic "test" {
+    for_each = local.url_map_tests
+    content {
+      host    = var.api_domain
+      path    = test.value.path
+      service = google_compute_backend_service.function[test.value.function].id
+    }
+  }
+}
+
+resource "google_compute_ssl_policy" "api" {
+  project         = var.project_id
+  name            = "medi-api-tls12"
+  profile         = "MODERN"
+  min_tls_version = "TLS_1_2"
+}
+
+resource "google_compute_target_https_proxy" "api" {
+  project          = var.project_id
+  name             = "medi-api"
+  url_map          = google_compute_url_map.api.id
+  ssl_certificates = [google_compute_managed_ssl_certificate.api.id]
+  ssl_policy       = google_compute_ssl_policy.api.id
+}
+
+resource "google_compute_global_forwarding_rule" "https" {
+  project               = var.project_id
+  name                  = "medi-api-https"
+  load_balancing_scheme = "EXTERNAL_MANAGED"
+  ip_protocol           = "TCP"
+  port_range            = "443"
+  ip_address            = google_compute_global_address.api.id
+  target                = google_compute_target_https_proxy.api.id
+}
+
+# Plain HTTP only redirects to HTTPS.
+resource "google_compute_url_map" "redirect" {
+  project = var.project_id
+  name    = "medi-api-redirect"
+
+  default_url_redirect {
+    https_redirect         = true
+    redirect_response_code = "MOVED_PERMANENTLY_DEFAULT"
+    strip_query            = false
+  }
+}
+
+resource "google_compute_target_http_proxy" "redirect" {
+  project = var.project_id
+  name    = "medi-api-redirect"
+  url_map = google_compute_url_map.redirect.id
+}
+
+resource "google_compute_global_forwarding_rule" "http" {
+  project               = var.project_id
+  name                  = "medi-api-http"
+  load_balancing_scheme = "EXTERNAL_MANAGED"
+  ip_protocol           = "TCP"
+  port_range            = "80"
+  ip_address            = google_compute_global_address.api.id
+  target                = google_compute_target_http_proxy.redirect.id
+}

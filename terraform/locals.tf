@@ -1,0 +1,73 @@
+locals {
+  is_prod = var.environment == "prod"
+
+  labels = {
+    app         = "medi-os"
+    environment = var.environment
+  }
+
+  # Environment every function reads through shared/config.Base.
+  common_env = merge(
+    {
+      MEDI_ENV             = var.environment
+      GOOGLE_CLOUD_PROJECT = var.project_id
+      MEDI_VERSION         = var.release
+      LOG_LEVEL            = var.log_level
+    },
+    var.auth_project_id == "" ? {} : { MEDI_AUTH_PROJECT = var.auth_project_id },
+  )
+
+  # Added for the public HTTP functions (browsers call them).
+  http_env = {
+    MEDI_CORS_ORIGINS = join(",", var.cors_origins)
+  }
+
+  # Where and from what every function is built and run.
+  function_deployment = {
+    project_id            = var.project_id
+    project_number        = data.google_project.this.number
+    region                = var.region
+    source_bucket         = google_storage_bucket.bucket["source"].name
+    source_object         = google_storage_bucket_object.source.name
+    build_service_account = google_service_account.build.id
+    docker_repository     = google_artifact_registry_repository.functions.id
+  }
+
+  # Every function of the suite (DESIGN.md section 3), one service_<name>.tf each. The load
+  # balancer, the outputs and terraform/tests iterate this map: add new functions here.
+  functions = {
+    auth               = module.auth
+    patients           = module.patients
+    queue              = module.queue
+    triage             = module.triage
+    scribe             = module.scribe
+    summarize          = module.summarize
+    "scribe-ingest"    = module.scribe_ingest
+    "scribe-worker"    = module.scribe_worker
+    "queue-projector"  = module.queue_projector
+    "summarize-worker" = module.summarize_worker
+    # Summary invalidation on note and encounter events (beyond DESIGN.md section 3).
+    "summarize-note-events"      = module.summarize_note_events
+    "summarize-encounter-events" = module.summarize_encounter_events
+    mailer                       = module.mailer
+    retention                    = module.retention
+  }
+
+  public_functions = { for k, f in local.functions : k => f if f.public }
+
+  # Deterministic Cloud Run URL of each function (https://NAME-PROJECT_NUMBER.REGION.run.app),
+  # known before the function exists: task producers target it, workers check the OIDC
+  # audience against it (MEDI_FUNCTION_URL_<NAME>, shared/app.FunctionURL). Built from a
+  # plain list of names: functions' environments use it, so it cannot depend on them.
+  function_names = [
+    "auth", "patients", "queue", "triage", "scribe", "summarize",
+    "scribe-ingest", "scribe-worker", "queue-projector", "summarize-worker", "mailer", "retention",
+    "summarize-note-events", "summarize-encounter-events",
+  ]
+  function_url = {
+    for name in local.function_names : name => "https://${name}-${data.google_project.this.number}.${var.region}.run.app"
+  }
+
+  # Paths no prefix matches go here (scripts/stack/catalog.go DefaultService).
+  default_http_function = "auth"
+}

@@ -1,0 +1,237 @@
+# Alerts, each pointing at its runbook in docs/runbooks/<alert>.md (a plan fails if the
+# runbook is missing).
+resource "google_monitoring_notification_channel" "email" {
+  for_each = toset(var.alert_emails)
+
+  project      = var.project_id
+  display_name = "Medi OS on-call ${each.value}"
+  type         = "email"
+  labels = {
+    email_address = each.value
+  }
+}
+
+# Logged when a waiting patient passes the target time to physician of their triage level
+# (shared/assessment.LogSLA: message "triage_sla_breach", slaBreach=true, ids, level,
+# stage and minutes only, never patient data), labelled by level and stage.
+resource "google_logging_metric" "triage_sla_breach" {
+  project     = var.project_id
+  name        = "triage_sla_breaches"
+  description = "Patients still waiting past the target time of their triage level."
+  filter      = "resource.type=\"cloud_run_revision\" AND jsonPayload.message=\"triage_sla_breach\" AND jsonPayload.slaBreach=true"
+
+  label_extractors = {
+    esi_level = "EXTRACT(jsonPayload.esiLevel)"
+    stage     = "EXTRACT(jsonPayload.stage)"
+  }
+
+  metric_descriptor {
+    metric_kind  = "DELTA"
+    value_type   = "INT64"
+    unit         = "1"
+    display_name = "Triage SLA breaches"
+    labels {
+      key         = "esi_level"
+      value_type  = "STRING"
+      description = "Triage level (ESI 1-5)"
+    }
+    labels {
+      key         = "stage"
+      value_type  = "STRING"
+      description = "When the wait was checked: assessment, confirmation or consultation"
+    }
+  }
+}
+
+locals {
+  function_names_filter = join(", ", [for k in sort(keys(local.functions)) : "\"${k}\""])
+
+  alerts = {
+    "api-5xx-rate" = {
+      display_name = "API 5xx rate above ${var.error_rate_threshold * 100}%"
+      severity     = "ERROR"
+      conditions = [{
+        display_name       = "5xx share of a function's responses over 5 minutes"
+        filter             = "metric.type=\"run.googleapis.com/request_count\" AND resource.type=\"cloud_run_revision\" AND resource.label.service_name=one_of(${local.function_names_filter}) AND metric.label.response_code_class=\"5xx\""
+        denominator_filter = "metric.type=\"run.googleapis.com/request_count\" AND resource.type=\"cloud_run_revision\" AND resource.label.service_name=one_of(${local.function_names_filter})"
+        threshold          = var.error_rate_threshold
+        duration           = "300s"
+        aligner            = "ALIGN_RATE"
+        reducer            = "REDUCE_SUM"
+        group_by           = ["resource.label.service_name"]
+      }]
+    }
+    "task-queue-backlog" = {
+      display_name = "Cloud Tasks backlog"
+      severity     = "WARNING"
+      conditions = [{
+        display_name       = "More than ${var.task_backlog_threshold} tasks waiting in a queue for 15 minutes"
+        filter             = "metric.type=\"cloudtasks.googleapis.com/queue/depth\" AND resource.type=\"cloud_tasks_queue\""
+        denominator_filter = null
+        threshold          = var.task_backlog_threshold
+        duration           = "900s"
+        aligner            = "ALIGN_MAX"
+        reducer            = "REDUCE_MAX"
+        group_by           = ["resource.label.queue_id"]
+      }]
+    }
+    "dead-letter-backlog" = {
+      display_name = "Undeliverable events"
+      severity     = "ERROR"
+      conditions = [
+        {
+          display_name       = "Messages in a dead-letter subscription"
+          filter             = "metric.type=\"pubsub.googleapis.com/subscription/num_undelivered_messages\" AND resource.type=\"pubsub_subscription\" AND resource.label.subscription_id=ends_with(\"-dlq-hold\")"
+          denominator_filter = null
+          threshold          = 0
+          duration           = "300s"
+          aligner            = "ALIGN_MAX"
+          reducer            = "REDUCE_MAX"
+          group_by           = ["resource.label.subscription_id"]
+        },
+        {
+          # Eventarc's own subscription for the upload trigger has no dead-letter topic:
+          # alert when an upload event has been failing for 30 minutes.
+          display_name       = "Upload events unacknowledged for 30 minutes"
+          filter             = "metric.type=\"pubsub.googleapis.com/subscription/oldest_unacked_message_age\" AND resource.type=\"pubsub_subscription\" AND resource.label.subscription_id=starts_with(\"eventarc-\")"
+          denominator_filter = null
+          threshold          = 1800
+          duration           = "300s"
+          aligner            = "ALIGN_MAX"
+          reducer            = "REDUCE_MAX"
+          group_by           = ["resource.label.subscription_id"]
+        },
+      ]
+    }
+    "triage-sla-breach" = {
+      display_name = "Patients waiting past their triage target time"
+      severity     = "CRITICAL"
+      conditions = [{
+        display_name       = "triage_sla_breach logged"
+        filter             = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.triage_sla_breach.name}\" AND resource.type=\"cloud_run_revision\""
+        denominator_filter = null
+        threshold          = 0
+        duration           = "0s"
+        aligner            = "ALIGN_SUM"
+        reducer            = "REDUCE_SUM"
+        group_by           = []
+      }]
+    }
+  }
+}
+
+resource "google_monitoring_alert_policy" "alert" {
+  for_each = local.alerts
+
+  project               = var.project_id
+  display_name          = each.value.display_name
+  severity              = each.value.severity
+  combiner              = "OR"
+  notification_channels = [for c in google_monitoring_notification_channel.email : c.id]
+  user_labels           = merge(local.labels, { alert = each.key })
+
+  documentation {
+    mime_type = "text/markdown"
+    subject   = "[${var.environment}] ${each.value.display_name}"
+    content   = "Runbook: ${var.runbook_base_url}/${each.key}.md (docs/runbooks/${each.key}.md in the repository)."
+    links {
+      display_name = "Runbook ${each.key}"
+      url          = "${var.runbook_base_url}/${each.key}.md"
+    }
+  }
+
+  dynamic "conditions" {
+    for_each = each.value.conditions
+    content {
+      display_name = conditions.value.display_name
+      condition_threshold {
+        filter             = conditions.value.filter
+        denominator_filter = conditions.value.denominator_filter
+        comparison         = "COMPARISON_GT"
+        threshold_value    = conditions.value.threshold
+        duration           = conditions.value.duration
+        aggregations {
+          alignment_period     = "60s"
+          per_series_aligner   = conditions.value.aligner
+          cross_series_reducer = conditions.value.reducer
+          group_by_fields      = conditions.value.group_by
+        }
+        dynamic "denominator_aggregations" {
+          for_each = conditions.value.denominator_filter == null ? [] : [1]
+          content {
+            alignment_period     = "60s"
+            per_series_aligner   = conditions.value.aligner
+            cross_series_reducer = conditions.value.reducer
+            group_by_fields      = conditions.value.group_by
+          }
+        }
+      }
+    }
+  }
+
+  alert_strategy {
+    auto_close = "86400s"
+  }
+
+  lifecycle {
+    precondition {
+      condition     = fileexists("${path.module}/../docs/runbooks/${each.key}.md")
+      error_message = "alert ${each.key} has no runbook: write docs/runbooks/${each.key}.md"
+    }
+  }
+}
+
+# Alerts on single log lines (notified at most every 5 minutes per alert).
+locals {
+  log_alerts = {
+    # shared/access: a break-glass grant whose notification could not be published; the
+    # grant is audited, but the clinic's admins were not told.
+    "break-glass-unnotified" = {
+      display_name = "Break-glass access not notified"
+      severity     = "ERROR"
+      filter       = "resource.type=\"cloud_run_revision\" AND jsonPayload.message=(\"break-glass alert not published\" OR \"break-glass alert not published: no publisher\")"
+    }
+  }
+}
+
+resource "google_monitoring_alert_policy" "log" {
+  for_each = local.log_alerts
+
+  project               = var.project_id
+  display_name          = each.value.display_name
+  severity              = each.value.severity
+  combiner              = "OR"
+  notification_channels = [for c in google_monitoring_notification_channel.email : c.id]
+  user_labels           = merge(local.labels, { alert = each.key })
+
+  documentation {
+    mime_type = "text/markdown"
+    subject   = "[${var.environment}] ${each.value.display_name}"
+    content   = "Runbook: ${var.runbook_base_url}/${each.key}.md (docs/runbooks/${each.key}.md in the repository)."
+    links {
+      display_name = "Runbook ${each.key}"
+      url          = "${var.runbook_base_url}/${each.key}.md"
+    }
+  }
+
+  conditions {
+    display_name = each.value.display_name
+    condition_matched_log {
+      filter = each.value.filter
+    }
+  }
+
+  alert_strategy {
+    auto_close = "86400s"
+    notification_rate_limit {
+      period = "300s"
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = fileexists("${path.module}/../docs/runbooks/${each.key}.md")
+      error_message = "alert ${each.key} has no runbook: write docs/runbooks/${each.key}.md"
+    }
+  }
+}

@@ -1,0 +1,76 @@
+# Facts several consumers may react to (DESIGN.md section 3). Each topic has a dead-letter
+# topic; each delivering subscription forwards to it after 5 failed deliveries.
+locals {
+  pubsub_service_agent = "service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+}
+
+module "topic_encounter_events" {
+  source = "./modules/pubsub_topic"
+
+  project_id           = var.project_id
+  name                 = "encounter-events"
+  pubsub_service_agent = local.pubsub_service_agent
+  labels               = local.labels
+
+  push_subscriptions = {
+    # Ordered per encounter (publishers set the ordering key); the endpoint path carries
+    # the topic so the functions framework fills the CloudEvent source.
+    "queue-projector-encounter-events" = {
+      endpoint              = "${module.queue_projector.uri}/projects/${var.project_id}/topics/encounter-events"
+      audience              = module.queue_projector.uri
+      service_account_email = module.queue_projector.invoker_service_account_email
+    }
+    "summarize-encounter-events-encounter-events" = {
+      endpoint              = "${module.summarize_encounter_events.uri}/projects/${var.project_id}/topics/encounter-events"
+      audience              = module.summarize_encounter_events.uri
+      service_account_email = module.summarize_encounter_events.invoker_service_account_email
+      message_ordering      = false # invalidation does not depend on order
+    }
+  }
+
+  depends_on = [google_project_service.this]
+}
+
+# note.drafted / note.approved; each consumer is a push subscription here (with the
+# dead-letter policy the module gives it).
+module "topic_note_events" {
+  source = "./modules/pubsub_topic"
+
+  project_id           = var.project_id
+  name                 = "note-events"
+  pubsub_service_agent = local.pubsub_service_agent
+  labels               = local.labels
+
+  push_subscriptions = {
+    "summarize-note-events-note-events" = {
+      endpoint              = "${module.summarize_note_events.uri}/projects/${var.project_id}/topics/note-events"
+      audience              = module.summarize_note_events.uri
+      service_account_email = module.summarize_note_events.invoker_service_account_email
+      message_ordering      = false
+    }
+  }
+
+  depends_on = [google_project_service.this]
+}
+
+# Break-glass grants and revocations (shared/access), for admin notification. No consumer
+# yet: the grant is in the audit trail either way, and a failed publish is logged at error
+# level (alert break-glass-unnotified).
+module "topic_access_events" {
+  source = "./modules/pubsub_topic"
+
+  project_id           = var.project_id
+  name                 = "access-events"
+  pubsub_service_agent = local.pubsub_service_agent
+  labels               = local.labels
+
+  depends_on = [google_project_service.this]
+}
+
+locals {
+  topics = {
+    encounter-events = module.topic_encounter_events
+    note-events      = module.topic_note_events
+    access-events    = module.topic_access_events
+  }
+}

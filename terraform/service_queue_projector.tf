@@ -1,0 +1,26 @@
+# queue-projector: consumes encounter-events (push subscription with a dead-letter topic,
+# pubsub.tf) and keeps each clinic's queue board and wait estimates current.
+module "queue_projector" {
+  source = "./modules/function"
+
+  name          = "queue-projector"
+  description   = "Projects encounter events onto the queue board"
+  deployment    = local.function_deployment
+  trigger       = "pubsub"
+  max_instances = 10
+  labels        = local.labels
+
+  environment = local.common_env
+
+  project_roles = ["roles/datastore.user"]
+
+  depends_on = [google_project_service.this]
+}
+
+# Pub/Sub signs the push OIDC token as the invoker account (needed for projects created
+# before April 2021; harmless after).
+resource "google_service_account_iam_member" "queue_projector_pubsub_token_creator" {
+  service_account_id = module.queue_projector.invoker_service_account_id
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = "serviceAccount:${local.pubsub_service_agent}"
+}

@@ -1,0 +1,288 @@
+# Invariants of the whole configuration, checked against mocked resources (no project, no
+# credentials). scripts/tfcheck runs this file once per environment:
+#   terraform test -var-file=envs/<env>.tfvars
+# with tests/code_facts.auto.tfvars.json generated from the Go code
+# (go run ./scripts/deploy facts): the env names the config structs read, the local
+# gateway's route table (scripts/stack/catalog.go) and the code's composite queries.
+
+mock_provider "google" {}
+
+variables {
+  release        = "test"
+  source_archive = "source.zip"
+  source_sha256  = "0000000000000000000000000000000000000000000000000000000000000000"
+}
+
+run "invariants" {
+  # Mocked apply: computed attributes get unique fake values, so identities can be compared.
+  command = apply
+
+  # --- functions --------------------------------------------------------------------------
+  assert {
+    condition     = toset(keys(output.functions)) == setunion(["auth", "patients", "queue", "triage", "scribe", "summarize", "scribe-ingest", "scribe-worker", "queue-projector", "summarize-worker", "mailer", "retention"], keys(var.catalog_triggers))
+    error_message = "The deployed functions must be those of DESIGN.md section 3 and of scripts/stack/catalog.go, got ${jsonencode(keys(output.functions))}."
+  }
+
+  assert {
+    condition     = toset(keys(local.functions)) == toset(local.function_names)
+    error_message = "local.function_names (the deterministic URLs) must list exactly the functions of local.functions."
+  }
+
+  assert {
+    condition     = alltrue([for k, f in output.functions : f.name == k && f.entry_point == k && f.runtime == "go126"])
+    error_message = "Every function runs go126 with its own name as entry point (as registered in functions.go)."
+  }
+
+  assert {
+    condition = length(distinct(concat(
+      [for f in output.functions : f.service_account_email],
+      [for f in output.functions : f.invoker if f.own_invoker],
+      [google_service_account.build.email, google_service_account.tasks_invoker.email],
+    ))) == length(output.functions) + length([for f in output.functions : f if f.own_invoker]) + 2
+    error_message = "Every function must have its own runtime service account (and every event-triggered function its own invoker), shared with nothing else."
+  }
+
+  assert {
+    condition     = length(distinct([for f in output.functions : f.service_account_id])) == length(output.functions) && !contains([for f in output.functions : f.service_account_id], google_service_account.tasks_invoker.account_id)
+    error_message = "Runtime service account ids must differ per function: ${jsonencode([for f in output.functions : f.service_account_id])}."
+  }
+
+  assert {
+    condition     = alltrue([for f in output.functions : !contains(f.project_roles, "roles/owner") && !contains(f.project_roles, "roles/editor")])
+    error_message = "No function gets a basic role."
+  }
+
+  # --- who may call what ------------------------------------------------------------------
+  # Documented exception (docs/deployment.md, "Public functions"): the six HTTP functions
+  # are invokable by allUsers because the load balancer has no identity of its own to
+  # present; their ingress admits only the load balancer (Cloud Armor) and the code
+  # authenticates every request with a Firebase ID token.
+  assert {
+    condition     = toset([for k, f in output.functions : k if f.public]) == toset(["auth", "patients", "queue", "triage", "scribe", "summarize"])
+    error_message = "Only the six HTTP functions of DESIGN.md section 3 are public."
+  }
+
+  assert {
+    condition     = alltrue([for f in output.functions : contains(f.invoker_members, "allUsers") == f.public && !contains(f.invoker_members, "allAuthenticatedUsers")])
+    error_message = "allUsers may invoke exactly the public functions; allAuthenticatedUsers nothing."
+  }
+
+  assert {
+    condition     = alltrue([for k, f in output.functions : f.public || jsonencode(f.invoker_members) == jsonencode(["serviceAccount:${coalesce(f.invoker, "none")}"])])
+    error_message = "An internal function is invoked by one account only: its own invoker, or the tasks invoker for task workers."
+  }
+
+  assert {
+    condition     = alltrue([for f in output.functions : f.own_invoker == contains(["pubsub", "storage", "scheduler"], f.trigger) && (f.trigger != "tasks" || f.invoker == google_service_account.tasks_invoker.email)])
+    error_message = "Event-triggered functions have an invoker of their own; task workers accept the tasks invoker (MEDI_TASKS_INVOKER_SA)."
+  }
+
+  assert {
+    condition     = alltrue([for f in output.functions : f.public ? contains(["ALLOW_INTERNAL_AND_GCLB", "ALLOW_ALL"], f.ingress) : f.ingress == "ALLOW_INTERNAL_ONLY"])
+    error_message = "Internal functions have internal ingress; public ones go through the load balancer."
+  }
+
+  assert {
+    condition     = var.environment == "dev" || alltrue([for f in output.functions : f.ingress != "ALLOW_ALL"])
+    error_message = "Outside dev, no function can be reached around the load balancer and Cloud Armor."
+  }
+
+  # --- environment ------------------------------------------------------------------------
+  # Names the config structs read, or MEDI_FUNCTION_URL_<FUNCTION> (shared/app.FunctionURL).
+  assert {
+    condition = length([
+      for n in distinct(flatten([for f in output.functions : f.environment_names])) : n
+      if !contains(var.code_env_names, n) && !(
+        var.code_function_url_prefix != "" && startswith(n, var.code_function_url_prefix) &&
+        contains([for k in keys(output.functions) : upper(replace(k, "-", "_"))], trimprefix(n, var.code_function_url_prefix))
+      )
+    ]) == 0
+    error_message = "Environment variables no code reads: ${jsonencode([
+      for n in distinct(flatten([for f in output.functions : f.environment_names])) : n
+      if !contains(var.code_env_names, n) && !(
+        var.code_function_url_prefix != "" && startswith(n, var.code_function_url_prefix) &&
+        contains([for k in keys(output.functions) : upper(replace(k, "-", "_"))], trimprefix(n, var.code_function_url_prefix))
+      )
+    ])}."
+  }
+
+  assert {
+    condition     = alltrue([for f in output.functions : length(setsubtract(["MEDI_ENV", "GOOGLE_CLOUD_PROJECT", "MEDI_VERSION"], f.environment_names)) == 0])
+    error_message = "Every function gets MEDI_ENV, GOOGLE_CLOUD_PROJECT and MEDI_VERSION."
+  }
+
+  assert {
+    condition     = alltrue([for f in output.functions : contains(f.environment_names, "MEDI_CORS_ORIGINS") == f.public])
+    error_message = "The public HTTP functions (and only they) get MEDI_CORS_ORIGINS."
+  }
+
+  # --- load balancer ----------------------------------------------------------------------
+  assert {
+    condition     = jsonencode({ for k, v in output.url_map_routes : k => sort(v) }) == jsonencode({ for k, v in var.catalog_routes : k => sort(v) })
+    error_message = "The URL map must route exactly as scripts/stack/catalog.go: terraform ${jsonencode(output.url_map_routes)} vs catalog ${jsonencode(var.catalog_routes)}."
+  }
+
+  assert {
+    condition     = alltrue([for name, trigger in var.catalog_triggers : try(output.functions[name].trigger == trigger, false)])
+    error_message = "Every function of scripts/stack/catalog.go is deployed with the same trigger: catalog ${jsonencode(var.catalog_triggers)}."
+  }
+
+  assert {
+    condition     = alltrue([for queue, worker in var.catalog_queues : try(local.queues[queue].worker == worker, false)])
+    error_message = "Each Cloud Tasks queue feeds the worker the catalog names: ${jsonencode(var.catalog_queues)}."
+  }
+
+  assert {
+    condition = alltrue([
+      for fn, topic in var.catalog_topics : try(anytrue([
+        for s in values(local.topics[topic].subscriptions) : s.push_config[0].push_endpoint == "${local.functions[fn].uri}/projects/${var.project_id}/topics/${topic}"
+      ]), false)
+    ])
+    error_message = "Each Pub/Sub-triggered function of the catalog has a push subscription on its topic: ${jsonencode(var.catalog_topics)}."
+  }
+
+  assert {
+    condition     = output.default_http_function == var.catalog_default_function
+    error_message = "The URL map's default function must be the catalog's DefaultService (${var.catalog_default_function})."
+  }
+
+  assert {
+    condition     = alltrue([for b in google_compute_backend_service.function : b.security_policy == google_compute_security_policy.api.id])
+    error_message = "Every backend is behind the Cloud Armor policy."
+  }
+
+  assert {
+    condition     = length([for r in google_compute_security_policy.api.rule : r if r.action == "throttle" || r.action == "rate_based_ban"]) >= 2
+    error_message = "Cloud Armor rate-limits /v1/auth/* and /v1/sessions."
+  }
+
+  # --- Pub/Sub ----------------------------------------------------------------------------
+  assert {
+    condition = alltrue(flatten([
+      for t in values(local.topics) : [
+        for s in values(t.subscriptions) : try(s.dead_letter_policy[0].dead_letter_topic != null && s.dead_letter_policy[0].max_delivery_attempts >= 5, false)
+      ]
+    ]))
+    error_message = "Every subscription needs a dead-letter policy (topic <name>-dlq, at least 5 attempts)."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for t in values(local.topics) : [
+        for s in values(t.subscriptions) : length(s.retry_policy) == 1 && try(length(s.push_config[0].oidc_token) == 1, false)
+      ]
+    ]))
+    error_message = "Every subscription retries with backoff and pushes with an OIDC token."
+  }
+
+  assert {
+    condition     = alltrue([for t in values(local.topics) : t.dead_letter_subscription.topic != null && t.dead_letter_subscription.message_retention_duration == "604800s"])
+    error_message = "Every dead-letter topic has a hold subscription keeping messages 7 days (the documented exception to the dead-letter rule)."
+  }
+
+  assert {
+    condition     = length(module.topic_encounter_events.subscriptions) >= 1
+    error_message = "encounter-events feeds the queue projector."
+  }
+
+  # --- Cloud Tasks and Scheduler ---------------------------------------------------------
+  assert {
+    condition     = toset(keys(google_cloud_tasks_queue.queue)) == toset(["scribe", "summaries", "mail"])
+    error_message = "Queues scribe, summaries and mail (shared/tasks)."
+  }
+
+  assert {
+    condition     = alltrue([for q in google_cloud_tasks_queue.queue : length(q.rate_limits) == 1 && try(q.retry_config[0].max_attempts > 1, false)])
+    error_message = "Every queue has rate limits and a retry policy."
+  }
+
+  assert {
+    condition     = try(module.retention.scheduler_job.http_target[0].oidc_token[0].service_account_email == output.functions["retention"].invoker, false)
+    error_message = "Cloud Scheduler calls retention with an OIDC token of retention's own invoker account."
+  }
+
+  assert {
+    condition     = try(module.retention.scheduler_job.http_target[0].oidc_token[0].audience == local.function_url["retention"] && startswith(module.retention.scheduler_job.http_target[0].uri, local.function_url["retention"]), false)
+    error_message = "The scheduler's token audience is retention's URL as the code knows it (MEDI_FUNCTION_URL_RETENTION)."
+  }
+
+  assert {
+    condition     = alltrue([for k, f in local.functions : f.url == local.function_url[k]])
+    error_message = "local.function_url (MEDI_FUNCTION_URL_*) must be each function's deterministic URL."
+  }
+
+  # --- storage ----------------------------------------------------------------------------
+  assert {
+    condition     = alltrue([for b in google_storage_bucket.bucket : b.public_access_prevention == "enforced" && b.uniform_bucket_level_access])
+    error_message = "Every bucket enforces public access prevention and uniform bucket-level access."
+  }
+
+  assert {
+    condition     = alltrue([for b in google_storage_bucket.bucket : try(b.versioning[0].enabled, false) && length([for r in b.lifecycle_rule : r if anytrue([for a in r.action : a.type == "Delete"])]) >= 2])
+    error_message = "Every bucket is versioned and deletes objects (and old versions) after its retention period."
+  }
+
+  assert {
+    condition     = length(google_storage_bucket.bucket["uploads"].cors) == 1 && try(contains(google_storage_bucket.bucket["uploads"].cors[0].method, "PUT") && google_storage_bucket.bucket["uploads"].cors[0].origin == var.cors_origins, false)
+    error_message = "The uploads bucket accepts signed PUTs from the app origins only."
+  }
+
+  # --- Firestore --------------------------------------------------------------------------
+  assert {
+    condition     = google_firestore_database.default.type == "FIRESTORE_NATIVE"
+    error_message = "Firestore runs in native mode."
+  }
+
+  assert {
+    condition     = var.environment != "prod" || (google_firestore_database.default.delete_protection_state == "DELETE_PROTECTION_ENABLED" && google_firestore_database.default.point_in_time_recovery_enablement == "POINT_IN_TIME_RECOVERY_ENABLED")
+    error_message = "In prod, Firestore has delete protection and point-in-time recovery."
+  }
+
+  assert {
+    condition     = length(google_firestore_index.composite) == length(distinct([for ix in jsondecode(file("firestore_indexes.json")) : jsonencode(ix)]))
+    error_message = "Every entry of firestore_indexes.json becomes one composite index."
+  }
+
+  # A query is covered by an index holding all its fields or, as Firestore merges indexes
+  # for equality filters, by one index per equality field that also holds the range and
+  # order fields.
+  assert {
+    condition = length([
+      for q in var.code_composite_queries : q if !alltrue([
+        for e in(length(q.equality) > 0 ? q.equality : [""]) : anytrue([
+          for ix in google_firestore_index.composite :
+          (q.collection == "" || q.collection == ix.collection) && length(setsubtract(compact(concat([e], q.others)), [for f in ix.fields : f.field_path])) == 0
+        ])
+      ])
+    ]) == 0
+    error_message = "Composite queries in the code without an index in firestore_indexes.json: ${jsonencode([
+      for q in var.code_composite_queries : q if !alltrue([
+        for e in(length(q.equality) > 0 ? q.equality : [""]) : anytrue([
+          for ix in google_firestore_index.composite :
+          (q.collection == "" || q.collection == ix.collection) && length(setsubtract(compact(concat([e], q.others)), [for f in ix.fields : f.field_path])) == 0
+        ])
+      ])
+    ])}."
+  }
+
+  assert {
+    condition     = toset([for f in google_firestore_field.ttl : "${f.collection}.${f.field}" if length(f.ttl_config) == 1]) == toset(["idempotencyKeys.expireAt", "processedEvents.expireAt", "rateLimits.expireAt", "sessions.expireAt"])
+    error_message = "TTL policies on idempotencyKeys, processedEvents, rateLimits and sessions (expireAt)."
+  }
+
+  # --- alerts -----------------------------------------------------------------------------
+  assert {
+    condition     = length(setsubtract(["api-5xx-rate", "task-queue-backlog", "dead-letter-backlog", "triage-sla-breach"], keys(google_monitoring_alert_policy.alert))) == 0
+    error_message = "Alerts on the 5xx rate, task and dead-letter backlogs and triage SLA breaches."
+  }
+
+  assert {
+    condition     = google_logging_metric.triage_sla_breach.filter == "resource.type=\"cloud_run_revision\" AND jsonPayload.message=\"triage_sla_breach\" AND jsonPayload.slaBreach=true"
+    error_message = "The SLA metric counts the log lines of shared/assessment.LogSLA."
+  }
+
+  assert {
+    condition     = alltrue([for k, a in merge(google_monitoring_alert_policy.alert, google_monitoring_alert_policy.log) : try(strcontains(a.documentation[0].content, "docs/runbooks/${k}.md"), false)])
+    error_message = "Every alert's documentation links its runbook."
+  }
+}

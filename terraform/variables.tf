@@ -1,0 +1,260 @@
+variable "project_id" {
+  description = "Google Cloud project of the environment."
+  type        = string
+}
+
+variable "environment" {
+  description = "Tier: dev, staging or prod (MEDI_ENV of every function)."
+  type        = string
+  validation {
+    condition     = contains(["dev", "staging", "prod"], var.environment)
+    error_message = "environment must be dev, staging or prod."
+  }
+}
+
+variable "region" {
+  description = "Region of the functions, queues, buckets and scheduler."
+  type        = string
+  default     = "europe-west1"
+}
+
+variable "firestore_location" {
+  description = "Firestore location (a region or a multi-region such as eur3)."
+  type        = string
+  default     = "eur3"
+}
+
+variable "firestore_pitr" {
+  description = "Point-in-time recovery (7 days) for Firestore; always on in prod."
+  type        = bool
+  default     = true
+}
+
+variable "api_domain" {
+  description = "Host name of the public API (DNS A record to output api_ip_address; the managed certificate is issued for it)."
+  type        = string
+}
+
+variable "cors_origins" {
+  description = "Browser origins (scheme://host[:port]) of the web apps: MEDI_CORS_ORIGINS and the uploads bucket's CORS for signed PUTs."
+  type        = list(string)
+  validation {
+    condition     = alltrue([for o in var.cors_origins : can(regex("^https?://[a-z0-9.-]+(:[0-9]+)?$", o))])
+    error_message = "cors_origins are origins: scheme://host[:port], no path, no wildcard."
+  }
+}
+
+variable "auth_project_id" {
+  description = "Project of the Identity Platform tenant that issues staff ID tokens, when it is not project_id (MEDI_AUTH_PROJECT). Empty: project_id."
+  type        = string
+  default     = ""
+}
+
+variable "auth_authorized_domains" {
+  description = "Domains allowed for Identity Platform sign-in redirects (the web apps' hosts)."
+  type        = list(string)
+  default     = []
+}
+
+variable "public_ingress" {
+  description = "Ingress of the public HTTP functions: ALLOW_INTERNAL_AND_GCLB (only through the load balancer, Cloud Armor applies) or ALLOW_ALL (their own URLs answer too; dev only)."
+  type        = string
+  default     = "ALLOW_INTERNAL_AND_GCLB"
+  validation {
+    condition     = var.public_ingress == "ALLOW_INTERNAL_AND_GCLB" || (var.public_ingress == "ALLOW_ALL" && var.environment == "dev")
+    error_message = "public_ingress is ALLOW_INTERNAL_AND_GCLB; ALLOW_ALL (bypassing Cloud Armor) is allowed in dev only."
+  }
+}
+
+variable "release" {
+  description = "Build stamped on every function (MEDI_VERSION), e.g. the commit SHA or Cloud Build id. Set by scripts/deploy."
+  type        = string
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._-]{1,63}$", var.release))
+    error_message = "release must be 1-63 letters, digits, dots, underscores or hyphens."
+  }
+}
+
+variable "source_archive" {
+  description = "Local path of the zip of the function sources (go.mod, functions.go, functions/, shared/) uploaded to the source bucket. Built by scripts/deploy."
+  type        = string
+}
+
+variable "source_sha256" {
+  description = "SHA-256 (hex) of source_archive; the object name, so unchanged sources are not rebuilt. Set by scripts/deploy."
+  type        = string
+  validation {
+    condition     = can(regex("^[0-9a-f]{64}$", var.source_sha256))
+    error_message = "source_sha256 must be 64 lower-case hex digits."
+  }
+}
+
+variable "log_level" {
+  description = "LOG_LEVEL of every function: debug, info, warn or error."
+  type        = string
+  default     = "info"
+  validation {
+    condition     = contains(["debug", "info", "warn", "error"], var.log_level)
+    error_message = "log_level must be debug, info, warn or error."
+  }
+}
+
+variable "http_min_instances" {
+  description = "Instances kept warm per public HTTP function (cold starts on the clinical path)."
+  type        = number
+  default     = 0
+}
+
+variable "http_max_instances" {
+  description = "Maximum instances per public HTTP function."
+  type        = number
+  default     = 20
+}
+
+variable "scribe_retention_days" {
+  description = "Days after a note's approval that the retention function deletes its raw upload and transcript, for clinics without their own setting (MEDI_SCRIBE_RETENTION_DAYS)."
+  type        = number
+  default     = 30
+}
+
+variable "upload_retention_days" {
+  description = "Backstop: days after which the uploads bucket deletes any object, whatever the retention function did. Longer than scribe_retention_days; clinics cannot keep uploads longer than this."
+  type        = number
+  default     = 45
+  validation {
+    condition     = var.upload_retention_days >= 1 && var.upload_retention_days <= 365
+    error_message = "upload_retention_days must be between 1 and 365."
+  }
+  validation {
+    condition     = var.upload_retention_days > var.scribe_retention_days
+    error_message = "upload_retention_days (bucket backstop) must be longer than scribe_retention_days (the retention function's default)."
+  }
+}
+
+variable "scribe_drafter" {
+  description = "How the scribe worker drafts notes: gemini (Vertex AI, in var.region) or deterministic (no model; the fallback)."
+  type        = string
+  default     = "gemini"
+  validation {
+    condition     = contains(["gemini", "deterministic"], var.scribe_drafter)
+    error_message = "scribe_drafter must be gemini or deterministic."
+  }
+}
+
+variable "speech_model" {
+  description = "Speech-to-Text v2 model for audio uploads (e.g. chirp_2); empty: audio uploads fail with speech_not_configured, transcripts still work."
+  type        = string
+  default     = ""
+}
+
+variable "source_retention_days" {
+  description = "Days source archives are kept in the source bucket (Terraform re-uploads a missing current archive)."
+  type        = number
+  default     = 180
+}
+
+variable "noncurrent_retention_days" {
+  description = "Days a deleted or overwritten object version is kept (versioning) before it is gone for good."
+  type        = number
+  default     = 7
+}
+
+variable "retention_schedule" {
+  description = "Cron schedule of the retention function."
+  type        = string
+  default     = "17 2 * * *"
+}
+
+variable "time_zone" {
+  description = "Time zone of scheduled jobs."
+  type        = string
+  default     = "Europe/Brussels"
+}
+
+variable "auth_rate_limit" {
+  description = "Requests per client IP per minute allowed on /v1/auth/* before Cloud Armor answers 429."
+  type        = number
+  default     = 60
+}
+
+variable "sessions_rate_limit" {
+  description = "Sign-in requests (/v1/sessions) per client IP per minute before the client is banned for 10 minutes."
+  type        = number
+  default     = 20
+}
+
+variable "waf_preview" {
+  description = "Run the preconfigured WAF rules in preview (log only). Use briefly to tune exclusions, never as the steady state of prod."
+  type        = bool
+  default     = false
+}
+
+variable "alert_emails" {
+  description = "E-mail addresses notified by the alert policies."
+  type        = list(string)
+  default     = []
+}
+
+variable "runbook_base_url" {
+  description = "Base URL of docs/runbooks in the repository browser; alert documentation links to <base>/<alert>.md."
+  type        = string
+  default     = "https://github.com/medi-os/medi/blob/main/docs/runbooks"
+}
+
+variable "task_backlog_threshold" {
+  description = "Tasks waiting in a queue for 15 minutes before the task-queue-backlog alert fires."
+  type        = number
+  default     = 100
+}
+
+variable "error_rate_threshold" {
+  description = "Fraction of 5xx responses of a function over 5 minutes that fires the api-5xx-rate alert."
+  type        = number
+  default     = 0.05
+}
+
+variable "smtp_host" {
+  description = "SMTP relay the mailer sends through (MEDI_SMTP_HOST; required by the mailer in staging and prod)."
+  type        = string
+  default     = ""
+}
+
+variable "smtp_port" {
+  description = "SMTP relay port (STARTTLS)."
+  type        = number
+  default     = 587
+}
+
+variable "smtp_username" {
+  description = "SMTP relay account."
+  type        = string
+  default     = ""
+}
+
+variable "smtp_password_version" {
+  description = "Pinned version of the smtp-password secret the mailer reads (docs/deployment.md, \"Secrets rotation\")."
+  type        = string
+  default     = "1"
+}
+
+variable "mail_from" {
+  description = "From header of staff mail."
+  type        = string
+  default     = "Medi OS <no-reply@medi-os.example>"
+}
+
+variable "summary_engine" {
+  description = "How the summarize worker builds summaries: gemini (Vertex AI, in var.region) or deterministic (no model; the fallback)."
+  type        = string
+  default     = "gemini"
+  validation {
+    condition     = contains(["gemini", "deterministic"], var.summary_engine)
+    error_message = "summary_engine must be gemini or deterministic."
+  }
+}
+
+variable "summary_monthly_budget_usd" {
+  description = "Default monthly model spend cap per clinic in US dollars for summaries (clinics may set their own); 0: no cap."
+  type        = number
+  default     = 50
+}
