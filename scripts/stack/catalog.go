@@ -30,16 +30,24 @@ var Functions = []Function{
 	{Name: "auth", Trigger: TriggerHTTP, Prefixes: []string{"/v1/me", "/v1/staff", "/v1/auth", "/v1/sessions", "/v1/access", "/v1/audit", "/v1/dev", "/v1/health"}},
 	{Name: "patients", Trigger: TriggerHTTP, Prefixes: []string{"/v1/patients"}},
 	{Name: "queue", Trigger: TriggerHTTP, Prefixes: []string{"/v1/encounters", "/v1/queue"}},
+	{Name: "queue-projector", Trigger: TriggerPubSub, Topic: "encounter-events"},
 	{Name: "triage", Trigger: TriggerHTTP, Prefixes: []string{"/v1/triage"}},
 	{Name: "scribe", Trigger: TriggerHTTP, Prefixes: []string{"/v1/scribe", "/v1/notes"}},
+	{Name: "scribe-ingest", Trigger: TriggerStorage},
+	{Name: "scribe-worker", Trigger: TriggerTask, Queue: "scribe"},
+	{Name: "retention", Trigger: TriggerScheduler},
 	{Name: "summarize", Trigger: TriggerHTTP, Prefixes: []string{"/v1/summaries"}},
+	{Name: "summarize-worker", Trigger: TriggerTask, Queue: "summaries"},
+	{Name: "summarize-note-events", Trigger: TriggerPubSub, Topic: "note-events"},
+	{Name: "summarize-encounter-events", Trigger: TriggerPubSub, Topic: "encounter-events"},
+	{Name: "mailer", Trigger: TriggerTask, Queue: "mail"},
 }
 
 // DefaultService receives paths no prefix matches (the URL map's default service).
 const DefaultService = "auth"
 
 // Topics the stack creates, each with a dead-letter topic "<name>-dlq".
-var Topics = []string{"encounter-events", "note-events"}
+var Topics = []string{"encounter-events", "note-events", "access-events"}
 
 // UploadsNotificationTopic receives the uploads bucket's object notifications, which the
 // local Eventarc bridge turns into CloudEvents for the ingest function.

@@ -111,6 +111,11 @@ func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
 	}
 	fmt.Fprintf(cfg.Out, "emulators ready in %s\n", time.Since(start).Round(100*time.Millisecond))
 
+	if cfg.Functions {
+		if err := s.allocateFunctionPorts(); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.startStorage(); err != nil {
 		return nil, err
 	}
@@ -288,7 +293,9 @@ func (s *Stack) functionEnv(name string, port int) []string {
 	return env
 }
 
-func (s *Stack) startFunctions(ctx context.Context, bin string) error {
+// allocateFunctionPorts gives every function its port before anything refers to it
+// (push subscription endpoints, task targets, the gateway).
+func (s *Stack) allocateFunctionPorts() error {
 	for _, f := range Functions {
 		p, err := freePort()
 		if err != nil {
@@ -296,6 +303,10 @@ func (s *Stack) startFunctions(ctx context.Context, bin string) error {
 		}
 		s.fnPorts[f.Name] = p
 	}
+	return nil
+}
+
+func (s *Stack) startFunctions(ctx context.Context, bin string) error {
 	type started struct {
 		f Function
 		p *Process

@@ -10,6 +10,7 @@ import (
 
 	fbauth "firebase.google.com/go/v4/auth"
 
+	"github.com/medi-os/medi/scripts/stack"
 	"github.com/medi-os/medi/shared/testenv"
 	"github.com/medi-os/medi/tests/apitest"
 )
@@ -21,7 +22,11 @@ func TestHealthOnEveryFunction(t *testing.T) {
 	if resp.Status != http.StatusOK || !resp.Envelope.Success {
 		t.Fatalf("gateway health: %d %s", resp.Status, resp.Body)
 	}
-	for _, fn := range []string{"auth", "patients", "queue", "triage", "scribe", "summarize"} {
+	for _, f := range stack.Functions {
+		if f.Trigger == stack.TriggerPubSub || f.Trigger == stack.TriggerStorage {
+			continue // CloudEvent functions have no HTTP routes
+		}
+		fn := f.Name
 		fc := apitest.NewClient(t, testenv.FunctionURL(t, fn))
 		resp := fc.Do(t, apitest.Request{Method: http.MethodGet, Path: "/v1/health"})
 		var h struct{ Status, Version, Function string }
