@@ -1,0 +1,91 @@
+// Package retention is the `retention` function: Cloud Scheduler calls it (HTTP POST with
+// an OIDC token of its own invoker service account) and it deletes raw scribe uploads and
+// transcripts whose note was approved longer ago than the clinic's retention period
+// (DESIGN.md section 3). Bucket lifecycle rules are the backstop, not the mechanism.
+package retention
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"cloud.google.com/go/storage"
+
+	"github.com/medi-os/medi/shared/app"
+	"github.com/medi-os/medi/shared/config"
+	"github.com/medi-os/medi/shared/httpx"
+	"github.com/medi-os/medi/shared/logging"
+	"github.com/medi-os/medi/shared/scribe"
+	"github.com/medi-os/medi/shared/tasks"
+)
+
+// Config is the function's configuration, read from the environment.
+type Config struct {
+	config.Base
+	// SchedulerInvokerSA is the service account Cloud Scheduler's OIDC tokens are issued
+	// to (staging/prod); tokens of any other principal are refused.
+	SchedulerInvokerSA string `env:"MEDI_SCHEDULER_INVOKER_SA"`
+	// DevSecret authenticates calls on the local stack (the shared task secret).
+	DevSecret config.Secret `env:"MEDI_DEV_TASK_SECRET"`
+	// DefaultDays applies to clinics without scribeRetentionDays.
+	DefaultDays int `env:"MEDI_SCRIBE_RETENTION_DAYS, default=30"`
+}
+
+// Function is the deployable, registered in functions.go as "retention".
+var Function = app.NewHTTP("retention", func() *Config { return new(Config) }, setup)
+
+// newVerifier checks scheduler calls like task deliveries: the OIDC token of the
+// scheduler's invoker account for this function's URL when deployed, the shared secret
+// in development.
+func newVerifier(ctx context.Context, cfg *Config) (tasks.Verifier, error) {
+	if cfg.Tier.IsDeployed() {
+		if cfg.SchedulerInvokerSA == "" {
+			return nil, errors.New("MEDI_SCHEDULER_INVOKER_SA is required")
+		}
+		aud, err := app.FunctionURL("retention")
+		if err != nil {
+			return nil, err
+		}
+		return tasks.NewOIDCVerifier(ctx, tasks.OIDCConfig{Audience: tasks.OriginAudience(aud), ServiceAccountEmail: cfg.SchedulerInvokerSA})
+	}
+	return tasks.NewSecretVerifier(cfg.DevSecret.Reveal())
+}
+
+func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error {
+	verifier := app.NewLazy(func(ctx context.Context) (tasks.Verifier, error) { return newVerifier(ctx, cfg) })
+	job := app.NewLazy(func(ctx context.Context) (*scribe.Retention, error) {
+		fs, err := env.Platform.Firestore(ctx)
+		if err != nil {
+			return nil, err
+		}
+		gcs, err := storage.NewClient(context.WithoutCancel(ctx))
+		if err != nil {
+			return nil, err
+		}
+		return &scribe.Retention{Sessions: scribe.NewStore(fs), Objects: scribe.GCSObjects{Client: gcs}, DefaultDays: cfg.DefaultDays}, nil
+	})
+	rt.HandleFunc(http.MethodPost, "/{$}", func(w http.ResponseWriter, r *http.Request) {
+		v, err := verifier.Get(r.Context())
+		if err != nil {
+			httpx.WriteError(w, r, httpx.Unavailable(2, err))
+			return
+		}
+		if err := v.Verify(r); err != nil {
+			httpx.WriteError(w, r, httpx.Unauthenticated("not a scheduler call").WithCause(err))
+			return
+		}
+		j, err := job.Get(r.Context())
+		if err != nil {
+			httpx.WriteError(w, r, httpx.Unavailable(2, err))
+			return
+		}
+		rep, err := j.Run(r.Context())
+		if err != nil {
+			httpx.WriteError(w, r, httpx.Unavailable(60, err))
+			return
+		}
+		logging.FromContext(r.Context()).Info("retention run", "examined", rep.Examined, "purged", rep.Purged, "kept", rep.Kept, "failed", rep.Failed)
+		httpx.WriteJSON(w, r, http.StatusOK, rep)
+	})
+	return nil
+}

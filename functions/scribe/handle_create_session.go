@@ -1,0 +1,77 @@
+package scribe
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/medi-os/medi/shared/httpx"
+	"github.com/medi-os/medi/shared/scribe"
+)
+
+// createSessionRequest is the body of POST /v1/scribe/sessions.
+type createSessionRequest struct {
+	EncounterID string `json:"encounterId"`
+	ContentType string `json:"contentType"`
+	SizeBytes   int64  `json:"sizeBytes"`
+}
+
+// createSessionResponse is the created session and where to upload.
+type createSessionResponse struct {
+	Session scribe.Session   `json:"session"`
+	Upload  scribe.UploadURL `json:"upload"`
+}
+
+// handleCreateSession creates an upload session for an encounter of the caller's clinic
+// and returns a V4 signed PUT URL with content type and size pinned.
+func (s *server) handleCreateSession(w http.ResponseWriter, r *http.Request) {
+	var req createSessionRequest
+	if err := httpx.Bind(w, r, &req, 0); err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
+	var fields []httpx.FieldError
+	req.EncounterID = strings.TrimSpace(req.EncounterID)
+	if !validPathID(req.EncounterID) {
+		fields = append(fields, httpx.FieldError{Field: "encounterId", Message: "required"})
+	}
+	f, ok := scribe.FormatOf(req.ContentType)
+	if !ok {
+		fields = append(fields, httpx.FieldError{Field: "contentType", Message: "must be one of " + strings.Join(scribe.AcceptedContentTypes(), ", ")})
+	} else if req.SizeBytes < 1 || req.SizeBytes > f.MaxBytes {
+		fields = append(fields, httpx.FieldError{Field: "sizeBytes", Message: fmt.Sprintf("must be between 1 and %d for %s uploads", f.MaxBytes, f.Kind)})
+	}
+	if len(fields) > 0 {
+		httpx.WriteError(w, r, httpx.InvalidFields(fields))
+		return
+	}
+	st, ok := lazy(w, r, s.sessions)
+	if !ok {
+		return
+	}
+	signer, ok := lazy(w, r, s.signer)
+	if !ok {
+		return
+	}
+	p := principal(r)
+	sess, err := st.Create(r.Context(), scribe.Session{
+		ID: uuid.NewString(), ClinicID: p.ClinicID, EncounterID: req.EncounterID, CreatedBy: p.UID,
+		ContentType: req.ContentType, Format: f.Name, Kind: f.Kind, SizeBytes: req.SizeBytes, Bucket: s.cfg.UploadsBucket,
+	})
+	if err == scribe.ErrEncounterMissing {
+		httpx.WriteError(w, r, httpx.NotFound("encounter not found"))
+		return
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	up, err := signer.SignUpload(r.Context(), s.cfg.UploadsBucket, sess.Object, req.ContentType, req.SizeBytes, sess.CreatedAt)
+	if err != nil {
+		httpx.WriteError(w, r, httpx.Unavailable(2, err))
+		return
+	}
+	httpx.WriteJSON(w, r, http.StatusCreated, createSessionResponse{Session: sess, Upload: up})
+}

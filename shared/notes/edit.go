@@ -1,0 +1,95 @@
+package notes
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/medi-os/medi/shared/httpx"
+)
+
+// Limits of edited content.
+const (
+	MaxSentencesPerSection = 200
+	MaxSentenceRunes       = 2000
+)
+
+// MergeEdit applies an edit to base and returns the content to store. Evidence is never
+// invented:
+//   - a sentence with the id of a base sentence keeps the base's evidence when its
+//     evidence is absent (nil), or the given list, which must be a subset of the base's
+//     (links may be dropped, not added); it is marked Edited when its text changed;
+//   - a sentence without id is new: it gets a new id and no evidence (giving evidence is
+//     a 400);
+//   - an unknown id is a 400.
+func MergeEdit(base, edit Content) (Content, error) {
+	baseByID := map[string]Sentence{}
+	maxN := 0
+	for _, sec := range base.Sections() {
+		for _, s := range *sec.Sentences {
+			baseByID[s.ID] = s
+			if n, err := strconv.Atoi(strings.TrimLeft(s.ID, "SOAPN")); err == nil && n > maxN {
+				maxN = n
+			}
+		}
+	}
+	var fields []httpx.FieldError
+	used := map[string]bool{}
+	out := Content{}
+	outSecs := out.Sections()
+	for si, sec := range edit.Sections() {
+		if len(*sec.Sentences) > MaxSentencesPerSection {
+			fields = append(fields, httpx.FieldError{Field: "content." + sec.Name, Message: fmt.Sprintf("at most %d sentences", MaxSentencesPerSection)})
+			continue
+		}
+		res := make([]Sentence, 0, len(*sec.Sentences))
+		for i, s := range *sec.Sentences {
+			f := fmt.Sprintf("content.%s[%d]", sec.Name, i)
+			text := strings.TrimSpace(s.Text)
+			switch {
+			case text == "":
+				fields = append(fields, httpx.FieldError{Field: f + ".text", Message: "required"})
+				continue
+			case utf8.RuneCountInString(text) > MaxSentenceRunes:
+				fields = append(fields, httpx.FieldError{Field: f + ".text", Message: fmt.Sprintf("at most %d characters", MaxSentenceRunes)})
+				continue
+			}
+			if s.ID == "" {
+				if len(s.Evidence) > 0 {
+					fields = append(fields, httpx.FieldError{Field: f + ".evidence", Message: "a new sentence cannot cite evidence: links are kept or dropped, never added"})
+					continue
+				}
+				maxN++
+				res = append(res, Sentence{ID: "N" + strconv.Itoa(maxN), Text: text, Evidence: []string{}, Edited: true})
+				continue
+			}
+			b, ok := baseByID[s.ID]
+			if !ok || used[s.ID] {
+				fields = append(fields, httpx.FieldError{Field: f + ".id", Message: "unknown or repeated sentence id"})
+				continue
+			}
+			used[s.ID] = true
+			ev := slices.Clone(b.Evidence)
+			if s.Evidence != nil {
+				for _, e := range s.Evidence {
+					if !slices.Contains(b.Evidence, e) {
+						fields = append(fields, httpx.FieldError{Field: f + ".evidence", Message: "may only keep or drop the sentence's existing links"})
+						break
+					}
+				}
+				ev = slices.Clone(s.Evidence)
+			}
+			if ev == nil {
+				ev = []string{}
+			}
+			res = append(res, Sentence{ID: s.ID, Text: text, Evidence: ev, Edited: b.Edited || text != b.Text})
+		}
+		*outSecs[si].Sentences = res
+	}
+	if len(fields) > 0 {
+		return Content{}, httpx.InvalidFields(fields)
+	}
+	return out, nil
+}

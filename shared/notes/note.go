@@ -1,0 +1,160 @@
+// Package notes holds clinical notes (SOAP) and their versions: the draft the scribe
+// writes, clinicians' edits, submission, a doctor's approval with a content hash, rejection
+// and amendment, and the FHIR R4 export.
+//
+// Notes live at clinics/{clinicId}/notes/{noteId}; versions at .../versions/{n}. A version
+// is written once and never changed, except that approval stamps the version it approves
+// (signer, time, hash) exactly once; after that nothing in it changes.
+package notes
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"time"
+)
+
+// Status of a note.
+type Status string
+
+// Note statuses.
+const (
+	StatusDraft         Status = "draft"
+	StatusPendingReview Status = "pending_review"
+	StatusApproved      Status = "approved"
+	StatusAmended       Status = "amended"
+)
+
+// Sentence is one sentence of a section with the transcript segments it came from.
+type Sentence struct {
+	ID       string   `firestore:"id" json:"id"`
+	Text     string   `firestore:"text" json:"text"`
+	Evidence []string `firestore:"evidence" json:"evidence"`
+	// Edited is true when a clinician changed the text after the draft.
+	Edited bool `firestore:"edited,omitempty" json:"edited,omitempty"`
+}
+
+// Content is a SOAP note.
+type Content struct {
+	Subjective []Sentence `firestore:"subjective" json:"subjective"`
+	Objective  []Sentence `firestore:"objective" json:"objective"`
+	Assessment []Sentence `firestore:"assessment" json:"assessment"`
+	Plan       []Sentence `firestore:"plan" json:"plan"`
+}
+
+// Sections returns the sections in SOAP order with their names.
+func (c *Content) Sections() []struct {
+	Name      string
+	Sentences *[]Sentence
+} {
+	return []struct {
+		Name      string
+		Sentences *[]Sentence
+	}{{"subjective", &c.Subjective}, {"objective", &c.Objective}, {"assessment", &c.Assessment}, {"plan", &c.Plan}}
+}
+
+// SentenceCount returns the number of sentences and how many cite evidence.
+func (c Content) SentenceCount() (total, withEvidence int) {
+	for _, s := range c.Sections() {
+		for _, x := range *s.Sentences {
+			total++
+			if len(x.Evidence) > 0 {
+				withEvidence++
+			}
+		}
+	}
+	return total, withEvidence
+}
+
+// Usage is what a model-written draft cost.
+type Usage struct {
+	Model        string  `firestore:"model" json:"model"`
+	InputTokens  int64   `firestore:"inputTokens" json:"inputTokens"`
+	OutputTokens int64   `firestore:"outputTokens" json:"outputTokens"`
+	CostUSD      float64 `firestore:"costUsd" json:"costUsd"`
+	LatencyMs    int64   `firestore:"latencyMs" json:"latencyMs"`
+}
+
+// Approval is a doctor's signature on a version.
+type Approval struct {
+	SignerUID string    `firestore:"signerUid" json:"signerUid"`
+	SignedAt  time.Time `firestore:"signedAt" json:"signedAt"`
+	// SHA256 is the hex SHA-256 of the version's canonical content (CanonicalHash).
+	SHA256 string `firestore:"sha256" json:"sha256"`
+}
+
+// Note is the current state of a clinical note.
+type Note struct {
+	ID              string    `firestore:"id" json:"id"`
+	ClinicID        string    `firestore:"clinicId" json:"clinicId"`
+	EncounterID     string    `firestore:"encounterId" json:"encounterId"`
+	PatientID       string    `firestore:"patientId" json:"patientId"`
+	SessionID       string    `firestore:"sessionId,omitempty" json:"sessionId,omitempty"`
+	Status          Status    `firestore:"status" json:"status"`
+	CurrentVersion  int       `firestore:"currentVersion" json:"currentVersion"`
+	ApprovedVersion int       `firestore:"approvedVersion,omitempty" json:"approvedVersion,omitempty"`
+	Approval        *Approval `firestore:"approval,omitempty" json:"approval,omitempty"`
+	// ApprovedAt repeats Approval.SignedAt for retention queries.
+	ApprovedAt time.Time `firestore:"approvedAt,omitempty" json:"-"`
+	// RejectionReason is the last reviewer's reason, cleared on the next submission.
+	RejectionReason string    `firestore:"rejectionReason,omitempty" json:"rejectionReason,omitempty"`
+	Engine          string    `firestore:"engine" json:"engine"`
+	Content         Content   `firestore:"content" json:"content"`
+	CreatedAt       time.Time `firestore:"createdAt" json:"createdAt"`
+	UpdatedAt       time.Time `firestore:"updatedAt" json:"updatedAt"`
+}
+
+// Version is one immutable revision of a note.
+type Version struct {
+	Number int `firestore:"number" json:"number"`
+	// Kind says how the version came about: draft (the scribe), edit, amendment.
+	Kind       string    `firestore:"kind" json:"kind"`
+	Content    Content   `firestore:"content" json:"content"`
+	AuthorUID  string    `firestore:"authorUid" json:"authorUid"`
+	AuthorRole string    `firestore:"authorRole" json:"authorRole"`
+	Engine     string    `firestore:"engine,omitempty" json:"engine,omitempty"`
+	Usage      *Usage    `firestore:"usage,omitempty" json:"usage,omitempty"`
+	SHA256     string    `firestore:"sha256" json:"sha256"`
+	Approval   *Approval `firestore:"approval,omitempty" json:"approval,omitempty"`
+	CreatedAt  time.Time `firestore:"createdAt" json:"createdAt"`
+}
+
+// Version kinds.
+const (
+	KindDraft     = "draft"
+	KindEdit      = "edit"
+	KindAmendment = "amendment"
+)
+
+// canonical is the hashed form: fixed field order, sections in SOAP order, sentence ids,
+// texts and evidence in order. Encoding/json writes struct fields in declaration order
+// and escapes consistently, so equal content gives equal bytes.
+type canonical struct {
+	NoteID  string  `json:"noteId"`
+	Version int     `json:"version"`
+	Content Content `json:"content"`
+}
+
+// CanonicalHash is the hex SHA-256 of a version's canonical content (note id, version
+// number, and the content with empty lists as []).
+func CanonicalHash(noteID string, version int, c Content) string {
+	c = normalize(c)
+	b, _ := json.Marshal(canonical{NoteID: noteID, Version: version, Content: c})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// normalize replaces nil slices with empty ones so that stored and fresh content hash alike.
+func normalize(c Content) Content {
+	for _, s := range c.Sections() {
+		if *s.Sentences == nil {
+			*s.Sentences = []Sentence{}
+		}
+		for i := range *s.Sentences {
+			if (*s.Sentences)[i].Evidence == nil {
+				(*s.Sentences)[i].Evidence = []string{}
+			}
+		}
+	}
+	return c
+}

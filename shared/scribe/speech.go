@@ -1,0 +1,86 @@
+package scribe
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	speech "cloud.google.com/go/speech/apiv2"
+	"cloud.google.com/go/speech/apiv2/speechpb"
+)
+
+// GoogleSpeech transcribes uploads with Speech-to-Text v2 BatchRecognize (long audio
+// straight from gs://, results returned inline) with speaker diarization. Speakers come
+// back as labels ("1", "2"), so every segment's role is inferred (and marked so).
+type GoogleSpeech struct {
+	Client *speech.Client
+	// Recognizer is the full name, e.g. "projects/p/locations/eu/recognizers/_" (the
+	// default recognizer with the config below).
+	Recognizer string
+	// Model is "medical_conversation" or "chirp_2" etc.; Language e.g. "en-US".
+	Model, Language string
+}
+
+var _ Speech = (*GoogleSpeech)(nil)
+
+// Transcribe implements Speech. Failures of the recognition itself are permanent
+// (*Failure with FailSpeech); transport errors are returned for a retry.
+func (g *GoogleSpeech) Transcribe(ctx context.Context, a AudioObject) (Transcript, error) {
+	uri := "gs://" + a.Bucket + "/" + a.Object
+	if a.Generation > 0 {
+		uri += fmt.Sprintf("#%d", a.Generation)
+	}
+	op, err := g.Client.BatchRecognize(ctx, &speechpb.BatchRecognizeRequest{
+		Recognizer: g.Recognizer,
+		Config: &speechpb.RecognitionConfig{
+			DecodingConfig: &speechpb.RecognitionConfig_AutoDecodingConfig{AutoDecodingConfig: &speechpb.AutoDetectDecodingConfig{}},
+			Model:          g.Model,
+			LanguageCodes:  []string{g.Language},
+			Features: &speechpb.RecognitionFeatures{
+				EnableAutomaticPunctuation: true,
+				EnableWordTimeOffsets:      true,
+				DiarizationConfig:          &speechpb.SpeakerDiarizationConfig{MinSpeakerCount: 2, MaxSpeakerCount: 4},
+			},
+		},
+		Files: []*speechpb.BatchRecognizeFileMetadata{{AudioSource: &speechpb.BatchRecognizeFileMetadata_Uri{Uri: uri}}},
+		RecognitionOutputConfig: &speechpb.RecognitionOutputConfig{
+			Output: &speechpb.RecognitionOutputConfig_InlineResponseConfig{InlineResponseConfig: &speechpb.InlineOutputConfig{}},
+		},
+	})
+	if err != nil {
+		return Transcript{}, fmt.Errorf("speech: batch recognize: %w", err)
+	}
+	resp, err := op.Wait(ctx)
+	if err != nil {
+		return Transcript{}, fmt.Errorf("speech: waiting for recognition: %w", err)
+	}
+	var fr *speechpb.BatchRecognizeFileResult
+	for _, r := range resp.GetResults() {
+		fr = r
+	}
+	if fr == nil {
+		return Transcript{}, Fail(FailSpeech, "speech-to-text returned no result for the recording")
+	}
+	if e := fr.GetError(); e != nil && e.GetCode() != 0 {
+		return Transcript{}, Fail(FailSpeech, "speech-to-text could not transcribe the recording (code %d)", e.GetCode())
+	}
+	var segs []Segment
+	for _, r := range fr.GetInlineResult().GetTranscript().GetResults() {
+		alts := r.GetAlternatives()
+		if len(alts) == 0 || strings.TrimSpace(alts[0].GetTranscript()) == "" {
+			continue
+		}
+		seg := Segment{Text: alts[0].GetTranscript(), EndMs: r.GetResultEndOffset().AsDuration().Milliseconds()}
+		if ws := alts[0].GetWords(); len(ws) > 0 {
+			seg.StartMs = ws[0].GetStartOffset().AsDuration().Milliseconds()
+			if l := ws[0].GetSpeakerLabel(); l != "" {
+				seg.Speaker = "Speaker " + l
+			}
+		}
+		segs = append(segs, seg)
+	}
+	if len(segs) == 0 {
+		return Transcript{}, Fail(FailSpeech, "no speech was recognised in the recording")
+	}
+	return finish("speech", segs)
+}
