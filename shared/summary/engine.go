@@ -1,0 +1,188 @@
+package summary
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/medi-os/medi/shared/logging"
+)
+
+// Engine names.
+const (
+	EngineDeterministic = "deterministic"
+	EngineGemini        = "gemini"
+)
+
+// Fallback reasons recorded when the configured model engine was not used.
+const (
+	ReasonBudgetExceeded   = "budget_exceeded"
+	ReasonBudgetUnknown    = "budget_unavailable"
+	ReasonModelError       = "model_error"
+	ReasonInvalidCitations = "invalid_citations"
+)
+
+// ErrInvalidCitations is wrapped by the error of a narrative that cites an id that is
+// not among the facts' sources, or has a sentence without a citation.
+var ErrInvalidCitations = errors.New("summary: narrative citations invalid")
+
+// Written is what an engine adds to the facts.
+type Written struct {
+	Narrative []Item
+	Model     string
+	Usage     *Usage
+}
+
+// Engine writes a summary's narrative from the extracted facts only.
+type Engine interface {
+	Name() string
+	Write(ctx context.Context, clinicID string, facts Facts) (Written, error)
+}
+
+// Deterministic is the extractive engine: the narrative is the synopsis.
+type Deterministic struct{}
+
+// Name implements Engine.
+func (Deterministic) Name() string { return EngineDeterministic }
+
+// Write implements Engine.
+func (Deterministic) Write(_ context.Context, _ string, f Facts) (Written, error) {
+	return Written{Narrative: []Item{f.Synopsis}}, nil
+}
+
+// Ledger keeps what model calls cost per clinic and the clinics' monthly caps.
+type Ledger interface {
+	// Allowed reports whether the clinic may spend more on model calls this month.
+	Allowed(ctx context.Context, clinicID string, now time.Time) (bool, error)
+	// Record stores one model call's usage.
+	Record(ctx context.Context, clinicID, engine string, u Usage, now time.Time) error
+}
+
+// Builder builds a stored summary from sources.
+type Builder struct {
+	// Engine is the configured engine; nil means Deterministic. A model engine falls
+	// back to Deterministic when it fails.
+	Engine Engine
+	// Ledger, when set, caps and records model calls.
+	Ledger Ledger
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+}
+
+func (b *Builder) now() time.Time {
+	if b.Now != nil {
+		return b.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Build extracts the facts of src and has the engine write the summary. It does not
+// fail: a model engine that cannot be used gives the deterministic summary with the
+// reason in FallbackReason.
+func (b *Builder) Build(ctx context.Context, clinicID string, src Sources) Stored {
+	now := b.now()
+	facts := Extract(src, now)
+	out := Stored{
+		PatientID:  src.Patient.ID,
+		Citations:  Citations(src),
+		SourceHash: SourceHash(src),
+		Engine:     EngineDeterministic,
+		BuiltAt:    now,
+	}
+	w, _ := Deterministic{}.Write(ctx, clinicID, facts)
+	if eng := b.Engine; eng != nil && eng.Name() != EngineDeterministic {
+		mw, reason := b.tryModel(ctx, clinicID, eng, facts, now)
+		if reason == "" {
+			w, out.Engine = mw, eng.Name()
+		} else {
+			out.FallbackReason = reason
+			out.Usage = mw.Usage // a call that was made and rejected still cost
+			out.Model = mw.Model
+		}
+	}
+	if out.Engine != EngineDeterministic {
+		out.Model, out.Usage = w.Model, w.Usage
+	}
+	out.Summary = Summary{Facts: facts, Narrative: w.Narrative}
+	return out
+}
+
+func (b *Builder) tryModel(ctx context.Context, clinicID string, eng Engine, facts Facts, now time.Time) (Written, string) {
+	log := logging.FromContext(ctx)
+	if b.Ledger != nil {
+		ok, err := b.Ledger.Allowed(ctx, clinicID, now)
+		if err != nil {
+			log.LogAttrs(ctx, slog.LevelWarn, "summary budget unknown; deterministic engine used", slog.String("error", err.Error()))
+			return Written{}, ReasonBudgetUnknown
+		}
+		if !ok {
+			log.LogAttrs(ctx, slog.LevelInfo, "clinic monthly model budget reached; deterministic engine used")
+			return Written{}, ReasonBudgetExceeded
+		}
+	}
+	w, err := eng.Write(ctx, clinicID, facts)
+	if w.Usage != nil && b.Ledger != nil {
+		if rerr := b.Ledger.Record(ctx, clinicID, eng.Name(), *w.Usage, now); rerr != nil {
+			log.LogAttrs(ctx, slog.LevelError, "model usage not recorded", slog.String("error", rerr.Error()))
+		}
+	}
+	if err == nil {
+		err = ValidateNarrative(w.Narrative, facts)
+	}
+	switch {
+	case err == nil:
+		return w, ""
+	case errors.Is(err, ErrInvalidCitations):
+		log.LogAttrs(ctx, slog.LevelWarn, "model narrative rejected; deterministic engine used", slog.String("error", err.Error()))
+		return w, ReasonInvalidCitations
+	default:
+		log.LogAttrs(ctx, slog.LevelWarn, "model call failed; deterministic engine used", slog.String("error", err.Error()))
+		return w, ReasonModelError
+	}
+}
+
+// SourceIDs lists every source id the facts cite.
+func SourceIDs(f Facts) map[string]bool {
+	ids := map[string]bool{}
+	add := func(ss []string) {
+		for _, s := range ss {
+			ids[s] = true
+		}
+	}
+	add(f.Synopsis.Sources)
+	for _, l := range [][]Item{f.Problems, f.Medications, f.Allergies, f.OpenItems} {
+		for _, it := range l {
+			add(it.Sources)
+		}
+	}
+	for _, e := range f.Encounters {
+		add(e.Sources)
+	}
+	for _, v := range f.Vitals {
+		add(v.Sources)
+	}
+	return ids
+}
+
+// ValidateNarrative checks that every sentence cites at least one source and only ids
+// the facts cite. Errors name the sentence's position and never its text or the id.
+func ValidateNarrative(narrative []Item, f Facts) error {
+	if len(narrative) == 0 {
+		return fmt.Errorf("%w: empty narrative", ErrInvalidCitations)
+	}
+	ids := SourceIDs(f)
+	for i, it := range narrative {
+		if len(it.Sources) == 0 || strings.TrimSpace(it.Text) == "" {
+			return fmt.Errorf("%w: sentence %d is empty or cites nothing", ErrInvalidCitations, i+1)
+		}
+		for _, s := range it.Sources {
+			if !ids[s] {
+				return fmt.Errorf("%w: sentence %d cites an id that is not a source", ErrInvalidCitations, i+1)
+			}
+		}
+	}
+	return nil
+}
