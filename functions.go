@@ -6,10 +6,17 @@ package medi
 
 import (
 	"github.com/medi-os/medi/functions/auth"
+	"github.com/medi-os/medi/functions/mailer"
 	"github.com/medi-os/medi/functions/patients"
 	"github.com/medi-os/medi/functions/queue"
+	"github.com/medi-os/medi/functions/queueprojector"
+	"github.com/medi-os/medi/functions/retention"
 	"github.com/medi-os/medi/functions/scribe"
+	"github.com/medi-os/medi/functions/scribeingest"
+	"github.com/medi-os/medi/functions/scribeworker"
 	"github.com/medi-os/medi/functions/summarize"
+	"github.com/medi-os/medi/functions/summarizeevents"
+	"github.com/medi-os/medi/functions/summarizeworker"
 	"github.com/medi-os/medi/functions/triage"
 	"github.com/medi-os/medi/shared/app"
 )
@@ -18,7 +25,15 @@ func init() {
 	app.RegisterHTTP(auth.Function)
 	app.RegisterHTTP(patients.Function)
 	app.RegisterHTTP(queue.Function)
+	app.RegisterCloudEvent(queueprojector.Function)
 	app.RegisterHTTP(triage.Function)
 	app.RegisterHTTP(scribe.Function)
+	app.RegisterCloudEvent(scribeingest.Function)
+	app.RegisterHTTP(scribeworker.Function)
+	app.RegisterHTTP(retention.Function)
 	app.RegisterHTTP(summarize.Function)
+	app.RegisterHTTP(summarizeworker.Function)
+	app.RegisterCloudEvent(summarizeevents.NoteFunction)
+	app.RegisterCloudEvent(summarizeevents.EncounterFunction)
+	app.RegisterHTTP(mailer.Function)
 }

@@ -34,6 +34,7 @@ var Function = app.NewHTTP("queue", func() *Config { return new(Config) }, setup
 func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error {
 	s := newServer(cfg, env)
 	s.encounterRoutes(rt)
+	registerQueueRoutes(cfg, env, rt)
 	return nil
 }
 

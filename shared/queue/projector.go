@@ -1,0 +1,247 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"cloud.google.com/go/firestore"
+
+	"github.com/medi-os/medi/shared/events"
+	"github.com/medi-os/medi/shared/logging"
+)
+
+// TypeRebuildRequested asks the projector to rebuild boards whatever their freshness:
+// the clinic's board when the envelope has a clinic id, every clinic's board when it
+// has none. Cloud Scheduler publishes it on encounter-events every minute (waited
+// minutes, over-target flags and estimates change with time alone), and an operator
+// can publish it to recover a board.
+const TypeRebuildRequested = "queue.rebuild_requested"
+
+// Projector defaults.
+const (
+	// DefaultHistoryTTL is how long an instance reuses a clinic's learned history.
+	DefaultHistoryTTL = 5 * time.Minute
+	// DefaultRebuildTimeout bounds one rebuild.
+	DefaultRebuildTimeout = 45 * time.Second
+)
+
+// ProjectorOptions configure a Projector. The zero value works.
+type ProjectorOptions struct {
+	Estimator Estimator
+	// HistoryTTL is how long learned history is cached per clinic (DefaultHistoryTTL
+	// when 0; negative: never cached).
+	HistoryTTL time.Duration
+	// RebuildTimeout bounds one rebuild (DefaultRebuildTimeout when 0).
+	RebuildTimeout time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Projector keeps clinics/{c}/boards/queue current: on every encounter event it
+// rebuilds the clinic's board from the source of truth (the open encounters) and
+// writes it if no board built from a newer read is stored. Rebuilding from the source
+// makes the projection indifferent to duplicate, lost and reordered events.
+//
+// Cost control: an event whose encounter changed before the stored board's source
+// read is already reflected and is skipped (two document reads); rebuilds of one clinic
+// never run concurrently in an instance and a burst is folded into one follow-up
+// rebuild; the encounters are read in a lock-free read-only transaction, and the only
+// read-write transaction touches the board document alone.
+type Projector struct {
+	store      *Store
+	est        Estimator
+	historyTTL time.Duration
+	now        func() time.Time
+	flights    *coalescer
+
+	mu      sync.Mutex
+	history map[string]cachedHistory
+}
+
+type cachedHistory struct {
+	h        History
+	loadedAt time.Time
+}
+
+// NewProjector returns a projector over fs (owned by the caller).
+func NewProjector(fs *firestore.Client, o ProjectorOptions) *Projector {
+	if o.HistoryTTL == 0 {
+		o.HistoryTTL = DefaultHistoryTTL
+	}
+	if o.RebuildTimeout <= 0 {
+		o.RebuildTimeout = DefaultRebuildTimeout
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Projector{
+		store:      NewStore(fs),
+		est:        o.Estimator,
+		historyTTL: o.HistoryTTL,
+		now:        o.Now,
+		flights:    newCoalescer(o.RebuildTimeout),
+		history:    map[string]cachedHistory{},
+	}
+}
+
+// Store returns the projector's store.
+func (p *Projector) Store() *Store { return p.store }
+
+// encounterRef is the part of an encounter event's data the projector uses.
+type encounterRef struct {
+	EncounterID string `json:"encounterId"`
+}
+
+// Apply handles one event from encounter-events. Errors marked events.Permanent mean
+// the event can never be applied; other errors should be retried.
+func (p *Projector) Apply(ctx context.Context, env events.Envelope) error {
+	if env.Type == TypeRebuildRequested {
+		if env.ClinicID == "" {
+			return p.RebuildAll(ctx)
+		}
+		if !ValidClinicID(env.ClinicID) {
+			return events.Permanent(fmt.Errorf("queue: event %q has an invalid clinic id", env.EventID))
+		}
+		_, err := p.Rebuild(ctx, env.ClinicID)
+		return err
+	}
+	if !ValidClinicID(env.ClinicID) {
+		return events.Permanent(fmt.Errorf("queue: event %q has no valid clinic id", env.EventID))
+	}
+	if !strings.HasPrefix(env.Type, "encounter.") {
+		logging.FromContext(ctx).LogAttrs(ctx, slog.LevelDebug, "ignoring an event that is not about encounters")
+		return nil
+	}
+	var ref encounterRef
+	// Data that does not decode only loses the freshness shortcut.
+	_ = json.Unmarshal(env.Data, &ref)
+	if ref.EncounterID != "" && ValidClinicID(ref.EncounterID) {
+		boardReadAt, updatedAt, err := p.store.Freshness(ctx, env.ClinicID, ref.EncounterID)
+		if err != nil {
+			return err
+		}
+		if !boardReadAt.IsZero() && !updatedAt.IsZero() && !boardReadAt.Before(updatedAt) {
+			logging.FromContext(ctx).LogAttrs(ctx, slog.LevelInfo, "board already reflects the event",
+				slog.String("encounterId", ref.EncounterID))
+			return nil
+		}
+	}
+	_, err := p.Rebuild(ctx, env.ClinicID)
+	return err
+}
+
+// RebuildResult says what a rebuild did.
+type RebuildResult struct {
+	// Board is the board stored after the rebuild (the rebuilt one, or a newer one
+	// another rebuild wrote first).
+	Board Board
+	// Written is true when this rebuild wrote the board.
+	Written bool
+}
+
+// Rebuild rebuilds the clinic's board from the source of truth now. Concurrent calls
+// for one clinic in this instance are coalesced: the caller gets the result of a
+// rebuild that started after its call.
+func (p *Projector) Rebuild(ctx context.Context, clinicID string) (RebuildResult, error) {
+	if !ValidClinicID(clinicID) {
+		return RebuildResult{}, events.Permanent(errors.New("queue: invalid clinic id"))
+	}
+	var res RebuildResult
+	var mu sync.Mutex
+	err := p.flights.Do(ctx, clinicID, func(ctx context.Context) error {
+		r, err := p.rebuild(ctx, clinicID)
+		mu.Lock()
+		res = r
+		mu.Unlock()
+		return err
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if err != nil {
+		return RebuildResult{}, err
+	}
+	if res.Board.ClinicID == "" {
+		// Served by a rebuild another caller started: report the stored board.
+		b, ok, err := p.store.Board(ctx, clinicID)
+		if err != nil {
+			return RebuildResult{}, err
+		}
+		if !ok {
+			b = EmptyBoard(clinicID)
+		}
+		return RebuildResult{Board: b}, nil
+	}
+	return res, nil
+}
+
+func (p *Projector) rebuild(ctx context.Context, clinicID string) (RebuildResult, error) {
+	src, err := p.store.ReadSource(ctx, clinicID)
+	if err != nil {
+		return RebuildResult{}, err
+	}
+	now := p.now()
+	h, err := p.historyOf(ctx, clinicID, now)
+	if err != nil {
+		return RebuildResult{}, err
+	}
+	b := BuildBoard(clinicID, NewSnapshot(now, src, h), p.est)
+	b.SourceReadAt = src.ReadAt
+
+	// Cheap check first: most losing rebuilds stop here without a transaction.
+	if cur, ok, err := p.store.Board(ctx, clinicID); err == nil && ok && !cur.SourceReadAt.Before(b.SourceReadAt) {
+		return RebuildResult{Board: cur}, nil
+	}
+	stored, written, err := p.store.WriteBoard(ctx, b)
+	if err != nil {
+		return RebuildResult{}, err
+	}
+	logging.FromContext(ctx).LogAttrs(ctx, slog.LevelInfo, "queue board rebuilt", slog.Bool("written", written),
+		slog.Int64("version", stored.Version), slog.Int("entries", len(b.Entries)))
+	return RebuildResult{Board: stored, Written: written}, nil
+}
+
+// historyOf returns the clinic's learned history, cached per instance for the TTL.
+func (p *Projector) historyOf(ctx context.Context, clinicID string, now time.Time) (History, error) {
+	p.mu.Lock()
+	c, ok := p.history[clinicID]
+	p.mu.Unlock()
+	if ok && p.historyTTL > 0 && now.Sub(c.loadedAt) < p.historyTTL {
+		return c.h, nil
+	}
+	h, err := p.store.ReadHistory(ctx, clinicID, now)
+	if err != nil {
+		return History{}, err
+	}
+	if p.historyTTL > 0 {
+		p.mu.Lock()
+		p.history[clinicID] = cachedHistory{h: h, loadedAt: now}
+		p.mu.Unlock()
+	}
+	return h, nil
+}
+
+// RebuildAll rebuilds the board of every clinic (the periodic and recovery path). It
+// continues past a failing clinic and returns the failures joined.
+func (p *Projector) RebuildAll(ctx context.Context) error {
+	ids, err := p.store.ClinicIDs(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, id := range ids {
+		if !ValidClinicID(id) {
+			continue
+		}
+		cctx := logging.WithLogger(ctx, logging.FromContext(ctx).With(slog.String("clinicId", id)))
+		if _, err := p.Rebuild(cctx, id); err != nil {
+			errs = append(errs, fmt.Errorf("clinic %s: %w", id, err))
+		}
+	}
+	return errors.Join(errs...)
+}
