@@ -1,13 +1,9 @@
 package patients
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strconv"
-
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/patient"
@@ -46,22 +42,10 @@ func apiError(err error) *httpx.Error {
 		return httpx.PreconditionFailed("the patient has changed since version %d; read it again and reapply the change", stale.Expected).
 			WithDetails(map[string]any{"reason": reasonStaleVersion, "currentVersion": stale.Current}).
 			WithHeader("ETag", etag(stale.Current))
-	case errors.Is(err, patient.ErrAudit), transient(err):
+	case errors.Is(err, patient.ErrAudit), httpx.Transient(err):
 		return httpx.Unavailable(2, err)
 	}
 	return httpx.Internal(err)
-}
-
-// transient reports whether err is a backend condition worth retrying.
-func transient(err error) bool {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return true
-	}
-	switch status.Code(err) {
-	case codes.Unavailable, codes.DeadlineExceeded, codes.Aborted, codes.ResourceExhausted:
-		return true
-	}
-	return false
 }
 
 // etag is the entity tag of a patient version: the version number, quoted.

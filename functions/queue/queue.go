@@ -5,12 +5,8 @@ package queue
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
-
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/medi-os/medi/shared/app"
 	"github.com/medi-os/medi/shared/auth"
@@ -116,19 +112,7 @@ func (s *server) encounterStore(w http.ResponseWriter, r *http.Request) (*encoun
 
 // writeError answers err: refusals as they are, a Firestore outage as 503, anything
 // else as 500 (the cause goes to the log only).
-func writeError(w http.ResponseWriter, r *http.Request, err error) {
-	var he *httpx.Error
-	if errors.As(err, &he) {
-		httpx.WriteError(w, r, he)
-		return
-	}
-	switch status.Code(err) {
-	case codes.Unavailable, codes.DeadlineExceeded, codes.Aborted, codes.ResourceExhausted:
-		httpx.WriteError(w, r, httpx.Unavailable(2, err))
-	default:
-		httpx.WriteError(w, r, httpx.Internal(err))
-	}
-}
+func writeError(w http.ResponseWriter, r *http.Request, err error) { httpx.WriteError(w, r, err) }
 
 // etag is the entity tag of an encounter version.
 func etag(version int64) string { return fmt.Sprintf("%q", fmt.Sprint(version)) }

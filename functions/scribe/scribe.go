@@ -5,14 +5,11 @@ package scribe
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 
 	"cloud.google.com/go/firestore"
 	"cloud.google.com/go/storage"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/medi-os/medi/shared/app"
 	"github.com/medi-os/medi/shared/auth"
@@ -141,19 +138,7 @@ func lazy[T any](w http.ResponseWriter, r *http.Request, l *app.Lazy[T]) (T, boo
 }
 
 // writeError answers err: API errors as they are, a Firestore outage 503, else 500.
-func writeError(w http.ResponseWriter, r *http.Request, err error) {
-	var he *httpx.Error
-	if errors.As(err, &he) {
-		httpx.WriteError(w, r, he)
-		return
-	}
-	switch status.Code(err) {
-	case codes.Unavailable, codes.DeadlineExceeded, codes.Aborted, codes.ResourceExhausted:
-		httpx.WriteError(w, r, httpx.Unavailable(2, err))
-	default:
-		httpx.WriteError(w, r, httpx.Internal(err))
-	}
-}
+func writeError(w http.ResponseWriter, r *http.Request, err error) { httpx.WriteError(w, r, err) }
 
 // auditRead records a read of patient data; when it cannot, the data is not returned.
 func auditRead(w http.ResponseWriter, r *http.Request, fs *firestore.Client, rec interface {

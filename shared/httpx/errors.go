@@ -4,9 +4,13 @@
 package httpx
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // Stable error codes. Clients switch on these strings; never rename one.
@@ -131,11 +135,29 @@ func InvalidFields(fields []FieldError) *Error {
 }
 
 // AsError converts any error to an *Error: an *Error anywhere in the chain is returned
-// as is; anything else is an internal error.
+// as is; a backend that is down, overloaded or too slow (see Transient) is 503 with
+// Retry-After; anything else is an internal error.
 func AsError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
 	}
+	if Transient(err) {
+		return Unavailable(2, err)
+	}
 	return Internal(err)
+}
+
+// Transient reports whether err is a backend condition worth retrying: a deadline that
+// ran out, or a gRPC Unavailable, DeadlineExceeded, Aborted (transaction contention) or
+// ResourceExhausted status from a Google Cloud client.
+func Transient(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	switch status.Code(err) {
+	case codes.Unavailable, codes.DeadlineExceeded, codes.Aborted, codes.ResourceExhausted:
+		return true
+	}
+	return false
 }
