@@ -58,6 +58,7 @@ type Stack struct {
 	fnPorts    map[string]int
 	taskSecret string
 	bridge     *Bridge
+	ticker     *Ticker
 	stopOnce   sync.Once
 	Accounts   []Account
 }
@@ -130,6 +131,9 @@ func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
 			return nil, err
 		}
 		if err := s.startBridge(ctx); err != nil {
+			return nil, err
+		}
+		if s.ticker, err = StartTicker(cfg.ProjectID, "encounter-events", BoardTickInterval); err != nil {
 			return nil, err
 		}
 	}
@@ -217,6 +221,9 @@ func (s *Stack) Stop() {
 	s.stopOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
+		if s.ticker != nil {
+			s.ticker.Stop()
+		}
 		if s.bridge != nil {
 			s.bridge.Stop()
 		}
