@@ -16,8 +16,11 @@ package patients
 
 import (
 	"context"
+
+	"cloud.google.com/go/firestore"
 	"net/http"
 
+	"github.com/medi-os/medi/shared/access"
 	"github.com/medi-os/medi/shared/app"
 	"github.com/medi-os/medi/shared/auth"
 	"github.com/medi-os/medi/shared/config"
@@ -59,16 +62,27 @@ func setup(_ context.Context, _ *Config, env *app.Env, rt *httpx.Router) error {
 type handlers struct {
 	store       *app.Lazy[*patient.Store]
 	idempotency *app.Lazy[httpx.Middleware]
+	grants      *app.Lazy[*access.Store]
+	firestore   func(context.Context) (*firestore.Client, error)
 }
 
 func newHandlers(platform *app.Platform) *handlers {
 	return &handlers{
+		firestore: platform.Firestore,
 		store: app.NewLazy(func(ctx context.Context) (*patient.Store, error) {
 			fs, err := platform.Firestore(ctx)
 			if err != nil {
 				return nil, err
 			}
 			return patient.NewStore(fs), nil
+		}),
+		grants: app.NewLazy(func(ctx context.Context) (*access.Store, error) {
+			fs, err := platform.Firestore(ctx)
+			if err != nil {
+				return nil, err
+			}
+			// Reads only: no publisher needed.
+			return access.New(fs, nil, "", nil), nil
 		}),
 		idempotency: app.NewLazy(func(ctx context.Context) (httpx.Middleware, error) {
 			fs, err := platform.Firestore(ctx)

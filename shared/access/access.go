@@ -335,3 +335,26 @@ func (s *Store) Active(ctx context.Context, uid, clinicID, patientID string) (bo
 	}
 	return false, nil
 }
+
+// GrantFor returns the caller's active grant for patientID, if any: the grant names the
+// patient's clinic, so a break-glass read knows where the patient lives. Equality
+// filters only (served by Firestore's single-field indexes).
+func (s *Store) GrantFor(ctx context.Context, uid, patientID string) (Grant, bool, error) {
+	snaps, err := s.fs.Collection(Collection).Where("granteeUid", "==", uid).
+		Where("patientId", "==", patientID).Documents(ctx).GetAll()
+	if err != nil {
+		return Grant{}, false, err
+	}
+	now := s.now()
+	for _, snap := range snaps {
+		var g Grant
+		if err := snap.DataTo(&g); err != nil {
+			return Grant{}, false, err
+		}
+		if g.activeAt(now) {
+			g.ID, g.Active = snap.Ref.ID, true
+			return g, true, nil
+		}
+	}
+	return Grant{}, false, nil
+}
