@@ -46,7 +46,10 @@ func newVerifier(ctx context.Context, cfg *Config) (tasks.Verifier, error) {
 		if err != nil {
 			return nil, err
 		}
-		return tasks.NewOIDCVerifier(ctx, tasks.OIDCConfig{Audience: tasks.OriginAudience(aud), ServiceAccountEmail: cfg.SchedulerInvokerSA})
+		return tasks.NewOIDCVerifier(ctx, tasks.OIDCConfig{Audience: tasks.OriginAudience(aud), ServiceAccountEmail: cfg.SchedulerInvokerSA,
+			// Cloud Run's invoker IAM check (only the scheduler's invoker account may call
+			// this function) verifies the signature and removes it; claims are checked here.
+			PlatformVerified: true})
 	}
 	return tasks.NewSecretVerifier(cfg.DevSecret.Reveal())
 }

@@ -53,15 +53,19 @@ func NewEnqueuer(ctx context.Context, tier config.Tier, projectID string, c Task
 }
 
 // NewTaskVerifier returns how a worker checks that a request comes from its queue: the
-// OIDC token of the invoker account for the worker's own URL in staging/prod, the shared
-// header secret in dev.
+// OIDC token of the invoker account for the worker's own URL in staging/prod (signature
+// checked by Cloud Run's invoker IAM check, claims here), the shared header secret in dev.
 func NewTaskVerifier(ctx context.Context, tier config.Tier, self string, c TasksConfig) (tasks.Verifier, error) {
 	if tier.IsDeployed() {
 		aud, err := FunctionURL(self)
 		if err != nil {
 			return nil, err
 		}
-		return tasks.NewOIDCVerifier(ctx, tasks.OIDCConfig{Audience: tasks.OriginAudience(aud), ServiceAccountEmail: c.InvokerServiceAccount})
+		// Workers are deployed with Cloud Run's invoker IAM check on (only the invoker
+		// account holds run.invoker; terraform/modules/function), which verifies the
+		// signature and hands over the token without it; the claims are checked here.
+		return tasks.NewOIDCVerifier(ctx, tasks.OIDCConfig{Audience: tasks.OriginAudience(aud),
+			ServiceAccountEmail: c.InvokerServiceAccount, PlatformVerified: true})
 	}
 	return tasks.NewSecretVerifier(c.DevSecret.Reveal())
 }
