@@ -77,13 +77,14 @@ func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
 	if err := os.MkdirAll(cfg.StateDir, 0o755); err != nil {
 		return nil, err
 	}
-	s = &Stack{cfg: cfg, fnPorts: map[string]int{}}
+	st := &Stack{cfg: cfg, fnPorts: map[string]int{}}
+	s = st
 	var secret [16]byte
 	_, _ = rand.Read(secret[:])
 	s.taskSecret = hex.EncodeToString(secret[:])
 	defer func() {
 		if err != nil {
-			s.Stop()
+			st.Stop() // s itself is nil on error returns
 		}
 	}()
 	if err := s.allocatePorts(); err != nil {
@@ -138,8 +139,18 @@ func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
 		}
 	}
 	if cfg.Seed {
-		if err := s.seed(ctx); err != nil {
-			return nil, fmt.Errorf("seeding: %w", err)
+		// The seed is idempotent; emulators that have just started sometimes refuse the
+		// first writes, so it is tried a few times before the start fails.
+		var seedErr error
+		for attempt := 1; attempt <= 3; attempt++ {
+			if seedErr = s.seed(ctx); seedErr == nil {
+				break
+			}
+			fmt.Fprintf(cfg.Out, "seeding failed (attempt %d of 3): %v\n", attempt, seedErr)
+			time.Sleep(time.Duration(attempt) * time.Second)
+		}
+		if seedErr != nil {
+			return nil, fmt.Errorf("seeding: %w", seedErr)
 		}
 	}
 	return s, nil
