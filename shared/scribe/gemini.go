@@ -9,14 +9,13 @@ import (
 
 	"google.golang.org/genai"
 
+	"github.com/medi-os/medi/shared/llm"
+
 	"github.com/medi-os/medi/shared/notes"
 )
 
 // Price is a model's price in US dollars per million tokens.
-type Price struct {
-	InputPerMTok  float64
-	OutputPerMTok float64
-}
+type Price = llm.Price
 
 // Gemini drafts with a Gemini model on Vertex AI (google.golang.org/genai, Vertex
 // backend) under a JSON response schema. Its output is checked by the Worker with
@@ -37,7 +36,7 @@ var _ Drafter = (*Gemini)(nil)
 // NewVertexGemini returns a client for Vertex AI in project and location using the
 // function's service account (Application Default Credentials).
 func NewVertexGemini(ctx context.Context, project, location string) (*genai.Client, error) {
-	return genai.NewClient(ctx, &genai.ClientConfig{Backend: genai.BackendVertexAI, Project: project, Location: location})
+	return llm.NewVertexClient(ctx, project, location)
 }
 
 const geminiInstruction = `You write a clinical SOAP note from a consultation transcript.
@@ -104,7 +103,7 @@ func (g *Gemini) Draft(ctx context.Context, t Transcript) (Draft, error) {
 	}
 	if u := resp.UsageMetadata; u != nil {
 		d.Usage.InputTokens, d.Usage.OutputTokens = int64(u.PromptTokenCount), int64(u.CandidatesTokenCount)
-		d.Usage.CostUSD = (float64(d.Usage.InputTokens)*g.Price.InputPerMTok + float64(d.Usage.OutputTokens)*g.Price.OutputPerMTok) / 1e6
+		d.Usage.CostUSD = g.Price.Cost(d.Usage.InputTokens, d.Usage.OutputTokens)
 	}
 	if err := ValidateDraft(&d, t); err != nil {
 		return Draft{}, err

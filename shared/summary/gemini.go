@@ -8,13 +8,12 @@ import (
 	"time"
 
 	"google.golang.org/genai"
+
+	"github.com/medi-os/medi/shared/llm"
 )
 
 // Price is a model's price in US dollars per million tokens.
-type Price struct {
-	InputPerMTok  float64
-	OutputPerMTok float64
-}
+type Price = llm.Price
 
 // Gemini writes the narrative with a Gemini model on Vertex AI (google.golang.org/genai,
 // Vertex backend) under a JSON response schema. It is sent only the extracted facts,
@@ -33,7 +32,7 @@ var _ Engine = (*Gemini)(nil)
 // NewVertexClient returns a genai client for Vertex AI in project and location, with
 // Application Default Credentials.
 func NewVertexClient(ctx context.Context, project, location string) (*genai.Client, error) {
-	return genai.NewClient(ctx, &genai.ClientConfig{Backend: genai.BackendVertexAI, Project: project, Location: location})
+	return llm.NewVertexClient(ctx, project, location)
 }
 
 // Name implements Engine.
@@ -107,7 +106,7 @@ func (g *Gemini) Write(ctx context.Context, _ string, f Facts) (Written, error) 
 	w := Written{Model: g.Model, Usage: &Usage{Model: g.Model, LatencyMs: latency.Milliseconds()}}
 	if u := resp.UsageMetadata; u != nil {
 		w.Usage.InputTokens, w.Usage.OutputTokens = int64(u.PromptTokenCount), int64(u.CandidatesTokenCount)
-		w.Usage.CostUSD = (float64(w.Usage.InputTokens)*g.Price.InputPerMTok + float64(w.Usage.OutputTokens)*g.Price.OutputPerMTok) / 1e6
+		w.Usage.CostUSD = g.Price.Cost(w.Usage.InputTokens, w.Usage.OutputTokens)
 	}
 	var out struct {
 		Sentences []Item `json:"sentences"`
