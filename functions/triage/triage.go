@@ -36,21 +36,82 @@ type assessments interface {
 }
 
 func setup(ctx context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error {
-	fs, err := env.Platform.Firestore(ctx)
-	if err != nil {
-		return err
-	}
-	svc := assessment.NewService(fs, newLazyPublisher(env.Platform), cfg.EncounterEventsTopic)
-	h := &handlers{svc: svc}
-	idem := idempotency.Middleware(fs, idempotency.Options{Scope: callerScope})
+	deps := newLazyDeps(env.Platform, cfg.EncounterEventsTopic)
+	h := &handlers{svc: deps}
 	clinical := env.Require(auth.RoleNurse, auth.RoleDoctor)
 
 	rt.Handle(http.MethodPost, "/v1/triage/assess",
 		httpx.Chain(http.HandlerFunc(handleAssess), env.Require(auth.RoleNurse, auth.RoleDoctor, auth.RoleAdmin)))
-	rt.Handle(http.MethodPost, "/v1/triage/{encounterId}", httpx.Chain(http.HandlerFunc(h.handleRecord), clinical, idem))
+	rt.Handle(http.MethodPost, "/v1/triage/{encounterId}", httpx.Chain(http.HandlerFunc(h.handleRecord), clinical, deps.idempotent))
 	rt.Handle(http.MethodGet, "/v1/triage/{encounterId}", httpx.Chain(http.HandlerFunc(h.handleGet), clinical))
-	rt.Handle(http.MethodPost, "/v1/triage/{encounterId}/confirm", httpx.Chain(http.HandlerFunc(h.handleConfirm), clinical, idem))
+	rt.Handle(http.MethodPost, "/v1/triage/{encounterId}/confirm", httpx.Chain(http.HandlerFunc(h.handleConfirm), clinical, deps.idempotent))
 	return nil
+}
+
+// lazyDeps creates the Firestore-backed service and the idempotency middleware on the
+// first request that needs them, never at setup, so that listing the routes needs no
+// credentials and a failed client creation is retried by the next request.
+type lazyDeps struct {
+	svc  *app.Lazy[*assessment.Service]
+	idem *app.Lazy[httpx.Middleware]
+}
+
+func newLazyDeps(p *app.Platform, topic string) *lazyDeps {
+	return &lazyDeps{
+		svc: app.NewLazy(func(ctx context.Context) (*assessment.Service, error) {
+			fs, err := p.Firestore(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return assessment.NewService(fs, newLazyPublisher(p), topic), nil
+		}),
+		idem: app.NewLazy(func(ctx context.Context) (httpx.Middleware, error) {
+			fs, err := p.Firestore(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return idempotency.Middleware(fs, idempotency.Options{Scope: callerScope}), nil
+		}),
+	}
+}
+
+// idempotent honours Idempotency-Key on a mutation (after authentication).
+func (d *lazyDeps) idempotent(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mw, err := d.idem.Get(r.Context())
+		if err != nil {
+			httpx.WriteError(w, r, httpx.Unavailable(2, err))
+			return
+		}
+		mw(next).ServeHTTP(w, r)
+	})
+}
+
+// Record implements assessments.
+func (d *lazyDeps) Record(ctx context.Context, clinicID, encounterID string, in engine.Input) (assessment.Recorded, error) {
+	s, err := d.svc.Get(ctx)
+	if err != nil {
+		return assessment.Recorded{}, httpx.Unavailable(2, err)
+	}
+	return s.Record(ctx, clinicID, encounterID, in)
+}
+
+// Confirm implements assessments.
+func (d *lazyDeps) Confirm(ctx context.Context, req assessment.ConfirmRequest) (assessment.Confirmed, error) {
+	s, err := d.svc.Get(ctx)
+	if err != nil {
+		return assessment.Confirmed{}, httpx.Unavailable(2, err)
+	}
+	return s.Confirm(ctx, req)
+}
+
+// History implements assessments.
+func (d *lazyDeps) History(ctx context.Context, clinicID, encounterID string) (assessment.History, error) {
+	s, err := d.svc.Get(ctx)
+	if err != nil {
+		return assessment.History{}, httpx.Unavailable(2, err)
+	}
+	return s.History(ctx, clinicID, encounterID)
 }
 
 type handlers struct {
