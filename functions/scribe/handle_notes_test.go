@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"cloud.google.com/go/firestore"
 	"cloud.google.com/go/pubsub/v2"
@@ -39,14 +40,25 @@ func randomHex(n int) string {
 
 func newServer(t *testing.T) *server {
 	t.Helper()
+	return newServerWith(t, nil)
+}
+
+// newServerWith builds the function with the test configuration changed by edit.
+func newServerWith(t *testing.T, edit func(*scribe.Config)) *server {
+	t.Helper()
 	testenv.Require(t, "FIRESTORE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST", "FIREBASE_AUTH_EMULATOR_HOST")
 	ctx := context.Background()
 	project := testenv.ProjectID(t)
-	h, err := scribe.Function.Handler(ctx, &scribe.Config{
+	cfg := &scribe.Config{
 		Base:            config.Base{ProjectID: project, Tier: config.Dev, Version: "test", AuthProjectID: testenv.AuthProject()},
 		UploadsBucket:   "uploads-test",
 		NoteEventsTopic: notes.DefaultTopic,
-	})
+		FreshAuthMaxAge: 10 * time.Minute,
+	}
+	if edit != nil {
+		edit(cfg)
+	}
+	h, err := scribe.Function.Handler(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,5 +278,30 @@ func TestNoteLifecycle(t *testing.T) {
 		if actions[a+"/success"] == 0 {
 			t.Errorf("no audit record for %s (have %v)", a, actions)
 		}
+	}
+}
+
+// TestSigningNeedsRecentSignIn: approving (signing) a note with a token whose sign-in is
+// older than the window is 401 reauthentication_required, and the note stays pending;
+// submitting is not a signature and is not refused.
+func TestSigningNeedsRecentSignIn(t *testing.T) {
+	t.Parallel()
+	s := newServerWith(t, func(c *scribe.Config) { c.FreshAuthMaxAge = time.Nanosecond })
+	n := s.draft()
+	base := "/v1/notes/" + n.ID
+	if code, env := s.do(http.MethodPost, base+"/submit", "doctor", map[string]any{"baseVersion": 1}); code != 200 {
+		t.Fatalf("submit = %d %+v", code, env.Error)
+	}
+	code, env := s.do(http.MethodPost, base+"/approve", "doctor", map[string]any{"baseVersion": 1})
+	if code != 401 || env.Error == nil || env.Error.Code != "unauthenticated" {
+		t.Fatalf("approve with an old sign-in = %d %+v, want 401 unauthenticated", code, env.Error)
+	}
+	var details struct{ Reason string }
+	_ = json.Unmarshal(env.Error.Details, &details)
+	if details.Reason != "reauthentication_required" {
+		t.Errorf("details %s, want reason reauthentication_required", env.Error.Details)
+	}
+	if code, env := s.do(http.MethodGet, base, "doctor", nil); code != 200 || decode[notes.Note](t, env.Data).Status != notes.StatusPendingReview {
+		t.Errorf("after the refused approval: %d, status %s", code, decode[notes.Note](t, env.Data).Status)
 	}
 }

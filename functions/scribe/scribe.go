@@ -7,6 +7,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"time"
 
 	"cloud.google.com/go/firestore"
 	"cloud.google.com/go/storage"
@@ -35,6 +36,9 @@ type Config struct {
 	// SignerServiceAccount optionally names the account that signs upload URLs
 	// (default: the function's own, found on the metadata server).
 	SignerServiceAccount string `env:"MEDI_SCRIBE_SIGNER_SA"`
+	// FreshAuthMaxAge is how recent the doctor's sign-in must be to approve or amend a
+	// note (signing it); older tokens get 401 reauthentication_required.
+	FreshAuthMaxAge time.Duration `env:"MEDI_FRESH_AUTH_MAX_AGE, default=10m"`
 }
 
 // Function is the deployable, registered in functions.go as "scribe".
@@ -82,6 +86,8 @@ func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error
 	clin := s.env.Require(auth.RoleDoctor, auth.RoleNurse)
 	doctor := s.env.Require(auth.RoleDoctor)
 	idem := s.idempotent()
+	// Signing a note (approve, amend) needs a recent sign-in, like staff changes.
+	fresh := auth.RequireFresh(cfg.FreshAuthMaxAge, nil)
 	rt.Handle(http.MethodPost, "/v1/scribe/sessions", httpx.Chain(http.HandlerFunc(s.handleCreateSession), clin, idem))
 	rt.Handle(http.MethodGet, "/v1/scribe/sessions/{id}", clin(http.HandlerFunc(s.handleGetSession)))
 	rt.Handle(http.MethodPost, "/v1/notes/search", clin(http.HandlerFunc(s.handleSearchNotes)))
@@ -92,9 +98,9 @@ func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error
 	rt.Handle(http.MethodGet, "/v1/notes/{id}/fhir", clin(http.HandlerFunc(s.handleExportFHIR)))
 	rt.Handle(http.MethodPost, "/v1/notes/{id}/submit", httpx.Chain(s.action(notes.ActionSubmit), clin, idem))
 	// Nurses reach approve and are refused there (403, audited as denied).
-	rt.Handle(http.MethodPost, "/v1/notes/{id}/approve", httpx.Chain(s.action(notes.ActionApprove), clin, idem))
+	rt.Handle(http.MethodPost, "/v1/notes/{id}/approve", httpx.Chain(s.action(notes.ActionApprove), clin, fresh, idem))
 	rt.Handle(http.MethodPost, "/v1/notes/{id}/reject", httpx.Chain(s.action(notes.ActionReject), doctor, idem))
-	rt.Handle(http.MethodPost, "/v1/notes/{id}/amend", httpx.Chain(s.action(notes.ActionAmend), doctor, idem))
+	rt.Handle(http.MethodPost, "/v1/notes/{id}/amend", httpx.Chain(s.action(notes.ActionAmend), doctor, fresh, idem))
 	return nil
 }
 
