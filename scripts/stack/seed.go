@@ -46,12 +46,12 @@ func (s *Stack) seed(ctx context.Context) error {
 	now := time.Now().UTC()
 	clinic := fs.Collection("clinics").Doc(DemoClinicID)
 	if _, err := clinic.Set(ctx, map[string]any{
-		"name":               "Demo Clinic",
-		"timezone":           "Europe/London",
-		"doctorsOnDuty":      2,
-		"retentionDays":      30,
-		"sessionIdleMinutes": 15,
-		"updatedAt":          now,
+		"name":                "Demo Clinic",
+		"timezone":            "Europe/London",
+		"doctorsOnDuty":       2,
+		"scribeRetentionDays": 30,
+		"sessionIdleMinutes":  15,
+		"updatedAt":           now,
 	}); err != nil {
 		return err
 	}
