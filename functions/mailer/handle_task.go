@@ -41,8 +41,13 @@ func (wk *worker) handleTask(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, httpx.Unavailable(5, err))
 		return
 	}
-	outcome, err := d.Deliver(ctx, t)
+	// Every delivery of one task carries its name: the mail goes out once however
+	// often (and however concurrently) the queue delivers it.
+	outcome, err := d.DeliverOnce(ctx, mail.DeliveryKey(del, t), t)
 	switch {
+	case errors.Is(err, mail.ErrInProgress):
+		log.Info("mail task already being sent by another delivery; the queue retries")
+		httpx.WriteError(w, r, httpx.Unavailable(5, err))
 	case errors.Is(err, mail.ErrInvalid):
 		log.Error("mail task dropped: invalid", "kind", t.Kind, "error", err.Error())
 		httpx.WriteJSON(w, r, http.StatusOK, Result{Outcome: "dropped"})

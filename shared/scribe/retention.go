@@ -140,6 +140,11 @@ func (r *Retention) purge(ctx context.Context, clinicID, sessionID, patientID st
 	fs := r.Sessions.Firestore()
 	err = fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		if _, err := r.Sessions.UpdateInTx(tx, clinicID, sessionID, func(s *Session) error {
+			if !s.PurgedAt.IsZero() {
+				// A concurrent run (the scheduler delivers at least once) purged it
+				// first: one purge, one audit record.
+				return errAlreadyPurged
+			}
 			s.PurgedAt = now
 			return nil
 		}); err != nil {
@@ -151,5 +156,11 @@ func (r *Retention) purge(ctx context.Context, clinicID, sessionID, patientID st
 		return audit.New(ctx, clinicID, "scribe.retention.purge", "scribeSession", sessionID).ForPatient(patientID).
 			WithReason(fmt.Sprintf("upload and transcript deleted %d days after approval", days)).InTransaction(fs, tx)
 	})
+	if errors.Is(err, errAlreadyPurged) {
+		return false, nil
+	}
 	return err == nil, err
 }
+
+// errAlreadyPurged ends a purge transaction that finds the session purged.
+var errAlreadyPurged = errors.New("scribe: session already purged")
