@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"cloud.google.com/go/firestore"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/medi-os/medi/shared/auth"
 	"github.com/medi-os/medi/shared/logging"
@@ -103,11 +105,36 @@ func (r Record) InTransaction(fs *firestore.Client, tx *firestore.Transaction) e
 	return tx.Create(r.ref(fs), r)
 }
 
+// writeAttempts bounds Write's retries of a create that lost a lock (codes.Aborted).
+const writeAttempts = 3
+
 // Write stores r on its own (for reads and denied attempts, which change nothing else).
+// A create aborted by lock contention (the sealer's transaction on the same clinic) is
+// retried a bounded number of times under the same document id; finding the record
+// already there on a retry means an earlier attempt landed.
 func (r Record) Write(ctx context.Context, fs *firestore.Client) error {
 	if err := r.validate(); err != nil {
 		return err
 	}
-	_, err := r.ref(fs).Create(ctx, r)
+	ref := r.ref(fs)
+	var err error
+	for attempt := range writeAttempts {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return errors.Join(err, ctx.Err())
+			case <-time.After(time.Duration(attempt*50) * time.Millisecond):
+			}
+		}
+		_, err = ref.Create(ctx, r)
+		switch {
+		case err == nil:
+			return nil
+		case attempt > 0 && status.Code(err) == codes.AlreadyExists:
+			return nil
+		case status.Code(err) != codes.Aborted:
+			return err
+		}
+	}
 	return err
 }
