@@ -83,6 +83,11 @@ func (r Record) validate() error {
 	if r.ClinicID == "" || r.Action == "" || r.ResourceType == "" || r.ActorUID == "" {
 		return errors.New("audit: clinic, action, resource type and actor are required")
 	}
+	switch r.Outcome {
+	case OutcomeSuccess, OutcomeDenied, OutcomeFailure:
+	default:
+		return fmt.Errorf("audit: outcome %q is not one of success, denied, failure", r.Outcome)
+	}
 	return nil
 }
 

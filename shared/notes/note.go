@@ -42,6 +42,18 @@ type Content struct {
 	Plan       []Sentence `firestore:"plan" json:"plan"`
 }
 
+// MarshalJSON writes an empty section as [] (never null), as the API promises: Firestore
+// gives back an empty list as nil.
+func (c Content) MarshalJSON() ([]byte, error) {
+	type plain Content
+	for _, s := range c.Sections() {
+		if *s.Sentences == nil {
+			*s.Sentences = []Sentence{}
+		}
+	}
+	return json.Marshal(plain(c))
+}
+
 // Sections returns the sections in SOAP order with their names.
 func (c *Content) Sections() []struct {
 	Name      string

@@ -104,7 +104,7 @@ func (s *Service) Read(ctx context.Context, clinicID, patientID string, refresh 
 		}
 		ans.Regenerating = true
 	}
-	rec := audit.New(ctx, clinicID, ActionRead, ResourceType, patientID).ForPatient(patientID).WithOutcome(ans.State)
+	rec := audit.New(ctx, clinicID, ActionRead, ResourceType, patientID).ForPatient(patientID).WithReason("summary " + ans.State)
 	if err := rec.Write(ctx, s.FS); err != nil {
 		return Answer{}, fmt.Errorf("%w: %w", ErrAudit, err)
 	}

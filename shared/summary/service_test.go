@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -208,13 +209,16 @@ func TestReadMissRegenerateHitStale(t *testing.T) {
 		t.Errorf("after regeneration: state %s, %d open items; want fresh with both notes' plans", ans.State, len(ans.Stored.Summary.OpenItems))
 	}
 
-	// Every read was audited, with its outcome.
+	// Every read was audited as a success, with the summary's state as the reason.
 	var outcomes []string
 	for _, r := range f.reads(t) {
 		if r.PatientID != "p1" || r.ResourceID != "p1" {
 			t.Errorf("audit record %+v does not name the patient", r)
 		}
-		outcomes = append(outcomes, r.Outcome)
+		if r.Outcome != "success" || !strings.HasPrefix(r.Reason, "summary ") {
+			t.Errorf("audit record outcome %q reason %q, want success and the summary state", r.Outcome, r.Reason)
+		}
+		outcomes = append(outcomes, r.Reason)
 	}
 	if got, want := len(outcomes), 5; got != want {
 		t.Errorf("%d read audit records (%v), want %d", got, outcomes, want)
