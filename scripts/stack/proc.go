@@ -74,6 +74,7 @@ func (p *Process) Stop(grace time.Duration) {
 	}
 	pgid := p.cmd.Process.Pid
 	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	_ = syscall.Kill(-pgid, syscall.SIGCONT) // a paused (fault-injected) group must run to exit
 	select {
 	case <-p.done:
 	case <-time.After(grace):

@@ -63,14 +63,17 @@ func (f *CloudEventFunction[C]) Handler(ctx context.Context, cfg C) (EventHandle
 }
 
 // Handle is the entry point registered with the framework. A setup failure is returned
-// as an error, so the event is redelivered rather than lost.
+// as an error, so the event is redelivered rather than lost. Events are tracked for the
+// graceful shutdown on SIGTERM; a draining instance returns an error (redelivery).
 func (f *CloudEventFunction[C]) Handle(ctx context.Context, ce event.Event) error {
-	h, err := f.handler.Get(ctx)
-	if err != nil {
-		logging.Default().Error("function not ready", "function", f.name, "error", err.Error())
-		return err
-	}
-	return h(ctx, ce)
+	return processDrainer.handleEvent(func() error {
+		h, err := f.handler.Get(ctx)
+		if err != nil {
+			logging.Default().Error("function not ready", "function", f.name, "error", err.Error())
+			return err
+		}
+		return h(ctx, ce)
+	})
 }
 
 // EventDeployable is what RegisterCloudEvent needs of a function.
@@ -89,5 +92,6 @@ func RegisterCloudEvent(f EventDeployable) {
 			fmt.Fprintf(os.Stderr, "%s: refusing to start: %v\n", f.Name(), err)
 			os.Exit(78)
 		}
+		handleShutdown(f.Name())
 	}
 }

@@ -137,9 +137,10 @@ func (f *HTTPFunction[C]) Handler(ctx context.Context, cfg C) (http.Handler, err
 	}
 	base := cfg.BaseConfig()
 	return httpx.Stack(rt, httpx.StackOptions{
-		Logger:      logging.New(os.Stdout, base.LogLevel),
-		ProjectID:   base.ProjectID,
-		CORSOrigins: base.CORSOrigins,
+		Logger:         logging.New(os.Stdout, base.LogLevel),
+		ProjectID:      base.ProjectID,
+		CORSOrigins:    base.CORSOrigins,
+		RequestTimeout: base.RequestTimeout,
 	}), nil
 }
 
@@ -165,8 +166,13 @@ type Health struct {
 
 // ServeHTTP is the function's entry point. The first request builds the handler; when
 // that fails (a backend unreachable, a secret not yet readable) the request gets a 503
-// and the next request tries again.
+// and the next request tries again. Requests are tracked for the graceful shutdown on
+// SIGTERM (see handleShutdown); once the instance drains they are refused with 503.
 func (f *HTTPFunction[C]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	processDrainer.serveHTTP(w, r, http.HandlerFunc(f.serve))
+}
+
+func (f *HTTPFunction[C]) serve(w http.ResponseWriter, r *http.Request) {
 	h, err := f.handler.Get(r.Context())
 	if err != nil {
 		logging.Default().Error("function not ready", "function", f.name, "error", err.Error())

@@ -19,6 +19,7 @@ type HTTPDeployable interface {
 // instance serves f (FUNCTION_TARGET), its configuration is checked now (environment
 // parsing only, no clients, no network) and a bad configuration stops the process with
 // a message naming every offending variable: a misconfigured revision never goes live.
+// The instance also gets its SIGTERM handler (graceful shutdown, see handleShutdown).
 func RegisterHTTP(f HTTPDeployable) {
 	functions.HTTP(f.Name(), f.ServeHTTP)
 	if IsTarget(f.Name()) {
@@ -26,5 +27,6 @@ func RegisterHTTP(f HTTPDeployable) {
 			fmt.Fprintf(os.Stderr, "%s: refusing to start: %v\n", f.Name(), err)
 			os.Exit(78) // EX_CONFIG
 		}
+		handleShutdown(f.Name())
 	}
 }

@@ -135,7 +135,9 @@ func (s *Service) publish(ctx context.Context, clinicID string, e EncounterState
 	env, err := events.NewEnvelope(ctx, events.TypeEncounterTriaged, TriagedSchemaVersion, clinicID, data)
 	if err == nil {
 		env = env.WithIdempotencyKey(fmt.Sprintf("%s/v%d", e.ID, e.Version))
-		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
+		// Bounded by the request's deadline too: during a Pub/Sub outage the nurse gets
+		// the recorded assessment in time (the board reads the level from Firestore).
+		pctx, cancel := events.AfterCommitContext(ctx, publishTimeout, time.Second)
 		defer cancel()
 		_, err = s.publisher.Publish(pctx, s.topic, env, clinicID)
 	}

@@ -26,6 +26,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/sethvargo/go-envconfig"
 
@@ -116,6 +117,11 @@ type Base struct {
 	AuthProjectID string `env:"MEDI_AUTH_PROJECT"`
 	// CORSOrigins are the browser origins (scheme://host[:port]) allowed to call the API.
 	CORSOrigins []string `env:"MEDI_CORS_ORIGINS"`
+	// RequestTimeout is the deadline of every HTTP request's handling: a backend that
+	// hangs makes the request a 503 with Retry-After instead of a hang (shared/httpx
+	// Deadline). 10s for the public API, shorter than the apps' own timeout; task and
+	// scheduler workers set it from their Cloud Run timeout. 0 means none.
+	RequestTimeout time.Duration `env:"MEDI_REQUEST_TIMEOUT, default=10s"`
 }
 
 // BaseConfig returns b; every function's config embeds Base and so satisfies
@@ -133,6 +139,9 @@ func (b *Base) validate(failed map[string]bool) []error {
 	var errs []error
 	if b.ProjectID == "" && !failed[EnvProjectID] {
 		errs = append(errs, &VarError{Var: EnvProjectID, Err: errors.New("must not be empty")})
+	}
+	if b.RequestTimeout < 0 && !failed["MEDI_REQUEST_TIMEOUT"] {
+		errs = append(errs, &VarError{Var: "MEDI_REQUEST_TIMEOUT", Err: errors.New("must not be negative")})
 	}
 	return errs
 }

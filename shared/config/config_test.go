@@ -97,7 +97,7 @@ func TestLoad(t *testing.T) {
 			name: "defaults",
 			env:  env(nil),
 			want: scribeConfig{
-				Base:           config.Base{Tier: config.Dev, ProjectID: "medi-dev", Version: "dev", LogLevel: config.LogLevel(slog.LevelInfo)},
+				Base:           config.Base{Tier: config.Dev, ProjectID: "medi-dev", Version: "dev", LogLevel: config.LogLevel(slog.LevelInfo), RequestTimeout: 10 * time.Second},
 				UploadsBucket:  "uploads",
 				MaxUploadBytes: 1 << 20,
 				Timeout:        30 * time.Second,
@@ -120,7 +120,7 @@ func TestLoad(t *testing.T) {
 				"MAIL_FROM":        "clinic@example.com",
 			}),
 			want: scribeConfig{
-				Base:           config.Base{Tier: config.Prod, ProjectID: "medi-dev", Version: "2026.03.01-abc123", LogLevel: config.LogLevel(slog.LevelWarn), Service: "scribe"},
+				Base:           config.Base{Tier: config.Prod, ProjectID: "medi-dev", Version: "2026.03.01-abc123", LogLevel: config.LogLevel(slog.LevelWarn), Service: "scribe", RequestTimeout: 10 * time.Second},
 				UploadsBucket:  "uploads",
 				MaxUploadBytes: 50 << 20,
 				Timeout:        2 * time.Minute,
@@ -134,7 +134,7 @@ func TestLoad(t *testing.T) {
 			name: "staging with debug logs",
 			env:  env(map[string]string{"MEDI_ENV": "staging", "LOG_LEVEL": "debug"}),
 			want: scribeConfig{
-				Base:           config.Base{Tier: config.Staging, ProjectID: "medi-dev", Version: "dev", LogLevel: config.LogLevel(slog.LevelDebug)},
+				Base:           config.Base{Tier: config.Staging, ProjectID: "medi-dev", Version: "dev", LogLevel: config.LogLevel(slog.LevelDebug), RequestTimeout: 10 * time.Second},
 				UploadsBucket:  "uploads",
 				MaxUploadBytes: 1 << 20,
 				Timeout:        30 * time.Second,

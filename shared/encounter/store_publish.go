@@ -26,6 +26,15 @@ const (
 // the change it announces is committed.
 const publishTimeout = 10 * time.Second
 
+// outboxTimeout bounds the write of an unpublished event to the outbox; outboxReserve is
+// the part of a request's remaining deadline kept for it, so that a publish that hangs (a
+// Pub/Sub outage) gives up in time for the event to be recorded and the client answered
+// before its deadline.
+const (
+	outboxTimeout = 5 * time.Second
+	outboxReserve = 2 * time.Second
+)
+
 // Change is the data of an encounter event: identifiers, statuses and times only (never
 // the complaint or other clinical content).
 type Change struct {
@@ -89,12 +98,15 @@ func (s *Store) Announce(ctx context.Context, enc Encounter, ev Event) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
+	pctx, cancel := events.AfterCommitContext(ctx, publishTimeout, outboxReserve)
 	defer cancel()
-	_, perr := s.pub.Publish(ctx, s.topic, env, enc.ClinicID)
+	_, perr := s.pub.Publish(pctx, s.topic, env, enc.ClinicID)
 	if perr == nil {
 		return nil
 	}
+	// The outbox write gets a context of its own: the publish's may have run out.
+	ctx, cancelOutbox := context.WithTimeout(context.WithoutCancel(ctx), outboxTimeout)
+	defer cancelOutbox()
 	log := logging.FromContext(ctx)
 	log.Warn("encounter event not published; recording it in the outbox",
 		"eventId", env.EventID, "type", env.Type, "encounterId", enc.ID, "error", perr.Error())

@@ -18,7 +18,7 @@ type Middleware func(http.Handler) http.Handler
 //
 // The order every function uses (see Stack): Trace (request id and logger; first so that
 // even a panic is logged with its request id) -> Recover -> SecurityHeaders -> CORS ->
-// access log -> auth (per route) -> rate limit (per route) -> handler.
+// access log -> request deadline -> auth (per route) -> rate limit (per route) -> handler.
 func Chain(h http.Handler, mws ...Middleware) http.Handler {
 	for i := len(mws) - 1; i >= 0; i-- {
 		h = mws[i](h)
@@ -184,9 +184,13 @@ type StackOptions struct {
 	Logger      *slog.Logger
 	ProjectID   string
 	CORSOrigins []string
+	// RequestTimeout is every request's deadline (see Deadline); 0 means none.
+	RequestTimeout time.Duration
 }
 
-// Stack wraps h in the standard middleware, in the documented order.
+// Stack wraps h in the standard middleware, in the documented order (the request
+// deadline innermost, so that the access log records the 503 it may answer).
 func Stack(h http.Handler, o StackOptions) http.Handler {
-	return Chain(h, Trace(o.Logger, o.ProjectID), Recover(), SecurityHeaders(), CORS(o.CORSOrigins), AccessLog())
+	return Chain(h, Trace(o.Logger, o.ProjectID), Recover(), SecurityHeaders(), CORS(o.CORSOrigins), AccessLog(),
+		Deadline(o.RequestTimeout))
 }

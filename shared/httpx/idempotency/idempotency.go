@@ -273,6 +273,9 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	}()
 	next.ServeHTTP(cw, r)
 	returned = true
+	// The client has its answer now, whatever finish meets: when Firestore hangs, the
+	// record's write must not hold the response back past the request's deadline.
+	_ = http.NewResponseController(w).Flush()
 
 	if !cw.wroteHeader {
 		cw.status = http.StatusOK // the server sends 200 for a handler that wrote nothing

@@ -22,7 +22,11 @@ locals {
   secret_env = {
     for k, s in var.secrets : k => "secret://${s.secret_id}/versions/${s.version}"
   }
-  environment = merge(var.environment, local.secret_env)
+  # The code's request deadline (shared/httpx Deadline): its 10s default suits the public
+  # API; an internal HTTP function (task or scheduler worker) may use its whole Cloud Run
+  # timeout, less a second to answer.
+  request_timeout = local.public ? {} : { MEDI_REQUEST_TIMEOUT = "${var.timeout_seconds - 1}s" }
+  environment     = merge(local.request_timeout, var.environment, local.secret_env)
 
   labels = merge(var.labels, { function = var.name })
 }
