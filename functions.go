@@ -5,6 +5,8 @@
 package medi
 
 import (
+	"github.com/medi-os/medi/functions/accessalerts"
+	"github.com/medi-os/medi/functions/auditseal"
 	"github.com/medi-os/medi/functions/auth"
 	"github.com/medi-os/medi/functions/mailer"
 	"github.com/medi-os/medi/functions/patients"
@@ -36,4 +38,6 @@ func init() {
 	app.RegisterCloudEvent(summarizeevents.NoteFunction)
 	app.RegisterCloudEvent(summarizeevents.EncounterFunction)
 	app.RegisterHTTP(mailer.Function)
+	app.RegisterHTTP(auditseal.Function)
+	app.RegisterCloudEvent(accessalerts.Function)
 }

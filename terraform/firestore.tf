@@ -52,10 +52,11 @@ resource "google_firestore_index" "composite" {
 
 # Documents that expire on their own (field expireAt, a timestamp): idempotency records
 # (shared/httpx/idempotency), event dedupe marks (shared/events), rate-limit counters
-# (shared/ratelimit) and web sessions (shared/sessions).
+# (shared/ratelimit), web sessions (shared/sessions), handled mail tasks (shared/mail) and
+# model usage records kept for the budget (shared/summary, clinics/{c}/llmUsage).
 # Single-field indexing of expireAt is switched off (TTL fields must not hot-spot).
 locals {
-  ttl_collections = toset(["idempotencyKeys", "processedEvents", "rateLimits", "sessions"])
+  ttl_collections = toset(["idempotencyKeys", "llmUsage", "mailDeliveries", "processedEvents", "rateLimits", "sessions"])
 }
 
 resource "google_firestore_field" "ttl" {
@@ -98,4 +99,47 @@ resource "google_firebaserules_release" "firestore" {
   lifecycle {
     replace_triggered_by = [google_firebaserules_ruleset.firestore]
   }
+}
+
+# The retention job finds approved notes across every clinic with a collection-group
+# query on approvedAt (shared/scribe/retention.go). Single-field indexes exist by default
+# only at collection scope, so the field gets a collection-group index too; listing the
+# indexes replaces the defaults, so the collection-scope ones are listed again.
+resource "google_firestore_field" "notes_approved_at" {
+  project    = var.project_id
+  database   = google_firestore_database.default.name
+  collection = "notes"
+  field      = "approvedAt"
+
+  index_config {
+    indexes {
+      order       = "ASCENDING"
+      query_scope = "COLLECTION"
+    }
+    indexes {
+      order       = "DESCENDING"
+      query_scope = "COLLECTION"
+    }
+    indexes {
+      order       = "ASCENDING"
+      query_scope = "COLLECTION_GROUP"
+    }
+  }
+}
+
+# Daily backups beyond the 7-day point-in-time-recovery window: a clinic's data can be
+# restored from a backup into a new database and copied back (docs/runbooks/
+# database-maintenance.md). Prod keeps at least 14 days whatever the variable says.
+locals {
+  firestore_backup_days = local.is_prod ? max(14, var.firestore_backup_retention_days) : var.firestore_backup_retention_days
+}
+
+resource "google_firestore_backup_schedule" "daily" {
+  count = local.firestore_backup_days > 0 ? 1 : 0
+
+  project   = var.project_id
+  database  = google_firestore_database.default.name
+  retention = "${local.firestore_backup_days * 86400}s"
+
+  daily_recurrence {}
 }

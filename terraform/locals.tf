@@ -51,6 +51,9 @@ locals {
     "summarize-encounter-events" = module.summarize_encounter_events
     mailer                       = module.mailer
     retention                    = module.retention
+    # Identity and audit (issue 6): scheduled audit sealing, break-glass alerts to admins.
+    "audit-seal"    = module.audit_seal
+    "access-alerts" = module.access_alerts
   }
 
   public_functions = { for k, f in local.functions : k => f if f.public }
@@ -62,7 +65,7 @@ locals {
   function_names = [
     "auth", "patients", "queue", "triage", "scribe", "summarize",
     "scribe-ingest", "scribe-worker", "queue-projector", "summarize-worker", "mailer", "retention",
-    "summarize-note-events", "summarize-encounter-events",
+    "summarize-note-events", "summarize-encounter-events", "audit-seal", "access-alerts",
   ]
   function_url = {
     for name in local.function_names : name => "https://${name}-${data.google_project.this.number}.${var.region}.run.app"

@@ -43,6 +43,34 @@ resource "google_logging_metric" "triage_sla_breach" {
   }
 }
 
+# Logged by access-alerts once the alert mails of a break-glass grant are queued
+# (shared/access.AlertedMessage "break_glass_alerted": grant, clinics and counts, never
+# patient data), one line per grant, labelled by the patient's clinic. Compared with the
+# grants in the audit trail (action access.break_glass) it shows grants nobody was told
+# about (docs/runbooks/break-glass-unnotified.md).
+resource "google_logging_metric" "break_glass_alerts" {
+  project     = var.project_id
+  name        = "break_glass_alerts"
+  description = "Break-glass grants whose admins were sent an alert mail."
+  filter      = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"access-alerts\" AND jsonPayload.message=\"break_glass_alerted\""
+
+  label_extractors = {
+    clinic_id = "EXTRACT(jsonPayload.clinicId)"
+  }
+
+  metric_descriptor {
+    metric_kind  = "DELTA"
+    value_type   = "INT64"
+    unit         = "1"
+    display_name = "Break-glass grants alerted"
+    labels {
+      key         = "clinic_id"
+      value_type  = "STRING"
+      description = "The patient's clinic, whose admins were alerted"
+    }
+  }
+}
+
 locals {
   function_names_filter = join(", ", [for k in sort(keys(local.functions)) : "\"${k}\""])
 
@@ -184,12 +212,15 @@ resource "google_monitoring_alert_policy" "alert" {
 # Alerts on single log lines (notified at most every 5 minutes per alert).
 locals {
   log_alerts = {
-    # shared/access: a break-glass grant whose notification could not be published; the
-    # grant is audited, but the clinic's admins were not told.
+    # shared/access: a break-glass grant whose admins were not told, although the grant is
+    # audited: its event could not be published (auth), the patient's clinic has no active
+    # admin with an address, or access-alerts dropped the event (malformed, inconsistent or
+    # older than the cut-off). Events access-alerts keeps failing on are dead-lettered
+    # (alert dead-letter-backlog).
     "break-glass-unnotified" = {
       display_name = "Break-glass access not notified"
       severity     = "ERROR"
-      filter       = "resource.type=\"cloud_run_revision\" AND jsonPayload.message=(\"break-glass alert not published\" OR \"break-glass alert not published: no publisher\")"
+      filter       = "resource.type=\"cloud_run_revision\" AND (jsonPayload.message=(\"break-glass alert not published\" OR \"break-glass alert not published: no publisher\" OR \"break-glass alert has no recipient\") OR (resource.labels.service_name=\"access-alerts\" AND jsonPayload.message=(\"dropping event after a permanent failure\" OR \"dropping undecodable event\" OR \"dropping event older than the cut-off\" OR \"dropping event without an id\")))"
     }
   }
 }

@@ -53,9 +53,10 @@ module "topic_note_events" {
   depends_on = [google_project_service.this]
 }
 
-# Break-glass grants and revocations (shared/access), for admin notification. No consumer
-# yet: the grant is in the audit trail either way, and a failed publish is logged at error
-# level (alert break-glass-unnotified).
+# Break-glass grants and revocations (shared/access), for admin notification: access-alerts
+# mails the active admins of the patient's clinic about each grant. A failed publish is
+# logged at error level (alert break-glass-unnotified); an event the consumer cannot
+# handle in 5 attempts lands on access-events-dlq-hold (alert dead-letter-backlog).
 module "topic_access_events" {
   source = "./modules/pubsub_topic"
 
@@ -63,6 +64,15 @@ module "topic_access_events" {
   name                 = "access-events"
   pubsub_service_agent = local.pubsub_service_agent
   labels               = local.labels
+
+  push_subscriptions = {
+    "access-alerts-access-events" = {
+      endpoint              = "${module.access_alerts.uri}/projects/${var.project_id}/topics/access-events"
+      audience              = module.access_alerts.uri
+      service_account_email = module.access_alerts.invoker_service_account_email
+      message_ordering      = false # each grant is alerted on its own
+    }
+  }
 
   depends_on = [google_project_service.this]
 }

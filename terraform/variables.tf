@@ -30,6 +30,17 @@ variable "firestore_pitr" {
   default     = true
 }
 
+variable "firestore_backup_retention_days" {
+  description = "Days each daily Firestore backup is kept (0: no scheduled backups; prod always keeps at least 14)."
+  type        = number
+  default     = 14
+
+  validation {
+    condition     = var.firestore_backup_retention_days >= 0 && var.firestore_backup_retention_days <= 98
+    error_message = "Firestore keeps a scheduled backup for at most 14 weeks (98 days)."
+  }
+}
+
 variable "api_domain" {
   description = "Host name of the public API (DNS A record to output api_ip_address; the managed certificate is issued for it)."
   type        = string

@@ -21,6 +21,9 @@ type Function struct {
 	Prefixes []string // HTTP path prefixes it owns (load balancer URL map)
 	Topic    string   // Pub/Sub topic for TriggerPubSub
 	Queue    string   // Cloud Tasks queue for TriggerTask
+	// Ordered: its push subscription delivers in ordering-key order, as the Terraform
+	// subscription does (terraform/pubsub.tf: only the queue projector's).
+	Ordered bool
 }
 
 // Functions is the suite as it exists today. A function appears here once it is
@@ -30,7 +33,7 @@ var Functions = []Function{
 	{Name: "auth", Trigger: TriggerHTTP, Prefixes: []string{"/v1/me", "/v1/staff", "/v1/auth", "/v1/sessions", "/v1/access", "/v1/audit", "/v1/dev", "/v1/health"}},
 	{Name: "patients", Trigger: TriggerHTTP, Prefixes: []string{"/v1/patients"}},
 	{Name: "queue", Trigger: TriggerHTTP, Prefixes: []string{"/v1/encounters", "/v1/queue"}},
-	{Name: "queue-projector", Trigger: TriggerPubSub, Topic: "encounter-events"},
+	{Name: "queue-projector", Trigger: TriggerPubSub, Topic: "encounter-events", Ordered: true},
 	{Name: "triage", Trigger: TriggerHTTP, Prefixes: []string{"/v1/triage"}},
 	{Name: "scribe", Trigger: TriggerHTTP, Prefixes: []string{"/v1/scribe", "/v1/notes"}},
 	{Name: "scribe-ingest", Trigger: TriggerStorage},
@@ -41,6 +44,8 @@ var Functions = []Function{
 	{Name: "summarize-note-events", Trigger: TriggerPubSub, Topic: "note-events"},
 	{Name: "summarize-encounter-events", Trigger: TriggerPubSub, Topic: "encounter-events"},
 	{Name: "mailer", Trigger: TriggerTask, Queue: "mail"},
+	{Name: "audit-seal", Trigger: TriggerScheduler},
+	{Name: "access-alerts", Trigger: TriggerPubSub, Topic: "access-events"},
 }
 
 // DefaultService receives paths no prefix matches (the URL map's default service).

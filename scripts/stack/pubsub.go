@@ -44,7 +44,7 @@ func (s *Stack) setupPubSub(ctx context.Context) error {
 				Topic:                 s.topicPath(f.Topic),
 				PushConfig:            &pubsubpb.PushConfig{PushEndpoint: endpoint},
 				AckDeadlineSeconds:    60,
-				EnableMessageOrdering: true,
+				EnableMessageOrdering: f.Ordered,
 				DeadLetterPolicy: &pubsubpb.DeadLetterPolicy{
 					DeadLetterTopic:     s.topicPath(f.Topic + "-dlq"),
 					MaxDeliveryAttempts: maxDeliveryAttempts,

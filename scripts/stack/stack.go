@@ -46,6 +46,9 @@ type Config struct {
 	Seed          bool // seed the demo clinic and accounts
 	UploadsBucket string
 	Out           io.Writer // progress messages
+	// BoardTickInterval is how often the board rebuild request is published
+	// (BoardTickInterval when 0, as Cloud Scheduler's queue-board-tick does).
+	BoardTickInterval time.Duration
 }
 
 // Stack is a running local stack.
@@ -59,6 +62,7 @@ type Stack struct {
 	taskSecret string
 	bridge     *Bridge
 	ticker     *Ticker
+	scheduler  *Scheduler
 	stopOnce   sync.Once
 	Accounts   []Account
 }
@@ -134,9 +138,14 @@ func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
 		if err := s.startBridge(ctx); err != nil {
 			return nil, err
 		}
-		if s.ticker, err = StartTicker(cfg.ProjectID, "encounter-events", BoardTickInterval); err != nil {
+		tick := cfg.BoardTickInterval
+		if tick <= 0 {
+			tick = BoardTickInterval
+		}
+		if s.ticker, err = StartTicker(cfg.ProjectID, "encounter-events", tick); err != nil {
 			return nil, err
 		}
+		s.scheduler = StartScheduler(SchedulerJobs, s.FunctionURL, s.taskSecret, cfg.Out)
 	}
 	if cfg.Seed {
 		// The seed is idempotent; emulators that have just started sometimes refuse the
@@ -232,6 +241,9 @@ func (s *Stack) Stop() {
 	s.stopOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
+		if s.scheduler != nil {
+			s.scheduler.Stop()
+		}
 		if s.ticker != nil {
 			s.ticker.Stop()
 		}
@@ -307,6 +319,13 @@ func (s *Stack) functionEnv(name string, port int) []string {
 	)
 	for fn, p := range s.fnPorts {
 		env = append(env, "MEDI_FUNCTION_URL_"+envName(fn)+"=http://127.0.0.1:"+strconv.Itoa(p))
+	}
+	for _, f := range Functions {
+		if f.Name == name && f.Trigger != TriggerHTTP {
+			// Workers are bounded by their queue's dispatch deadline, not the API's 10s
+			// (Terraform sets the function's Cloud Run timeout less a second).
+			env = append(env, "MEDI_REQUEST_TIMEOUT=9m")
+		}
 	}
 	return env
 }

@@ -2,9 +2,10 @@
 // 164.312(a)(2)(ii): a doctor or nurse may read a patient of another clinic of the same
 // organisation (clinics/{c}.organizationId) for one hour after stating a reason. Each
 // grant is audited with the reason in both clinics, published on the access-events topic
-// so that admins are alerted, listed for admins of the patient's clinic and revocable by
-// them. Functions serving patient reads call [Store.Active] for a caller whose clinic
-// is not the patient's.
+// so that admins are alerted (the access-alerts function mails every active admin of the
+// patient's clinic through [Notifier]), listed for admins of the patient's clinic and
+// revocable by them. Functions serving patient reads call [Store.Active] for a caller
+// whose clinic is not the patient's.
 package access
 
 import (
@@ -100,16 +101,24 @@ type Request struct {
 // Validate lists the invalid fields.
 func (r Request) Validate() []httpx.FieldError {
 	var fe []httpx.FieldError
-	if strings.TrimSpace(r.PatientID) == "" || strings.Contains(r.PatientID, "/") {
-		fe = append(fe, httpx.FieldError{Field: "patientId", Message: "required"})
+	if !documentID(r.PatientID) {
+		fe = append(fe, httpx.FieldError{Field: "patientId", Message: "required: a patient id"})
 	}
 	if n := utf8.RuneCountInString(strings.TrimSpace(r.Reason)); n < minReasonLen || n > maxReasonLen {
 		fe = append(fe, httpx.FieldError{Field: "reason", Message: fmt.Sprintf("state the reason in %d to %d characters", minReasonLen, maxReasonLen)})
 	}
-	if strings.Contains(r.ClinicID, "/") {
+	if r.ClinicID != "" && !documentID(r.ClinicID) {
 		fe = append(fe, httpx.FieldError{Field: "clinicId", Message: "invalid"})
 	}
 	return fe
+}
+
+// documentID reports whether id can name a Firestore document (1 to 1500 bytes, no '/',
+// not "." or "..", not __reserved__, no surrounding blanks), so that an id Firestore
+// would refuse is a 400 here rather than a backend error.
+func documentID(id string) bool {
+	return id != "" && len(id) <= 1500 && id == strings.TrimSpace(id) && !strings.Contains(id, "/") &&
+		id != "." && id != ".." && !(len(id) >= 4 && strings.HasPrefix(id, "__") && strings.HasSuffix(id, "__"))
 }
 
 func (s *Store) clinicOrg(ctx context.Context, clinicID string) (string, error) {
@@ -228,6 +237,7 @@ type Alert struct {
 	GranteeClinic string    `json:"granteeClinicId"`
 	ClinicID      string    `json:"clinicId"`
 	PatientID     string    `json:"patientId"`
+	GrantedAt     time.Time `json:"grantedAt"`
 	ExpiresAt     time.Time `json:"expiresAt"`
 }
 
@@ -239,7 +249,7 @@ func (s *Store) publish(ctx context.Context, typ string, g Grant) {
 	}
 	env, err := events.NewEnvelope(ctx, typ, 1, g.ClinicID, Alert{
 		GrantID: g.ID, GranteeUID: g.GranteeUID, GranteeClinic: g.GranteeClinic, ClinicID: g.ClinicID,
-		PatientID: g.PatientID, ExpiresAt: g.ExpiresAt,
+		PatientID: g.PatientID, GrantedAt: g.CreatedAt, ExpiresAt: g.ExpiresAt,
 	})
 	if err == nil {
 		_, err = s.pub.Publish(ctx, s.topic, env, "")

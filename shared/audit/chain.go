@@ -27,7 +27,8 @@ import (
 // unsealed records and writes them all. The head is thus written once per batch instead
 // of once per audited action: with the emulator's slow single-document contention this
 // keeps audited writes at full speed (docs/deployment.md has the measurement). Sealing
-// runs before every audit listing and verification, and on a schedule in production.
+// runs before every audit listing and verification, and on a schedule (the audit-seal
+// function, SealAll, every 5 minutes in production and every minute on the local stack).
 //
 // Verify recomputes the chain and reports the first break: an edited record (hash
 // mismatch), a removed one (sequence gap or head ahead of the records), or a re-linked one
@@ -96,17 +97,32 @@ func ComputeHash(r Record) string {
 // Seal appends clinicID's unsealed records to its chain (oldest id first) and returns how
 // many it chained. Concurrent sealers of one clinic serialize on the head document.
 func (c *Chain) Seal(ctx context.Context, clinicID string) (int, error) {
+	return c.SealUpTo(ctx, clinicID, 0)
+}
+
+// SealUpTo is Seal chaining at most max records (max <= 0: no bound), for callers that
+// must bound their work (the scheduled sealer); the rest wait for the next call. Each
+// batch commits on its own, so an error leaves the records chained before it chained.
+func (c *Chain) SealUpTo(ctx context.Context, clinicID string, max int) (int, error) {
 	total := 0
 	for {
-		n, err := c.sealBatch(ctx, clinicID)
+		limit := sealBatch
+		if max > 0 {
+			limit = min(limit, max-total)
+		}
+		if limit <= 0 {
+			return total, nil
+		}
+		n, err := c.sealBatch(ctx, clinicID, limit)
 		total += n
-		if err != nil || n < sealBatch {
+		if err != nil || n < limit {
 			return total, err
 		}
 	}
 }
 
-func (c *Chain) sealBatch(ctx context.Context, clinicID string) (int, error) {
+// sealBatch chains up to limit (at most sealBatch) unsealed records in one transaction.
+func (c *Chain) sealBatch(ctx context.Context, clinicID string, limit int) (int, error) {
 	var n int
 	err := c.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		n = 0
@@ -121,7 +137,7 @@ func (c *Chain) sealBatch(ctx context.Context, clinicID string) (int, error) {
 				return err
 			}
 		}
-		q := c.records(clinicID).Where("sealed", "==", false).OrderBy(firestore.DocumentID, firestore.Asc).Limit(sealBatch)
+		q := c.records(clinicID).Where("sealed", "==", false).OrderBy(firestore.DocumentID, firestore.Asc).Limit(limit)
 		docs, err := tx.Documents(q).GetAll()
 		if err != nil {
 			return err

@@ -1,8 +1,8 @@
-// Package mail queues and delivers the suite's mail: staff invitations, password reset
-// and e-mail verification. Producers (the auth function) enqueue a [Task] on the Cloud
-// Tasks queue "mail"; the mailer function renders it from text and HTML templates and
-// hands it to a [Provider]: SMTP in staging and production, a folder (the dev outbox) in
-// development.
+// Package mail queues and delivers the suite's mail: staff invitations, password reset,
+// e-mail verification and break-glass alerts to admins. Producers (the auth and
+// access-alerts functions) enqueue a [Task] on the Cloud Tasks queue "mail"; the mailer
+// function renders it from text and HTML templates and hands it to a [Provider]: SMTP in
+// staging and production, a folder (the dev outbox) in development.
 //
 // Delivery discipline: a transient failure (network, SMTP 4xx) is an error, answered 5xx
 // so that the queue retries with backoff; a permanent failure (SMTP 5xx: no such mailbox)
@@ -39,6 +39,8 @@ type Task struct {
 	To          string `json:"to"`
 	DisplayName string `json:"displayName,omitempty"`
 	Role        string `json:"role,omitempty"`
+	// Alert is the content of a KindBreakGlassAlert mail (nil for other kinds).
+	Alert *BreakGlassAlert `json:"alert,omitempty"`
 	// Link is filled in by the mailer, which asks Firebase Auth for the action link
 	// (password setup or reset, e-mail verification) just before sending: links never
 	// wait in the queue, and a request for an unknown address costs the API the same as
@@ -51,6 +53,10 @@ func (t Task) Validate() error {
 	var errs []error
 	switch t.Kind {
 	case KindInvitation, KindPasswordReset, KindEmailVerification:
+	case KindBreakGlassAlert:
+		if err := t.Alert.validate(); err != nil {
+			errs = append(errs, err)
+		}
 	default:
 		errs = append(errs, fmt.Errorf("unknown kind %q", t.Kind))
 	}
@@ -59,6 +65,9 @@ func (t Task) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// needsLink reports whether a mail of kind carries a Firebase Auth action link.
+func needsLink(kind string) bool { return kind != KindBreakGlassAlert }
 
 // TaskPath is the mailer's endpoint for task deliveries.
 const TaskPath = "/tasks/mail"

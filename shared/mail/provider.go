@@ -89,14 +89,16 @@ func (d *Deliverer) Deliver(ctx context.Context, t Task) (string, error) {
 	case status.Code(err) != codes.NotFound:
 		return "", fmt.Errorf("reading suppression list: %w", err)
 	}
-	link, err := d.link(ctx, t)
-	switch {
-	case fbauth.IsEmailNotFound(err), fbauth.IsUserNotFound(err):
-		return OutcomeNoAccount, nil
-	case err != nil:
-		return "", fmt.Errorf("making action link: %w", err)
+	if needsLink(t.Kind) {
+		link, err := d.link(ctx, t)
+		switch {
+		case fbauth.IsEmailNotFound(err), fbauth.IsUserNotFound(err):
+			return OutcomeNoAccount, nil
+		case err != nil:
+			return "", fmt.Errorf("making action link: %w", err)
+		}
+		t.Link = link
 	}
-	t.Link = link
 	msg, err := Render(t)
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrInvalid, err)

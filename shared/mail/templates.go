@@ -27,6 +27,9 @@ type template struct {
 const htmlHead = `<!doctype html><html><body style="font-family:sans-serif">`
 const htmlFoot = `<p style="color:#666;font-size:small">Medi OS. If you did not expect this message, ignore it; nothing changes.</p></body></html>`
 
+// alertFoot replaces htmlFoot in alerts, which must not be ignored.
+const alertFoot = `<p style="color:#666;font-size:small">Medi OS. You receive this because you are an administrator of the clinic.</p></body></html>`
+
 var templates = map[string]template{
 	KindInvitation: {
 		subject: "You have been invited to Medi OS",
@@ -69,6 +72,38 @@ Confirm the e-mail address of your Medi OS account by opening:
 		html: htmltemplate.Must(htmltemplate.New("h").Parse(htmlHead + `<p>Hello,</p>
 <p><a href="{{.Link}}">Confirm your e-mail address</a></p>` + htmlFoot)),
 	},
+	// No patient and no stated reason: the admin reads them in the admin app (audited).
+	KindBreakGlassAlert: {
+		subject: "Emergency access to a patient of your clinic",
+		text: texttemplate.Must(texttemplate.New("t").Parse(`Hello{{if .DisplayName}} {{.DisplayName}}{{end}},
+
+A member of staff used emergency ("break-glass") access to the record of a patient of your clinic.
+
+Clinic:       {{.Alert.Clinic}}
+Grant:        {{.Alert.GrantID}}
+Requested by: {{.Alert.Requester}}
+Granted at:   {{.Alert.Granted}}{{if .Alert.Expires}}
+Expires at:   {{.Alert.Expires}}{{end}}
+
+Review the grant, the patient and the stated reason in the admin app, under emergency access
+({{.Alert.ReviewPath}}). If the access looks unjustified, revoke it there and follow your
+clinic's privacy incident procedure.
+
+You receive this because you are an administrator of the clinic.
+`)),
+		html: htmltemplate.Must(htmltemplate.New("h").Parse(htmlHead + `<p>Hello{{if .DisplayName}} {{.DisplayName}}{{end}},</p>
+<p>A member of staff used emergency ("break-glass") access to the record of a patient of your clinic.</p>
+<table>
+<tr><td>Clinic</td><td>{{.Alert.Clinic}}</td></tr>
+<tr><td>Grant</td><td>{{.Alert.GrantID}}</td></tr>
+<tr><td>Requested by</td><td>{{.Alert.Requester}}</td></tr>
+<tr><td>Granted at</td><td>{{.Alert.Granted}}</td></tr>{{if .Alert.Expires}}
+<tr><td>Expires at</td><td>{{.Alert.Expires}}</td></tr>{{end}}
+</table>
+<p>Review the grant, the patient and the stated reason in the admin app, under emergency access
+(<code>{{.Alert.ReviewPath}}</code>). If the access looks unjustified, revoke it there and follow your
+clinic's privacy incident procedure.</p>` + alertFoot)),
+	},
 }
 
 // Render renders t's subject, text and HTML bodies (HTML escaped by html/template).
@@ -76,7 +111,7 @@ func Render(t Task) (Message, error) {
 	if err := t.Validate(); err != nil {
 		return Message{}, err
 	}
-	if !strings.HasPrefix(t.Link, "https://") && !strings.HasPrefix(t.Link, "http://") {
+	if needsLink(t.Kind) && !strings.HasPrefix(t.Link, "https://") && !strings.HasPrefix(t.Link, "http://") {
 		return Message{}, errors.New("mail: link must be an http(s) URL")
 	}
 	tpl := templates[t.Kind]

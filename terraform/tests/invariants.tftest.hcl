@@ -207,6 +207,11 @@ run "invariants" {
   }
 
   assert {
+    condition     = try(module.audit_seal.scheduler_job.schedule == "*/5 * * * *" && module.audit_seal.scheduler_job.http_target[0].oidc_token[0].service_account_email == output.functions["audit-seal"].invoker && module.audit_seal.scheduler_job.http_target[0].oidc_token[0].audience == local.function_url["audit-seal"], false)
+    error_message = "Cloud Scheduler calls audit-seal every 5 minutes with an OIDC token of its own invoker account for its URL (MEDI_FUNCTION_URL_AUDIT_SEAL)."
+  }
+
+  assert {
     condition     = alltrue([for k, f in local.functions : f.url == local.function_url[k]])
     error_message = "local.function_url (MEDI_FUNCTION_URL_*) must be each function's deterministic URL."
   }
@@ -266,8 +271,13 @@ run "invariants" {
   }
 
   assert {
-    condition     = toset([for f in google_firestore_field.ttl : "${f.collection}.${f.field}" if length(f.ttl_config) == 1]) == toset(["idempotencyKeys.expireAt", "processedEvents.expireAt", "rateLimits.expireAt", "sessions.expireAt"])
-    error_message = "TTL policies on idempotencyKeys, processedEvents, rateLimits and sessions (expireAt)."
+    condition     = toset([for f in google_firestore_field.ttl : "${f.collection}.${f.field}" if length(f.ttl_config) == 1]) == toset(["idempotencyKeys.expireAt", "llmUsage.expireAt", "mailDeliveries.expireAt", "processedEvents.expireAt", "rateLimits.expireAt", "sessions.expireAt"])
+    error_message = "TTL policies on idempotencyKeys, llmUsage, mailDeliveries, processedEvents, rateLimits and sessions (expireAt)."
+  }
+
+  assert {
+    condition     = length(google_firestore_backup_schedule.daily) == 1 && google_firestore_backup_schedule.daily[0].retention == "${max(14, var.firestore_backup_retention_days) * 86400}s"
+    error_message = "Daily Firestore backups kept at least 14 days (the default) beyond the 7-day PITR window."
   }
 
   # --- alerts -----------------------------------------------------------------------------
@@ -279,6 +289,11 @@ run "invariants" {
   assert {
     condition     = google_logging_metric.triage_sla_breach.filter == "resource.type=\"cloud_run_revision\" AND jsonPayload.message=\"triage_sla_breach\" AND jsonPayload.slaBreach=true"
     error_message = "The SLA metric counts the log lines of shared/assessment.LogSLA."
+  }
+
+  assert {
+    condition     = strcontains(google_logging_metric.break_glass_alerts.filter, "jsonPayload.message=\"break_glass_alerted\"") && strcontains(google_monitoring_alert_policy.log["break-glass-unnotified"].conditions[0].condition_matched_log[0].filter, "break-glass alert has no recipient")
+    error_message = "The break-glass metric counts access-alerts' break_glass_alerted lines, and break-glass-unnotified fires when a grant has no admin to tell (shared/access)."
   }
 
   assert {

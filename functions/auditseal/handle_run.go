@@ -1,0 +1,45 @@
+package auditseal
+
+import (
+	"net/http"
+
+	"github.com/medi-os/medi/shared/audit"
+	"github.com/medi-os/medi/shared/httpx"
+	"github.com/medi-os/medi/shared/logging"
+)
+
+// handleRun seals every clinic's pending records within the run's bounds. It answers 200
+// with the counts (audit.SweepReport), or 503 (with the counts as details) when listing the clinics or
+// sealing one of them failed, so that Cloud Scheduler retries; what was sealed stays
+// sealed.
+func (s *server) handleRun(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	v, err := s.verify.Get(ctx)
+	if err != nil {
+		httpx.WriteError(w, r, httpx.Unavailable(5, err))
+		return
+	}
+	if err := v.Verify(r); err != nil {
+		httpx.WriteError(w, r, httpx.Unauthenticated("not a scheduler call").WithCause(err))
+		return
+	}
+	sealer, err := s.sealer.Get(ctx)
+	if err != nil {
+		httpx.WriteError(w, r, httpx.Unavailable(5, err))
+		return
+	}
+	rep, err := sealer.SealAll(ctx, audit.SweepOptions{
+		MaxPerClinic: s.cfg.MaxPerClinic,
+		MaxRecords:   s.cfg.MaxPerRun,
+		Deadline:     s.now().Add(s.cfg.TimeBudget),
+	})
+	log := logging.FromContext(ctx).With("clinics", rep.Clinics, "clinicsSealed", rep.ClinicsSealed,
+		"sealed", rep.Sealed, "pending", rep.Pending, "failed", rep.Failed)
+	if err != nil {
+		log.Warn("audit seal run incomplete; the scheduler retries", "error", err.Error())
+		httpx.WriteError(w, r, httpx.Unavailable(60, err).WithDetails(rep))
+		return
+	}
+	log.Info("audit seal run")
+	httpx.WriteJSON(w, r, http.StatusOK, rep)
+}
