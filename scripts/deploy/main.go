@@ -24,6 +24,8 @@ import (
 	"syscall"
 
 	"github.com/hashicorp/terraform-exec/tfexec"
+
+	"github.com/medi-os/medi/scripts/repo"
 )
 
 func main() {
@@ -44,7 +46,7 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	repo, err := repoRoot()
+	repo, err := repo.Root()
 	if err != nil {
 		return err
 	}
@@ -96,22 +98,4 @@ func runFacts(repo, out string, stdout io.Writer) error {
 		return err
 	}
 	return file.Close()
-}
-
-// repoRoot is the directory holding go.mod, from the working directory upwards.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("not inside the repository (no go.mod found above the working directory)")
-		}
-		dir = parent
-	}
 }

@@ -24,6 +24,7 @@ import (
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"google.golang.org/api/iterator"
 
+	"github.com/medi-os/medi/scripts/repo"
 	"github.com/medi-os/medi/scripts/stack"
 	"github.com/medi-os/medi/shared/encounter"
 	"github.com/medi-os/medi/shared/notes"
@@ -49,18 +50,11 @@ const (
 
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d
-		}
-		if filepath.Dir(d) == d {
-			t.Fatal("go.mod not found above " + dir)
-		}
-	}
+	return root
 }
 
 // startStack starts a stack of the test's own on free ports (the faults would break

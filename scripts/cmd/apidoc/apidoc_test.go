@@ -16,12 +16,13 @@ import (
 	"github.com/medi-os/medi/functions/scribe"
 	"github.com/medi-os/medi/functions/summarize"
 	"github.com/medi-os/medi/functions/triage"
+	"github.com/medi-os/medi/scripts/repo"
 	"github.com/medi-os/medi/shared/httpx"
 )
 
 func spec(t *testing.T) *openapi3.T {
 	t.Helper()
-	root, err := repoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +41,7 @@ func TestAPIReferenceIsUpToDate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	root, _ := repoRoot()
+	root, _ := repo.Root()
 	have, err := os.ReadFile(filepath.Join(root, docPath))
 	if err != nil {
 		t.Fatal(err)

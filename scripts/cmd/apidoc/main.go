@@ -10,11 +10,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/medi-os/medi/scripts/repo"
 )
 
 // Paths relative to the repository root.
@@ -33,7 +34,7 @@ func main() {
 }
 
 func run(ctx context.Context, check bool) error {
-	root, err := repoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		return err
 	}
@@ -57,19 +58,4 @@ func run(ctx context.Context, check bool) error {
 		return nil
 	}
 	return os.WriteFile(target, out, 0o644)
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", errors.New("run from inside the repository")
-		}
-	}
 }

@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/medi-os/medi/scripts/repo"
 	"github.com/medi-os/medi/scripts/stack"
 )
 
@@ -47,21 +48,6 @@ func main() {
 	os.Exit(code)
 }
 
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", errors.New("run from inside the repository")
-		}
-	}
-}
-
 func envPort(name string, def int) int {
 	if v := os.Getenv(name); v != "" {
 		if p, err := strconv.Atoi(v); err == nil {
@@ -72,7 +58,7 @@ func envPort(name string, def int) int {
 }
 
 func dev(ctx context.Context) error {
-	root, err := repoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		return err
 	}
@@ -122,7 +108,7 @@ func printWelcome(s *stack.Stack, took time.Duration) {
 }
 
 func test(ctx context.Context, args []string) (int, error) {
-	root, err := repoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		return 0, err
 	}
