@@ -305,3 +305,24 @@ func TestSigningNeedsRecentSignIn(t *testing.T) {
 		t.Errorf("after the refused approval: %d, status %s", code, decode[notes.Note](t, env.Data).Status)
 	}
 }
+
+// TestReservedPathIDsAreNotFound: ids Firestore reserves or refuses never reach it; the
+// answer is the 404 of a missing note, not a backend error.
+func TestReservedPathIDsAreNotFound(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	for _, tc := range []struct{ method, path string }{
+		{http.MethodGet, "/v1/notes/__x__"},
+		{http.MethodGet, "/v1/notes/__name__/versions"},
+		{http.MethodPost, "/v1/notes/__x__/submit"},
+		{http.MethodGet, "/v1/scribe/sessions/__x__"},
+	} {
+		var body any
+		if tc.method == http.MethodPost {
+			body = map[string]any{}
+		}
+		if code, env := s.do(tc.method, tc.path, "doctor", body); code != 404 || env.Error == nil || env.Error.Code != "not_found" {
+			t.Errorf("%s %s = %d %+v, want 404 not_found", tc.method, tc.path, code, env.Error)
+		}
+	}
+}

@@ -89,18 +89,18 @@ func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error
 	// Signing a note (approve, amend) needs a recent sign-in, like staff changes.
 	fresh := auth.RequireFresh(cfg.FreshAuthMaxAge, nil)
 	rt.Handle(http.MethodPost, "/v1/scribe/sessions", httpx.Chain(http.HandlerFunc(s.handleCreateSession), clin, idem))
-	rt.Handle(http.MethodGet, "/v1/scribe/sessions/{id}", clin(http.HandlerFunc(s.handleGetSession)))
+	rt.Handle(http.MethodGet, "/v1/scribe/sessions/{id}", clin(knownID(http.HandlerFunc(s.handleGetSession))))
 	rt.Handle(http.MethodPost, "/v1/notes/search", clin(http.HandlerFunc(s.handleSearchNotes)))
-	rt.Handle(http.MethodGet, "/v1/notes/{id}", clin(http.HandlerFunc(s.handleGetNote)))
-	rt.Handle(http.MethodPut, "/v1/notes/{id}", httpx.Chain(http.HandlerFunc(s.handleEditNote), clin, idem))
-	rt.Handle(http.MethodGet, "/v1/notes/{id}/versions", clin(http.HandlerFunc(s.handleListVersions)))
-	rt.Handle(http.MethodGet, "/v1/notes/{id}/versions/{n}", clin(http.HandlerFunc(s.handleGetVersion)))
-	rt.Handle(http.MethodGet, "/v1/notes/{id}/fhir", clin(http.HandlerFunc(s.handleExportFHIR)))
-	rt.Handle(http.MethodPost, "/v1/notes/{id}/submit", httpx.Chain(s.action(notes.ActionSubmit), clin, idem))
+	rt.Handle(http.MethodGet, "/v1/notes/{id}", clin(knownID(http.HandlerFunc(s.handleGetNote))))
+	rt.Handle(http.MethodPut, "/v1/notes/{id}", httpx.Chain(knownID(http.HandlerFunc(s.handleEditNote)), clin, idem))
+	rt.Handle(http.MethodGet, "/v1/notes/{id}/versions", clin(knownID(http.HandlerFunc(s.handleListVersions))))
+	rt.Handle(http.MethodGet, "/v1/notes/{id}/versions/{n}", clin(knownID(http.HandlerFunc(s.handleGetVersion))))
+	rt.Handle(http.MethodGet, "/v1/notes/{id}/fhir", clin(knownID(http.HandlerFunc(s.handleExportFHIR))))
+	rt.Handle(http.MethodPost, "/v1/notes/{id}/submit", httpx.Chain(knownID(s.action(notes.ActionSubmit)), clin, idem))
 	// Nurses reach approve and are refused there (403, audited as denied).
-	rt.Handle(http.MethodPost, "/v1/notes/{id}/approve", httpx.Chain(s.action(notes.ActionApprove), clin, fresh, idem))
-	rt.Handle(http.MethodPost, "/v1/notes/{id}/reject", httpx.Chain(s.action(notes.ActionReject), doctor, idem))
-	rt.Handle(http.MethodPost, "/v1/notes/{id}/amend", httpx.Chain(s.action(notes.ActionAmend), doctor, fresh, idem))
+	rt.Handle(http.MethodPost, "/v1/notes/{id}/approve", httpx.Chain(knownID(s.action(notes.ActionApprove)), clin, fresh, idem))
+	rt.Handle(http.MethodPost, "/v1/notes/{id}/reject", httpx.Chain(knownID(s.action(notes.ActionReject)), doctor, idem))
+	rt.Handle(http.MethodPost, "/v1/notes/{id}/amend", httpx.Chain(knownID(s.action(notes.ActionAmend)), doctor, fresh, idem))
 	return nil
 }
 
@@ -162,7 +162,22 @@ func principal(r *http.Request) auth.Principal {
 	return p
 }
 
-// validPathID accepts the ids the suite creates.
+// knownID answers 404 for a path {id} the suite never creates (a reserved Firestore id
+// such as __x__, a dot segment, an overlong id) instead of passing it to Firestore,
+// which would refuse it with an error rather than "not found".
+func knownID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !validPathID(r.PathValue("id")) {
+			httpx.WriteError(w, r, httpx.NotFound("no such note or session"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// validPathID accepts the ids the suite creates (never one that Firestore reserves,
+// __name__, which it would refuse with an error rather than "not found").
 func validPathID(id string) bool {
-	return id != "" && len(id) <= 128 && !strings.ContainsAny(id, "/.")
+	return id != "" && len(id) <= 128 && !strings.ContainsAny(id, "/.") &&
+		!(len(id) >= 4 && strings.HasPrefix(id, "__") && strings.HasSuffix(id, "__"))
 }

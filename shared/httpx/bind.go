@@ -1,13 +1,16 @@
 package httpx
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
 	"mime"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // DefaultMaxBody is the request body limit unless an endpoint says otherwise.
@@ -15,8 +18,9 @@ const DefaultMaxBody = 64 << 10
 
 // Bind decodes exactly one JSON value from r's body into dst, strictly:
 // Content-Type must be application/json (415), the body at most maxBytes (413; 0 means
-// DefaultMaxBody), unknown fields and trailing data are rejected (400) with a message
-// that names the problem. The returned error is always an *Error.
+// DefaultMaxBody), a body that is not UTF-8, unknown fields and trailing data are
+// rejected (400) with a message that names the problem. The returned error is always an
+// *Error.
 func Bind(w http.ResponseWriter, r *http.Request, dst any, maxBytes int64) error {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxBody
@@ -30,18 +34,26 @@ func Bind(w http.ResponseWriter, r *http.Request, dst any, maxBytes int64) error
 	if r.ContentLength > maxBytes {
 		return tooLarge(maxBytes)
 	}
-	body := http.MaxBytesReader(w, r.Body, maxBytes)
-	dec := json.NewDecoder(body)
+	// The body is read whole (it is bounded) so that it can be checked as UTF-8 first:
+	// encoding/json would silently replace invalid bytes in strings with U+FFFD.
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return tooLarge(maxBytes)
+		}
+		return BadRequest("request body could not be read")
+	}
+	if !utf8.Valid(body) {
+		return BadRequest("request body must be UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return decodeError(err, maxBytes)
 	}
 	// Exactly one JSON value: anything but white space after it is an error.
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return tooLarge(maxBytes)
-		}
 		return BadRequest("request body must contain a single JSON value")
 	}
 	return nil
@@ -75,9 +87,14 @@ func decodeError(err error, limit int64) *Error {
 		return BadRequest("field %q must be a %s", field, kindName(typeErr.Type)).
 			WithDetails(map[string]any{"fields": []FieldError{{Field: field, Message: "wrong type"}}})
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.TrimPrefix(err.Error(), "json: unknown field ")
-		return BadRequest("unknown field %s", name).
-			WithDetails(map[string]any{"fields": []FieldError{{Field: strings.Trim(name, `"`), Message: "unknown field"}}})
+		quoted := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		name, uerr := strconv.Unquote(quoted)
+		if uerr != nil {
+			name = strings.Trim(quoted, `"`)
+		}
+		name = clip(name, maxFieldName)
+		return BadRequest("unknown field %q", name).
+			WithDetails(map[string]any{"fields": []FieldError{{Field: name, Message: "unknown field"}}})
 	default:
 		return BadRequest("malformed JSON: %s", sanitize(err.Error()))
 	}
@@ -107,6 +124,20 @@ func kindName(t reflect.Type) string {
 	default:
 		return "valid JSON value"
 	}
+}
+
+// maxFieldName bounds a client-sent field name echoed in an error, in bytes.
+const maxFieldName = 64
+
+// clip cuts s to at most n bytes on a rune boundary, marking the cut with "...".
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }
 
 // sanitize keeps a decoder message short and free of request content.

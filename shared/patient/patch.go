@@ -89,7 +89,11 @@ func ParsePatch(body []byte) (Patch, error) {
 		default:
 			msg = "unknown field"
 		}
-		if msg != "" {
+		switch {
+		case msg != "" && name == "":
+			// Every field error names a field: a member with an empty name is the body's.
+			f.add("body", "unknown field with an empty name")
+		case msg != "":
 			f.add(name, msg)
 		}
 	}

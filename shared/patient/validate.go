@@ -52,9 +52,16 @@ func text(s string, maxLen int, required bool) (string, string) {
 		return s, fmt.Sprintf("must be at most %d characters", maxLen)
 	case strings.ContainsFunc(s, unicode.IsControl):
 		return s, "must not contain control characters or line breaks"
+	case strings.ContainsFunc(s, isBidiControl):
+		return s, "must not contain text-direction control characters"
 	}
 	return s, ""
 }
+
+// isBidiControl reports whether r reorders the text around it when displayed (e.g.
+// U+202E RIGHT-TO-LEFT OVERRIDE): in a record such a character can make one name or
+// code display as another.
+func isBidiControl(r rune) bool { return unicode.Is(unicode.Bidi_Control, r) }
 
 func checkName(field, v string, f *fieldErrors) string {
 	v, msg := text(v, MaxNameLength, true)

@@ -59,6 +59,11 @@ var ErrTranscript = errors.New("invalid transcript")
 // MaxSegments bounds a transcript.
 const MaxSegments = 5000
 
+// MaxOffsetMs bounds a segment's start and end (100 hours): a WebVTT or JSON time beyond
+// it is an error, a text timestamp beyond it is ignored. It also keeps the arithmetic on
+// hostile times far from overflowing int64.
+const MaxOffsetMs = 100 * 60 * 60 * 1000
+
 // ParseTranscript parses data in format (text, vtt or json).
 func ParseTranscript(format string, data []byte) (Transcript, error) {
 	if !utf8.Valid(data) {
@@ -316,21 +321,28 @@ func parseJSON(data []byte) ([]Segment, error) {
 		default:
 			return nil, fmt.Errorf("%w: segment %d: role must be clinician, patient or other", ErrTranscript, i)
 		}
+		// Times are checked as seconds before conversion: a float64 beyond the int64 range
+		// converts to an implementation-defined value. A missing end is the start (an
+		// instant, as in text transcripts).
+		const maxSeconds = MaxOffsetMs / 1000
+		inRange := func(v *float64) bool { return v == nil || (*v >= 0 && *v <= maxSeconds) }
+		if !inRange(js.Start) || !inRange(js.End) || (js.Start != nil && js.End != nil && *js.End < *js.Start) {
+			return nil, fmt.Errorf("%w: segment %d: times must be between 0 and %d seconds, end after start", ErrTranscript, i, maxSeconds)
+		}
 		if js.Start != nil {
 			seg.StartMs = int64(*js.Start * 1000)
 		}
+		seg.EndMs = seg.StartMs
 		if js.End != nil {
-			seg.EndMs = int64(*js.End * 1000)
-		}
-		if seg.StartMs < 0 || seg.EndMs < 0 || (js.End != nil && seg.EndMs < seg.StartMs) {
-			return nil, fmt.Errorf("%w: segment %d: times must be non-negative and end after start", ErrTranscript, i)
+			seg.EndMs = max(int64(*js.End*1000), seg.StartMs)
 		}
 		out = append(out, seg)
 	}
 	return out, nil
 }
 
-// parseClock parses [hh:]mm:ss[.mmm] into milliseconds.
+// parseClock parses [hh:]mm:ss[.mmm] into milliseconds, at most MaxOffsetMs (minutes
+// below 60 when hours are given).
 func parseClock(s string) (int64, error) {
 	parts := strings.Split(s, ":")
 	if len(parts) < 2 || len(parts) > 3 {
@@ -347,10 +359,16 @@ func parseClock(s string) (int64, error) {
 			continue
 		}
 		n, err := strconv.Atoi(p)
-		if err != nil || n < 0 {
+		if err != nil || n < 0 || n > MaxOffsetMs/1000 || (len(parts) == 3 && i == 1 && n >= 60) {
 			return 0, errors.New("bad clock")
 		}
 		ms = ms*60 + int64(n)*1000
+		if ms > MaxOffsetMs {
+			return 0, errors.New("clock out of range")
+		}
+	}
+	if ms > MaxOffsetMs {
+		return 0, errors.New("clock out of range")
 	}
 	return ms, nil
 }

@@ -11,6 +11,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"cloud.google.com/go/firestore"
@@ -100,9 +101,14 @@ func validEmail(e string) bool {
 	return err == nil && a.Address == e && len(e) <= 254
 }
 
+// validName accepts a display name: not blank, at most 100 characters, and no control
+// or text-direction control characters (the name is shown in every app and the audit
+// trail, where U+202E and the like could make it read as another).
 func validName(n string) bool {
 	n = strings.TrimSpace(n)
-	return n != "" && utf8.RuneCountInString(n) <= 100
+	return n != "" && utf8.RuneCountInString(n) <= 100 && !strings.ContainsFunc(n, func(r rune) bool {
+		return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r)
+	})
 }
 
 // Validate lists the invalid fields of in.
@@ -112,7 +118,7 @@ func (in NewStaff) Validate() []httpx.FieldError {
 		fe = append(fe, httpx.FieldError{Field: "email", Message: "must be one e-mail address"})
 	}
 	if !validName(in.DisplayName) {
-		fe = append(fe, httpx.FieldError{Field: "displayName", Message: "required, at most 100 characters"})
+		fe = append(fe, httpx.FieldError{Field: "displayName", Message: "required, at most 100 characters, no control characters"})
 	}
 	if !in.Role.Valid() {
 		fe = append(fe, httpx.FieldError{Field: "role", Message: "must be receptionist, nurse, doctor or admin"})
@@ -283,7 +289,7 @@ func (p Patch) Validate() []httpx.FieldError {
 		fe = append(fe, httpx.FieldError{Field: "role", Message: "must be receptionist, nurse, doctor or admin"})
 	}
 	if p.DisplayName != nil && !validName(*p.DisplayName) {
-		fe = append(fe, httpx.FieldError{Field: "displayName", Message: "required, at most 100 characters"})
+		fe = append(fe, httpx.FieldError{Field: "displayName", Message: "required, at most 100 characters, no control characters"})
 	}
 	return fe
 }
