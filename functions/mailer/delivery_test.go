@@ -4,14 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,67 +26,6 @@ import (
 // all deliveries at once, in a shuffled order, to three instances of the mailer sharing
 // one provider (the dev outbox). The outbox must hold what a single delivery of each
 // task leaves there: one mail per task.
-
-const (
-	deliveryCopies   = 3
-	deliveryAttempts = 8 // a delivery answered 5xx is redelivered, as the queue does
-)
-
-func deliverySeed(t *testing.T) uint64 {
-	t.Helper()
-	seed := rand.Uint64()
-	if s := os.Getenv("MEDI_DELIVERY_SEED"); s != "" {
-		v, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("MEDI_DELIVERY_SEED: %v", err)
-		}
-		seed = v
-	}
-	t.Logf("shuffle seed %d (MEDI_DELIVERY_SEED=%d replays this order)", seed, seed)
-	return seed
-}
-
-// deliverShuffled delivers each of n tasks copies times: every delivery runs in its own
-// goroutine, all released together, started in an order shuffled by rng. A delivery
-// that fails is redelivered up to deliveryAttempts times.
-func deliverShuffled(t *testing.T, rng *rand.Rand, n, copies int, deliver func(i, copy, attempt int) error) {
-	t.Helper()
-	type delivery struct{ i, copy int }
-	var order []delivery
-	for i := range n {
-		for c := range copies {
-			order = append(order, delivery{i, c})
-		}
-	}
-	rng.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
-	start := make(chan struct{})
-	errs := make([]error, len(order))
-	var wg sync.WaitGroup
-	for k, d := range order {
-		wg.Go(func() {
-			<-start
-			for attempt := 1; ; attempt++ {
-				err := deliver(d.i, d.copy, attempt)
-				if err == nil {
-					return
-				}
-				if attempt == deliveryAttempts {
-					errs[k] = fmt.Errorf("task %d copy %d: %w", d.i, d.copy, err)
-					return
-				}
-				t.Logf("task %d copy %d attempt %d failed, redelivering: %v", d.i, d.copy, attempt, err)
-				time.Sleep(time.Duration(attempt) * 50 * time.Millisecond) // the queue's backoff
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Errorf("delivery never succeeded: %v", err)
-		}
-	}
-}
 
 const deliverySecret = "mailer-delivery-secret"
 
@@ -164,7 +100,7 @@ func (r *mailRig) outbox(t *testing.T) []sentMail {
 func TestDeliveryMailerTripleEqualsSingle(t *testing.T) {
 	t.Parallel()
 	testenv.Require(t, "FIRESTORE_EMULATOR_HOST", "FIREBASE_AUTH_EMULATOR_HOST")
-	rng := rand.New(rand.NewPCG(deliverySeed(t), 0))
+	rng := testenv.DeliveryRand(t)
 	a := testenv.NewStaff(t, map[string]any{"role": "nurse", "clinicId": "c"})
 	b := testenv.NewStaff(t, map[string]any{"role": "doctor", "clinicId": "c"})
 	type namedTask struct {
@@ -186,8 +122,8 @@ func TestDeliveryMailerTripleEqualsSingle(t *testing.T) {
 			t.Fatalf("single delivery of %s: %v", w.name, err)
 		}
 	}
-	triple := newMailRig(t, deliveryCopies)
-	deliverShuffled(t, rng, len(work), deliveryCopies, func(i, copy, attempt int) error {
+	triple := newMailRig(t, testenv.DeliveryCopies)
+	testenv.DeliverShuffled(t, rng, len(work), testenv.DeliveryCopies, testenv.Redelivery{Attempts: 8, Backoff: 50 * time.Millisecond}, func(i, copy, attempt int) error {
 		return triple.deliver(copy, work[i].name, attempt-1, work[i].task)
 	})
 

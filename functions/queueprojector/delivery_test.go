@@ -3,12 +3,8 @@ package queueprojector
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,71 +24,6 @@ import (
 // deliveries at once, in a shuffled order, to three instances of the function (Cloud
 // Run scales out, so the instance-local coalescing of rebuilds is no guarantee). The
 // board must equal the one that a single, in-order delivery of each message gives.
-
-const (
-	deliveryCopies = 3
-	// deliveryAttempts bounds redeliveries of a delivery the handler failed (as the
-	// subscription's retry policy would).
-	deliveryAttempts = 5
-)
-
-// deliverySeed returns the seed of the shuffles, MEDI_DELIVERY_SEED when set, and logs
-// it so that a failing order can be replayed.
-func deliverySeed(t *testing.T) uint64 {
-	t.Helper()
-	seed := rand.Uint64()
-	if s := os.Getenv("MEDI_DELIVERY_SEED"); s != "" {
-		v, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("MEDI_DELIVERY_SEED: %v", err)
-		}
-		seed = v
-	}
-	t.Logf("shuffle seed %d (MEDI_DELIVERY_SEED=%d replays this order)", seed, seed)
-	return seed
-}
-
-// deliverShuffled delivers each of n messages copies times: every delivery runs in its
-// own goroutine, all released together, started in an order shuffled by rng. deliver
-// gets the message index and the copy number; a delivery that fails is redelivered up
-// to deliveryAttempts times.
-func deliverShuffled(t *testing.T, rng *rand.Rand, n, copies int, deliver func(i, copy int) error) {
-	t.Helper()
-	type delivery struct{ i, copy int }
-	var order []delivery
-	for i := range n {
-		for c := range copies {
-			order = append(order, delivery{i, c})
-		}
-	}
-	rng.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
-	start := make(chan struct{})
-	errs := make([]error, len(order))
-	var wg sync.WaitGroup
-	for k, d := range order {
-		wg.Go(func() {
-			<-start
-			for attempt := 1; ; attempt++ {
-				err := deliver(d.i, d.copy)
-				if err == nil {
-					return
-				}
-				if attempt == deliveryAttempts {
-					errs[k] = fmt.Errorf("message %d copy %d: %w", d.i, d.copy, err)
-					return
-				}
-				t.Logf("message %d copy %d attempt %d failed, redelivering: %v", d.i, d.copy, attempt, err)
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Errorf("delivery never succeeded: %v", err)
-		}
-	}
-}
 
 // deliveryRig is one Firestore project with instances of the function.
 type deliveryRig struct {
@@ -166,7 +97,7 @@ func TestDeliveryProjectorTripleEqualsSingle(t *testing.T) {
 	t.Parallel()
 	testenv.Require(t, "FIRESTORE_EMULATOR_HOST")
 	ctx := context.Background()
-	rng := rand.New(rand.NewPCG(deliverySeed(t), 0))
+	rng := testenv.DeliveryRand(t)
 
 	now := time.Now().UTC().Truncate(time.Second)
 	level := func(l int) *encounter.Triage { return &encounter.Triage{Level: l} }
@@ -200,9 +131,9 @@ func TestDeliveryProjectorTripleEqualsSingle(t *testing.T) {
 			t.Fatalf("single delivery of %s: %v", m.id, err)
 		}
 	}
-	triple := newDeliveryRig(t, deliveryCopies)
+	triple := newDeliveryRig(t, testenv.DeliveryCopies)
 	seed(triple)
-	deliverShuffled(t, rng, len(msgs), deliveryCopies, func(i, copy int) error {
+	testenv.DeliverShuffled(t, rng, len(msgs), testenv.DeliveryCopies, testenv.Redelivery{Attempts: 5}, func(i, copy, _ int) error {
 		return triple.instances[copy](ctx, pushEvent(t, msgs[i].id, msgs[i].env))
 	})
 
@@ -257,8 +188,8 @@ func TestDeliveryProjectorOlderEventsDoNotRegressBoard(t *testing.T) {
 	t.Parallel()
 	testenv.Require(t, "FIRESTORE_EMULATOR_HOST")
 	ctx := context.Background()
-	rng := rand.New(rand.NewPCG(deliverySeed(t), 0))
-	r := newDeliveryRig(t, deliveryCopies)
+	rng := testenv.DeliveryRand(t)
+	r := newDeliveryRig(t, testenv.DeliveryCopies)
 	const clinic = "clinic-r"
 	t0 := time.Now().UTC().Add(-20 * time.Minute).Truncate(time.Second)
 	arrived := map[string]time.Time{"enc-1": t0, "enc-2": t0.Add(5 * time.Minute)}
@@ -316,7 +247,7 @@ func TestDeliveryProjectorOlderEventsDoNotRegressBoard(t *testing.T) {
 		}
 		check("after its event")
 		older := slices.Clone(published)
-		deliverShuffled(t, rng, len(older), deliveryCopies, func(i, copy int) error {
+		testenv.DeliverShuffled(t, rng, len(older), testenv.DeliveryCopies, testenv.Redelivery{Attempts: 5}, func(i, copy, _ int) error {
 			return r.instances[copy](ctx, pushEvent(t, older[i].id, older[i].env))
 		})
 		check("after older events were redelivered")

@@ -3,14 +3,10 @@ package retention_test
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,65 +27,6 @@ import (
 // each scheduled run below is delivered three times, all at once, in a shuffled order,
 // to three instances. The sessions, transcripts, uploads and audit trail must be what
 // one delivery of each run leaves: one purge and one audit record per session due.
-
-const (
-	deliveryCopies   = 3
-	deliveryAttempts = 5
-)
-
-func deliverySeed(t *testing.T) uint64 {
-	t.Helper()
-	seed := rand.Uint64()
-	if s := os.Getenv("MEDI_DELIVERY_SEED"); s != "" {
-		v, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("MEDI_DELIVERY_SEED: %v", err)
-		}
-		seed = v
-	}
-	t.Logf("shuffle seed %d (MEDI_DELIVERY_SEED=%d replays this order)", seed, seed)
-	return seed
-}
-
-// deliverShuffled delivers each of n messages copies times, all at once, started in an
-// order shuffled by rng; a failed delivery is redelivered up to deliveryAttempts times.
-func deliverShuffled(t *testing.T, rng *rand.Rand, n, copies int, deliver func(i, copy int) error) {
-	t.Helper()
-	type delivery struct{ i, copy int }
-	var order []delivery
-	for i := range n {
-		for c := range copies {
-			order = append(order, delivery{i, c})
-		}
-	}
-	rng.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
-	start := make(chan struct{})
-	errs := make([]error, len(order))
-	var wg sync.WaitGroup
-	for k, d := range order {
-		wg.Go(func() {
-			<-start
-			for attempt := 1; ; attempt++ {
-				err := deliver(d.i, d.copy)
-				if err == nil {
-					return
-				}
-				if attempt == deliveryAttempts {
-					errs[k] = fmt.Errorf("run %d copy %d: %w", d.i, d.copy, err)
-					return
-				}
-				t.Logf("run %d copy %d attempt %d failed, redelivering: %v", d.i, d.copy, attempt, err)
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Errorf("delivery never succeeded: %v", err)
-		}
-	}
-}
 
 const retentionTranscript = "Doctor: What brings you in?\nPatient: A cough for three days.\n"
 
@@ -230,7 +167,7 @@ func (r *retentionRig) state(sessions [][2]string) []sessionState {
 // Not parallel: it sets STORAGE_EMULATOR_HOST for the function's storage client.
 func TestDeliveryRetentionTripleEqualsSingle(t *testing.T) {
 	testenv.Require(t, "FIRESTORE_EMULATOR_HOST")
-	rng := rand.New(rand.NewPCG(deliverySeed(t), 0))
+	rng := testenv.DeliveryRand(t)
 	srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{Scheme: "http", Host: "127.0.0.1", PublicHost: "127.0.0.1"})
 	if err != nil {
 		t.Fatal(err)
@@ -254,9 +191,9 @@ func TestDeliveryRetentionTripleEqualsSingle(t *testing.T) {
 			t.Fatalf("single delivery: %v", err)
 		}
 	}
-	triple := newRetentionRig(t, srv, "uploads-triple", deliveryCopies)
+	triple := newRetentionRig(t, srv, "uploads-triple", testenv.DeliveryCopies)
 	seed(triple)
-	deliverShuffled(t, rng, runs, deliveryCopies, func(_, copy int) error { return triple.run(copy) })
+	testenv.DeliverShuffled(t, rng, runs, testenv.DeliveryCopies, testenv.Redelivery{Attempts: 5}, func(_, copy, _ int) error { return triple.run(copy) })
 
 	want, got := single.state(sessions), triple.state(sessions)
 	if d := cmp.Diff(want, got); d != "" {

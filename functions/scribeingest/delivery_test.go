@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strconv"
 	"sync"
 	"testing"
@@ -33,65 +31,6 @@ import (
 // times, all at once, in a shuffled order, to three instances of the function. The
 // sessions and the scribe tasks (by name: Cloud Tasks creates one task per name) must be
 // what a single delivery of each event leaves: one task per accepted upload.
-
-const (
-	deliveryCopies   = 3
-	deliveryAttempts = 5
-)
-
-func deliverySeed(t *testing.T) uint64 {
-	t.Helper()
-	seed := rand.Uint64()
-	if s := os.Getenv("MEDI_DELIVERY_SEED"); s != "" {
-		v, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("MEDI_DELIVERY_SEED: %v", err)
-		}
-		seed = v
-	}
-	t.Logf("shuffle seed %d (MEDI_DELIVERY_SEED=%d replays this order)", seed, seed)
-	return seed
-}
-
-// deliverShuffled delivers each of n messages copies times, all at once, started in an
-// order shuffled by rng; a failed delivery is redelivered up to deliveryAttempts times.
-func deliverShuffled(t *testing.T, rng *rand.Rand, n, copies int, deliver func(i, copy int) error) {
-	t.Helper()
-	type delivery struct{ i, copy int }
-	var order []delivery
-	for i := range n {
-		for c := range copies {
-			order = append(order, delivery{i, c})
-		}
-	}
-	rng.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
-	start := make(chan struct{})
-	errs := make([]error, len(order))
-	var wg sync.WaitGroup
-	for k, d := range order {
-		wg.Go(func() {
-			<-start
-			for attempt := 1; ; attempt++ {
-				err := deliver(d.i, d.copy)
-				if err == nil {
-					return
-				}
-				if attempt == deliveryAttempts {
-					errs[k] = fmt.Errorf("message %d copy %d: %w", d.i, d.copy, err)
-					return
-				}
-				t.Logf("message %d copy %d attempt %d failed, redelivering: %v", d.i, d.copy, attempt, err)
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Errorf("delivery never succeeded: %v", err)
-		}
-	}
-}
 
 const ingestTranscript = "Doctor: What brings you in today?\nPatient: A cough for three days.\n"
 
@@ -251,7 +190,7 @@ func (r *ingestRig) state(sessions [][2]string, tasksByName map[string]string) [
 func TestDeliveryScribeIngestTripleEqualsSingle(t *testing.T) {
 	testenv.Require(t, "FIRESTORE_EMULATOR_HOST")
 	ctx := context.Background()
-	rng := rand.New(rand.NewPCG(deliverySeed(t), 0))
+	rng := testenv.DeliveryRand(t)
 	srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{Scheme: "http", Host: "127.0.0.1", PublicHost: "127.0.0.1"})
 	if err != nil {
 		t.Fatal(err)
@@ -278,9 +217,9 @@ func TestDeliveryScribeIngestTripleEqualsSingle(t *testing.T) {
 		}
 	}
 	singleTasks := single.tasks.await(accepted)
-	triple := newIngestRig(t, srv, "uploads-triple", deliveryCopies)
+	triple := newIngestRig(t, srv, "uploads-triple", testenv.DeliveryCopies)
 	evs := seed(triple)
-	deliverShuffled(t, rng, len(evs), deliveryCopies, func(i, copy int) error { return triple.instances[copy](ctx, evs[i]) })
+	testenv.DeliverShuffled(t, rng, len(evs), testenv.DeliveryCopies, testenv.Redelivery{Attempts: 5}, func(i, copy, _ int) error { return triple.instances[copy](ctx, evs[i]) })
 	tripleTasks := triple.tasks.await(accepted)
 
 	want, got := single.state(sessions, singleTasks), triple.state(sessions, tripleTasks)

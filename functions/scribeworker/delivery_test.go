@@ -5,10 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"strconv"
 	"sync"
@@ -36,65 +34,6 @@ import (
 // all at once, in a shuffled order, to three instances of the worker. Sessions, notes,
 // versions, audit records and the note.drafted facts must be what a single delivery of
 // each job leaves: one note with one version per upload, one distinct note.drafted.
-
-const (
-	deliveryCopies   = 3
-	deliveryAttempts = 5
-)
-
-func deliverySeed(t *testing.T) uint64 {
-	t.Helper()
-	seed := rand.Uint64()
-	if s := os.Getenv("MEDI_DELIVERY_SEED"); s != "" {
-		v, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("MEDI_DELIVERY_SEED: %v", err)
-		}
-		seed = v
-	}
-	t.Logf("shuffle seed %d (MEDI_DELIVERY_SEED=%d replays this order)", seed, seed)
-	return seed
-}
-
-// deliverShuffled delivers each of n messages copies times, all at once, started in an
-// order shuffled by rng; a failed delivery is redelivered up to deliveryAttempts times.
-func deliverShuffled(t *testing.T, rng *rand.Rand, n, copies int, deliver func(i, copy int) error) {
-	t.Helper()
-	type delivery struct{ i, copy int }
-	var order []delivery
-	for i := range n {
-		for c := range copies {
-			order = append(order, delivery{i, c})
-		}
-	}
-	rng.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
-	start := make(chan struct{})
-	errs := make([]error, len(order))
-	var wg sync.WaitGroup
-	for k, d := range order {
-		wg.Go(func() {
-			<-start
-			for attempt := 1; ; attempt++ {
-				err := deliver(d.i, d.copy)
-				if err == nil {
-					return
-				}
-				if attempt == deliveryAttempts {
-					errs[k] = fmt.Errorf("message %d copy %d: %w", d.i, d.copy, err)
-					return
-				}
-				t.Logf("message %d copy %d attempt %d failed, redelivering: %v", d.i, d.copy, attempt, err)
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Errorf("delivery never succeeded: %v", err)
-		}
-	}
-}
 
 const workerTranscript = "Doctor: What brings you in today?\nPatient: I've had a cough and fever for three days.\n" +
 	"Nurse: BP 142/90, temp 38.4, sats 93 %.\nDoctor: I think this is likely a chest infection.\n"
@@ -302,7 +241,7 @@ func (r *workerRig) drafted(want int) (ids []string, messages int) {
 // Not parallel: it sets STORAGE_EMULATOR_HOST for the worker's storage client.
 func TestDeliveryScribeWorkerTripleEqualsSingle(t *testing.T) {
 	testenv.Require(t, "FIRESTORE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST")
-	rng := rand.New(rand.NewPCG(deliverySeed(t), 0))
+	rng := testenv.DeliveryRand(t)
 	srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{Scheme: "http", Host: "127.0.0.1", PublicHost: "127.0.0.1"})
 	if err != nil {
 		t.Fatal(err)
@@ -325,9 +264,9 @@ func TestDeliveryScribeWorkerTripleEqualsSingle(t *testing.T) {
 			t.Fatalf("single delivery: %v", err)
 		}
 	}
-	triple := newWorkerRig(t, srv, "uploads-triple", deliveryCopies)
+	triple := newWorkerRig(t, srv, "uploads-triple", testenv.DeliveryCopies)
 	jobs := seed(triple)
-	deliverShuffled(t, rng, len(jobs), deliveryCopies, func(i, copy int) error { return triple.deliver(copy, jobs[i]) })
+	testenv.DeliverShuffled(t, rng, len(jobs), testenv.DeliveryCopies, testenv.Redelivery{Attempts: 5}, func(i, copy, _ int) error { return triple.deliver(copy, jobs[i]) })
 
 	want, got := single.state(sessions), triple.state(sessions)
 	if d := cmp.Diff(want, got, noteStateOpts); d != "" {

@@ -4,15 +4,11 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"io"
 	"maps"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -35,65 +31,6 @@ import (
 // stale marks, the dedupe marks and the summaries tasks (by name: Cloud Tasks creates
 // one task per name) must be what a single delivery of each message leaves: one task
 // per patient and source hash.
-
-const (
-	deliveryCopies   = 3
-	deliveryAttempts = 5
-)
-
-func deliverySeed(t *testing.T) uint64 {
-	t.Helper()
-	seed := rand.Uint64()
-	if s := os.Getenv("MEDI_DELIVERY_SEED"); s != "" {
-		v, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("MEDI_DELIVERY_SEED: %v", err)
-		}
-		seed = v
-	}
-	t.Logf("shuffle seed %d (MEDI_DELIVERY_SEED=%d replays this order)", seed, seed)
-	return seed
-}
-
-// deliverShuffled delivers each of n messages copies times, all at once, started in an
-// order shuffled by rng; a failed delivery is redelivered up to deliveryAttempts times.
-func deliverShuffled(t *testing.T, rng *rand.Rand, n, copies int, deliver func(i, copy int) error) {
-	t.Helper()
-	type delivery struct{ i, copy int }
-	var order []delivery
-	for i := range n {
-		for c := range copies {
-			order = append(order, delivery{i, c})
-		}
-	}
-	rng.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
-	start := make(chan struct{})
-	errs := make([]error, len(order))
-	var wg sync.WaitGroup
-	for k, d := range order {
-		wg.Go(func() {
-			<-start
-			for attempt := 1; ; attempt++ {
-				err := deliver(d.i, d.copy)
-				if err == nil {
-					return
-				}
-				if attempt == deliveryAttempts {
-					errs[k] = fmt.Errorf("message %d copy %d: %w", d.i, d.copy, err)
-					return
-				}
-				t.Logf("message %d copy %d attempt %d failed, redelivering: %v", d.i, d.copy, attempt, err)
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Errorf("delivery never succeeded: %v", err)
-		}
-	}
-}
 
 // pushEvent is the CloudEvent the functions framework makes of a Pub/Sub push of env.
 func pushEvent(t *testing.T, msgID, topic string, env events.Envelope) event.Event {
@@ -250,7 +187,7 @@ func newMessage(t *testing.T, id, typ, clinic string, data map[string]any) messa
 func TestDeliverySummarizeEventsTripleEqualsSingle(t *testing.T) {
 	testenv.Require(t, "FIRESTORE_EMULATOR_HOST")
 	ctx := context.Background()
-	rng := rand.New(rand.NewPCG(deliverySeed(t), 0))
+	rng := testenv.DeliveryRand(t)
 	for _, tc := range []struct {
 		fn        *app.CloudEventFunction[*Config]
 		consumer  string
@@ -280,9 +217,9 @@ func TestDeliverySummarizeEventsTripleEqualsSingle(t *testing.T) {
 					t.Fatalf("single delivery of %s: %v", m.id, err)
 				}
 			}
-			triple := newConsumerRig(t, tc.fn, deliveryCopies)
+			triple := newConsumerRig(t, tc.fn, testenv.DeliveryCopies)
 			triple.seed()
-			deliverShuffled(t, rng, len(tc.msgs), deliveryCopies, func(i, copy int) error {
+			testenv.DeliverShuffled(t, rng, len(tc.msgs), testenv.DeliveryCopies, testenv.Redelivery{Attempts: 5}, func(i, copy, _ int) error {
 				return triple.instances[copy](ctx, pushEvent(t, tc.msgs[i].id, tc.topic, tc.msgs[i].env))
 			})
 

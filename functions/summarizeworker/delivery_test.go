@@ -5,12 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,65 +25,6 @@ import (
 // Cloud Tasks delivers at least once: every summaries task below is delivered three
 // times, all at once, in a shuffled order, to three instances of the worker. The stored
 // summaries must be those a single delivery of each task leaves: one per patient.
-
-const (
-	deliveryCopies   = 3
-	deliveryAttempts = 5
-)
-
-func deliverySeed(t *testing.T) uint64 {
-	t.Helper()
-	seed := rand.Uint64()
-	if s := os.Getenv("MEDI_DELIVERY_SEED"); s != "" {
-		v, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("MEDI_DELIVERY_SEED: %v", err)
-		}
-		seed = v
-	}
-	t.Logf("shuffle seed %d (MEDI_DELIVERY_SEED=%d replays this order)", seed, seed)
-	return seed
-}
-
-// deliverShuffled delivers each of n messages copies times, all at once, started in an
-// order shuffled by rng; a failed delivery is redelivered up to deliveryAttempts times.
-func deliverShuffled(t *testing.T, rng *rand.Rand, n, copies int, deliver func(i, copy int) error) {
-	t.Helper()
-	type delivery struct{ i, copy int }
-	var order []delivery
-	for i := range n {
-		for c := range copies {
-			order = append(order, delivery{i, c})
-		}
-	}
-	rng.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
-	start := make(chan struct{})
-	errs := make([]error, len(order))
-	var wg sync.WaitGroup
-	for k, d := range order {
-		wg.Go(func() {
-			<-start
-			for attempt := 1; ; attempt++ {
-				err := deliver(d.i, d.copy)
-				if err == nil {
-					return
-				}
-				if attempt == deliveryAttempts {
-					errs[k] = fmt.Errorf("message %d copy %d: %w", d.i, d.copy, err)
-					return
-				}
-				t.Logf("message %d copy %d attempt %d failed, redelivering: %v", d.i, d.copy, attempt, err)
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Errorf("delivery never succeeded: %v", err)
-		}
-	}
-}
 
 // workerRig is one project with instances of the worker.
 type workerRig struct {
@@ -175,7 +112,7 @@ func (r *workerRig) summaries(clinic string) (map[string]summary.Stored, int) {
 func TestDeliverySummarizeWorkerTripleEqualsSingle(t *testing.T) {
 	t.Parallel()
 	testenv.Require(t, "FIRESTORE_EMULATOR_HOST")
-	rng := rand.New(rand.NewPCG(deliverySeed(t), 0))
+	rng := testenv.DeliveryRand(t)
 	const clinic = "clinic-s"
 	updated := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	seed := func(r *workerRig) {
@@ -200,9 +137,9 @@ func TestDeliverySummarizeWorkerTripleEqualsSingle(t *testing.T) {
 			t.Fatalf("single delivery: %v", err)
 		}
 	}
-	triple := newWorkerRig(t, deliveryCopies)
+	triple := newWorkerRig(t, testenv.DeliveryCopies)
 	seed(triple)
-	deliverShuffled(t, rng, len(jobs), deliveryCopies, func(i, copy int) error {
+	testenv.DeliverShuffled(t, rng, len(jobs), testenv.DeliveryCopies, testenv.Redelivery{Attempts: 5}, func(i, copy, _ int) error {
 		return triple.deliver(copy, name(jobs[i]), jobs[i])
 	})
 
