@@ -16,6 +16,7 @@ import (
 
 	"github.com/medi-os/medi/shared/testenv"
 	"github.com/medi-os/medi/tests/apitest"
+	"github.com/medi-os/medi/tests/fixtures"
 )
 
 // scribeClinic is a fresh clinic with a doctor, a nurse and an encounter in consultation.
@@ -117,27 +118,6 @@ func (sc scribeClinic) waitSession(t *testing.T, id string) sessionView {
 	}
 }
 
-const e2eTranscript = `WEBVTT
-
-00:00:01.000 --> 00:00:03.000
-<v Doctor>What brings you in today?
-
-00:00:03.500 --> 00:00:07.000
-<v Patient>I've had a cough and a fever for three days, and I'm allergic to penicillin.
-
-00:00:08.000 --> 00:00:11.000
-<v Nurse>BP 142/90, temp 38.4, sats 93 %.
-
-00:00:12.000 --> 00:00:15.000
-<v Doctor>On examination there are crackles at the right base.
-
-00:00:16.000 --> 00:00:19.000
-<v Doctor>I think this is most likely a community acquired pneumonia.
-
-00:00:20.000 --> 00:00:24.000
-<v Doctor>I'll prescribe clarithromycin 500 mg orally twice daily and we'll review you in two days.
-`
-
 type noteView struct {
 	ID             string `json:"id"`
 	Status         string `json:"status"`
@@ -152,7 +132,7 @@ type noteView struct {
 func TestScribeTranscriptToApprovedNote(t *testing.T) {
 	t.Parallel()
 	sc := newScribeClinic(t)
-	sess := sc.upload(t, "text/vtt", len(e2eTranscript), []byte(e2eTranscript))
+	sess := sc.upload(t, "text/vtt", len(fixtures.ConsultationVTT), []byte(fixtures.ConsultationVTT))
 	done := sc.waitSession(t, sess.ID)
 	if done.Status != "drafted" || done.NoteID == "" {
 		t.Fatalf("session = %+v", done)

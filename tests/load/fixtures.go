@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/medi-os/medi/tests/fixtures"
 )
 
 // fixtureConcurrency bounds the set-up requests in flight (set-up is not measured).
@@ -129,28 +131,6 @@ func (w *workload) prefill(ctx context.Context, rates Rates, buffer time.Duratio
 	return nil
 }
 
-// transcript is a synthetic consultation (no real person) that the scribe drafts from.
-const transcript = `WEBVTT
-
-00:00:01.000 --> 00:00:03.000
-<v Doctor>What brings you in today?
-
-00:00:03.500 --> 00:00:07.000
-<v Patient>I've had a cough and a fever for three days, and I'm allergic to penicillin.
-
-00:00:08.000 --> 00:00:11.000
-<v Nurse>BP 142/90, temp 38.4, sats 93 %.
-
-00:00:12.000 --> 00:00:15.000
-<v Doctor>On examination there are crackles at the right base.
-
-00:00:16.000 --> 00:00:19.000
-<v Doctor>I think this is most likely a community acquired pneumonia.
-
-00:00:20.000 --> 00:00:24.000
-<v Doctor>I'll prescribe clarithromycin 500 mg orally twice daily and we'll review you in two days.
-`
-
 // draftTimeout bounds the wait for the scribe pipeline to draft a fixture note.
 const draftTimeout = 3 * time.Minute
 
@@ -173,10 +153,10 @@ func (w *workload) noteFixtures(ctx context.Context, n int) error {
 			} `json:"upload"`
 		}
 		if err := call(ctx, w.base, http.MethodPost, "/v1/scribe/sessions", w.clinic.Tokens[roleNurse],
-			map[string]any{"encounterId": eid, "contentType": "text/vtt", "sizeBytes": len(transcript)}, &created, http.StatusCreated); err != nil {
+			map[string]any{"encounterId": eid, "contentType": "text/vtt", "sizeBytes": len(fixtures.ConsultationVTT)}, &created, http.StatusCreated); err != nil {
 			return err
 		}
-		req, err := http.NewRequestWithContext(ctx, created.Upload.Method, created.Upload.URL, bytes.NewReader([]byte(transcript)))
+		req, err := http.NewRequestWithContext(ctx, created.Upload.Method, created.Upload.URL, bytes.NewReader([]byte(fixtures.ConsultationVTT)))
 		if err != nil {
 			return err
 		}

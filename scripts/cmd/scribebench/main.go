@@ -28,28 +28,9 @@ import (
 	"cloud.google.com/go/firestore"
 	firebase "firebase.google.com/go/v4"
 	fbauth "firebase.google.com/go/v4/auth"
+
+	"github.com/medi-os/medi/tests/fixtures"
 )
-
-const transcript = `WEBVTT
-
-00:00:01.000 --> 00:00:03.000
-<v Doctor>What brings you in today?
-
-00:00:03.500 --> 00:00:07.000
-<v Patient>I've had a cough and a fever for three days, and I'm allergic to penicillin.
-
-00:00:08.000 --> 00:00:11.000
-<v Nurse>BP 142/90, temp 38.4, sats 93 %.
-
-00:00:12.000 --> 00:00:15.000
-<v Doctor>On examination there are crackles at the right base.
-
-00:00:16.000 --> 00:00:19.000
-<v Doctor>I think this is most likely a community acquired pneumonia.
-
-00:00:20.000 --> 00:00:24.000
-<v Doctor>I'll prescribe clarithromycin 500 mg orally twice daily and we'll review you in two days.
-`
 
 // Result summarises a measurement.
 type Result struct {
@@ -150,10 +131,10 @@ func Measure(ctx context.Context, runs int) (Result, error) {
 			} `json:"upload"`
 		}
 		if code, err := c.call(http.MethodPost, "/v1/scribe/sessions", map[string]any{"encounterId": enc, "contentType": "text/vtt",
-			"sizeBytes": len(transcript)}, &created); err != nil || code != http.StatusCreated {
+			"sizeBytes": len(fixtures.ConsultationVTT)}, &created); err != nil || code != http.StatusCreated {
 			return res, fmt.Errorf("create session: %d %v", code, err)
 		}
-		req, _ := http.NewRequest(http.MethodPut, created.Upload.URL, bytes.NewReader([]byte(transcript)))
+		req, _ := http.NewRequest(http.MethodPut, created.Upload.URL, bytes.NewReader([]byte(fixtures.ConsultationVTT)))
 		for k, v := range created.Upload.Headers {
 			req.Header.Set(k, v)
 		}
