@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -59,7 +60,22 @@ func (f *CloudEventFunction[C]) Handler(ctx context.Context, cfg C) (EventHandle
 	if err != nil {
 		return nil, fmt.Errorf("%s: setup: %w", f.name, err)
 	}
-	return h, nil
+	return withDeadline(h, base.RequestTimeout), nil
+}
+
+// withDeadline bounds each event's handling by timeout (MEDI_REQUEST_TIMEOUT; 0 means
+// none). It is set shorter than the subscription's ack deadline, so a backend that hangs
+// makes the delivery fail and Pub/Sub (or Eventarc) redeliver it, instead of the push
+// waiting until the ack deadline with the instance's slot held.
+func withDeadline(h EventHandler, timeout time.Duration) EventHandler {
+	if timeout <= 0 {
+		return h
+	}
+	return func(ctx context.Context, ce event.Event) error {
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		return h(ctx, ce)
+	}
 }
 
 // Handle is the entry point registered with the framework. A setup failure is returned

@@ -117,10 +117,12 @@ type Base struct {
 	AuthProjectID string `env:"MEDI_AUTH_PROJECT"`
 	// CORSOrigins are the browser origins (scheme://host[:port]) allowed to call the API.
 	CORSOrigins []string `env:"MEDI_CORS_ORIGINS"`
-	// RequestTimeout is the deadline of every HTTP request's handling: a backend that
-	// hangs makes the request a 503 with Retry-After instead of a hang (shared/httpx
-	// Deadline). 10s for the public API, shorter than the apps' own timeout; task and
-	// scheduler workers set it from their Cloud Run timeout. 0 means none.
+	// RequestTimeout is the deadline of every HTTP request's and every event's
+	// handling: a backend that hangs makes the request a 503 with Retry-After instead of
+	// a hang (shared/httpx Deadline), and the event a failed delivery that Pub/Sub
+	// redelivers (app.CloudEventFunction). 10s for the public API, shorter than the
+	// apps' own timeout; task and scheduler workers set it from their Cloud Run timeout,
+	// event functions below their subscription's ack deadline. 0 means none.
 	RequestTimeout time.Duration `env:"MEDI_REQUEST_TIMEOUT, default=10s"`
 }
 
