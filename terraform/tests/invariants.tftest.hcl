@@ -169,6 +169,19 @@ run "invariants" {
   assert {
     condition = alltrue(flatten([
       for t in values(local.topics) : [
+        for id, s in t.subscriptions : length([
+          for k, f in local.functions : k
+          if id == "${k}-${t.name}" && f.trigger == "pubsub" &&
+          try(tonumber(trimsuffix(f.function.service_config[0].environment_variables["MEDI_REQUEST_TIMEOUT"], "s")) < s.ack_deadline_seconds, false)
+        ]) == 1
+      ]
+    ]))
+    error_message = "Every push subscription feeds the Pub/Sub function it is named after (<function>-<topic>), whose deadline per delivery (MEDI_REQUEST_TIMEOUT) is shorter than the ack deadline: a delivery that meets a hung backend must fail and be redelivered, not outlive its ack deadline."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for t in values(local.topics) : [
         for s in values(t.subscriptions) : length(s.retry_policy) == 1 && try(length(s.push_config[0].oidc_token) == 1, false)
       ]
     ]))

@@ -22,9 +22,11 @@ locals {
   secret_env = {
     for k, s in var.secrets : k => "secret://${s.secret_id}/versions/${s.version}"
   }
-  # The code's request deadline (shared/httpx Deadline): its 10s default suits the public
-  # API; an internal HTTP function (task or scheduler worker) may use its whole Cloud Run
-  # timeout, less a second to answer.
+  # The code's request deadline (shared/httpx Deadline; per delivery for event functions,
+  # app.CloudEventFunction): its 10s default suits the public API; an internal function
+  # (task or scheduler worker, Pub/Sub or storage consumer) may use its whole Cloud Run
+  # timeout, less a second to answer, so a delivery that meets a hung backend fails
+  # within the subscription's ack deadline (60s, the default timeout) and is redelivered.
   request_timeout = local.public ? {} : { MEDI_REQUEST_TIMEOUT = "${var.timeout_seconds - 1}s" }
   environment     = merge(local.request_timeout, var.environment, local.secret_env)
 
