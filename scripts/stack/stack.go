@@ -49,7 +49,17 @@ type Config struct {
 	// BoardTickInterval is how often the board rebuild request is published
 	// (BoardTickInterval when 0, as Cloud Scheduler's queue-board-tick does).
 	BoardTickInterval time.Duration
+	// EventTimeout is the event functions' (Pub/Sub and storage triggers) deadline per
+	// delivery, their MEDI_REQUEST_TIMEOUT: DefaultEventTimeout when 0. It stays under the
+	// subscriptions' 60s ack deadline so a hung backend fails the delivery and Pub/Sub
+	// redelivers it; the fault test shortens it to see that within its outage.
+	EventTimeout time.Duration
 }
+
+// DefaultEventTimeout is the local event functions' deadline per delivery, below the push
+// subscriptions' 60s ack deadline (Terraform gives them their Cloud Run timeout less a
+// second, under the same ack deadline).
+const DefaultEventTimeout = 50 * time.Second
 
 // Stack is a running local stack.
 type Stack struct {
@@ -321,10 +331,20 @@ func (s *Stack) functionEnv(name string, port int) []string {
 		env = append(env, "MEDI_FUNCTION_URL_"+envName(fn)+"=http://127.0.0.1:"+strconv.Itoa(p))
 	}
 	for _, f := range Functions {
-		if f.Name == name && f.Trigger != TriggerHTTP {
+		if f.Name != name {
+			continue
+		}
+		switch f.Trigger {
+		case TriggerTask, TriggerScheduler:
 			// Workers are bounded by their queue's dispatch deadline, not the API's 10s
 			// (Terraform sets the function's Cloud Run timeout less a second).
 			env = append(env, "MEDI_REQUEST_TIMEOUT=9m")
+		case TriggerPubSub, TriggerStorage:
+			timeout := s.cfg.EventTimeout
+			if timeout <= 0 {
+				timeout = DefaultEventTimeout
+			}
+			env = append(env, "MEDI_REQUEST_TIMEOUT="+timeout.String())
 		}
 	}
 	return env
