@@ -22,6 +22,14 @@ locals {
     MEDI_CORS_ORIGINS = join(",", var.cors_origins)
   }
 
+  # The model both AI workers call and its prices (recorded costs and the summary budget
+  # are computed from them): one setting, so the two workers cannot drift apart.
+  gemini_env = {
+    MEDI_GEMINI_MODEL                 = var.gemini_model
+    MEDI_GEMINI_PRICE_INPUT_PER_MTOK  = tostring(var.gemini_price_input_per_mtok)
+    MEDI_GEMINI_PRICE_OUTPUT_PER_MTOK = tostring(var.gemini_price_output_per_mtok)
+  }
+
   # Where and from what every function is built and run.
   function_deployment = {
     project_id            = var.project_id

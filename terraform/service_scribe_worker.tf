@@ -14,7 +14,7 @@ module "scribe_worker" {
   max_instances                 = 10
   labels                        = local.labels
 
-  environment = merge(local.common_env, {
+  environment = merge(local.common_env, local.gemini_env, {
     MEDI_TASKS_INVOKER_SA           = google_service_account.tasks_invoker.email
     MEDI_FUNCTION_URL_SCRIBE_WORKER = local.function_url["scribe-worker"]
     MEDI_TOPIC_NOTE_EVENTS          = module.topic_note_events.name

@@ -15,7 +15,7 @@ module "summarize_worker" {
   max_instances                 = 10
   labels                        = local.labels
 
-  environment = merge(local.common_env, {
+  environment = merge(local.common_env, local.gemini_env, {
     MEDI_TASKS_INVOKER_SA              = google_service_account.tasks_invoker.email
     MEDI_FUNCTION_URL_SUMMARIZE_WORKER = local.function_url["summarize-worker"]
     MEDI_SUMMARY_ENGINE                = var.summary_engine

@@ -152,6 +152,36 @@ variable "scribe_drafter" {
   }
 }
 
+variable "gemini_model" {
+  description = "Gemini model on Vertex AI for SOAP drafts and summaries (MEDI_GEMINI_MODEL). Change it together with the prices below, following docs/runbooks/model-updates.md."
+  type        = string
+  default     = "gemini-2.5-flash"
+  validation {
+    condition     = can(regex("^gemini-[a-z0-9.-]+$", var.gemini_model))
+    error_message = "gemini_model must be a Gemini model id such as gemini-2.5-flash."
+  }
+}
+
+variable "gemini_price_input_per_mtok" {
+  description = "US dollars per million input tokens of var.gemini_model: the recorded costUsd and the summary budget depend on it."
+  type        = number
+  default     = 0.30
+  validation {
+    condition     = var.gemini_price_input_per_mtok > 0
+    error_message = "gemini_price_input_per_mtok must be positive (a zero price would disable the budget cap silently)."
+  }
+}
+
+variable "gemini_price_output_per_mtok" {
+  description = "US dollars per million output tokens of var.gemini_model."
+  type        = number
+  default     = 2.50
+  validation {
+    condition     = var.gemini_price_output_per_mtok > 0
+    error_message = "gemini_price_output_per_mtok must be positive (a zero price would disable the budget cap silently)."
+  }
+}
+
 variable "speech_model" {
   description = "Speech-to-Text v2 model for audio uploads (e.g. chirp_2); empty: audio uploads fail with speech_not_configured, transcripts still work."
   type        = string

@@ -20,3 +20,8 @@ alert_emails          = ["oncall@medi-os.example"]
 smtp_host     = "smtp-relay.medi-os.example"
 smtp_username = "medi-os-prod"
 mail_from     = "Medi OS <no-reply@medi-os.example>"
+
+# Pinned here so a model change is a reviewed diff with its prices (docs/runbooks/model-updates.md).
+gemini_model                 = "gemini-2.5-flash"
+gemini_price_input_per_mtok  = 0.30
+gemini_price_output_per_mtok = 2.50

@@ -156,6 +156,14 @@ run "invariants" {
     error_message = "Cloud Armor rate-limits /v1/auth/* and /v1/sessions."
   }
 
+  assert {
+    condition = alltrue([for k in ["scribe-worker", "summarize-worker"] : alltrue([
+      for v in ["MEDI_GEMINI_MODEL", "MEDI_GEMINI_PRICE_INPUT_PER_MTOK", "MEDI_GEMINI_PRICE_OUTPUT_PER_MTOK"] :
+      try(local.functions[k].function.service_config[0].environment_variables[v] == local.gemini_env[v], false)
+    ])])
+    error_message = "Both AI workers run the model and prices of var.gemini_model and var.gemini_price_*_per_mtok (a model changed without its price records wrong costs)."
+  }
+
   # --- Pub/Sub ----------------------------------------------------------------------------
   assert {
     condition = alltrue(flatten([
