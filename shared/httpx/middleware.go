@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -127,6 +128,8 @@ func AccessLog() Middleware {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
 			sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+			route := &routeRecord{}
+			r = r.WithContext(context.WithValue(r.Context(), routeKey{}, route))
 			returned := false
 			// Deferred without recover, so the panic and its stack reach Recover intact.
 			defer func() {
@@ -135,7 +138,7 @@ func AccessLog() Middleware {
 					status = http.StatusInternalServerError
 				}
 				logging.FromContext(r.Context()).Info("request",
-					"method", r.Method, "route", routeOf(r), "status", status,
+					"method", r.Method, "route", route.of(r), "status", status,
 					"latencyMs", float64(time.Since(start).Microseconds())/1000)
 			}()
 			next.ServeHTTP(sw, r)
@@ -144,8 +147,28 @@ func AccessLog() Middleware {
 	}
 }
 
-func routeOf(r *http.Request) string {
-	if r.Pattern != "" {
+// routeRecord carries the matched route pattern from the Router back out to AccessLog.
+// The middlewares in between hand a copy of the request on (r.WithContext), so the
+// pattern the router's mux sets on its copy never reaches the outer request, whose
+// Pattern is the functions framework's catch-all "/".
+type routeRecord struct{ pattern string }
+
+type routeKey struct{}
+
+// recordRoute notes the pattern the Router matched for r, for the access log.
+func recordRoute(r *http.Request, pattern string) {
+	if rec, ok := r.Context().Value(routeKey{}).(*routeRecord); ok {
+		rec.pattern = pattern
+	}
+}
+
+// of is the route to log: the Router's pattern, else the pattern of the mux that served
+// the request (a path no route matched), else "unmatched".
+func (rec *routeRecord) of(r *http.Request) string {
+	switch {
+	case rec.pattern != "":
+		return rec.pattern
+	case r.Pattern != "":
 		return r.Pattern
 	}
 	return "unmatched"

@@ -60,6 +60,7 @@ func (rt *Router) dispatch(pattern string) http.Handler {
 			h, ok = methods[http.MethodGet]
 		}
 		if !ok {
+			recordRoute(r, pattern)
 			allow := make([]string, 0, len(methods))
 			for m := range methods {
 				allow = append(allow, m)
@@ -70,6 +71,7 @@ func (rt *Router) dispatch(pattern string) http.Handler {
 				WithHeader("Allow", strings.Join(allow, ", ")))
 			return
 		}
+		recordRoute(r, pattern)
 		h.ServeHTTP(w, r)
 	})
 }
