@@ -91,7 +91,7 @@ func Next(s Status) []Status {
 func Check(from, to Status, role auth.Role, reason string) (Action, error) {
 	if !to.Valid() {
 		return "", &TransitionError{Kind: ErrUnknownStatus, From: from, To: to,
-			Message: fmt.Sprintf("unknown status %q", to)}
+			Message: "unknown status; use one of " + joinStatuses(Statuses)} // the value is not echoed
 	}
 	for _, r := range rules {
 		if r.from != from || r.to != to {
@@ -118,3 +118,12 @@ func Check(from, to Status, role auth.Role, reason string) (Action, error) {
 
 // EventID is the document id of event seq (zero-padded so ids sort in order).
 func EventID(seq int) string { return fmt.Sprintf("%06d", seq) }
+
+// joinStatuses lists statuses for a message.
+func joinStatuses(ss []Status) string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = string(s)
+	}
+	return strings.Join(out, ", ")
+}
