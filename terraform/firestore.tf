@@ -101,32 +101,6 @@ resource "google_firebaserules_release" "firestore" {
   }
 }
 
-# The retention job finds approved notes across every clinic with a collection-group
-# query on approvedAt (shared/scribe/retention.go). Single-field indexes exist by default
-# only at collection scope, so the field gets a collection-group index too; listing the
-# indexes replaces the defaults, so the collection-scope ones are listed again.
-resource "google_firestore_field" "notes_approved_at" {
-  project    = var.project_id
-  database   = google_firestore_database.default.name
-  collection = "notes"
-  field      = "approvedAt"
-
-  index_config {
-    indexes {
-      order       = "ASCENDING"
-      query_scope = "COLLECTION"
-    }
-    indexes {
-      order       = "DESCENDING"
-      query_scope = "COLLECTION"
-    }
-    indexes {
-      order       = "ASCENDING"
-      query_scope = "COLLECTION_GROUP"
-    }
-  }
-}
-
 # Daily backups beyond the 7-day point-in-time-recovery window: a clinic's data can be
 # restored from a backup into a new database and copied back (docs/runbooks/
 # database-maintenance.md). Prod keeps at least 14 days whatever the variable says.

@@ -87,7 +87,7 @@ func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error
 			httpx.WriteError(w, r, httpx.Unavailable(60, err))
 			return
 		}
-		logging.FromContext(r.Context()).Info("retention run", "examined", rep.Examined, "purged", rep.Purged, "kept", rep.Kept, "failed", rep.Failed)
+		logging.FromContext(r.Context()).Info("retention run", "clinics", rep.Clinics, "examined", rep.Examined, "purged", rep.Purged, "kept", rep.Kept, "failed", rep.Failed)
 		httpx.WriteJSON(w, r, http.StatusOK, rep)
 	})
 	return nil

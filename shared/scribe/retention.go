@@ -9,6 +9,8 @@ import (
 
 	"cloud.google.com/go/firestore"
 	"google.golang.org/api/iterator"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/logging"
@@ -25,84 +27,165 @@ const MinRetentionDays = 1
 // approved longer ago than the clinic's retention period. The approved note stays. Each
 // deletion is recorded in the clinic's audit trail (action scribe.retention.purge) in the
 // transaction that marks the session purged.
+//
+// A run goes through every clinic and reads only the notes that became due since the
+// clinic's previous run: clinics/{c}/jobs/retention keeps purgedThrough, the approval
+// time up to which every note has been handled, so the work of a run grows with the
+// notes approved in the meantime, not with the clinic's whole history. A note that
+// fails holds purgedThrough back at its approval time, so the next run tries it again.
 type Retention struct {
 	Sessions    *Store
 	Objects     Objects
 	DefaultDays int
 	Now         func() time.Time
+	// PerClinic bounds the notes one run handles per clinic (DefaultRetentionBatch when
+	// 0); a clinic with more due goes on at its next run.
+	PerClinic int
+}
+
+// DefaultRetentionBatch is Retention.PerClinic's default.
+const DefaultRetentionBatch = 500
+
+// CollectionJobs holds per-clinic state of scheduled jobs (clinics/{c}/jobs/{job}).
+const CollectionJobs = "jobs"
+
+// retentionState is clinics/{c}/jobs/retention.
+type retentionState struct {
+	// PurgedThrough: every note approved before it has been handled.
+	PurgedThrough time.Time `firestore:"purgedThrough"`
+	UpdatedAt     time.Time `firestore:"updatedAt"`
 }
 
 // RetentionReport says what a run did (counts only).
 type RetentionReport struct {
+	Clinics  int `json:"clinics"`
 	Examined int `json:"examined"`
 	Purged   int `json:"purged"`
 	Kept     int `json:"kept"`
 	Failed   int `json:"failed"`
 }
 
-// Run purges everything due. Errors on one session are counted and logged; the run goes
-// on. It returns an error only when the query itself fails.
+// Run purges everything due. Errors on one session or clinic are counted and logged; the
+// run goes on. It returns an error only when the clinics cannot be listed.
 func (r *Retention) Run(ctx context.Context) (RetentionReport, error) {
 	now := time.Now().UTC()
 	if r.Now != nil {
-		now = r.Now()
+		now = r.Now().UTC()
 	}
 	def := r.DefaultDays
 	if def < MinRetentionDays {
 		def = DefaultRetentionDays
 	}
 	fs := r.Sessions.Firestore()
-	log := logging.FromContext(ctx)
-	// Every note approved at least MinRetentionDays ago; the clinic's own period is checked per note.
-	it := fs.CollectionGroup("notes").Where("approvedAt", "<", now.AddDate(0, 0, -MinRetentionDays)).Documents(ctx)
-	defer it.Stop()
-	days := map[string]int{}
 	var rep RetentionReport
+	// DocumentRefs lists clinics that only have subcollections too.
+	it := fs.Collection("clinics").DocumentRefs(ctx)
 	for {
-		snap, err := it.Next()
+		clinic, err := it.Next()
 		if errors.Is(err, iterator.Done) {
 			break
 		}
 		if err != nil {
 			return rep, err
 		}
-		rep.Examined++
-		var n struct {
-			ClinicID   string    `firestore:"clinicId"`
+		rep.Clinics++
+		if err := r.runClinic(ctx, clinic, def, now, &rep); err != nil {
+			rep.Failed++
+			logging.FromContext(ctx).LogAttrs(ctx, slog.LevelWarn, "retention of a clinic failed",
+				slog.String("clinicId", clinic.ID), slog.String("error", err.Error()))
+		}
+	}
+	return rep, nil
+}
+
+// runClinic handles the notes of one clinic approved between its purgedThrough and its
+// retention cut-off, oldest first, and moves purgedThrough on.
+func (r *Retention) runClinic(ctx context.Context, clinic *firestore.DocumentRef, def int, now time.Time, rep *RetentionReport) error {
+	stateRef := clinic.Collection(CollectionJobs).Doc("retention")
+	var st retentionState
+	snap, err := stateRef.Get(ctx)
+	switch {
+	case status.Code(err) == codes.NotFound:
+	case err != nil:
+		return err
+	default:
+		if err := snap.DataTo(&st); err != nil {
+			return err
+		}
+	}
+	days := r.clinicDays(ctx, clinic, def)
+	cutoff := now.AddDate(0, 0, -days)
+	if !st.PurgedThrough.Before(cutoff) {
+		return nil
+	}
+	limit := r.PerClinic
+	if limit <= 0 {
+		limit = DefaultRetentionBatch
+	}
+	q := clinic.Collection("notes").Where("approvedAt", "<", cutoff)
+	if !st.PurgedThrough.IsZero() {
+		q = q.Where("approvedAt", ">=", st.PurgedThrough)
+	}
+	// One more than the batch: its approval time is where the next run goes on.
+	docs := q.OrderBy("approvedAt", firestore.Asc).Limit(limit + 1).Documents(ctx)
+	defer docs.Stop()
+	through, n, failed := cutoff, 0, false
+	for {
+		snap, err := docs.Next()
+		if errors.Is(err, iterator.Done) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		var note struct {
 			SessionID  string    `firestore:"sessionId"`
 			PatientID  string    `firestore:"patientId"`
 			ApprovedAt time.Time `firestore:"approvedAt"`
 		}
-		if err := snap.DataTo(&n); err != nil || n.SessionID == "" {
+		if n == limit {
+			// The batch is full: the next run starts at this note.
+			if at, _ := snap.DataAt("approvedAt"); !failed {
+				through, _ = at.(time.Time)
+			}
+			break
+		}
+		n++
+		rep.Examined++
+		if err := snap.DataTo(&note); err != nil {
 			rep.Kept++
+			logging.FromContext(ctx).LogAttrs(ctx, slog.LevelWarn, "retention: an approved note cannot be read",
+				slog.String("clinicId", clinic.ID), slog.String("noteId", snap.Ref.ID), slog.String("error", err.Error()))
 			continue
 		}
-		d, ok := days[n.ClinicID]
-		if !ok {
-			d = r.clinicDays(ctx, fs, n.ClinicID, def)
-			days[n.ClinicID] = d
-		}
-		if n.ApprovedAt.After(now.AddDate(0, 0, -d)) {
-			rep.Kept++
+		if note.SessionID == "" {
+			rep.Kept++ // not drafted by the scribe: nothing to delete
 			continue
 		}
-		purged, err := r.purge(ctx, n.ClinicID, n.SessionID, n.PatientID, d, now)
+		purged, err := r.purge(ctx, clinic.ID, note.SessionID, note.PatientID, days, now)
 		switch {
 		case err != nil:
 			rep.Failed++
-			log.LogAttrs(ctx, slog.LevelWarn, "retention purge failed", slog.String("clinicId", n.ClinicID),
-				slog.String("sessionId", n.SessionID), slog.String("error", err.Error()))
+			if !failed {
+				through, failed = note.ApprovedAt, true
+			}
+			logging.FromContext(ctx).LogAttrs(ctx, slog.LevelWarn, "retention purge failed", slog.String("clinicId", clinic.ID),
+				slog.String("sessionId", note.SessionID), slog.String("error", err.Error()))
 		case purged:
 			rep.Purged++
 		default:
 			rep.Kept++
 		}
 	}
-	return rep, nil
+	if !through.After(st.PurgedThrough) {
+		return nil
+	}
+	_, err = stateRef.Set(ctx, retentionState{PurgedThrough: through, UpdatedAt: now})
+	return err
 }
 
-func (r *Retention) clinicDays(ctx context.Context, fs *firestore.Client, clinicID string, def int) int {
-	snap, err := fs.Collection("clinics").Doc(clinicID).Get(ctx)
+func (r *Retention) clinicDays(ctx context.Context, clinic *firestore.DocumentRef, def int) int {
+	snap, err := clinic.Get(ctx)
 	if err != nil {
 		return def
 	}
@@ -126,6 +209,13 @@ func (r *Retention) clinicDays(ctx context.Context, fs *firestore.Client, clinic
 // purge deletes one session's upload and transcript; false when already purged.
 func (r *Retention) purge(ctx context.Context, clinicID, sessionID, patientID string, days int, now time.Time) (bool, error) {
 	sess, err := r.Sessions.Get(ctx, clinicID, sessionID)
+	if errors.Is(err, ErrNotFound) {
+		// Nothing of the scribe's is left to delete; a retry would fail the same way and
+		// hold the clinic's purgedThrough back for good.
+		logging.FromContext(ctx).LogAttrs(ctx, slog.LevelWarn, "retention: the approved note's session does not exist",
+			slog.String("clinicId", clinicID), slog.String("sessionId", sessionID))
+		return false, nil
+	}
 	if err != nil {
 		return false, err
 	}
