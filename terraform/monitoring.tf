@@ -212,6 +212,14 @@ resource "google_monitoring_alert_policy" "alert" {
 # Alerts on single log lines (notified at most every 5 minutes per alert).
 locals {
   log_alerts = {
+    # functions/retention: a purge failed (the session's upload or transcript is kept past
+    # the clinic's retention period until a run succeeds), a clinic could not be handled,
+    # or the run itself failed.
+    "retention-failing" = {
+      display_name = "Retention purges failing"
+      severity     = "WARNING"
+      filter       = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"retention\" AND (jsonPayload.message=(\"retention purge failed\" OR \"retention of a clinic failed\") OR (jsonPayload.message=\"request\" AND jsonPayload.status>=500))"
+    }
     # shared/access: a break-glass grant whose admins were not told, although the grant is
     # audited: its event could not be published (auth), the patient's clinic has no active
     # admin with an address, or access-alerts dropped the event (malformed, inconsistent or
