@@ -112,6 +112,9 @@ func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error
 
 	rt.Handle(http.MethodPost, "/v1/staff", admin(fresh(http.HandlerFunc(s.handleCreateStaff))))
 	rt.Handle(http.MethodGet, "/v1/staff", admin(http.HandlerFunc(s.handleListStaff)))
+	// The doctor directory, for every role (a nurse names the doctor of a consultation).
+	// ServeMux prefers this literal to /v1/staff/{uid}, which stays admin-only.
+	rt.Handle(http.MethodGet, "/v1/staff/doctors", signedIn(http.HandlerFunc(s.handleListDoctors)))
 	rt.Handle(http.MethodGet, "/v1/staff/{uid}", admin(http.HandlerFunc(s.handleGetStaff)))
 	rt.Handle(http.MethodPatch, "/v1/staff/{uid}", admin(fresh(http.HandlerFunc(s.handleUpdateStaff))))
 
