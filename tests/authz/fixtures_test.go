@@ -43,8 +43,9 @@ type clinicFixture struct {
 	ID    string
 	Users map[roles.Role]staffUser
 	// IDs holds the clinic id and the fixtures' ids: patient (and its family name),
-	// encounter, session, note, staff (a staff member's uid) and grant (a break-glass
-	// grant on the patient, made from a sister clinic of the same organisation).
+	// encounter, session, note, staff (a staff member's uid), doctor (an active doctor's
+	// uid, in the doctor directory) and grant (a break-glass grant on the patient, made
+	// from a sister clinic of the same organisation).
 	IDs map[string]string
 	// Fresh holds a waiting encounter per role, for rows that change an encounter's status.
 	Fresh map[roles.Role]string
@@ -125,6 +126,10 @@ func (s *stackUnderTest) buildClinic(t *testing.T, id string) *clinicFixture {
 	s.must(t, apitest.Request{Method: http.MethodPost, Path: "/v1/staff", Token: cf.Users[roles.RoleAdmin].Token,
 		Body: map[string]any{"email": uniqueEmail("member"), "displayName": "Authz Member", "role": "receptionist"}}, http.StatusCreated, &member)
 	cf.IDs["staff"] = member.UID
+	var doctor struct{ UID string }
+	s.must(t, apitest.Request{Method: http.MethodPost, Path: "/v1/staff", Token: cf.Users[roles.RoleAdmin].Token,
+		Body: map[string]any{"email": uniqueEmail("doctor"), "displayName": "Authz Doctor", "role": "doctor"}}, http.StatusCreated, &doctor)
+	cf.IDs["doctor"] = doctor.UID
 
 	cf.IDs["family"] = "Authz" + randomHex(6)
 	cf.IDs["patient"] = s.registerPatient(t, cf.Users[roles.RoleReceptionist].Token, cf.IDs["family"])

@@ -130,7 +130,7 @@ type Row struct {
 	ActionRoles []roles.Role
 	Scope       Scope
 	// Path is the path called, with {patient}, {family}, {encounter}, {note}, {session},
-	// {staff} and {grant} replaced by the target clinic's fixtures; it may carry a query.
+	// {staff}, {doctor} and {grant} replaced by the target clinic's fixtures; it may carry a query.
 	Path string
 	// Body returns the request body (nil: none). It gets the target clinic's fixture ids
 	// and the caller (zero for NoToken).
@@ -184,7 +184,10 @@ var matrix = map[string]map[string]Row{
 			},
 			Override: map[Kind]Outcome{Other: Forbidden},
 			Why:      "the body names the target clinic: an admin of another clinic is refused with 403 (admins add staff to their own clinic only)"},
-		"GET /v1/staff":       {Access: Staff, Roles: adminOnly, Scope: ScopeCaller, Shows: "staff"},
+		"GET /v1/staff": {Access: Staff, Roles: adminOnly, Scope: ScopeCaller, Shows: "staff"},
+		"GET /v1/staff/doctors": {Access: Staff, Roles: allRoles, Scope: ScopeCaller, Shows: "doctor",
+			Why: "the doctor directory of the caller's clinic (token claim) for every role: the own clinic's callers see its active doctor; " +
+				"another clinic's get 200 with their own clinic's doctors, never this one's (no fixture id of the target clinic in the answer)"},
 		"GET /v1/staff/{uid}": {Access: Staff, Roles: adminOnly, Scope: ScopeResource, Path: "/v1/staff/{staff}"},
 		"PATCH /v1/staff/{uid}": {Access: Staff, Roles: adminOnly, Scope: ScopeResource, Path: "/v1/staff/{staff}",
 			Body: func(map[string]string, staffUser) any { return map[string]any{"displayName": "Authz Checked"} }},
