@@ -1,6 +1,7 @@
 package queue_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/medi-os/medi/shared/encounter"
+	"github.com/medi-os/medi/shared/httpx/idempotency"
 )
 
 func TestCheckInEndpoint(t *testing.T) {
@@ -116,5 +118,76 @@ func TestCheckInEndpointRefusals(t *testing.T) {
 	rec, _ := s.do(request{method: http.MethodPost, path: "/v1/encounters", role: "admin", body: valid})
 	if rec.Code != http.StatusCreated {
 		t.Errorf("valid check-in after the refusals: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// A check-in whose commit succeeded but whose answer was a 5xx (the request deadline ran
+// out after the commit) loses its idempotency record, so the retry runs the handler
+// again. The retry must get the encounter it created, not a 409, and nothing twice; a
+// different request under the same key, or the same request under another key, is
+// still a conflict.
+func TestCheckInRetryAfterALostAnswer(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	patient := s.patient()
+	body := map[string]any{"patientId": patient, "chiefComplaint": "chest pain", "arrivalMode": "walk_in"}
+	key := map[string]string{"Idempotency-Key": "checkin-lost-answer"}
+	rec, env := s.do(request{method: http.MethodPost, path: "/v1/encounters", role: "receptionist", body: body, header: key})
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("check-in: %d %s", rec.Code, rec.Body)
+	}
+	enc := decode[encounter.Encounter](t, env.Data)
+	// What a 5xx answer does to the key: its record is released.
+	ctx := context.Background()
+	recs, err := s.fs.Collection(idempotency.Collection).Documents(ctx).GetAll()
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("idempotency records: %d, %v", len(recs), err)
+	}
+	if _, err := recs[0].Ref.Delete(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	rec2, env2 := s.do(request{method: http.MethodPost, path: "/v1/encounters", role: "receptionist", body: body, header: key})
+	if rec2.Code != http.StatusCreated {
+		t.Fatalf("retry after the lost answer: %d %s", rec2.Code, rec2.Body)
+	}
+	if again := decode[encounter.Encounter](t, env2.Data); again.ID != enc.ID || again.Version != 1 {
+		t.Errorf("retry answered encounter %s v%d, want %s v1", again.ID, again.Version, enc.ID)
+	}
+	if got := s.auditActions()[encounter.AuditCheckIn]; got != 1 {
+		t.Errorf("%d check-in audit records, want 1", got)
+	}
+	events, err := s.fs.Collection("clinics").Doc(s.clinic).Collection("encounters").Doc(enc.ID).Collection("events").Documents(ctx).GetAll()
+	if err != nil || len(events) != 1 {
+		t.Errorf("encounter events: %d, %v; want the one check-in", len(events), err)
+	}
+
+	for name, r := range map[string]request{
+		"same key, another request": {method: http.MethodPost, path: "/v1/encounters", role: "receptionist",
+			body:   map[string]any{"patientId": patient, "chiefComplaint": "chest pain since noon", "arrivalMode": "walk_in"},
+			header: key},
+		"same request, another key": {method: http.MethodPost, path: "/v1/encounters", role: "receptionist", body: body,
+			header: map[string]string{"Idempotency-Key": "checkin-another"}},
+		"same request and key, another caller": {method: http.MethodPost, path: "/v1/encounters", role: "nurse", body: body,
+			header: key},
+	} {
+		// Each as a retry after a lost answer: no record of the key stands in the way.
+		recs, err := s.fs.Collection(idempotency.Collection).Documents(ctx).GetAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range recs {
+			if _, err := d.Ref.Delete(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rec, env := s.do(r)
+		if rec.Code != http.StatusConflict || env.code() != "conflict" {
+			t.Errorf("%s: %d %s, want 409 open_encounter", name, rec.Code, rec.Body)
+			continue
+		}
+		if d := decode[map[string]string](t, env.Error.Details); d["reason"] != encounter.ReasonOpenEncounter || d["encounterId"] != enc.ID {
+			t.Errorf("%s: details %v, want the open encounter", name, d)
+		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/auth"
 	"github.com/medi-os/medi/shared/httpx"
+	"github.com/medi-os/medi/shared/httpx/idempotency"
 	"github.com/medi-os/medi/shared/logging"
 )
 
@@ -104,10 +105,11 @@ func (s *Store) CheckIn(ctx context.Context, actor auth.Principal, in CheckIn) (
 
 	var enc Encounter
 	var ev Event
+	var replayed bool
 	var err error
 	for range checkInAttempts {
 		err = s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-			enc, ev, err = s.checkInTx(ctx, tx, actor, id, in)
+			enc, ev, replayed, err = s.checkInTx(ctx, tx, actor, id, in)
 			return err
 		})
 		// A concurrent check-in created the pointer between our read and our commit:
@@ -123,6 +125,12 @@ func (s *Store) CheckIn(ctx context.Context, actor auth.Principal, in CheckIn) (
 		}
 		return Encounter{}, fmt.Errorf("encounter: check-in: %w", err)
 	}
+	if replayed {
+		// The first attempt committed and announced (or recorded in the outbox); its
+		// answer was lost to a 5xx, which released the idempotency record.
+		logging.FromContext(ctx).Info("check-in retried after its commit; answered with its encounter", "encounterId", enc.ID)
+		return enc, nil
+	}
 	if err := s.Announce(ctx, enc, ev); err != nil {
 		logging.FromContext(ctx).Error("encounter event lost: neither published nor recorded in the outbox",
 			"encounterId", enc.ID, "seq", ev.Seq, "error", err.Error())
@@ -130,7 +138,11 @@ func (s *Store) CheckIn(ctx context.Context, actor auth.Principal, in CheckIn) (
 	return enc, nil
 }
 
-func (s *Store) checkInTx(ctx context.Context, tx *firestore.Transaction, actor auth.Principal, id string, in CheckIn) (Encounter, Event, error) {
+// checkInTx is one attempt of the check-in transaction; replayed is true when the
+// patient's open encounter is this very request's, committed by an earlier attempt whose
+// answer was lost (same idempotency claim).
+func (s *Store) checkInTx(ctx context.Context, tx *firestore.Transaction, actor auth.Principal, id string, in CheckIn) (enc Encounter, ev Event, replayed bool, err error) {
+	claim, claimed := idempotency.ClaimFrom(ctx)
 	clinicID := actor.ClinicID
 	patientRef := s.clinic(clinicID).Collection(CollectionPatients).Doc(in.PatientID)
 	openRef := s.openRef(clinicID, in.PatientID)
@@ -138,16 +150,16 @@ func (s *Store) checkInTx(ctx context.Context, tx *firestore.Transaction, actor 
 	// Reads: the patient and its open pointer together (one round trip).
 	snaps, err := tx.GetAll([]*firestore.DocumentRef{patientRef, openRef})
 	if err != nil {
-		return Encounter{}, Event{}, err
+		return Encounter{}, Event{}, false, err
 	}
 	if !snaps[0].Exists() {
-		return Encounter{}, Event{}, httpx.NotFound("patient not found")
+		return Encounter{}, Event{}, false, httpx.NotFound("patient not found")
 	}
 	staleOpen := false
 	if snaps[1].Exists() {
 		var p openPointer
 		if err := snaps[1].DataTo(&p); err != nil {
-			return Encounter{}, Event{}, fmt.Errorf("decode open pointer: %w", err)
+			return Encounter{}, Event{}, false, fmt.Errorf("decode open pointer: %w", err)
 		}
 		// The pointer is deleted with the transition that closes its encounter, so it
 		// names an open encounter; check anyway, and repair a stale one.
@@ -155,9 +167,12 @@ func (s *Store) checkInTx(ctx context.Context, tx *firestore.Transaction, actor 
 			cur, err := s.GetTx(tx, clinicID, p.EncounterID)
 			switch {
 			case err == nil && cur.Status.Open() && cur.PatientID == in.PatientID:
-				return Encounter{}, Event{}, errOpenEncounter(cur.ID)
+				if claimed && p.ClaimRecord == claim.Record && p.ClaimRequest == claim.Request {
+					return cur, Event{}, true, nil
+				}
+				return Encounter{}, Event{}, false, errOpenEncounter(cur.ID)
 			case err != nil && !isNotFound(err):
-				return Encounter{}, Event{}, err
+				return Encounter{}, Event{}, false, err
 			}
 		}
 		staleOpen = true
@@ -165,7 +180,7 @@ func (s *Store) checkInTx(ctx context.Context, tx *firestore.Transaction, actor 
 	}
 
 	now := s.timestamp()
-	enc := Encounter{
+	enc = Encounter{
 		ID:             id,
 		ClinicID:       clinicID,
 		PatientID:      in.PatientID,
@@ -179,7 +194,7 @@ func (s *Store) checkInTx(ctx context.Context, tx *firestore.Transaction, actor 
 		CreatedBy:      actor.UID,
 		UpdatedAt:      now,
 	}
-	ev := Event{
+	ev = Event{
 		Seq:       1,
 		Action:    ActionCheckIn,
 		From:      "",
@@ -192,26 +207,29 @@ func (s *Store) checkInTx(ctx context.Context, tx *firestore.Transaction, actor 
 
 	// Writes: encounter, first event, open pointer (3 documents), audit record.
 	if err := tx.Create(s.encounterRef(clinicID, id), enc); err != nil {
-		return Encounter{}, Event{}, err
+		return Encounter{}, Event{}, false, err
 	}
 	if err := tx.Create(s.eventRef(clinicID, id, ev.Seq), ev); err != nil {
-		return Encounter{}, Event{}, err
+		return Encounter{}, Event{}, false, err
 	}
 	ptr := openPointer{EncounterID: id, Since: now}
+	if claimed {
+		ptr.ClaimRecord, ptr.ClaimRequest = claim.Record, claim.Request
+	}
 	if staleOpen {
 		err = tx.Set(openRef, ptr)
 	} else {
 		err = tx.Create(openRef, ptr)
 	}
 	if err != nil {
-		return Encounter{}, Event{}, err
+		return Encounter{}, Event{}, false, err
 	}
 	rec := audit.New(ctx, clinicID, AuditCheckIn, auditResource, id).ForPatient(in.PatientID)
 	rec.ActorUID, rec.ActorRole = actor.UID, string(actor.Role)
 	if err := rec.InTransaction(s.fs, tx); err != nil {
-		return Encounter{}, Event{}, err
+		return Encounter{}, Event{}, false, err
 	}
-	return enc, ev, nil
+	return enc, ev, false, nil
 }
 
 func isNotFound(err error) bool {

@@ -11,7 +11,9 @@
 //   - No live record: the handler runs and its response is stored if the status is 2xx
 //     or 4xx (except 408 and 429, which invite a retry) and the body is at most
 //     Options.MaxStoredBody. A 5xx, a panic, another status or a bigger body deletes the
-//     record, so that a retry runs the handler again.
+//     record, so that a retry runs the handler again. The handler finds the request's
+//     Claim in its context (ClaimFrom); a handler whose commit may precede such an answer
+//     can store the claim with its write and recognise its own commit on the retry.
 //   - Completed record, same request (body and query): the stored status, body and
 //     Content-Type, Location and ETag headers are sent with Idempotent-Replayed: true.
 //     The body is the first response's, including its requestId; X-Request-Id names the
@@ -236,7 +238,8 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	log := logging.FromContext(ctx)
 	ref := m.fs.Collection(Collection).Doc(DocumentID(scope, r.Method, r.URL.EscapedPath(), keys[0]))
 	owner := newOwner()
-	d, err := m.begin(ctx, ref, requestHash(r.URL.RawQuery, body), owner)
+	reqHash := requestHash(r.URL.RawQuery, body)
+	d, err := m.begin(ctx, ref, reqHash, owner)
 	if err != nil {
 		if ctx.Err() != nil {
 			return // the client has gone; nobody reads an answer
@@ -271,7 +274,7 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 			m.finish(ctx, ref, owner, nil)
 		}
 	}()
-	next.ServeHTTP(cw, r)
+	next.ServeHTTP(cw, r.WithContext(context.WithValue(ctx, claimKey{}, Claim{Record: ref.ID, Request: reqHash})))
 	returned = true
 	// The client has its answer now, whatever finish meets: when Firestore hangs, the
 	// record's write must not hold the response back past the request's deadline.
@@ -289,6 +292,26 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		return
 	}
 	m.finish(ctx, ref, owner, cw)
+}
+
+// Claim identifies the idempotent request a handler runs for: the key record's document
+// id and the request's fingerprint (query and body). Neither holds the key or any request
+// data. A 5xx answer releases the key's record so that a retry runs the handler again; a
+// handler whose write may have committed before such an answer (a deadline that expired
+// after the commit) can store the claim with its write and, on the retry, recognise its
+// own earlier commit and answer as the first attempt should have.
+type Claim struct {
+	Record  string
+	Request string
+}
+
+type claimKey struct{}
+
+// ClaimFrom returns the claim of the request ctx belongs to; false without an
+// Idempotency-Key.
+func ClaimFrom(ctx context.Context) (Claim, bool) {
+	c, ok := ctx.Value(claimKey{}).(Claim)
+	return c, ok
 }
 
 // ValidKey reports whether key is an acceptable Idempotency-Key: 1 to MaxKeyLength
