@@ -274,7 +274,7 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 			m.finish(ctx, ref, owner, nil)
 		}
 	}()
-	next.ServeHTTP(cw, r.WithContext(context.WithValue(ctx, claimKey{}, Claim{Record: ref.ID, Request: reqHash})))
+	next.ServeHTTP(cw, r.WithContext(context.WithValue(ctx, claimKey{}, Claim{Record: ref.ID, Request: reqHash, Expires: time.Now().Add(m.ttl)})))
 	returned = true
 	// The client has its answer now, whatever finish meets: when Firestore hangs, the
 	// record's write must not hold the response back past the request's deadline.
@@ -298,11 +298,14 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 // id and the request's fingerprint (query and body). Neither holds the key or any request
 // data. A 5xx answer releases the key's record so that a retry runs the handler again; a
 // handler whose write may have committed before such an answer (a deadline that expired
-// after the commit) can store the claim with its write and, on the retry, recognise its
-// own earlier commit and answer as the first attempt should have.
+// after the commit) records the commit with its write (RecordCommitTx) and, on the retry,
+// finds it (CommittedTx) and answers as the first attempt should have.
 type Claim struct {
 	Record  string
 	Request string
+	// Expires is when the key's record would expire (now + Options.TTL): a commit
+	// marker (RecordCommitTx) is kept as long.
+	Expires time.Time
 }
 
 type claimKey struct{}
