@@ -128,10 +128,6 @@ func (s *Store) openRef(clinicID, patientID string) *firestore.DocumentRef {
 type openPointer struct {
 	EncounterID string    `firestore:"encounterId"`
 	Since       time.Time `firestore:"since"`
-	// ClaimRecord and ClaimRequest are the check-in's idempotency claim (hashes only),
-	// so that its retry after a lost answer gets the encounter, not a 409.
-	ClaimRecord  string `firestore:"claimRecord,omitempty"`
-	ClaimRequest string `firestore:"claimRequest,omitempty"`
 }
 
 // Get returns the encounter id of clinicID (404 when there is none).

@@ -138,14 +138,29 @@ func (s *Store) CheckIn(ctx context.Context, actor auth.Principal, in CheckIn) (
 	return enc, nil
 }
 
-// checkInTx is one attempt of the check-in transaction; replayed is true when the
-// patient's open encounter is this very request's, committed by an earlier attempt whose
-// answer was lost (same idempotency claim).
+// checkInTx is one attempt of the check-in transaction; replayed is true when an earlier
+// attempt of this very request (same idempotency claim) committed and its answer was
+// lost: enc is then that attempt's encounter and nothing is written.
 func (s *Store) checkInTx(ctx context.Context, tx *firestore.Transaction, actor auth.Principal, id string, in CheckIn) (enc Encounter, ev Event, replayed bool, err error) {
-	claim, claimed := idempotency.ClaimFrom(ctx)
 	clinicID := actor.ClinicID
 	patientRef := s.clinic(clinicID).Collection(CollectionPatients).Doc(in.PatientID)
 	openRef := s.openRef(clinicID, in.PatientID)
+
+	// An earlier attempt of this very request that committed: answer with its encounter.
+	claim, claimed := idempotency.ClaimFrom(ctx)
+	if claimed {
+		prevID, ok, err := idempotency.CommittedTx(s.fs, tx, claim)
+		if err != nil {
+			return Encounter{}, Event{}, false, err
+		}
+		if ok {
+			prev, err := s.GetTx(tx, clinicID, prevID)
+			if err != nil {
+				return Encounter{}, Event{}, false, err
+			}
+			return prev, Event{}, true, nil
+		}
+	}
 
 	// Reads: the patient and its open pointer together (one round trip).
 	snaps, err := tx.GetAll([]*firestore.DocumentRef{patientRef, openRef})
@@ -167,9 +182,6 @@ func (s *Store) checkInTx(ctx context.Context, tx *firestore.Transaction, actor 
 			cur, err := s.GetTx(tx, clinicID, p.EncounterID)
 			switch {
 			case err == nil && cur.Status.Open() && cur.PatientID == in.PatientID:
-				if claimed && p.ClaimRecord == claim.Record && p.ClaimRequest == claim.Request {
-					return cur, Event{}, true, nil
-				}
 				return Encounter{}, Event{}, false, errOpenEncounter(cur.ID)
 			case err != nil && !isNotFound(err):
 				return Encounter{}, Event{}, false, err
@@ -213,9 +225,6 @@ func (s *Store) checkInTx(ctx context.Context, tx *firestore.Transaction, actor 
 		return Encounter{}, Event{}, false, err
 	}
 	ptr := openPointer{EncounterID: id, Since: now}
-	if claimed {
-		ptr.ClaimRecord, ptr.ClaimRequest = claim.Record, claim.Request
-	}
 	if staleOpen {
 		err = tx.Set(openRef, ptr)
 	} else {
@@ -223,6 +232,11 @@ func (s *Store) checkInTx(ctx context.Context, tx *firestore.Transaction, actor 
 	}
 	if err != nil {
 		return Encounter{}, Event{}, false, err
+	}
+	if claimed {
+		if err := idempotency.RecordCommitTx(s.fs, tx, claim, id, now); err != nil {
+			return Encounter{}, Event{}, false, err
+		}
 	}
 	rec := audit.New(ctx, clinicID, AuditCheckIn, auditResource, id).ForPatient(in.PatientID)
 	rec.ActorUID, rec.ActorRole = actor.UID, string(actor.Role)
