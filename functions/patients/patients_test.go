@@ -17,6 +17,7 @@ import (
 	"github.com/medi-os/medi/functions/patients"
 	"github.com/medi-os/medi/shared/config"
 	"github.com/medi-os/medi/shared/httpx"
+	"github.com/medi-os/medi/shared/httpx/idempotency"
 	"github.com/medi-os/medi/shared/patient"
 	"github.com/medi-os/medi/shared/testenv"
 )
@@ -340,6 +341,60 @@ func TestCreateHonoursIdempotencyKey(t *testing.T) {
 	other.body = map[string]any{"givenName": "Ann", "familyName": "Lee", "birthDate": "1990-01-01", "sex": "female"}
 	if resp := s.do(other); resp.status != http.StatusConflict {
 		t.Errorf("key reused with another body: %d %s", resp.status, resp.body)
+	}
+}
+
+// A registration whose commit succeeded but whose answer was lost to a 5xx (which
+// releases the key's record) is retried: the retry must answer with the patient it
+// registered, not register a second one under a new MRN.
+func TestCreateRetryAfterALostAnswer(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	ctx := context.Background()
+	req := request{method: "POST", path: "/v1/patients", role: "receptionist", body: registration(),
+		header: map[string]string{"Idempotency-Key": "reg-" + randomHex(8)}}
+	first := s.do(req)
+	if first.status != http.StatusCreated {
+		t.Fatalf("register: %d %s", first.status, first.body)
+	}
+	var p patient.Patient
+	first.decode(t, &p)
+	releaseIdempotencyRecords(t, s.fs)
+	again := s.do(req)
+	if again.status != http.StatusCreated || again.header.Get("Idempotent-Replayed") == "true" {
+		t.Fatalf("retry after the lost answer: %d replayed=%q %s", again.status, again.header.Get("Idempotent-Replayed"), again.body)
+	}
+	var q patient.Patient
+	again.decode(t, &q)
+	if q.ID != p.ID || q.MRN != p.MRN || q.Version != 1 {
+		t.Errorf("retry answered patient %s (MRN %s, v%d), want %s (MRN %s, v1)", q.ID, q.MRN, q.Version, p.ID, p.MRN)
+	}
+	docs, err := s.fs.Collection("clinics").Doc(s.clinic).Collection(patient.Collection).Documents(ctx).GetAll()
+	if err != nil || len(docs) != 1 {
+		t.Errorf("%d patients stored (%v), want 1", len(docs), err)
+	}
+	// Another registration under the same key, retried the same way, is a new patient.
+	releaseIdempotencyRecords(t, s.fs)
+	other := req
+	other.body = map[string]any{"givenName": "Ann", "familyName": "Lee", "birthDate": "1990-01-01", "sex": "female"}
+	if resp := s.do(other); resp.status != http.StatusCreated {
+		t.Errorf("another body under the released key: %d %s", resp.status, resp.body)
+	}
+}
+
+// releaseIdempotencyRecords deletes every idempotency record, as a 5xx answer does to
+// its own.
+func releaseIdempotencyRecords(t *testing.T, fs *firestore.Client) {
+	t.Helper()
+	ctx := context.Background()
+	docs, err := fs.Collection(idempotency.Collection).Documents(ctx).GetAll()
+	if err != nil || len(docs) == 0 {
+		t.Fatalf("idempotency records: %d, %v", len(docs), err)
+	}
+	for _, d := range docs {
+		if _, err := d.Ref.Delete(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
