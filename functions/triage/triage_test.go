@@ -351,3 +351,54 @@ func TestFrozenLevel(t *testing.T) {
 		}
 	}
 }
+
+// An assessment whose commit succeeded but whose answer was lost to a 5xx (which releases
+// the key's record) is retried: the retry answers with the recorded assessment instead of
+// recording a second one.
+func TestRecordRetryAfterALostAnswer(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	ctx := context.Background()
+	id := s.seed(t, s.clinic, encounter.StatusWaiting)
+	release := func() {
+		t.Helper()
+		docs, err := s.fs.Collection(idempotency.Collection).Documents(ctx).GetAll()
+		if err != nil || len(docs) == 0 {
+			t.Fatalf("idempotency records: %d, %v", len(docs), err)
+		}
+		for _, d := range docs {
+			if _, err := d.Ref.Delete(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	record := func(input map[string]any) assessment.Recorded {
+		t.Helper()
+		resp := s.do(t, "POST", "/v1/triage/"+id, "nurse", input, idempotency.HeaderKey, "k-"+id)
+		if resp.Status != http.StatusCreated || resp.Header.Get(idempotency.HeaderReplayed) == "true" {
+			t.Fatalf("record: %d replayed=%q %s", resp.Status, resp.Header.Get(idempotency.HeaderReplayed), resp.Body.Data)
+		}
+		var out assessment.Recorded
+		if err := json.Unmarshal(resp.Body.Data, &out); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	first := record(validInput())
+	release()
+	again := record(validInput())
+	if again.Assessment.ID != first.Assessment.ID || again.Encounter.Status != encounter.StatusTriaged {
+		t.Errorf("retry answered assessment %s (%s), want %s", again.Assessment.ID, again.Encounter.Status, first.Assessment.ID)
+	}
+	docs, err := s.fs.Collection("clinics").Doc(s.clinic).Collection("encounters").Doc(id).Collection(assessment.Collection).Documents(ctx).GetAll()
+	if err != nil || len(docs) != 1 {
+		t.Errorf("%d assessments stored (%v), want 1", len(docs), err)
+	}
+	// Another assessment under the released key is a re-assessment of its own.
+	release()
+	other := validInput()
+	other["painScore"] = 6
+	if got := record(other); got.Assessment.ID == first.Assessment.ID {
+		t.Errorf("another request under the same key answered the first assessment %s", got.Assessment.ID)
+	}
+}
