@@ -56,7 +56,7 @@ resource "google_firestore_index" "composite" {
 # model usage records kept for the budget (shared/summary, clinics/{c}/llmUsage).
 # Single-field indexing of expireAt is switched off (TTL fields must not hot-spot).
 locals {
-  ttl_collections = toset(["idempotencyKeys", "llmUsage", "mailDeliveries", "processedEvents", "rateLimits", "sessions"])
+  ttl_collections = toset(["idempotencyCommits", "idempotencyKeys", "llmUsage", "mailDeliveries", "processedEvents", "rateLimits", "sessions"])
 }
 
 resource "google_firestore_field" "ttl" {
