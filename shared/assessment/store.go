@@ -195,7 +195,6 @@ func (s *Store) Record(ctx context.Context, req RecordRequest) (Recorded, error)
 		event *encounter.Event
 		moved encounter.Encounter
 	)
-	claim, claimed := idempotency.ClaimFrom(ctx)
 	err = s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		event = nil
 		// Reads first (Firestore transactions), then writes.
@@ -203,27 +202,25 @@ func (s *Store) Record(ctx context.Context, req RecordRequest) (Recorded, error)
 		if err != nil {
 			return err
 		}
-		if claimed {
-			// An earlier attempt of this very request committed and its answer was lost:
-			// answer with that assessment rather than record a second one.
-			prevID, ok, err := idempotency.CommittedTx(s.fs, tx, claim)
+		// An earlier attempt of this very request committed and its answer was lost:
+		// answer with that assessment rather than record a second one.
+		prevID, replay, err := idempotency.CommittedTx(ctx, s.fs, tx)
+		if err != nil {
+			return err
+		}
+		if replay {
+			snap, err := tx.Get(encRef.Collection(Collection).Doc(prevID))
 			if err != nil {
 				return err
 			}
-			if ok {
-				snap, err := tx.Get(encRef.Collection(Collection).Doc(prevID))
-				if err != nil {
-					return err
-				}
-				var prev Record
-				if err := snap.DataTo(&prev); err != nil {
-					return fmt.Errorf("assessment: decode assessment: %w", err)
-				}
-				prev.ID = snap.Ref.ID
-				prev.normalize()
-				out = Recorded{Assessment: prev, Encounter: stateOf(&enc)}
-				return nil
+			var prev Record
+			if err := snap.DataTo(&prev); err != nil {
+				return fmt.Errorf("assessment: decode assessment: %w", err)
 			}
+			prev.ID = snap.Ref.ID
+			prev.normalize()
+			out = Recorded{Assessment: prev, Encounter: stateOf(&enc)}
+			return nil
 		}
 		transition := false
 		switch {
@@ -280,10 +277,8 @@ func (s *Store) Record(ctx context.Context, req RecordRequest) (Recorded, error)
 		if err := tx.Create(encRef.Collection(Collection).Doc(rec.ID), rec); err != nil {
 			return err
 		}
-		if claimed {
-			if err := idempotency.RecordCommitTx(s.fs, tx, claim, rec.ID, now); err != nil {
-				return err
-			}
+		if err := idempotency.RecordCommitTx(ctx, s.fs, tx, rec.ID, now); err != nil {
+			return err
 		}
 		if err := audit.New(ctx, req.ClinicID, ActionRecord, resourceType, enc.ID).ForPatient(enc.PatientID).
 			InTransaction(s.fs, tx); err != nil {

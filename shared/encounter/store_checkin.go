@@ -147,19 +147,16 @@ func (s *Store) checkInTx(ctx context.Context, tx *firestore.Transaction, actor 
 	openRef := s.openRef(clinicID, in.PatientID)
 
 	// An earlier attempt of this very request that committed: answer with its encounter.
-	claim, claimed := idempotency.ClaimFrom(ctx)
-	if claimed {
-		prevID, ok, err := idempotency.CommittedTx(s.fs, tx, claim)
+	prevID, replay, err := idempotency.CommittedTx(ctx, s.fs, tx)
+	if err != nil {
+		return Encounter{}, Event{}, false, err
+	}
+	if replay {
+		prev, err := s.GetTx(tx, clinicID, prevID)
 		if err != nil {
 			return Encounter{}, Event{}, false, err
 		}
-		if ok {
-			prev, err := s.GetTx(tx, clinicID, prevID)
-			if err != nil {
-				return Encounter{}, Event{}, false, err
-			}
-			return prev, Event{}, true, nil
-		}
+		return prev, Event{}, true, nil
 	}
 
 	// Reads: the patient and its open pointer together (one round trip).
@@ -233,10 +230,8 @@ func (s *Store) checkInTx(ctx context.Context, tx *firestore.Transaction, actor 
 	if err != nil {
 		return Encounter{}, Event{}, false, err
 	}
-	if claimed {
-		if err := idempotency.RecordCommitTx(s.fs, tx, claim, id, now); err != nil {
-			return Encounter{}, Event{}, false, err
-		}
+	if err := idempotency.RecordCommitTx(ctx, s.fs, tx, id, now); err != nil {
+		return Encounter{}, Event{}, false, err
 	}
 	rec := audit.New(ctx, clinicID, AuditCheckIn, auditResource, id).ForPatient(in.PatientID)
 	rec.ActorUID, rec.ActorRole = actor.UID, string(actor.Role)

@@ -54,13 +54,13 @@ func (rt *Router) HandleFunc(method, pattern string, f func(http.ResponseWriter,
 
 func (rt *Router) dispatch(pattern string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		recordRoute(r, pattern)
 		methods := rt.byPath[pattern]
 		h, ok := methods[r.Method]
 		if !ok && r.Method == http.MethodHead {
 			h, ok = methods[http.MethodGet]
 		}
 		if !ok {
-			recordRoute(r, pattern)
 			allow := make([]string, 0, len(methods))
 			for m := range methods {
 				allow = append(allow, m)
@@ -71,7 +71,6 @@ func (rt *Router) dispatch(pattern string) http.Handler {
 				WithHeader("Allow", strings.Join(allow, ", ")))
 			return
 		}
-		recordRoute(r, pattern)
 		h.ServeHTTP(w, r)
 	})
 }

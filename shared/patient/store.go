@@ -122,26 +122,23 @@ func (s *Store) Create(ctx context.Context, clinicID string, r Registration) (Pa
 	base.normalizeLists()
 
 	var created Patient
-	claim, claimed := idempotency.ClaimFrom(ctx)
 	// A concurrent registration can create the index entry between our read and our
 	// commit only if isolation failed us; Create then refuses, and we look again.
 	for range 3 {
 		err = s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-			if claimed {
-				// An earlier attempt of this very request committed and its answer was
-				// lost: answer with that patient rather than register a second one.
-				prevID, ok, err := idempotency.CommittedTx(s.fs, tx, claim)
+			// An earlier attempt of this very request committed and its answer was lost:
+			// answer with that patient rather than register a second one.
+			prevID, replay, err := idempotency.CommittedTx(ctx, s.fs, tx)
+			if err != nil {
+				return err
+			}
+			if replay {
+				snap, err := tx.Get(s.patients(clinicID).Doc(prevID))
 				if err != nil {
 					return err
 				}
-				if ok {
-					snap, err := tx.Get(s.patients(clinicID).Doc(prevID))
-					if err != nil {
-						return err
-					}
-					created, err = decode(snap)
-					return err
-				}
+				created, err = decode(snap)
+				return err
 			}
 			p := base
 			var counter *mrnCounter
@@ -177,10 +174,8 @@ func (s *Store) Create(ctx context.Context, clinicID string, r Registration) (Pa
 			if err := tx.Create(ref, p); err != nil {
 				return err
 			}
-			if claimed {
-				if err := idempotency.RecordCommitTx(s.fs, tx, claim, p.ID, now); err != nil {
-					return err
-				}
+			if err := idempotency.RecordCommitTx(ctx, s.fs, tx, p.ID, now); err != nil {
+				return err
 			}
 			created = p
 			return audit.New(ctx, clinicID, ActionCreate, ResourceType, p.ID).ForPatient(p.ID).InTransaction(s.fs, tx)

@@ -1,6 +1,7 @@
 package idempotency
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -28,12 +29,13 @@ type commitMarker struct {
 	ExpireAt    time.Time `firestore:"expireAt"`
 }
 
-// CommittedTx reads, in tx, whether an earlier attempt of the claimed request committed,
-// and the id of the resource it wrote. A marker of another request under the same key (a
-// key reused after its record was released) does not count. Read it before the
-// transaction's writes.
-func CommittedTx(fs *firestore.Client, tx *firestore.Transaction, c Claim) (resourceID string, ok bool, err error) {
-	if c.Record == "" {
+// CommittedTx reads, in tx, whether an earlier attempt of the request ctx belongs to
+// committed, and the id of the resource it wrote; false for a request without a claim
+// (no Idempotency-Key). A marker of another request under the same key (a key reused
+// after its record was released) does not count. Read it before the transaction's writes.
+func CommittedTx(ctx context.Context, fs *firestore.Client, tx *firestore.Transaction) (resourceID string, ok bool, err error) {
+	c, claimed := ClaimFrom(ctx)
+	if !claimed || c.Record == "" {
 		return "", false, nil
 	}
 	snap, err := tx.Get(fs.Collection(CommitCollection).Doc(c.Record))
@@ -53,10 +55,12 @@ func CommittedTx(fs *firestore.Client, tx *firestore.Transaction, c Claim) (reso
 	return m.ResourceID, true, nil
 }
 
-// RecordCommitTx writes, in tx, that the claimed request committed resourceID. It holds
-// no request data: the claim's hashes and the resource's id.
-func RecordCommitTx(fs *firestore.Client, tx *firestore.Transaction, c Claim, resourceID string, now time.Time) error {
-	if c.Record == "" {
+// RecordCommitTx writes, in tx, that the request ctx belongs to committed resourceID;
+// nothing for a request without a claim. It holds no request data: the claim's hashes and
+// the resource's id.
+func RecordCommitTx(ctx context.Context, fs *firestore.Client, tx *firestore.Transaction, resourceID string, now time.Time) error {
+	c, claimed := ClaimFrom(ctx)
+	if !claimed || c.Record == "" {
 		return nil
 	}
 	expires := c.Expires
