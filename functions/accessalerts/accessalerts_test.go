@@ -22,6 +22,7 @@ import (
 	"github.com/medi-os/medi/shared/app"
 	"github.com/medi-os/medi/shared/config"
 	"github.com/medi-os/medi/shared/events"
+	"github.com/medi-os/medi/shared/events/eventstest"
 	"github.com/medi-os/medi/shared/mail"
 	"github.com/medi-os/medi/shared/tasks"
 	"github.com/medi-os/medi/shared/testenv"
@@ -58,31 +59,6 @@ func (m *mailerStub) delivered() ([]string, map[string]mail.Task, []string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return append([]string(nil), m.names...), m.bodies, append([]string(nil), m.rawBodies...)
-}
-
-// pubsubEvent is a grant envelope as Pub/Sub push delivers it through the functions
-// framework: the same message (and CloudEvent id) on every redelivery.
-func pubsubEvent(t *testing.T, env events.Envelope, msgID string) event.Event {
-	t.Helper()
-	payload, err := json.Marshal(env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ce := event.New()
-	ce.SetID(msgID)
-	ce.SetType(events.CloudEventPubSubPublished)
-	ce.SetSource("//pubsub.googleapis.com/projects/p/topics/access-events")
-	ce.SetTime(time.Now())
-	if err := ce.SetData(event.ApplicationJSON, map[string]any{
-		"message": map[string]any{
-			"data": base64.StdEncoding.EncodeToString(payload), "messageId": msgID,
-			"publishTime": time.Now().UTC().Format(time.RFC3339Nano), "attributes": env.Attributes(),
-		},
-		"subscription": "projects/p/subscriptions/access-alerts-access-events",
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return ce
 }
 
 func handler(t *testing.T, project, mailerURL string) app.EventHandler {
@@ -139,7 +115,7 @@ func TestGrantEventDeliveredThreeTimesAlertsEachAdminOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ce := pubsubEvent(t, env, "msg-1")
+	ce := eventstest.Push(t, "msg-1", "access-events", env)
 	var wg sync.WaitGroup
 	errs := make([]error, 3)
 	for i := range errs {
@@ -220,8 +196,8 @@ func TestUnusableEventsAreAcknowledged(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, ce := range map[string]event.Event{
-		"revocation":      pubsubEvent(t, revoked, "msg-r"),
-		"another clinic":  pubsubEvent(t, inconsistent, "msg-i"),
+		"revocation":      eventstest.Push(t, "msg-r", "access-events", revoked),
+		"another clinic":  eventstest.Push(t, "msg-i", "access-events", inconsistent),
 		"not an envelope": garbage,
 	} {
 		if err := h(ctx, ce); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/medi-os/medi/shared/config"
 	"github.com/medi-os/medi/shared/encounter"
 	"github.com/medi-os/medi/shared/events"
+	"github.com/medi-os/medi/shared/events/eventstest"
 	"github.com/medi-os/medi/shared/queue"
 	"github.com/medi-os/medi/shared/testenv"
 )
@@ -127,14 +128,14 @@ func TestDeliveryProjectorTripleEqualsSingle(t *testing.T) {
 	single := newDeliveryRig(t, 1)
 	seed(single)
 	for _, m := range msgs {
-		if err := single.instances[0](ctx, pushEvent(t, m.id, m.env)); err != nil {
+		if err := single.instances[0](ctx, eventstest.Push(t, m.id, "encounter-events", m.env)); err != nil {
 			t.Fatalf("single delivery of %s: %v", m.id, err)
 		}
 	}
 	triple := newDeliveryRig(t, testenv.DeliveryCopies)
 	seed(triple)
 	testenv.DeliverShuffled(t, rng, len(msgs), testenv.DeliveryCopies, testenv.Redelivery{Attempts: 5}, func(i, copy, _ int) error {
-		return triple.instances[copy](ctx, pushEvent(t, msgs[i].id, msgs[i].env))
+		return triple.instances[copy](ctx, eventstest.Push(t, msgs[i].id, "encounter-events", msgs[i].env))
 	})
 
 	for _, clinic := range []string{"clinic-a", "clinic-b"} {
@@ -234,7 +235,7 @@ func TestDeliveryProjectorOlderEventsDoNotRegressBoard(t *testing.T) {
 		}
 		r.put(clinic, s.enc, e)
 		m := newMessage(t, fmt.Sprintf("m%d", k+1), s.typ, clinic, map[string]string{"encounterId": s.enc, "patientId": patient[s.enc]})
-		if err := r.instances[k%len(r.instances)](ctx, pushEvent(t, m.id, m.env)); err != nil {
+		if err := r.instances[k%len(r.instances)](ctx, eventstest.Push(t, m.id, "encounter-events", m.env)); err != nil {
 			t.Fatalf("step %d: delivery of its event: %v", k+1, err)
 		}
 		check := func(when string) {
@@ -248,7 +249,7 @@ func TestDeliveryProjectorOlderEventsDoNotRegressBoard(t *testing.T) {
 		check("after its event")
 		older := slices.Clone(published)
 		testenv.DeliverShuffled(t, rng, len(older), testenv.DeliveryCopies, testenv.Redelivery{Attempts: 5}, func(i, copy, _ int) error {
-			return r.instances[copy](ctx, pushEvent(t, older[i].id, older[i].env))
+			return r.instances[copy](ctx, eventstest.Push(t, older[i].id, "encounter-events", older[i].env))
 		})
 		check("after older events were redelivered")
 		published = append(published, m)

@@ -2,8 +2,6 @@ package queueprojector
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"testing"
 	"time"
 
@@ -13,33 +11,10 @@ import (
 	"github.com/medi-os/medi/shared/config"
 	"github.com/medi-os/medi/shared/encounter"
 	"github.com/medi-os/medi/shared/events"
+	"github.com/medi-os/medi/shared/events/eventstest"
 	"github.com/medi-os/medi/shared/queue"
 	"github.com/medi-os/medi/shared/testenv"
 )
-
-// pushEvent is the CloudEvent the functions framework makes of a Pub/Sub push of env.
-func pushEvent(t *testing.T, msgID string, env events.Envelope) event.Event {
-	t.Helper()
-	payload, err := json.Marshal(env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ce := event.New()
-	ce.SetID(msgID)
-	ce.SetType(events.CloudEventPubSubPublished)
-	ce.SetSource("//pubsub.googleapis.com/projects/demo/topics/encounter-events")
-	ce.SetTime(time.Now())
-	if err := ce.SetData(event.ApplicationJSON, map[string]any{
-		"message": map[string]any{
-			"data": base64.StdEncoding.EncodeToString(payload), "messageId": msgID,
-			"publishTime": time.Now().UTC().Format(time.RFC3339Nano), "attributes": env.Attributes(),
-		},
-		"subscription": "projects/demo/subscriptions/queue-projector-encounter-events",
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return ce
-}
 
 func TestProjectsEncounterEventsOntoTheBoard(t *testing.T) {
 	t.Parallel()
@@ -69,7 +44,7 @@ func TestProjectsEncounterEventsOntoTheBoard(t *testing.T) {
 	}
 	// Delivered twice (Pub/Sub is at-least-once): one board version.
 	for _, msgID := range []string{"m1", "m2"} {
-		if err := h(ctx, pushEvent(t, msgID, env)); err != nil {
+		if err := h(ctx, eventstest.Push(t, msgID, "encounter-events", env)); err != nil {
 			t.Fatalf("delivery %s: %v", msgID, err)
 		}
 	}
@@ -84,7 +59,7 @@ func TestProjectsEncounterEventsOntoTheBoard(t *testing.T) {
 	// An event that can never be applied is acknowledged (dropped), not retried.
 	bad := env
 	bad.ClinicID = ""
-	if err := h(ctx, pushEvent(t, "m3", bad)); err != nil {
+	if err := h(ctx, eventstest.Push(t, "m3", "encounter-events", bad)); err != nil {
 		t.Errorf("an event without a clinic: %v, want it dropped", err)
 	}
 	garbage := event.New()

@@ -2,8 +2,6 @@ package summarizeevents
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"io"
 	"maps"
 	"net/http"
@@ -15,12 +13,12 @@ import (
 	"time"
 
 	"cloud.google.com/go/firestore"
-	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/medi-os/medi/shared/app"
 	"github.com/medi-os/medi/shared/config"
 	"github.com/medi-os/medi/shared/events"
+	"github.com/medi-os/medi/shared/events/eventstest"
 	"github.com/medi-os/medi/shared/summary"
 	"github.com/medi-os/medi/shared/tasks"
 	"github.com/medi-os/medi/shared/testenv"
@@ -31,30 +29,6 @@ import (
 // stale marks, the dedupe marks and the summaries tasks (by name: Cloud Tasks creates
 // one task per name) must be what a single delivery of each message leaves: one task
 // per patient and source hash.
-
-// pushEvent is the CloudEvent the functions framework makes of a Pub/Sub push of env.
-func pushEvent(t *testing.T, msgID, topic string, env events.Envelope) event.Event {
-	t.Helper()
-	payload, err := json.Marshal(env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ce := event.New()
-	ce.SetID(msgID)
-	ce.SetType(events.CloudEventPubSubPublished)
-	ce.SetSource("//pubsub.googleapis.com/projects/demo/topics/" + topic)
-	ce.SetTime(time.Now())
-	if err := ce.SetData(event.ApplicationJSON, map[string]any{
-		"message": map[string]any{
-			"data": base64.StdEncoding.EncodeToString(payload), "messageId": msgID,
-			"publishTime": time.Now().UTC().Format(time.RFC3339Nano), "attributes": env.Attributes(),
-		},
-		"subscription": "projects/demo/subscriptions/" + topic,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return ce
-}
 
 // taskRecorder is the summarize-worker as the local task dispatcher sees it: it
 // records every task delivered (name and body) and answers 200.
@@ -213,14 +187,14 @@ func TestDeliverySummarizeEventsTripleEqualsSingle(t *testing.T) {
 			single := newConsumerRig(t, tc.fn, 1)
 			single.seed()
 			for _, m := range tc.msgs {
-				if err := single.instances[0](ctx, pushEvent(t, m.id, tc.topic, m.env)); err != nil {
+				if err := single.instances[0](ctx, eventstest.Push(t, m.id, tc.topic, m.env)); err != nil {
 					t.Fatalf("single delivery of %s: %v", m.id, err)
 				}
 			}
 			triple := newConsumerRig(t, tc.fn, testenv.DeliveryCopies)
 			triple.seed()
 			testenv.DeliverShuffled(t, rng, len(tc.msgs), testenv.DeliveryCopies, testenv.Redelivery{Attempts: 5}, func(i, copy, _ int) error {
-				return triple.instances[copy](ctx, pushEvent(t, tc.msgs[i].id, tc.topic, tc.msgs[i].env))
+				return triple.instances[copy](ctx, eventstest.Push(t, tc.msgs[i].id, tc.topic, tc.msgs[i].env))
 			})
 
 			wantTasks, gotTasks := single.tasks.await(t, tc.wantTasks), triple.tasks.await(t, tc.wantTasks)
