@@ -17,6 +17,7 @@ import (
 	"github.com/medi-os/medi/functions/patients"
 	"github.com/medi-os/medi/shared/config"
 	"github.com/medi-os/medi/shared/httpx"
+	"github.com/medi-os/medi/shared/httpx/httpxtest"
 	"github.com/medi-os/medi/shared/httpx/idempotency"
 	"github.com/medi-os/medi/shared/patient"
 	"github.com/medi-os/medi/shared/testenv"
@@ -62,23 +63,10 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-type envelope struct {
-	Success bool            `json:"success"`
-	Data    json.RawMessage `json:"data"`
-	Error   *struct {
-		Code    string          `json:"code"`
-		Message string          `json:"message"`
-		Details json.RawMessage `json:"details"`
-	} `json:"error"`
-	RequestID string `json:"requestId"`
-}
+// envelope is a decoded response body.
+type envelope struct{ httpxtest.Envelope }
 
-func (e envelope) code() string {
-	if e.Error == nil {
-		return ""
-	}
-	return e.Error.Code
-}
+func (e envelope) code() string { return e.Code() }
 
 // fields returns the field errors of a 400.
 func (e envelope) fields(t *testing.T) []httpx.FieldError {

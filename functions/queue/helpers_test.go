@@ -19,6 +19,7 @@ import (
 	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/config"
 	"github.com/medi-os/medi/shared/encounter"
+	"github.com/medi-os/medi/shared/httpx/httpxtest"
 	"github.com/medi-os/medi/shared/testenv"
 )
 
@@ -98,23 +99,9 @@ func (s *server) patient() string {
 }
 
 // envelope is a decoded response body.
-type envelope struct {
-	Success bool            `json:"success"`
-	Data    json.RawMessage `json:"data"`
-	Error   *struct {
-		Code    string          `json:"code"`
-		Message string          `json:"message"`
-		Details json.RawMessage `json:"details"`
-	} `json:"error"`
-	RequestID string `json:"requestId"`
-}
+type envelope struct{ httpxtest.Envelope }
 
-func (e envelope) code() string {
-	if e.Error == nil {
-		return ""
-	}
-	return e.Error.Code
-}
+func (e envelope) code() string { return e.Code() }
 
 // request describes one call; Body is marshalled unless Raw is set.
 type request struct {
