@@ -46,7 +46,7 @@ func setup(ctx context.Context, cfg *Config, env *app.Env) (app.EventHandler, er
 		return nil, err
 	}
 	enq := app.NewLazy(func(ctx context.Context) (tasks.Enqueuer, error) {
-		return app.NewEnqueuer(ctx, cfg.Tier, cfg.ProjectID, cfg.TasksConfig)
+		return env.Enqueuer(cfg.TasksConfig)
 	})
 	q := mail.NewQueue(enq.Get, func() (string, error) {
 		if cfg.MailerURL == "" {

@@ -73,7 +73,7 @@ type deps struct {
 func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error {
 	s := &server{cfg: cfg, env: env, now: time.Now}
 	enq := app.NewLazy(func(ctx context.Context) (tasks.Enqueuer, error) {
-		return app.NewEnqueuer(ctx, cfg.Tier, cfg.ProjectID, cfg.TasksConfig)
+		return env.Enqueuer(cfg.TasksConfig)
 	})
 	s.deps = app.NewLazy(func(ctx context.Context) (*deps, error) {
 		fs, err := env.Platform.Firestore(ctx)

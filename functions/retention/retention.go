@@ -9,8 +9,6 @@ import (
 	"errors"
 	"net/http"
 
-	"cloud.google.com/go/storage"
-
 	"github.com/medi-os/medi/shared/app"
 	"github.com/medi-os/medi/shared/config"
 	"github.com/medi-os/medi/shared/httpx"
@@ -61,7 +59,7 @@ func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error
 		if err != nil {
 			return nil, err
 		}
-		gcs, err := storage.NewClient(context.WithoutCancel(ctx))
+		gcs, err := env.Platform.Storage(ctx)
 		if err != nil {
 			return nil, err
 		}

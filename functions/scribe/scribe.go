@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"cloud.google.com/go/firestore"
-	"cloud.google.com/go/storage"
 
 	"github.com/medi-os/medi/shared/app"
 	"github.com/medi-os/medi/shared/auth"
@@ -74,7 +73,7 @@ func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error
 		return notes.NewStore(fs, events.NewPubSubPublisher(ps), cfg.NoteEventsTopic), nil
 	})
 	s.signer = app.NewLazy(func(ctx context.Context) (*scribe.URLSigner, error) {
-		c, err := storage.NewClient(context.WithoutCancel(ctx))
+		c, err := env.Platform.Storage(ctx)
 		if err != nil {
 			return nil, err
 		}

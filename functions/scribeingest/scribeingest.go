@@ -7,7 +7,6 @@ package scribeingest
 import (
 	"context"
 
-	"cloud.google.com/go/storage"
 	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/medi-os/medi/shared/app"
@@ -33,11 +32,11 @@ func setup(_ context.Context, cfg *Config, env *app.Env) (app.EventHandler, erro
 		if err != nil {
 			return nil, err
 		}
-		gcs, err := storage.NewClient(context.WithoutCancel(ctx))
+		gcs, err := env.Platform.Storage(ctx)
 		if err != nil {
 			return nil, err
 		}
-		q, err := app.NewEnqueuer(ctx, cfg.Tier, cfg.ProjectID, cfg.TasksConfig)
+		q, err := env.Enqueuer(cfg.TasksConfig)
 		if err != nil {
 			return nil, err
 		}

@@ -8,10 +8,6 @@ import (
 	"errors"
 	"net/http"
 
-	speech "cloud.google.com/go/speech/apiv2"
-	"cloud.google.com/go/storage"
-	"google.golang.org/api/option"
-
 	"github.com/medi-os/medi/shared/app"
 	"github.com/medi-os/medi/shared/config"
 	"github.com/medi-os/medi/shared/events"
@@ -59,7 +55,7 @@ func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error
 		if err != nil {
 			return nil, err
 		}
-		gcs, err := storage.NewClient(context.WithoutCancel(ctx))
+		gcs, err := env.Platform.Storage(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -72,7 +68,7 @@ func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error
 		switch cfg.Drafter {
 		case "", "deterministic":
 		case "gemini":
-			c, err := scribe.NewVertexGemini(context.WithoutCancel(ctx), cfg.ProjectID, cfg.VertexLocation)
+			c, err := env.Platform.GenAI(ctx, cfg.VertexLocation)
 			if err != nil {
 				return nil, err
 			}
@@ -83,11 +79,7 @@ func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error
 			return nil, errors.New("MEDI_SCRIBE_DRAFTER must be deterministic or gemini")
 		}
 		if cfg.SpeechModel != "" {
-			var opts []option.ClientOption
-			if cfg.SpeechLocation != "global" {
-				opts = append(opts, option.WithEndpoint(cfg.SpeechLocation+"-speech.googleapis.com:443"))
-			}
-			c, err := speech.NewClient(context.WithoutCancel(ctx), opts...)
+			c, err := env.Platform.Speech(ctx, cfg.SpeechLocation)
 			if err != nil {
 				return nil, err
 			}

@@ -70,7 +70,7 @@ func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error
 			if err != nil {
 				return nil, err
 			}
-			q, err := app.NewEnqueuer(ctx, cfg.Tier, cfg.ProjectID, cfg.TasksConfig)
+			q, err := env.Enqueuer(cfg.TasksConfig)
 			if err != nil {
 				return nil, err
 			}

@@ -45,7 +45,7 @@ func setupFor(name string) app.EventSetupFunc[*Config] {
 		if err != nil {
 			return nil, err
 		}
-		q, err := app.NewEnqueuer(ctx, cfg.Tier, cfg.ProjectID, cfg.TasksConfig)
+		q, err := env.Enqueuer(cfg.TasksConfig)
 		if err != nil {
 			return nil, err
 		}

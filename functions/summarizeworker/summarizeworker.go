@@ -72,7 +72,7 @@ func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error
 			}
 			b := &summary.Builder{Ledger: &summary.FirestoreLedger{FS: fs, DefaultCapUSD: cfg.MonthlyBudgetUSD}}
 			if cfg.Engine == summary.EngineGemini {
-				c, err := summary.NewVertexClient(context.WithoutCancel(ctx), cfg.ProjectID, cfg.VertexLocation)
+				c, err := env.Platform.GenAI(ctx, cfg.VertexLocation)
 				if err != nil {
 					return nil, err
 				}

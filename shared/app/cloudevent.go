@@ -36,7 +36,7 @@ func NewCloudEvent[C Configurable](name string, newCfg func() C, setup EventSetu
 	f := &CloudEventFunction[C]{name: name, newCfg: newCfg, setup: setup}
 	f.handler = NewLazy(func(ctx context.Context) (EventHandler, error) {
 		cfg := f.newCfg()
-		if err := config.Load(ctx, cfg); err != nil {
+		if err := loadConfig(ctx, cfg); err != nil {
 			return nil, err
 		}
 		return f.Handler(ctx, cfg)

@@ -122,7 +122,7 @@ func (f *HTTPFunction[C]) Routes(ctx context.Context) ([]httpx.Route, error) {
 
 func (f *HTTPFunction[C]) build(ctx context.Context) (http.Handler, error) {
 	cfg := f.newCfg()
-	if err := config.Load(ctx, cfg); err != nil {
+	if err := loadConfig(ctx, cfg); err != nil {
 		return nil, err
 	}
 	return f.Handler(ctx, cfg)

@@ -35,16 +35,17 @@ func FunctionURL(name string) (string, error) {
 	return u, nil
 }
 
-// NewEnqueuer returns the tier's task queue: Cloud Tasks in staging/prod, the local
-// dispatcher (HTTP POST with retries and backoff) in dev.
-func NewEnqueuer(ctx context.Context, tier config.Tier, projectID string, c TasksConfig) (tasks.Enqueuer, error) {
-	if tier.IsDeployed() {
+// Enqueuer returns the tier's task queue: Cloud Tasks in staging/prod (with the
+// platform's Cloud Tasks client, created on the first enqueue), the local dispatcher
+// (HTTP POST with retries and backoff) in dev.
+func (e *Env) Enqueuer(c TasksConfig) (tasks.Enqueuer, error) {
+	if e.Tier.IsDeployed() {
 		if c.Location == "" || c.InvokerServiceAccount == "" {
 			return nil, errors.New("MEDI_TASKS_LOCATION and MEDI_TASKS_INVOKER_SA are required to enqueue Cloud Tasks")
 		}
 		return tasks.NewCloudTasks(tasks.CloudTasksConfig{
-			ProjectID: projectID, Location: c.Location, ServiceAccountEmail: c.InvokerServiceAccount,
-		})
+			ProjectID: e.ProjectID, Location: c.Location, ServiceAccountEmail: c.InvokerServiceAccount,
+		}, e.Platform.CloudTasks)
 	}
 	if c.DevSecret == "" {
 		return nil, errors.New("MEDI_DEV_TASK_SECRET is required for the local task dispatcher")

@@ -29,8 +29,6 @@ import (
 	"time"
 
 	"github.com/sethvargo/go-envconfig"
-
-	"github.com/medi-os/medi/shared/secrets"
 )
 
 // Names of the environment variables read into [Base].
@@ -181,11 +179,23 @@ func WithEnvironment(env map[string]string) Option {
 	}
 }
 
-// WithResolver makes Load resolve secret references through r. Without it, Load creates
-// a Secret Manager resolver in staging and prod when it first meets a reference (and
-// closes it before returning), and rejects references in dev.
+// WithResolver makes Load resolve secret references through r, in any tier.
 func WithResolver(r SecretResolver) Option {
 	return func(o *loadOptions) { o.resolver = r }
+}
+
+// WithSecretManager makes Load resolve secret references in staging and prod through the
+// resolver open returns; open is called only when Load meets a reference (the process's
+// Secret Manager client is then created, once, by its owner: shared/app's platform).
+// Without it or [WithResolver], a reference is an error; in dev references are always an
+// error unless [WithResolver] is given.
+func WithSecretManager(open func(ctx context.Context) (SecretResolver, error)) Option {
+	return func(o *loadOptions) {
+		o.newResolver = func(ctx context.Context) (SecretResolver, func() error, error) {
+			r, err := open(ctx)
+			return r, nil, err
+		}
+	}
 }
 
 // Load fills the struct dst points to from the environment: it decodes every field with
@@ -202,7 +212,7 @@ func Load(ctx context.Context, dst any, opts ...Option) error {
 	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
 		return fmt.Errorf("config: Load needs a non-nil pointer to a struct, got %T", dst)
 	}
-	o := loadOptions{newResolver: newSecretManagerResolver}
+	var o loadOptions
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -257,11 +267,6 @@ func Load(ctx context.Context, dst any, opts ...Option) error {
 		return &Error{Problems: l.problems}
 	}
 	return nil
-}
-
-// newSecretManagerResolver is the resolver Load creates in staging and prod.
-func newSecretManagerResolver(ctx context.Context) (SecretResolver, func() error, error) {
-	return secrets.NewSecretManagerResolver(ctx, 0)
 }
 
 // checkEmulators refuses *_EMULATOR_HOST variables: Google Cloud and Firebase clients

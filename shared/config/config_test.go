@@ -430,6 +430,56 @@ func TestLoadResolvesSecrets(t *testing.T) {
 	}
 }
 
+// In staging and prod, Load opens the Secret Manager resolver it is given only when it
+// meets a reference, once per Load; without one a reference is an error naming the
+// variable, never a client Load would create itself.
+func TestLoadOpensSecretManagerOnlyForReferences(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		apiKey   string
+		open     bool // WithSecretManager given
+		wantOpen int
+		wantErr  string
+	}{
+		{"reference", apiKeyRef, true, 1, ""},
+		{"plain value", "plain-key", true, 0, ""},
+		{"reference without Secret Manager", apiKeyRef, false, 0, "API_KEY: " + config.ErrNoSecretResolver.Error()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			opened := 0
+			opts := []config.Option{config.WithEnvironment(env(map[string]string{
+				"MEDI_ENV": "prod", "API_KEY": tc.apiKey, "DB_PASSWORD": tc.apiKey,
+				"UPLOADS_BUCKET": "b", "MAIL_FROM": "m@example.com",
+			}))}
+			if tc.open {
+				opts = append(opts, config.WithSecretManager(func(context.Context) (config.SecretResolver, error) {
+					opened++
+					return newResolver(), nil
+				}))
+			}
+			var cfg scribeConfig
+			err := config.Load(t.Context(), &cfg, opts...)
+			if opened != tc.wantOpen {
+				t.Errorf("Secret Manager opened %d times, want %d", opened, tc.wantOpen)
+			}
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Load: %v", err)
+				}
+				if want := map[bool]string{true: apiKeyValue, false: "plain-key"}[tc.apiKey == apiKeyRef]; cfg.APIKey.Reveal() != want {
+					t.Errorf("API_KEY = %q, want %q", cfg.APIKey.Reveal(), want)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("Load = %v, want an error containing %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
 // secretsByName lets a test config read secret references into more field types.
 type secretsConfig struct {
 	config.Base

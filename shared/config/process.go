@@ -254,8 +254,8 @@ func (l *loader) secretMutator(t reflect.Type, state *leafState) envconfig.Mutat
 	})
 }
 
-// secretResolver returns the configured resolver or, in staging and prod, creates a
-// Secret Manager resolver on first use.
+// secretResolver returns the configured resolver or, in staging and prod, opens the
+// Secret Manager resolver given by WithSecretManager on first use.
 func (l *loader) secretResolver() (SecretResolver, error) {
 	if l.opts.resolver != nil {
 		return l.opts.resolver, nil
@@ -265,6 +265,9 @@ func (l *loader) secretResolver() (SecretResolver, error) {
 	}
 	if !l.tier.IsDeployed() {
 		return nil, fmt.Errorf("%w: Secret Manager is used only in staging and prod; in dev set the plain value (for example in .env)", ErrNoSecretResolver)
+	}
+	if l.opts.newResolver == nil {
+		return nil, fmt.Errorf("%w: no Secret Manager client was given to Load", ErrNoSecretResolver)
 	}
 	r, closeFn, err := l.opts.newResolver(l.ctx)
 	if err != nil {

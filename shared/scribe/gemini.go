@@ -33,12 +33,6 @@ type Gemini struct {
 
 var _ Drafter = (*Gemini)(nil)
 
-// NewVertexGemini returns a client for Vertex AI in project and location using the
-// function's service account (Application Default Credentials).
-func NewVertexGemini(ctx context.Context, project, location string) (*genai.Client, error) {
-	return llm.NewVertexClient(ctx, project, location)
-}
-
 const geminiInstruction = `You write a clinical SOAP note from a consultation transcript.
 Each input line is "<segment id> [<role>] <words>". Write short factual sentences in four sections:
 subjective (what the patient reports), objective (vitals and examination findings), assessment

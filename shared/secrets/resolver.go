@@ -8,10 +8,8 @@ import (
 	"sync"
 	"time"
 
-	secretmanager "cloud.google.com/go/secretmanager/apiv1"
 	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
 	"github.com/googleapis/gax-go/v2"
-	"google.golang.org/api/option"
 )
 
 // DefaultTTL is how long a resolved value is reused when [NewResolver] is given no TTL.
@@ -28,7 +26,8 @@ var ErrChecksumMismatch = errors.New("payload checksum mismatch")
 // castagnoli is the CRC32C table Secret Manager's data_crc32c uses.
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// Accessor reads secret versions. *secretmanager.Client satisfies it.
+// Accessor reads secret versions. *secretmanager.Client satisfies it (the process's
+// client is created by shared/app's platform).
 type Accessor interface {
 	AccessSecretVersion(ctx context.Context, req *secretmanagerpb.AccessSecretVersionRequest, opts ...gax.CallOption) (*secretmanagerpb.AccessSecretVersionResponse, error)
 }
@@ -84,16 +83,6 @@ func NewResolver(a Accessor, ttl time.Duration, opts ...Option) *Resolver {
 		o(r)
 	}
 	return r
-}
-
-// NewSecretManagerResolver creates a Secret Manager client with opts and returns a
-// resolver using it together with a function that closes the client.
-func NewSecretManagerResolver(ctx context.Context, ttl time.Duration, opts ...option.ClientOption) (*Resolver, func() error, error) {
-	c, err := secretmanager.NewClient(ctx, opts...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("secrets: create Secret Manager client: %w", err)
-	}
-	return NewResolver(c, ttl), c.Close, nil
 }
 
 // Resolve returns value unchanged unless it is a secret reference (starts with

@@ -178,15 +178,16 @@ func TestResolveReadsSecretManager(t *testing.T) {
 	fake.set("projects/medi-prod/secrets/empty/versions/1", fakeVersion{data: "", crc: crc("")})
 	fake.set("projects/medi-prod/secrets/multiline/versions/12", fakeVersion{data: "line1\nline2, with comma", crc: crc("line1\nline2, with comma")})
 
-	r, closeClient, err := secrets.NewSecretManagerResolver(t.Context(), time.Minute, opts...)
+	c, err := secretmanager.NewClient(t.Context(), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := closeClient(); err != nil {
+		if err := c.Close(); err != nil {
 			t.Error(err)
 		}
 	})
+	r := secrets.NewResolver(c, time.Minute)
 
 	tests := []struct {
 		ref  string

@@ -29,12 +29,6 @@ type Gemini struct {
 
 var _ Engine = (*Gemini)(nil)
 
-// NewVertexClient returns a genai client for Vertex AI in project and location, with
-// Application Default Credentials.
-func NewVertexClient(ctx context.Context, project, location string) (*genai.Client, error) {
-	return llm.NewVertexClient(ctx, project, location)
-}
-
 // Name implements Engine.
 func (g *Gemini) Name() string { return EngineGemini }
 

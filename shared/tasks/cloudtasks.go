@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	cloudtasks "cloud.google.com/go/cloudtasks/apiv2"
 	"cloud.google.com/go/cloudtasks/apiv2/cloudtaskspb"
-	"google.golang.org/api/option"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -74,29 +72,32 @@ func (c CloudTasksConfig) validate() error {
 	return nil
 }
 
-// CloudTasks enqueues tasks as Cloud Tasks HTTP tasks: POST to the task URL with a JSON
-// body and an OIDC token of the invoker service account. It is safe for concurrent use;
-// the API client is created on first use and retried if creation fails.
-type CloudTasks struct {
-	cfg  CloudTasksConfig
-	opts []option.ClientOption
+// ClientFunc returns the Cloud Tasks API client (the process's, created by its owner on
+// first use: shared/app's platform).
+type ClientFunc func(context.Context) (*cloudtasks.Client, error)
 
-	mu     sync.Mutex
-	client *cloudtasks.Client
+// CloudTasks enqueues tasks as Cloud Tasks HTTP tasks: POST to the task URL with a JSON
+// body and an OIDC token of the invoker service account. It is safe for concurrent use.
+type CloudTasks struct {
+	cfg    CloudTasksConfig
+	client ClientFunc
 }
 
 var _ Enqueuer = (*CloudTasks)(nil)
 
-// NewCloudTasks checks cfg and returns an enqueuer; it does not contact the API. opts go
-// to the Cloud Tasks client (tests pass an endpoint and no authentication).
-func NewCloudTasks(cfg CloudTasksConfig, opts ...option.ClientOption) (*CloudTasks, error) {
+// NewCloudTasks checks cfg and returns an enqueuer creating tasks with the client that
+// client returns; it does not contact the API.
+func NewCloudTasks(cfg CloudTasksConfig, client ClientFunc) (*CloudTasks, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
+	}
+	if client == nil {
+		return nil, errors.New("tasks: cloud tasks: no client")
 	}
 	if cfg.Audience == nil {
 		cfg.Audience = OriginAudience
 	}
-	return &CloudTasks{cfg: cfg, opts: opts}, nil
+	return &CloudTasks{cfg: cfg, client: client}, nil
 }
 
 // Enqueue creates t; a task of the same name that already exists is not an error.
@@ -120,9 +121,9 @@ func (c *CloudTasks) Create(ctx context.Context, t Task) (created bool, err erro
 	if aud == "" {
 		return false, fmt.Errorf("%w: no OIDC audience for the task url", ErrInvalidTask)
 	}
-	client, err := c.getClient(ctx)
+	client, err := c.client(ctx)
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("tasks: cloud tasks client: %w", err)
 	}
 
 	parent := fmt.Sprintf("projects/%s/locations/%s/queues/%s", c.cfg.ProjectID, c.cfg.Location, t.Queue)
@@ -160,32 +161,4 @@ func (c *CloudTasks) Create(ctx context.Context, t Task) (created bool, err erro
 	default:
 		return false, fmt.Errorf("tasks: create task in queue %q: %w", t.Queue, err)
 	}
-}
-
-func (c *CloudTasks) getClient(ctx context.Context) (*cloudtasks.Client, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.client != nil {
-		return c.client, nil
-	}
-	// The client outlives this request: do not let the request's cancellation reach it.
-	client, err := cloudtasks.NewClient(context.WithoutCancel(ctx), c.opts...)
-	if err != nil {
-		return nil, fmt.Errorf("tasks: cloud tasks client: %w", err)
-	}
-	c.client = client
-	return client, nil
-}
-
-// Close releases the API client, if one was created. Call it at shutdown, after the last
-// Enqueue; a later Enqueue would create a new client.
-func (c *CloudTasks) Close() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.client == nil {
-		return nil
-	}
-	err := c.client.Close()
-	c.client = nil
-	return err
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	cloudtasks "cloud.google.com/go/cloudtasks/apiv2"
 	"cloud.google.com/go/cloudtasks/apiv2/cloudtaskspb"
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/api/option"
@@ -88,7 +89,7 @@ func startFake(t *testing.T, cfg CloudTasksConfig) (*fakeCloudTasks, *CloudTasks
 	if cfg.ServiceAccountEmail == "" {
 		cfg.ServiceAccountEmail = testInvoker
 	}
-	ct, err := NewCloudTasks(cfg,
+	client, err := cloudtasks.NewClient(t.Context(),
 		option.WithEndpoint(lis.Addr().String()),
 		option.WithoutAuthentication(),
 		option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())),
@@ -97,10 +98,14 @@ func startFake(t *testing.T, cfg CloudTasksConfig) (*fakeCloudTasks, *CloudTasks
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := ct.Close(); err != nil {
+		if err := client.Close(); err != nil {
 			t.Errorf("Close: %v", err)
 		}
 	})
+	ct, err := NewCloudTasks(cfg, func(context.Context) (*cloudtasks.Client, error) { return client, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
 	return fake, ct
 }
 
@@ -280,11 +285,11 @@ func TestNewCloudTasksValidatesConfig(t *testing.T) {
 	for name, mutate := range cases {
 		cfg := valid
 		mutate(&cfg)
-		if _, err := NewCloudTasks(cfg); err == nil {
+		if _, err := NewCloudTasks(cfg, noClient); err == nil {
 			t.Errorf("%s: NewCloudTasks succeeded, want an error", name)
 		}
 	}
-	if _, err := NewCloudTasks(valid); err != nil {
+	if _, err := NewCloudTasks(valid, noClient); err != nil {
 		t.Errorf("valid config: %v", err)
 	}
 }
@@ -300,4 +305,9 @@ func TestOriginAudience(t *testing.T) {
 			t.Errorf("OriginAudience(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// noClient is a client source for tests that never reach the API.
+func noClient(context.Context) (*cloudtasks.Client, error) {
+	return nil, errors.New("no Cloud Tasks API in this test")
 }
