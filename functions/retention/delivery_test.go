@@ -3,6 +3,7 @@ package retention_test
 import (
 	"context"
 	"fmt"
+	"github.com/medi-os/medi/shared/transcript"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -95,7 +96,7 @@ func (r *retentionRig) drafted(clinic, id string, approvedAgo time.Duration) {
 	}); err != nil {
 		r.t.Fatal(err)
 	}
-	tr, err := scribe.ParseTranscript(f.Name, []byte(retentionTranscript))
+	tr, err := transcript.ParseTranscript(f.Name, []byte(retentionTranscript))
 	if err != nil {
 		r.t.Fatal(err)
 	}

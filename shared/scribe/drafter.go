@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/medi-os/medi/shared/transcript"
 	"regexp"
 	"strings"
 
@@ -22,7 +23,7 @@ type Draft struct {
 // Drafter writes a SOAP draft from a transcript. Every sentence must cite segment ids of
 // the transcript (checked by ValidateDraft before anything is stored).
 type Drafter interface {
-	Draft(ctx context.Context, t Transcript) (Draft, error)
+	Draft(ctx context.Context, t transcript.Transcript) (Draft, error)
 }
 
 // ErrInvalidDraft is wrapped by ValidateDraft's errors.
@@ -30,7 +31,7 @@ var ErrInvalidDraft = errors.New("invalid draft")
 
 // ValidateDraft checks that every sentence has text and cites at least one segment, and
 // that every cited id exists in t. It also numbers sentence ids ("S1", "O2", ...) when missing.
-func ValidateDraft(d *Draft, t Transcript) error {
+func ValidateDraft(d *Draft, t transcript.Transcript) error {
 	ids := make(map[string]bool, len(t.Segments))
 	for _, s := range t.Segments {
 		ids[s.ID] = true
@@ -119,7 +120,7 @@ type extraction struct {
 }
 
 // Draft implements Drafter.
-func (Deterministic) Draft(_ context.Context, t Transcript) (Draft, error) {
+func (Deterministic) Draft(_ context.Context, t transcript.Transcript) (Draft, error) {
 	var c notes.Content
 	add := func(section, text, segID string) {
 		for _, s := range c.Sections() {
@@ -203,9 +204,9 @@ func matchAny(l string, lex []string) bool {
 
 // classify picks the section of a sentence: clinicians' sentences may be plan, assessment
 // or objective; patients' (and others') subjective only.
-func classify(sent string, role Role) string {
+func classify(sent string, role transcript.Role) string {
 	l := " " + strings.ToLower(sent) + " "
-	if role == RoleClinician {
+	if role == transcript.RoleClinician {
 		switch {
 		case matchAny(l, planLexicon):
 			return "plan"
@@ -224,22 +225,22 @@ func classify(sent string, role Role) string {
 
 // phrase writes the note sentence: patients' and others' words are reported as quotes,
 // clinicians' are kept as said.
-func phrase(sent string, role Role, _ string) string {
+func phrase(sent string, role transcript.Role, _ string) string {
 	sent = strings.TrimSpace(sent)
 	if !strings.ContainsAny(sent[len(sent)-1:], ".!?") {
 		sent += "."
 	}
 	switch role {
-	case RolePatient:
+	case transcript.RolePatient:
 		return "Patient reports: \u201c" + sent + "\u201d"
-	case RoleOther:
+	case transcript.RoleOther:
 		return "Companion reports: \u201c" + sent + "\u201d"
 	}
 	return strings.ToUpper(sent[:1]) + sent[1:]
 }
 
 // extract finds vitals, medications and allergies in one sentence.
-func extract(sent string, role Role) []extraction {
+func extract(sent string, role transcript.Role) []extraction {
 	var out []extraction
 	if m := bpRE.FindStringSubmatch(sent); m != nil {
 		out = append(out, extraction{"objective", "Blood pressure " + m[1] + "/" + m[2] + " mmHg."})
@@ -284,7 +285,7 @@ func extract(sent string, role Role) []extraction {
 		if m := routeRE.FindStringSubmatch(window); m != nil {
 			desc += " " + normalizeRoute(m[1])
 		}
-		if role == RoleClinician && matchAny(" "+l+" ", []string{"prescribe", "start", "give", "take", "continue", "increase", "stop"}) {
+		if role == transcript.RoleClinician && matchAny(" "+l+" ", []string{"prescribe", "start", "give", "take", "continue", "increase", "stop"}) {
 			out = append(out, extraction{"plan", "Medication: " + desc + "."})
 		} else {
 			out = append(out, extraction{"subjective", "Current medication: " + desc + "."})
@@ -332,7 +333,7 @@ func normalizeRoute(r string) string {
 // Speech transcribes an audio upload. The Google implementation uses Speech-to-Text v2;
 // with none configured, audio sessions fail with FailNoSpeechProvider.
 type Speech interface {
-	Transcribe(ctx context.Context, audio AudioObject) (Transcript, error)
+	Transcribe(ctx context.Context, audio AudioObject) (transcript.Transcript, error)
 }
 
 // AudioObject is the upload a Speech provider reads (gs://bucket/object).

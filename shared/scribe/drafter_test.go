@@ -3,6 +3,7 @@ package scribe
 import (
 	"context"
 	"errors"
+	"github.com/medi-os/medi/shared/transcript"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -22,9 +23,9 @@ Doctor: I'll prescribe clarithromycin 500 mg orally twice daily.
 Doctor: We'll get a chest x-ray and review you in two days.
 Patient: Thank you.`
 
-func mustParse(t *testing.T, format, in string) Transcript {
+func mustParse(t *testing.T, format, in string) transcript.Transcript {
 	t.Helper()
-	tr, err := ParseTranscript(format, []byte(in))
+	tr, err := transcript.ParseTranscript(format, []byte(in))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,19 +79,19 @@ func TestDeterministicDraft(t *testing.T) {
 func TestExtractVariants(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		role Role
+		role transcript.Role
 		in   string
 		want []extraction
 	}{
-		{RoleClinician, "Blood pressure was 120 over 80 and pulse 96", []extraction{
+		{transcript.RoleClinician, "Blood pressure was 120 over 80 and pulse 96", []extraction{
 			{"objective", "Blood pressure 120/80 mmHg."}, {"objective", "Heart rate 96 /min."}}},
-		{RoleClinician, "SpO2 of 97% on air, RR 18", []extraction{
+		{transcript.RoleClinician, "SpO2 of 97% on air, RR 18", []extraction{
 			{"objective", "Oxygen saturation 97 %."}, {"objective", "Respiratory rate 18 /min."}}},
-		{RolePatient, "No known allergies", []extraction{{"subjective", "No known drug allergies."}}},
-		{RolePatient, "I'm allergic to amoxicillin and cats", []extraction{{"subjective", "Allergy: amoxicillin."}}},
-		{RoleClinician, "Give ceftriaxone 2 g IV now", []extraction{{"plan", "Medication: ceftriaxone 2 g intravenously."}}},
-		{RoleClinician, "start salbutamol 2 puffs inhaled as needed", []extraction{{"plan", "Medication: salbutamol 2 puffs inhaled."}}},
-		{RolePatient, "I use paracetamolol", nil},
+		{transcript.RolePatient, "No known allergies", []extraction{{"subjective", "No known drug allergies."}}},
+		{transcript.RolePatient, "I'm allergic to amoxicillin and cats", []extraction{{"subjective", "Allergy: amoxicillin."}}},
+		{transcript.RoleClinician, "Give ceftriaxone 2 g IV now", []extraction{{"plan", "Medication: ceftriaxone 2 g intravenously."}}},
+		{transcript.RoleClinician, "start salbutamol 2 puffs inhaled as needed", []extraction{{"plan", "Medication: salbutamol 2 puffs inhaled."}}},
+		{transcript.RolePatient, "I use paracetamolol", nil},
 	} {
 		got := extract(tc.in, tc.role)
 		if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(extraction{})); diff != "" {

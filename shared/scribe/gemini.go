@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/medi-os/medi/shared/transcript"
 	"strings"
 	"time"
 
@@ -66,7 +67,7 @@ type geminiDraft struct {
 }
 
 // Draft implements Drafter.
-func (g *Gemini) Draft(ctx context.Context, t Transcript) (Draft, error) {
+func (g *Gemini) Draft(ctx context.Context, t transcript.Transcript) (Draft, error) {
 	var b strings.Builder
 	for _, s := range t.Segments {
 		fmt.Fprintf(&b, "%s [%s] %s\n", s.ID, s.Role, s.Text)

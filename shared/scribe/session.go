@@ -10,6 +10,7 @@ package scribe
 
 import (
 	"fmt"
+	"github.com/medi-os/medi/shared/transcript"
 	"mime"
 	"strings"
 	"time"
@@ -44,7 +45,7 @@ const (
 // Upload limits (bytes).
 const (
 	MaxAudioBytes      int64 = 200 << 20
-	MaxTranscriptBytes int64 = 2 << 20
+	MaxTranscriptBytes       = transcript.MaxBytes
 )
 
 // Format is an accepted upload format.

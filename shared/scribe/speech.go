@@ -3,6 +3,7 @@ package scribe
 import (
 	"context"
 	"fmt"
+	"github.com/medi-os/medi/shared/transcript"
 	"strings"
 
 	speech "cloud.google.com/go/speech/apiv2"
@@ -25,7 +26,7 @@ var _ Speech = (*GoogleSpeech)(nil)
 
 // Transcribe implements Speech. Failures of the recognition itself are permanent
 // (*Failure with FailSpeech); transport errors are returned for a retry.
-func (g *GoogleSpeech) Transcribe(ctx context.Context, a AudioObject) (Transcript, error) {
+func (g *GoogleSpeech) Transcribe(ctx context.Context, a AudioObject) (transcript.Transcript, error) {
 	uri := "gs://" + a.Bucket + "/" + a.Object
 	if a.Generation > 0 {
 		uri += fmt.Sprintf("#%d", a.Generation)
@@ -48,29 +49,29 @@ func (g *GoogleSpeech) Transcribe(ctx context.Context, a AudioObject) (Transcrip
 		},
 	})
 	if err != nil {
-		return Transcript{}, fmt.Errorf("speech: batch recognize: %w", err)
+		return transcript.Transcript{}, fmt.Errorf("speech: batch recognize: %w", err)
 	}
 	resp, err := op.Wait(ctx)
 	if err != nil {
-		return Transcript{}, fmt.Errorf("speech: waiting for recognition: %w", err)
+		return transcript.Transcript{}, fmt.Errorf("speech: waiting for recognition: %w", err)
 	}
 	var fr *speechpb.BatchRecognizeFileResult
 	for _, r := range resp.GetResults() {
 		fr = r
 	}
 	if fr == nil {
-		return Transcript{}, Fail(FailSpeech, "speech-to-text returned no result for the recording")
+		return transcript.Transcript{}, Fail(FailSpeech, "speech-to-text returned no result for the recording")
 	}
 	if e := fr.GetError(); e != nil && e.GetCode() != 0 {
-		return Transcript{}, Fail(FailSpeech, "speech-to-text could not transcribe the recording (code %d)", e.GetCode())
+		return transcript.Transcript{}, Fail(FailSpeech, "speech-to-text could not transcribe the recording (code %d)", e.GetCode())
 	}
-	var segs []Segment
+	var segs []transcript.Segment
 	for _, r := range fr.GetInlineResult().GetTranscript().GetResults() {
 		alts := r.GetAlternatives()
 		if len(alts) == 0 || strings.TrimSpace(alts[0].GetTranscript()) == "" {
 			continue
 		}
-		seg := Segment{Text: alts[0].GetTranscript(), EndMs: r.GetResultEndOffset().AsDuration().Milliseconds()}
+		seg := transcript.Segment{Text: alts[0].GetTranscript(), EndMs: r.GetResultEndOffset().AsDuration().Milliseconds()}
 		if ws := alts[0].GetWords(); len(ws) > 0 {
 			seg.StartMs = ws[0].GetStartOffset().AsDuration().Milliseconds()
 			if l := ws[0].GetSpeakerLabel(); l != "" {
@@ -80,7 +81,7 @@ func (g *GoogleSpeech) Transcribe(ctx context.Context, a AudioObject) (Transcrip
 		segs = append(segs, seg)
 	}
 	if len(segs) == 0 {
-		return Transcript{}, Fail(FailSpeech, "no speech was recognised in the recording")
+		return transcript.Transcript{}, Fail(FailSpeech, "no speech was recognised in the recording")
 	}
-	return finish("speech", segs)
+	return transcript.Build("speech", segs)
 }

@@ -3,6 +3,7 @@ package scribe
 import (
 	"context"
 	"errors"
+	"github.com/medi-os/medi/shared/transcript"
 	"net"
 	"sync"
 	"testing"
@@ -83,9 +84,9 @@ func TestGoogleSpeechTranscribe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Segment{
-		{ID: "s1", StartMs: 0, EndMs: 2000, Speaker: "Speaker 1", Role: RoleClinician, RoleInferred: true, Text: "How long have you had the cough?"},
-		{ID: "s2", StartMs: 2500, EndMs: 4000, Speaker: "Speaker 2", Role: RolePatient, RoleInferred: true, Text: "I've had it for three days."},
+	want := []transcript.Segment{
+		{ID: "s1", StartMs: 0, EndMs: 2000, Speaker: "Speaker 1", Role: transcript.RoleClinician, RoleInferred: true, Text: "How long have you had the cough?"},
+		{ID: "s2", StartMs: 2500, EndMs: 4000, Speaker: "Speaker 2", Role: transcript.RolePatient, RoleInferred: true, Text: "I've had it for three days."},
 	}
 	if diff := cmp.Diff(want, tr.Segments); diff != "" || !tr.RolesInferred || tr.Source != "speech" {
 		t.Errorf("transcript (-want +got):\n%s", diff)

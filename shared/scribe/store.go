@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/medi-os/medi/shared/transcript"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -145,8 +146,8 @@ func (s *Store) MarkFailed(ctx context.Context, clinicID, id string, f *Failure)
 
 // transcriptDoc is the stored transcript (deleted by retention).
 type transcriptDoc struct {
-	Transcript Transcript `firestore:"transcript"`
-	CreatedAt  time.Time  `firestore:"createdAt"`
+	Transcript transcript.Transcript `firestore:"transcript"`
+	CreatedAt  time.Time             `firestore:"createdAt"`
 }
 
 func (s *Store) transcriptRef(clinicID, id string) *firestore.DocumentRef {
@@ -154,23 +155,23 @@ func (s *Store) transcriptRef(clinicID, id string) *firestore.DocumentRef {
 }
 
 // SaveTranscript stores the parsed transcript of a session.
-func (s *Store) SaveTranscript(ctx context.Context, clinicID, id string, t Transcript) error {
+func (s *Store) SaveTranscript(ctx context.Context, clinicID, id string, t transcript.Transcript) error {
 	_, err := s.transcriptRef(clinicID, id).Set(ctx, transcriptDoc{Transcript: t, CreatedAt: s.now()})
 	return err
 }
 
 // Transcript reads the stored transcript of a session.
-func (s *Store) Transcript(ctx context.Context, clinicID, id string) (Transcript, error) {
+func (s *Store) Transcript(ctx context.Context, clinicID, id string) (transcript.Transcript, error) {
 	snap, err := s.transcriptRef(clinicID, id).Get(ctx)
 	if status.Code(err) == codes.NotFound {
-		return Transcript{}, ErrNotFound
+		return transcript.Transcript{}, ErrNotFound
 	}
 	if err != nil {
-		return Transcript{}, err
+		return transcript.Transcript{}, err
 	}
 	var d transcriptDoc
 	if err := snap.DataTo(&d); err != nil {
-		return Transcript{}, err
+		return transcript.Transcript{}, err
 	}
 	return d.Transcript, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/medi-os/medi/shared/transcript"
 	"log/slog"
 	"time"
 
@@ -98,7 +99,7 @@ func (w *Worker) run(ctx context.Context, sess Session, job Job) error {
 		return ignoreIllegal(err)
 	}
 	start := time.Now()
-	var t Transcript
+	var t transcript.Transcript
 	if f.Kind == KindAudio {
 		if w.Speech == nil {
 			return permanentFailure{Fail(FailNoSpeechProvider, "audio uploads need a speech-to-text provider, and none is configured; upload a transcript instead")}
@@ -119,7 +120,7 @@ func (w *Worker) run(ctx context.Context, sess Session, job Job) error {
 		if err != nil {
 			return err
 		}
-		t, err = ParseTranscript(f.Name, data)
+		t, err = transcript.ParseTranscript(f.Name, data)
 		if err != nil {
 			return permanentFailure{Fail(FailTranscript, "%s", trimPrefix(err.Error()))}
 		}
@@ -168,7 +169,7 @@ func (w *Worker) run(ctx context.Context, sess Session, job Job) error {
 }
 
 // draft runs the drafter, validates its output, and falls back to Fallback.
-func (w *Worker) draft(ctx context.Context, t Transcript) (Draft, error) {
+func (w *Worker) draft(ctx context.Context, t transcript.Transcript) (Draft, error) {
 	d, err := w.Drafter.Draft(ctx, t)
 	if err == nil {
 		err = ValidateDraft(&d, t)
@@ -202,7 +203,7 @@ func ignoreIllegal(err error) error {
 
 // trimPrefix removes the sentinel's text from a wrapped error message.
 func trimPrefix(msg string) string {
-	for _, p := range []string{ErrTranscript.Error() + ": ", ErrInvalidDraft.Error() + ": "} {
+	for _, p := range []string{transcript.ErrTranscript.Error() + ": ", ErrInvalidDraft.Error() + ": "} {
 		if len(msg) > len(p) && msg[:len(p)] == p {
 			return msg[len(p):]
 		}

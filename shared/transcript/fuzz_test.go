@@ -1,4 +1,4 @@
-package scribe
+package transcript
 
 import (
 	"errors"

@@ -1,4 +1,12 @@
-package scribe
+// Package transcript holds consultation transcripts: the parsed upload (plain text,
+// WebVTT, JSON) or the speech provider's result as numbered segments with speaker roles,
+// and what the scribe reads from them: sentences with their character spans, speech
+// with its fillers and false starts removed, and questions kept apart from statements.
+//
+// Segment texts are stored as uploaded (white space normalised); every span of this
+// package counts Unicode code points of a segment's text, so that evidence cited by a
+// note can be checked against the transcript the doctor sees.
+package transcript
 
 import (
 	"bufio"
@@ -56,6 +64,9 @@ func (t Transcript) Segment(id string) (Segment, bool) {
 // ErrTranscript is wrapped by every parse error; messages name lines or fields, never text.
 var ErrTranscript = errors.New("invalid transcript")
 
+// MaxBytes bounds a transcript upload.
+const MaxBytes int64 = 2 << 20
+
 // MaxSegments bounds a transcript.
 const MaxSegments = 5000
 
@@ -85,11 +96,13 @@ func ParseTranscript(format string, data []byte) (Transcript, error) {
 	if err != nil {
 		return Transcript{}, err
 	}
-	return finish(format, raw)
+	return Build(format, raw)
 }
 
-// finish numbers segments, assigns roles (label, else inference) and checks limits.
-func finish(source string, segs []Segment) (Transcript, error) {
+// Build numbers segments (s1, s2, ...), normalises their white space, drops empty
+// ones, assigns roles (the label's, else inferred) and checks limits. Parsers and speech
+// adapters end with it.
+func Build(source string, segs []Segment) (Transcript, error) {
 	t := Transcript{Source: source}
 	for _, s := range segs {
 		s.Text = strings.Join(strings.Fields(s.Text), " ")
@@ -212,7 +225,7 @@ var (
 func parseText(data []byte) ([]Segment, error) {
 	var out []Segment
 	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64*1024), int(MaxTranscriptBytes))
+	sc.Buffer(make([]byte, 64*1024), int(MaxBytes))
 	for sc.Scan() {
 		line := strings.TrimRight(sc.Text(), " \t\r")
 		if strings.TrimSpace(line) == "" {
