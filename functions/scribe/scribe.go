@@ -89,6 +89,8 @@ func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error
 	fresh := auth.RequireFresh(cfg.FreshAuthMaxAge, nil)
 	rt.Handle(http.MethodPost, "/v1/scribe/sessions", httpx.Chain(http.HandlerFunc(s.handleCreateSession), clin, idem))
 	rt.Handle(http.MethodGet, "/v1/scribe/sessions/{id}", clin(knownID(http.HandlerFunc(s.handleGetSession))))
+	// The transcript is the doctor's to check a draft against (nurses upload, doctors sign).
+	rt.Handle(http.MethodGet, "/v1/scribe/sessions/{id}/transcript", doctor(knownID(http.HandlerFunc(s.handleGetTranscript))))
 	rt.Handle(http.MethodPost, "/v1/notes/search", clin(http.HandlerFunc(s.handleSearchNotes)))
 	rt.Handle(http.MethodGet, "/v1/notes/{id}", clin(knownID(http.HandlerFunc(s.handleGetNote))))
 	rt.Handle(http.MethodPut, "/v1/notes/{id}", httpx.Chain(knownID(http.HandlerFunc(s.handleEditNote)), clin, idem))

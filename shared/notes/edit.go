@@ -14,10 +14,16 @@ import (
 const (
 	MaxSentencesPerSection = 200
 	MaxSentenceRunes       = 2000
+	MaxHeadingRunes        = 120
 )
 
+// heading trims a heading given in an edit.
+func heading(h string) string { return strings.Join(strings.Fields(h), " ") }
+
 // MergeEdit applies an edit to base and returns the content to store. Evidence is never
-// invented:
+// invented (spans and flags are the server's: ignored in the edit; a kept sentence keeps
+// the base's spans of the segments it still cites, and its flags while its text is
+// unchanged; its heading is the base's unless the edit gives one):
 //   - a sentence with the id of a base sentence keeps the base's evidence when its
 //     evidence is absent (nil), or the given list, which must be a subset of the base's
 //     (links may be dropped, not added); it is marked Edited when its text changed;
@@ -55,6 +61,9 @@ func MergeEdit(base, edit Content) (Content, error) {
 			case utf8.RuneCountInString(text) > MaxSentenceRunes:
 				fields = append(fields, httpx.FieldError{Field: f + ".text", Message: fmt.Sprintf("at most %d characters", MaxSentenceRunes)})
 				continue
+			case utf8.RuneCountInString(s.Heading) > MaxHeadingRunes:
+				fields = append(fields, httpx.FieldError{Field: f + ".heading", Message: fmt.Sprintf("at most %d characters", MaxHeadingRunes)})
+				continue
 			}
 			if s.ID == "" {
 				if len(s.Evidence) > 0 {
@@ -62,7 +71,7 @@ func MergeEdit(base, edit Content) (Content, error) {
 					continue
 				}
 				maxN++
-				res = append(res, Sentence{ID: "N" + strconv.Itoa(maxN), Text: text, Evidence: []string{}, Edited: true})
+				res = append(res, Sentence{ID: "N" + strconv.Itoa(maxN), Text: text, Evidence: []string{}, Heading: heading(s.Heading), Edited: true})
 				continue
 			}
 			b, ok := baseByID[s.ID]
@@ -84,7 +93,19 @@ func MergeEdit(base, edit Content) (Content, error) {
 			if ev == nil {
 				ev = []string{}
 			}
-			res = append(res, Sentence{ID: s.ID, Text: text, Evidence: ev, Edited: b.Edited || text != b.Text})
+			kept := Sentence{ID: s.ID, Text: text, Evidence: ev, Heading: b.Heading, Edited: b.Edited || text != b.Text}
+			if h := heading(s.Heading); h != "" {
+				kept.Heading = h
+			}
+			for _, sp := range b.Spans {
+				if slices.Contains(ev, sp.SegmentID) {
+					kept.Spans = append(kept.Spans, sp)
+				}
+			}
+			if text == b.Text {
+				kept.Flags = slices.Clone(b.Flags)
+			}
+			res = append(res, kept)
 		}
 		*outSecs[si].Sentences = res
 	}

@@ -1,12 +1,14 @@
 package notes
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/medi-os/medi/shared/httpx"
+	"github.com/medi-os/medi/shared/transcript"
 )
 
 func base() Content {
@@ -120,5 +122,60 @@ func TestAllowed(t *testing.T) {
 				t.Errorf("Allowed(%s, %s) = %v, want %v", a, st, got, w[i])
 			}
 		}
+	}
+}
+
+func TestMergeEditKeepsSpansFlagsAndHeadings(t *testing.T) {
+	t.Parallel()
+	sp := func(seg string, start, end int, q string) transcript.Span {
+		return transcript.Span{SegmentID: seg, Start: start, End: end, Quote: q}
+	}
+	est := Flag{Kind: FlagEstimated, Claim: "unit", Detail: "°F inferred from the value"}
+	unsup := Flag{Kind: FlagUnsupported, Claim: "dose", Detail: "40 mg is not in the cited words"}
+	b := Content{
+		Subjective: []Sentence{{ID: "S1", Text: "Cough for three days.", Heading: "History of present illness", Evidence: []string{"s2", "s3"},
+			Spans: []transcript.Span{sp("s2", 0, 10, "a cough th"), sp("s3", 4, 9, "three")}}},
+		Objective: []Sentence{{ID: "O1", Text: "Temperature 101.3 °F (38.5 °C).", Heading: "Vital signs", Evidence: []string{"s6"},
+			Spans: []transcript.Span{sp("s6", 0, 20, "temperature is 101.3")}, Flags: []Flag{est}}},
+		Plan: []Sentence{{ID: "P1", Text: "Lisinopril 40 mg daily.", Evidence: []string{"s9"}, Spans: []transcript.Span{sp("s9", 0, 10, "lisinopril")},
+			Flags: []Flag{unsup}}},
+	}
+	edit := Content{
+		Subjective: []Sentence{{ID: "S1", Text: "Cough for three days.", Evidence: []string{"s3"}, // link dropped: its span goes too
+			Spans: []transcript.Span{sp("s9", 0, 3, "xyz")}}}, // spans given are ignored
+		Objective: []Sentence{{ID: "O1", Text: "Temperature 101.3 °F (38.5 °C).", Heading: "Vitals"}},                               // unchanged text keeps its flag
+		Plan:      []Sentence{{ID: "P1", Text: "Lisinopril 20 mg daily.", Flags: []Flag{est}}, {Text: "Review", Heading: " Plan "}}, // changed: flags dropped
+	}
+	got, err := MergeEdit(b, edit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Content{
+		Subjective: []Sentence{{ID: "S1", Text: "Cough for three days.", Heading: "History of present illness", Evidence: []string{"s3"},
+			Spans: []transcript.Span{sp("s3", 4, 9, "three")}}},
+		Objective: []Sentence{{ID: "O1", Text: "Temperature 101.3 °F (38.5 °C).", Heading: "Vitals", Evidence: []string{"s6"},
+			Spans: []transcript.Span{sp("s6", 0, 20, "temperature is 101.3")}, Flags: []Flag{est}}},
+		Assessment: []Sentence{},
+		Plan: []Sentence{
+			{ID: "P1", Text: "Lisinopril 20 mg daily.", Evidence: []string{"s9"}, Spans: []transcript.Span{sp("s9", 0, 10, "lisinopril")}, Edited: true},
+			{ID: "N2", Text: "Review", Heading: "Plan", Evidence: []string{}, Edited: true},
+		},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestCanonicalFormOfContentWithoutSpans(t *testing.T) {
+	t.Parallel()
+	// Versions stored before spans, headings and flags existed hash as they did: the new
+	// fields are left out of the canonical JSON when empty.
+	b, err := json.Marshal(canonical{NoteID: "n", Version: 1, Content: normalize(Content{Subjective: []Sentence{{ID: "S1", Text: "x", Evidence: []string{"s1"}}}})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"noteId":"n","version":1,"content":{"subjective":[{"id":"S1","text":"x","evidence":["s1"]}],"objective":[],"assessment":[],"plan":[]}}`
+	if string(b) != want {
+		t.Errorf("canonical form\n got %s\nwant %s", b, want)
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"time"
+
+	"github.com/medi-os/medi/shared/transcript"
 )
 
 // Status of a note.
@@ -30,8 +32,46 @@ type Sentence struct {
 	ID       string   `firestore:"id" json:"id"`
 	Text     string   `firestore:"text" json:"text"`
 	Evidence []string `firestore:"evidence" json:"evidence"`
+	// Spans are the exact stretches of the cited segments the sentence rests on (segment
+	// id, code-point offsets into the segment's text, and the quoted words), so the doctor
+	// can check each sentence against the transcript. Every span's segment is in Evidence.
+	Spans []transcript.Span `firestore:"spans,omitempty" json:"spans,omitempty"`
+	// Heading groups sentences under a sub-heading of their section ("History of present
+	// illness", "Vital signs", a problem's name in the assessment).
+	Heading string `firestore:"heading,omitempty" json:"heading,omitempty"`
+	// Flags mark what the doctor must check before signing: claims the grounding check
+	// found unsupported by the cited spans, and values the drafter estimated (a unit
+	// inferred from the value). Server-set: ignored in edits, dropped when the text changes.
+	Flags []Flag `firestore:"flags,omitempty" json:"flags,omitempty"`
 	// Edited is true when a clinician changed the text after the draft.
 	Edited bool `firestore:"edited,omitempty" json:"edited,omitempty"`
+}
+
+// Flag kinds.
+const (
+	FlagUnsupported = "unsupported"
+	FlagEstimated   = "estimated"
+)
+
+// Flag is something about a sentence the doctor must check.
+type Flag struct {
+	// Kind is unsupported (the cited spans do not support the claim) or estimated (the
+	// drafter inferred it).
+	Kind string `firestore:"kind" json:"kind"`
+	// Claim names what: number, dose, drug, laterality, negation, diagnosis, unit.
+	Claim string `firestore:"claim" json:"claim"`
+	// Detail says it in words for the doctor ("40 mg is not in the cited words").
+	Detail string `firestore:"detail" json:"detail"`
+}
+
+// Unsupported reports whether the sentence has an unsupported flag.
+func (s Sentence) Unsupported() bool {
+	for _, f := range s.Flags {
+		if f.Kind == FlagUnsupported {
+			return true
+		}
+	}
+	return false
 }
 
 // Content is a SOAP note.
@@ -109,26 +149,32 @@ type Note struct {
 	// ApprovedAt repeats Approval.SignedAt for retention queries.
 	ApprovedAt time.Time `firestore:"approvedAt,omitempty" json:"-"`
 	// RejectionReason is the last reviewer's reason, cleared on the next submission.
-	RejectionReason string    `firestore:"rejectionReason,omitempty" json:"rejectionReason,omitempty"`
-	Engine          string    `firestore:"engine" json:"engine"`
-	Content         Content   `firestore:"content" json:"content"`
-	CreatedAt       time.Time `firestore:"createdAt" json:"createdAt"`
-	UpdatedAt       time.Time `firestore:"updatedAt" json:"updatedAt"`
+	RejectionReason string `firestore:"rejectionReason,omitempty" json:"rejectionReason,omitempty"`
+	Engine          string `firestore:"engine" json:"engine"`
+	// FallbackReason says why the configured model's draft was not used and the
+	// deterministic drafter wrote it instead (model_error, timeout, rate_limited,
+	// budget_exceeded, invalid_answer, ungrounded, ...); empty otherwise.
+	FallbackReason string    `firestore:"fallbackReason,omitempty" json:"fallbackReason,omitempty"`
+	Content        Content   `firestore:"content" json:"content"`
+	CreatedAt      time.Time `firestore:"createdAt" json:"createdAt"`
+	UpdatedAt      time.Time `firestore:"updatedAt" json:"updatedAt"`
 }
 
 // Version is one immutable revision of a note.
 type Version struct {
 	Number int `firestore:"number" json:"number"`
 	// Kind says how the version came about: draft (the scribe), edit, amendment.
-	Kind       string    `firestore:"kind" json:"kind"`
-	Content    Content   `firestore:"content" json:"content"`
-	AuthorUID  string    `firestore:"authorUid" json:"authorUid"`
-	AuthorRole string    `firestore:"authorRole" json:"authorRole"`
-	Engine     string    `firestore:"engine,omitempty" json:"engine,omitempty"`
-	Usage      *Usage    `firestore:"usage,omitempty" json:"usage,omitempty"`
-	SHA256     string    `firestore:"sha256" json:"sha256"`
-	Approval   *Approval `firestore:"approval,omitempty" json:"approval,omitempty"`
-	CreatedAt  time.Time `firestore:"createdAt" json:"createdAt"`
+	Kind       string  `firestore:"kind" json:"kind"`
+	Content    Content `firestore:"content" json:"content"`
+	AuthorUID  string  `firestore:"authorUid" json:"authorUid"`
+	AuthorRole string  `firestore:"authorRole" json:"authorRole"`
+	Engine     string  `firestore:"engine,omitempty" json:"engine,omitempty"`
+	// FallbackReason is the note's, for the draft version.
+	FallbackReason string    `firestore:"fallbackReason,omitempty" json:"fallbackReason,omitempty"`
+	Usage          *Usage    `firestore:"usage,omitempty" json:"usage,omitempty"`
+	SHA256         string    `firestore:"sha256" json:"sha256"`
+	Approval       *Approval `firestore:"approval,omitempty" json:"approval,omitempty"`
+	CreatedAt      time.Time `firestore:"createdAt" json:"createdAt"`
 }
 
 // Version kinds.

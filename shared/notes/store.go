@@ -73,7 +73,9 @@ type DraftInput struct {
 	NoteID, ClinicID, EncounterID, PatientID, SessionID string
 	Content                                             Content
 	Engine                                              string
-	Usage                                               *Usage
+	// FallbackReason says why the configured model's draft was not used.
+	FallbackReason string
+	Usage          *Usage
 }
 
 // CreateDraft stores note and version 1 (status draft) with an audit record, in one
@@ -97,10 +99,10 @@ func (s *Store) CreateDraft(ctx context.Context, in DraftInput, also func(*fires
 		now := s.now()
 		c := normalize(in.Content)
 		n = Note{ID: in.NoteID, ClinicID: in.ClinicID, EncounterID: in.EncounterID, PatientID: in.PatientID,
-			SessionID: in.SessionID, Status: StatusDraft, CurrentVersion: 1, Engine: in.Engine, Content: c,
-			CreatedAt: now, UpdatedAt: now}
+			SessionID: in.SessionID, Status: StatusDraft, CurrentVersion: 1, Engine: in.Engine, FallbackReason: in.FallbackReason,
+			Content: c, CreatedAt: now, UpdatedAt: now}
 		v := Version{Number: 1, Kind: KindDraft, Content: c, AuthorUID: "system", AuthorRole: "scribe",
-			Engine: in.Engine, Usage: in.Usage, SHA256: CanonicalHash(in.NoteID, 1, c), CreatedAt: now}
+			Engine: in.Engine, FallbackReason: in.FallbackReason, Usage: in.Usage, SHA256: CanonicalHash(in.NoteID, 1, c), CreatedAt: now}
 		if err := tx.Create(s.ref(in.ClinicID, in.NoteID), n); err != nil {
 			return err
 		}

@@ -136,26 +136,28 @@ type Timings struct {
 
 // Session is one upload and its way to a draft note.
 type Session struct {
-	ID          string    `firestore:"id" json:"id"`
-	ClinicID    string    `firestore:"clinicId" json:"clinicId"`
-	EncounterID string    `firestore:"encounterId" json:"encounterId"`
-	PatientID   string    `firestore:"patientId" json:"patientId"`
-	CreatedBy   string    `firestore:"createdBy" json:"createdBy"`
-	ContentType string    `firestore:"contentType" json:"contentType"`
-	Format      string    `firestore:"format" json:"format"`
-	Kind        Kind      `firestore:"kind" json:"kind"`
-	SizeBytes   int64     `firestore:"sizeBytes" json:"sizeBytes"`
-	Status      Status    `firestore:"status" json:"status"`
-	Bucket      string    `firestore:"bucket" json:"-"`
-	Object      string    `firestore:"object" json:"object"`
-	Generation  int64     `firestore:"generation,omitempty" json:"generation,omitempty"`
-	ObjectSize  int64     `firestore:"objectSize,omitempty" json:"objectSize,omitempty"`
-	Failure     *Failure  `firestore:"failure,omitempty" json:"failure,omitempty"`
-	NoteID      string    `firestore:"noteId,omitempty" json:"noteId,omitempty"`
-	Engine      string    `firestore:"engine,omitempty" json:"engine,omitempty"`
-	Timings     Timings   `firestore:"timings" json:"timings"`
-	CreatedAt   time.Time `firestore:"createdAt" json:"createdAt"`
-	UpdatedAt   time.Time `firestore:"updatedAt" json:"updatedAt"`
+	ID          string   `firestore:"id" json:"id"`
+	ClinicID    string   `firestore:"clinicId" json:"clinicId"`
+	EncounterID string   `firestore:"encounterId" json:"encounterId"`
+	PatientID   string   `firestore:"patientId" json:"patientId"`
+	CreatedBy   string   `firestore:"createdBy" json:"createdBy"`
+	ContentType string   `firestore:"contentType" json:"contentType"`
+	Format      string   `firestore:"format" json:"format"`
+	Kind        Kind     `firestore:"kind" json:"kind"`
+	SizeBytes   int64    `firestore:"sizeBytes" json:"sizeBytes"`
+	Status      Status   `firestore:"status" json:"status"`
+	Bucket      string   `firestore:"bucket" json:"-"`
+	Object      string   `firestore:"object" json:"object"`
+	Generation  int64    `firestore:"generation,omitempty" json:"generation,omitempty"`
+	ObjectSize  int64    `firestore:"objectSize,omitempty" json:"objectSize,omitempty"`
+	Failure     *Failure `firestore:"failure,omitempty" json:"failure,omitempty"`
+	NoteID      string   `firestore:"noteId,omitempty" json:"noteId,omitempty"`
+	Engine      string   `firestore:"engine,omitempty" json:"engine,omitempty"`
+	// FallbackReason says why the configured model's draft was not used (the note's).
+	FallbackReason string    `firestore:"fallbackReason,omitempty" json:"fallbackReason,omitempty"`
+	Timings        Timings   `firestore:"timings" json:"timings"`
+	CreatedAt      time.Time `firestore:"createdAt" json:"createdAt"`
+	UpdatedAt      time.Time `firestore:"updatedAt" json:"updatedAt"`
 	// PurgedAt is when retention deleted the upload and the transcript.
 	PurgedAt time.Time `firestore:"purgedAt,omitempty" json:"purgedAt,omitempty"`
 }

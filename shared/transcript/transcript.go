@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -138,7 +139,7 @@ var (
 	clinicianLabels = []string{"doctor", "dr", "dr.", "clinician", "physician", "gp", "nurse", "np", "pa", "consultant", "registrar", "provider", "md"}
 	patientLabels   = []string{"patient", "pt", "pt.", "client"}
 	otherLabels     = []string{"interpreter", "mother", "father", "parent", "carer", "caregiver", "wife", "husband", "partner",
-		"son", "daughter", "relative", "family", "friend", "guardian", "other"}
+		"son", "daughter", "relative", "family", "friend", "guardian", "other", "guest", "companion", "sister", "brother"}
 )
 
 // RoleFromLabel maps a speaker label to a role; "" when the label says nothing usable
@@ -148,7 +149,17 @@ func RoleFromLabel(label string) Role {
 	if l == "" {
 		return ""
 	}
-	first := strings.Fields(l)[0]
+	l = strings.NewReplacer("_", " ", "'s", "").Replace(l)
+	words := strings.Fields(l)
+	first := words[0]
+	// "patient guest", "patient's wife": a companion of the patient.
+	if len(words) > 1 {
+		for _, w := range words[1:] {
+			if slices.Contains(otherLabels, w) {
+				return RoleOther
+			}
+		}
+	}
 	for _, c := range []struct {
 		words []string
 		role  Role
@@ -213,14 +224,16 @@ var (
 	// "[00:01:02] " or "00:01 " timestamp prefix of a text line.
 	textTimeRE = regexp.MustCompile(`^\[?((?:\d{1,2}:)?\d{1,2}:\d{2}(?:\.\d{1,3})?)\]?\s+`)
 	// "Speaker: text" (label up to 40 characters, no digits-only labels).
-	labelRE  = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9 .'\-]{0,39}):\s*(.*)$`)
-	vttTime  = regexp.MustCompile(`^((?:\d+:)?\d{2}:\d{2}\.\d{3})\s+-->\s+((?:\d+:)?\d{2}:\d{2}\.\d{3})`)
-	vttVoice = regexp.MustCompile(`^<v(?:\.[^ >]*)?\s+([^>]+)>(.*?)(?:</v>)?$`)
-	vttTags  = regexp.MustCompile(`</?[^>]+>`)
+	labelRE = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9 .'\-]{0,39}):\s*(.*)$`)
+	// "[doctor] text" or "[patient_guest] text".
+	bracketLabelRE = regexp.MustCompile(`^\[([A-Za-z][A-Za-z0-9 _.'\-]{0,39})\]\s*(.*)$`)
+	vttTime        = regexp.MustCompile(`^((?:\d+:)?\d{2}:\d{2}\.\d{3})\s+-->\s+((?:\d+:)?\d{2}:\d{2}\.\d{3})`)
+	vttVoice       = regexp.MustCompile(`^<v(?:\.[^ >]*)?\s+([^>]+)>(.*?)(?:</v>)?$`)
+	vttTags        = regexp.MustCompile(`</?[^>]+>`)
 )
 
 // parseText reads one utterance per non-empty line: optional "[hh:mm:ss]" time, optional
-// "Speaker:" label. A line without a label continues the previous labelled speaker only
+// "Speaker:" or "[speaker]" label. A line without a label continues the previous labelled speaker only
 // when it is indented; otherwise it is a new unlabeled utterance.
 func parseText(data []byte) ([]Segment, error) {
 	var out []Segment
@@ -241,7 +254,9 @@ func parseText(data []byte) ([]Segment, error) {
 			seg.StartMs, seg.EndMs = ms, ms
 			line = line[len(m[0]):]
 		}
-		if m := labelRE.FindStringSubmatch(line); m != nil && RoleFromLabel(m[1]) != "" || m != nil && looksLikeSpeaker(m[1]) {
+		if m := bracketLabelRE.FindStringSubmatch(line); m != nil && (RoleFromLabel(m[1]) != "" || looksLikeSpeaker(m[1])) {
+			seg.Speaker, seg.Text = strings.TrimSpace(m[1]), m[2]
+		} else if m := labelRE.FindStringSubmatch(line); m != nil && RoleFromLabel(m[1]) != "" || m != nil && looksLikeSpeaker(m[1]) {
 			seg.Speaker, seg.Text = strings.TrimSpace(m[1]), m[2]
 		} else {
 			seg.Text = line

@@ -266,6 +266,8 @@ var matrix = map[string]map[string]Row{
 				return map[string]any{"encounterId": ids["encounter"], "contentType": "text/vtt", "sizeBytes": 100}
 			}},
 		"GET /v1/scribe/sessions/{id}": {Access: Staff, Roles: clinical, Scope: ScopeResource, Path: "/v1/scribe/sessions/{session}"},
+		"GET /v1/scribe/sessions/{id}/transcript": {Access: Staff, Roles: doctor, Scope: ScopeResource, Path: "/v1/scribe/sessions/{session}/transcript",
+			Why: "the doctor checks the draft's evidence against the transcript; nurses upload but do not read it back"},
 		"POST /v1/notes/search": {Access: Staff, Roles: clinical, Scope: ScopeCaller, Shows: "note",
 			Body: func(ids map[string]string, _ staffUser) any { return map[string]any{"encounterId": ids["encounter"]} }},
 		"GET /v1/notes/{id}": {Access: Staff, Roles: clinical, Scope: ScopeResource, Path: "/v1/notes/{note}"},
