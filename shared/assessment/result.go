@@ -27,7 +27,13 @@ type Result struct {
 	MissingVitals []string       `json:"missingVitals" firestore:"missingVitals"`
 	Missing       []MissingInput `json:"missing" firestore:"missing"`
 	Resources     Resources      `json:"resources" firestore:"resources"`
-	NegatedTerms  []string       `json:"negatedTerms" firestore:"negatedTerms"`
+	// Complaint is how the engine read the chief complaint.
+	Complaint Complaint `json:"complaint" firestore:"complaint"`
+	// RulesLevel is the level the rules alone propose; Level differs only where the learned
+	// second opinion raised it or chose among 3, 4 and 5 without resources.
+	RulesLevel int `json:"rulesLevel" firestore:"rulesLevel"`
+	// Model is the learned second opinion with its exact attributions.
+	Model Model `json:"model" firestore:"model"`
 	NEWS2         NEWS2          `json:"news2" firestore:"news2"`
 	QSOFA         QSOFA          `json:"qsofa" firestore:"qsofa"`
 	// TargetMinutes is the target time to physician (TRIAGE.md section 4); 0 = immediate.
@@ -45,7 +51,7 @@ type ReasonDetail struct {
 	Limit       *float64 `json:"limit,omitempty" firestore:"limit,omitempty"`
 	Observation string   `json:"observation,omitempty" firestore:"observation,omitempty"`
 	AgeBand     string   `json:"ageBand,omitempty" firestore:"ageBand,omitempty"`
-	Terms       []string `json:"terms,omitempty" firestore:"terms,omitempty"`
+	Complaints  []string `json:"complaints,omitempty" firestore:"complaints,omitempty"`
 	Resources   []string `json:"resources,omitempty" firestore:"resources,omitempty"`
 	Count       *int     `json:"count,omitempty" firestore:"count,omitempty"`
 	Category    string   `json:"category,omitempty" firestore:"category,omitempty"`
@@ -65,6 +71,50 @@ type Resources struct {
 	Count    int      `json:"count" firestore:"count"`
 	Evidence string   `json:"evidence" firestore:"evidence"`
 	Category string   `json:"category,omitempty" firestore:"category,omitempty"`
+	// Complaints are the recognised complaints an estimate comes from.
+	Complaints []string `json:"complaints,omitempty" firestore:"complaints,omitempty"`
+}
+
+// Complaint is how the engine read the chief complaint: the vocabulary complaints it
+// recognised (with their side and the phrase that matched), those written as absent, and how
+// many words it did not know or read after a one-letter correction.
+type Complaint struct {
+	// Status is recognised, not_recognised or empty.
+	Status         string             `json:"status" firestore:"status"`
+	Recognised     []ComplaintFinding `json:"recognised" firestore:"recognised"`
+	Negated        []string           `json:"negated" firestore:"negated"`
+	Words          int                `json:"words" firestore:"words"`
+	UnknownWords   int                `json:"unknownWords" firestore:"unknownWords"`
+	CorrectedWords int                `json:"correctedWords" firestore:"correctedWords"`
+}
+
+// ComplaintFinding is one recognised complaint of the vocabulary.
+type ComplaintFinding struct {
+	Code       string `json:"code" firestore:"code"`
+	Name       string `json:"name" firestore:"name"`
+	Group      string `json:"group" firestore:"group"`
+	Laterality string `json:"laterality,omitempty" firestore:"laterality,omitempty"`
+	Phrase     string `json:"phrase" firestore:"phrase"`
+	Rule       string `json:"rule,omitempty" firestore:"rule,omitempty"`
+}
+
+// Model is the learned second opinion: its level, the probabilities of levels 1-5 (index 0 is
+// level 1), its score and every feature's exact Shapley value (summing to the score).
+type Model struct {
+	Applicable    bool          `json:"applicable" firestore:"applicable"`
+	NotApplicable string        `json:"notApplicable,omitempty" firestore:"notApplicable,omitempty"`
+	Version       string        `json:"version,omitempty" firestore:"version,omitempty"`
+	Level         int           `json:"level,omitempty" firestore:"level,omitempty"`
+	Probabilities []float64     `json:"probabilities" firestore:"probabilities"`
+	Score         float64       `json:"score" firestore:"score"`
+	Attributions  []Attribution `json:"attributions" firestore:"attributions"`
+}
+
+// Attribution is one feature's value and exact Shapley value.
+type Attribution struct {
+	Feature      string  `json:"feature" firestore:"feature"`
+	Value        float64 `json:"value" firestore:"value"`
+	Contribution float64 `json:"contribution" firestore:"contribution"`
 }
 
 // NEWS2 is the National Early Warning Score 2 with the points of every parameter; when it
@@ -136,9 +186,12 @@ func NewResult(a triage.Assessment) Result {
 			Types:    typeNames(a.Resources.Types),
 			Count:    a.Resources.Count,
 			Evidence: string(a.Resources.Evidence),
-			Category: string(a.Resources.Category),
+			Category:   string(a.Resources.Category),
+			Complaints: a.Resources.Complaints.Codes(),
 		},
-		NegatedTerms:  nonNilSlice(a.NegatedTerms.Phrases()),
+		Complaint:     newComplaint(a.Complaint),
+		RulesLevel:    int(a.RulesLevel),
+		Model:         newModel(a.Model),
 		NEWS2:         newNEWS2(a.NEWS2),
 		QSOFA:         newQSOFA(a.QSOFA),
 		TargetMinutes: a.TargetMinutes,
@@ -167,7 +220,7 @@ func newReasonDetail(x triage.Reason) ReasonDetail {
 		Field:       x.Field,
 		Observation: x.Observation,
 		AgeBand:     string(x.AgeBand),
-		Terms:       x.Terms.Phrases(),
+		Complaints:  x.Complaints.Codes(),
 		Category:    string(x.Category),
 		Text:        x.String(),
 	}
@@ -183,8 +236,35 @@ func newReasonDetail(x triage.Reason) ReasonDetail {
 		d.Resources = typeNames(x.Resources)
 		c := x.Count
 		d.Count = &c
+	} else if x.Count != 0 {
+		c := x.Count
+		d.Count = &c
 	}
 	return d
+}
+
+func newComplaint(c triage.ComplaintSummary) Complaint {
+	out := Complaint{Status: string(c.Status), Recognised: []ComplaintFinding{}, Negated: nonNilSlice(c.Negated.Codes()),
+		Words: c.Words, UnknownWords: c.UnknownWords, CorrectedWords: c.CorrectedWords}
+	for _, f := range c.Recognised() {
+		out.Recognised = append(out.Recognised, ComplaintFinding{Code: f.Code, Name: f.Name, Group: f.Group,
+			Laterality: string(f.Laterality), Phrase: f.Phrase, Rule: f.Rule})
+	}
+	return out
+}
+
+func newModel(o triage.ModelOpinion) Model {
+	out := Model{Applicable: o.Applicable, NotApplicable: o.NotApplicable, Probabilities: []float64{},
+		Attributions: []Attribution{}}
+	if !o.Applicable {
+		return out
+	}
+	out.Version, out.Level, out.Score = o.Version, int(o.Level), o.Score
+	out.Probabilities = append(out.Probabilities, o.Probabilities[:]...)
+	for _, at := range o.Attributions {
+		out.Attributions = append(out.Attributions, Attribution{Feature: at.Feature, Value: at.Value, Contribution: at.Contribution})
+	}
+	return out
 }
 
 func newNEWS2(n triage.NEWS2) NEWS2 {

@@ -3,6 +3,7 @@ package assessment
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -114,9 +115,30 @@ func TestNewResultAgreesWithTheEngineAndHasNoEmptyEntries(t *testing.T) {
 			out, _ := json.Marshal(r)
 			var generic map[string]any
 			_ = json.Unmarshal(out, &generic)
-			for _, k := range []string{"reasons", "reasonDetails", "missing", "missingVitals", "negatedTerms"} {
+			for _, k := range []string{"reasons", "reasonDetails", "missing", "missingVitals"} {
 				if _, ok := generic[k].([]any); !ok {
 					t.Errorf("%s is %v in JSON, want a list", k, generic[k])
+				}
+			}
+			complaint, _ := generic["complaint"].(map[string]any)
+			model, _ := generic["model"].(map[string]any)
+			for k, v := range map[string]any{"complaint.recognised": complaint["recognised"], "complaint.negated": complaint["negated"],
+				"model.probabilities": model["probabilities"], "model.attributions": model["attributions"]} {
+				if _, ok := v.([]any); !ok {
+					t.Errorf("%s is %v in JSON, want a list", k, v)
+				}
+			}
+			// The model's attributions sum to its score; its probabilities to 1.
+			if r.Model.Applicable {
+				sum, ps := 0.0, 0.0
+				for _, a := range r.Model.Attributions {
+					sum += a.Contribution
+				}
+				for _, p := range r.Model.Probabilities {
+					ps += p
+				}
+				if math.Abs(sum-r.Model.Score) > 1e-9 || math.Abs(ps-1) > 1e-9 || len(r.Model.Probabilities) != 5 {
+					t.Errorf("model: attributions sum %v, score %v, probabilities %v", sum, r.Model.Score, r.Model.Probabilities)
 				}
 			}
 		})

@@ -83,7 +83,10 @@ func (r *Record) normalize() {
 	res.MissingVitals = nonNilSlice(res.MissingVitals)
 	res.Missing = nonNilSlice(res.Missing)
 	res.Resources.Types = nonNilSlice(res.Resources.Types)
-	res.NegatedTerms = nonNilSlice(res.NegatedTerms)
+	res.Complaint.Recognised = nonNilSlice(res.Complaint.Recognised)
+	res.Complaint.Negated = nonNilSlice(res.Complaint.Negated)
+	res.Model.Probabilities = nonNilSlice(res.Model.Probabilities)
+	res.Model.Attributions = nonNilSlice(res.Model.Attributions)
 	res.NEWS2.Items = nonNilSlice(res.NEWS2.Items)
 	res.QSOFA.Items = nonNilSlice(res.QSOFA.Items)
 }

@@ -25,8 +25,15 @@ type Assessment struct {
 	Missing MissingInputs `json:"missing"`
 	// Resources are the resources counted at point C, as given or as estimated.
 	Resources ResourceEstimate `json:"resources"`
-	// NegatedTerms are complaint terms read as negated ("no chest pain") and not counted.
-	NegatedTerms TermSet `json:"negatedTerms"`
+	// Complaint is how the engine read the chief complaint: the vocabulary's complaints it
+	// recognised (with their side), those written as absent, and the words it did not know.
+	Complaint ComplaintSummary `json:"complaint"`
+	// RulesLevel is the level the rules alone propose (ESI with the physiology rules and the
+	// first-order modifiers, resources as given or estimated); Level differs from it only where
+	// the learned second opinion raised it or chose among 3, 4 and 5 without resources.
+	RulesLevel Level `json:"rulesLevel"`
+	// Model is the learned second opinion: its level, probabilities and exact attributions.
+	Model ModelOpinion `json:"model"`
 	// NEWS2 (adults >= 16) and qSOFA with the points of every parameter.
 	NEWS2 NEWS2 `json:"news2"`
 	QSOFA QSOFA `json:"qsofa"`
@@ -48,6 +55,8 @@ type ResourceEstimate struct {
 	// EvidenceNotRecorded (no basis: >= 2 assumed).
 	Evidence Evidence          `json:"evidence"`
 	Category ComplaintCategory `json:"category,omitempty"`
+	// Complaints are the recognised complaints the estimate comes from.
+	Complaints ComplaintSet `json:"complaints,omitempty"`
 }
 
 // Reassessment is when to observe the patient again (TRIAGE.md §2 clinical response).
@@ -119,41 +128,49 @@ func feverBandFor(days int, known bool) AgeBand {
 const (
 	assumeAge              = "the lowest danger-zone limits (> 8 years), the 1-28 days fever rule, and NEWS2 as for an adult"
 	assumeComplaint        = "a high-risk situation cannot be ruled out: point B fires"
+	assumeComplaintUnread  = "the complaint was not recognised: a nurse reads it; at least level 3, resources >= 2 assumed"
 	assumeMentalAdult      = "new confusion cannot be ruled out: point B fires; NEWS2 consciousness 3; qSOFA 1; P or U (point A) not excluded: assess AVPU now"
 	assumeMentalChild      = "new confusion cannot be ruled out: point B fires; qSOFA 1; P or U (point A) not excluded: assess AVPU now"
 	assumePain             = "pain >= 7 cannot be ruled out: point B fires"
-	assumeHeartRateAdult   = "danger zone cannot be ruled out: point D proposes 2; NEWS2 pulse 3"
+	assumeHeartRateAdult   = "severe bradycardia and the danger zone cannot be ruled out: point P proposes 2; NEWS2 pulse 3"
 	assumeHeartRateChild   = "danger zone cannot be ruled out: point D proposes 2"
 	assumeRespRateAdult    = "danger zone cannot be ruled out: point D proposes 2; NEWS2 respiratory rate 3; qSOFA 1"
 	assumeRespRateChild    = "danger zone cannot be ruled out: point D proposes 2; qSOFA 1"
 	assumeSpO2Adult        = "SpO2 < 90 (point A) not excluded: measure now; danger zone assumed: point D proposes 2; NEWS2 SpO2 3"
 	assumeSpO2Child        = "SpO2 < 90 (point A) not excluded: measure now; danger zone assumed: point D proposes 2"
-	assumeTempFeverAdult   = "fever cannot be ruled out for the fever rules; NEWS2 temperature 3"
-	assumeTempFeverChild   = "fever cannot be ruled out for the fever rules"
-	assumeTempAdult        = "NEWS2 temperature 3"
-	assumeTempChild        = "required vital sign; no rule uses it for this patient"
-	assumeSBPAdult         = "NEWS2 systolic BP 3; qSOFA 1"
+	assumeTempFeverAdult   = "hypothermia and fever cannot be ruled out: point P proposes 2; the fever rules assume fever; NEWS2 temperature 3"
+	assumeTempFeverChild   = "hypothermia and fever cannot be ruled out: point P proposes 2; the fever rules assume fever"
+	assumeTempAdult        = "hypothermia cannot be ruled out: point P proposes 2; NEWS2 temperature 3"
+	assumeTempChild        = "hypothermia cannot be ruled out: point P proposes 2"
+	assumeSBPAdult         = "hypotension cannot be ruled out: point P proposes 2; NEWS2 systolic BP 3; qSOFA 1"
 	assumeSBPChild         = "qSOFA 1"
 	assumeOxygen           = "on oxygen assumed: NEWS2 air or oxygen 2"
 	assumeResourcesByCat   = "estimated from the complaint category"
-	assumeResourcesNoBasis = ">= 2 assumed (no complaint category to estimate from): go to point D"
+	assumeResourcesByText  = "estimated from the recognised complaint"
+	assumeResourcesModel   = "the learned second opinion chose among levels 3, 4 and 5"
+	assumeResourcesNoBasis = ">= 2 assumed (no recognised complaint to estimate from): go to point D"
 )
 
-// Assess proposes an ESI level with its explanation, NEWS2, qSOFA, the target time and the
-// re-assessment interval. It is deterministic, does no I/O and does not allocate.
+// Assess proposes a triage level with its explanation, NEWS2, qSOFA, the target time and the
+// re-assessment interval, with the learned second opinion of the engine's model. It is
+// deterministic, does no I/O and does not allocate.
 //
 // Call Validate first: Assess always returns a level 1..5, but for values Validate rejects it
 // only promises not to panic (e.g. an unrecognised mental status counts as not recorded, an
 // unrecognised resource type counts 1).
-func Assess(in Input) (a Assessment) {
+func Assess(in Input) Assessment { return AssessWith(in, DefaultModel()) }
+
+// AssessWith is Assess with the learned second opinion of m (nil: none). The evaluation uses
+// it to assess each cross-validation fold with a model trained without that fold.
+func AssessWith(in Input, m *Model) (a Assessment) {
 	a.EngineVersion = EngineVersion
 	ageDays, ageKnown := in.ageInDays()
 	// TRIAGE.md §2: NEWS2 applies to adults >= 16; an unknown age is scored as an adult.
 	adult := !ageKnown || ageDays >= daysSixteenYears
 	tempTenths, tempKnown := temperatureTenths(in.Vitals.TemperatureC)
-	cf := scanComplaint(in.ChiefComplaint)
+	cr := readComplaint(in.ChiefComplaint)
 	cat := lookupCategory(in.ComplaintCategory)
-	a.NegatedTerms = cf.negated
+	a.Complaint = summarize(&cr, in.ChiefComplaint)
 
 	if adult {
 		a.NEWS2 = scoreNEWS2(&in, tempTenths, tempKnown)
@@ -167,57 +184,65 @@ func Assess(in Input) (a Assessment) {
 		a.NEWS2 = NEWS2{NotApplicable: notApplicableUnder16}
 	}
 	a.QSOFA = scoreQSOFA(&in)
-	a.Resources = countResources(&in, cat)
+	a.Resources = countResources(&in, cat, &cr)
 
 	e := engine{in: &in, a: &a, ageDays: ageDays, ageKnown: ageKnown, tempTenths: tempTenths,
-		tempKnown: tempKnown, cf: &cf, cat: cat}
+		tempKnown: tempKnown, cr: &cr, cat: cat, model: m}
 	a.Level, a.DecisionPoint = e.decide()
 	a.TargetMinutes = targetMinutes[a.Level]
 
 	// Missing inputs and what was assumed (TRIAGE.md §5).
 	v := &in.Vitals
-	m := &a.Missing
+	ms := &a.Missing
 	if !ageKnown {
-		m.add(FieldAge, assumeAge, true)
+		ms.add(FieldAge, assumeAge, true)
 	}
-	if cf.words == 0 {
-		m.add(FieldChiefComplaint, assumeComplaint, !e.categoryScreens())
+	switch {
+	case cr.words == 0:
+		ms.add(FieldChiefComplaint, assumeComplaint, !e.categoryScreens())
+	case !cr.recognised() && !e.categoryScreens():
+		ms.add(FieldChiefComplaint, assumeComplaintUnread, true)
 	}
 	if !in.MentalStatus.recorded() {
-		m.add(FieldMentalStatus, pick(adult, assumeMentalAdult, assumeMentalChild), true)
+		ms.add(FieldMentalStatus, pick(adult, assumeMentalAdult, assumeMentalChild), true)
 	}
 	if in.PainScore == nil {
-		m.add(FieldPainScore, assumePain, true)
+		ms.add(FieldPainScore, assumePain, true)
 	}
 	if v.HeartRate == nil {
-		m.add(FieldHeartRate, pick(adult, assumeHeartRateAdult, assumeHeartRateChild), true)
+		ms.add(FieldHeartRate, pick(adult, assumeHeartRateAdult, assumeHeartRateChild), true)
 	}
 	if v.RespiratoryRate == nil {
-		m.add(FieldRespiratoryRate, pick(adult, assumeRespRateAdult, assumeRespRateChild), true)
+		ms.add(FieldRespiratoryRate, pick(adult, assumeRespRateAdult, assumeRespRateChild), true)
 	}
 	if v.SpO2 == nil {
-		m.add(FieldSpO2, pick(adult, assumeSpO2Adult, assumeSpO2Child), true)
+		ms.add(FieldSpO2, pick(adult, assumeSpO2Adult, assumeSpO2Child), true)
 	}
 	if !tempKnown {
 		if e.feverRuleApplies() {
-			m.add(FieldTemperature, pick(adult, assumeTempFeverAdult, assumeTempFeverChild), true)
+			ms.add(FieldTemperature, pick(adult, assumeTempFeverAdult, assumeTempFeverChild), true)
 		} else {
-			m.add(FieldTemperature, pick(adult, assumeTempAdult, assumeTempChild), false)
+			ms.add(FieldTemperature, pick(adult, assumeTempAdult, assumeTempChild), true)
 		}
 	}
 	if v.SystolicBP == nil {
-		m.add(FieldSystolicBP, pick(adult, assumeSBPAdult, assumeSBPChild), false)
+		ms.add(FieldSystolicBP, pick(adult, assumeSBPAdult, assumeSBPChild), adult)
 	}
 	if adult && v.OnSupplementalOxygen == nil {
-		m.add(FieldOnSupplementalOxygen, assumeOxygen, false)
+		ms.add(FieldOnSupplementalOxygen, assumeOxygen, false)
 	}
-	switch a.Resources.Evidence {
-	case EvidenceEstimated:
-		m.add(FieldExpectedResources, assumeResourcesByCat, true)
-	case EvidenceNotRecorded:
-		m.add(FieldExpectedResources, assumeResourcesNoBasis, true)
+	switch {
+	case a.Resources.Evidence == EvidenceObserved:
+	case a.DecisionPoint == PointL:
+		ms.add(FieldExpectedResources, assumeResourcesModel, true)
+	case a.Resources.Evidence == EvidenceEstimated && a.Resources.Category != "":
+		ms.add(FieldExpectedResources, assumeResourcesByCat, true)
+	case a.Resources.Evidence == EvidenceEstimated:
+		ms.add(FieldExpectedResources, assumeResourcesByText, true)
+	default:
+		ms.add(FieldExpectedResources, assumeResourcesNoBasis, true)
 	}
-	for _, mi := range m.items[:m.n] {
+	for _, mi := range ms.items[:ms.n] {
 		if mi.AffectsLevel {
 			a.Provisional = true
 		}
@@ -238,7 +263,7 @@ func pick(adult bool, ifAdult, ifChild string) string {
 
 // countResources counts the expected resources (TRIAGE.md §1 C), estimating them from the
 // complaint category when the nurse gave none.
-func countResources(in *Input, cat *categoryInfo) ResourceEstimate {
+func countResources(in *Input, cat *categoryInfo, cr *complaintReading) ResourceEstimate {
 	if in.ExpectedResources != nil {
 		var set ResourceSet
 		unknown := false
@@ -258,6 +283,15 @@ func countResources(in *Input, cat *categoryInfo) ResourceEstimate {
 	if cat != nil && cat.estimated {
 		return ResourceEstimate{Types: cat.estimate, Count: cat.estimate.Count(), Evidence: EvidenceEstimated, Category: cat.category}
 	}
+	if cr.recognised() && (cat == nil || cat.category == CategoryOther) {
+		// Every recognised complaint's usual work-up: more resources, never fewer.
+		var set ResourceSet
+		cs := vocab().complaints
+		for _, f := range cr.findings[:cr.nFindings] {
+			set |= cs[f.complaint].resources
+		}
+		return ResourceEstimate{Types: set, Count: set.Count(), Evidence: EvidenceEstimated, Complaints: cr.present}
+	}
 	return ResourceEstimate{Count: assumedResourceCount, Evidence: EvidenceNotRecorded, Category: in.ComplaintCategory}
 }
 
@@ -269,8 +303,9 @@ type engine struct {
 	ageKnown   bool
 	tempTenths int
 	tempKnown  bool
-	cf         *complaintFindings
+	cr         *complaintReading
 	cat        *categoryInfo
+	model      *Model
 }
 
 // categoryScreens reports whether the complaint category says what the complaint is, so that
@@ -286,17 +321,99 @@ func (e *engine) feverRuleApplies() bool {
 
 func (e *engine) add(r Reason) { e.a.Reasons.add(r) }
 
+// decide walks the decision points. A, B and P (physiology beyond the danger zone) decide
+// levels 1-2 that nothing lowers. Otherwise point C counts the resources: the nurse's, or,
+// when the nurse gave none, the learned second opinion's choice among 3, 4 and 5 (adults) or
+// the complaint's usual work-up (children); a patient who needs two or more resources goes to
+// D, where the danger zone proposes 2. The first-order modifiers (M) keep the level at 3 or
+// more urgent, the model may raise any level it did not choose, and every level 3 passes
+// through D (ESI never leaves danger-zone vital signs at 3).
 func (e *engine) decide() (Level, DecisionPoint) {
 	if e.pointA() {
+		e.a.RulesLevel = Level1
+		e.opinion(false)
 		return Level1, PointA
 	}
 	if e.pointB() {
+		e.a.RulesLevel = Level2
+		e.opinion(false)
 		return Level2, PointB
 	}
-	if l, decided := e.pointC(); decided {
-		return l, PointC
+	if e.physiologyLevel2() {
+		e.a.RulesLevel = Level2
+		e.opinion(false)
+		return Level2, PointP
 	}
-	return e.pointD(), PointD
+	var mods Reasons
+	floor := Level5
+	if e.modifiers(&mods) {
+		floor = Level3
+	}
+	// The rules alone: resources as given or estimated from the complaint. Their reasons are
+	// kept apart (copied out and the list restored), in case the model decides instead.
+	before := e.a.Reasons
+	rulesLevel, rulesPoint := e.resourcePath(floor, &mods)
+	rules := e.a.Reasons
+	e.a.Reasons = before
+	e.a.RulesLevel = rulesLevel
+	if !e.opinion(true) {
+		e.a.Reasons = rules
+		return rulesLevel, rulesPoint
+	}
+	ml := e.a.Model.Level
+	model := Reason{Point: PointL, Code: CodeModel, Evidence: EvidenceModel, Field: FieldModel,
+		Value: float64(ml), HasValue: true, Limit: e.a.Model.moreUrgentProbability()}
+	if e.a.Resources.Evidence == EvidenceObserved || !e.ageKnown {
+		// Resources given (or the age unknown, the model scored as for the oldest): the
+		// model may only raise the level.
+		if ml >= rulesLevel {
+			e.a.Reasons = rules
+			return rulesLevel, rulesPoint
+		}
+		e.a.Reasons = rules
+		e.add(model)
+		if ml == Level3 && rulesPoint != PointD {
+			if e.pointD() == Level2 {
+				return Level2, PointD
+			}
+		}
+		return ml, PointL
+	}
+	// No resources from the nurse: the model's choice is point C.
+	e.add(model)
+	level, point := ml, PointL
+	if level > floor {
+		for i := range mods.Len() {
+			e.add(mods.At(i))
+		}
+		level, point = floor, PointM
+	}
+	if level == Level3 && e.pointD() == Level2 {
+		return Level2, PointD
+	}
+	return level, point
+}
+
+// resourcePath is point C with the resources as given or estimated, then D, then the
+// first-order modifiers (floor, with their reasons in mods); a level 3 reached through the
+// modifiers passes through D too.
+func (e *engine) resourcePath(floor Level, mods *Reasons) (Level, DecisionPoint) {
+	level, point := Level(0), PointC
+	if l, decided := e.pointC(); decided {
+		level = l
+	} else {
+		level, point = e.pointD(), PointD
+	}
+	if level > floor {
+		for i := range mods.Len() {
+			e.add(mods.At(i))
+		}
+		level, point = floor, PointM
+		if e.pointD() == Level2 {
+			return Level2, PointD
+		}
+	}
+	return level, point
 }
 
 // pointA: needs an immediate life-saving intervention (TRIAGE.md §1 A).
@@ -328,6 +445,19 @@ func (e *engine) pointA() bool {
 		e.add(Reason{Point: PointA, Code: CodeUnresponsive, Evidence: EvidenceObserved, Field: FieldMentalStatus,
 			Observation: string(in.MentalStatus)})
 	}
+	// ESI v4 level-1 conditions named in the complaint (complaints.csv, rule A): arrest,
+	// active seizure.
+	var lifeThreat ComplaintSet
+	cs := vocab().complaints
+	for _, f := range e.cr.findings[:e.cr.nFindings] {
+		if cs[f.complaint].rule == ruleA {
+			lifeThreat.add(f.complaint)
+		}
+	}
+	if !lifeThreat.Empty() {
+		e.add(Reason{Point: PointA, Code: CodeLifeThreatComplaint, Evidence: EvidenceComplaint, Field: FieldChiefComplaint,
+			Complaints: lifeThreat})
+	}
 	return e.a.Reasons.Len() > 0
 }
 
@@ -338,7 +468,7 @@ func (e *engine) feverReason(r Reason, limitTenths int, complaintCounts bool) (R
 	switch {
 	case e.tempKnown && e.tempTenths > limitTenths:
 		r.Evidence, r.Value, r.HasValue = EvidenceObserved, float64(e.tempTenths)/10, true
-	case complaintCounts && e.cf.fever:
+	case complaintCounts && e.cr.fever:
 		r.Evidence, r.Field = EvidenceComplaint, FieldChiefComplaint
 	case !e.tempKnown:
 		r.Evidence = EvidenceNotRecorded
@@ -352,14 +482,43 @@ func (e *engine) feverReason(r Reason, limitTenths int, complaintCounts bool) (R
 // (TRIAGE.md §1 B).
 func (e *engine) pointB() bool {
 	in := e.in
-	if e.cf.words == 0 && !e.categoryScreens() { // nothing to screen: errs to urgent (TRIAGE.md §6)
+	if e.cr.words == 0 && !e.categoryScreens() { // nothing to screen: errs to urgent (TRIAGE.md §6)
 		e.add(Reason{Point: PointB, Code: CodeHighRiskComplaint, Evidence: EvidenceNotRecorded, Field: FieldChiefComplaint})
 	}
-	if !e.cf.highRisk.Empty() { // TRIAGE.md §1 B: high-risk situation named in the complaint
-		e.add(Reason{Point: PointB, Code: CodeHighRiskComplaint, Evidence: EvidenceComplaint, Field: FieldChiefComplaint,
-			Terms: e.cf.highRisk})
+	// TRIAGE.md §1 B: high-risk situations named in the complaint (complaints.csv, rules B and
+	// B65), and new confusion written in it (rule AMS).
+	var highRisk, olderAdult, ams ComplaintSet
+	cs := vocab().complaints
+	older := !e.ageKnown || e.ageDays >= daysFromYears(olderAdultYears)
+	for _, f := range e.cr.findings[:e.cr.nFindings] {
+		switch cs[f.complaint].rule {
+		case ruleB:
+			highRisk.add(f.complaint)
+		case ruleB65:
+			if older {
+				olderAdult.add(f.complaint)
+			}
+		case ruleAMS:
+			ams.add(f.complaint)
+		}
 	}
-	if e.cat != nil && e.cat.highRisk != groupNone { // TRIAGE.md §1 B: high-risk complaint category
+	if !highRisk.Empty() {
+		e.add(Reason{Point: PointB, Code: CodeHighRiskComplaint, Evidence: EvidenceComplaint, Field: FieldChiefComplaint,
+			Complaints: highRisk})
+	}
+	if !olderAdult.Empty() {
+		r := Reason{Point: PointB, Code: CodeHighRiskComplaint, Evidence: EvidenceComplaint, Field: FieldChiefComplaint,
+			Complaints: olderAdult, Limit: olderAdultYears}
+		if e.ageKnown {
+			r.Value, r.HasValue = float64(e.ageDays*4/1461), true
+		}
+		e.add(r)
+	}
+	if !ams.Empty() {
+		e.add(Reason{Point: PointB, Code: CodeAlteredMentalStatus, Evidence: EvidenceComplaint, Field: FieldChiefComplaint,
+			Complaints: ams})
+	}
+	if e.cat != nil && e.cat.highRisk != "" { // TRIAGE.md §1 B: high-risk complaint category
 		e.add(Reason{Point: PointB, Code: CodeHighRiskCategory, Evidence: EvidenceObserved, Field: FieldComplaintCategory,
 			Category: e.cat.category})
 	}
@@ -406,7 +565,7 @@ func (e *engine) pointC() (Level, bool) {
 	}
 	res := &e.a.Resources
 	resources := Reason{Point: PointC, Code: CodeResources, Evidence: res.Evidence, Field: FieldExpectedResources,
-		Resources: res.Types, Count: res.Count, Category: res.Category}
+		Resources: res.Types, Count: res.Count, Category: res.Category, Complaints: res.Complaints}
 	switch {
 	case res.Count >= resourcesToD: // TRIAGE.md §1 C: >= 2 -> D
 		e.add(resources)

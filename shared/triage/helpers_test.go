@@ -1,5 +1,7 @@
 package triage
 
+import "strings"
+
 func ip(v int) *int                       { return &v }
 func fp(v float64) *float64               { return &v }
 func bp(v bool) *bool                     { return &v }
@@ -55,4 +57,23 @@ func with(in Input, mods ...func(*Input)) Input {
 		m(&in)
 	}
 	return in
+}
+
+// termExample writes vocabulary term ti as a nurse could: its words, each class replaced by
+// the class's first member.
+func termExample(v *vocabulary, ti int) string {
+	var words []string
+	for _, w := range v.terms[ti].words {
+		if w.class == 0 {
+			words = append(words, v.words[w.id])
+			continue
+		}
+		for id := 1; id < len(v.words); id++ {
+			if v.classOf[id]&(1<<(w.class-1)) != 0 {
+				words = append(words, v.words[id])
+				break
+			}
+		}
+	}
+	return strings.Join(words, " ")
 }

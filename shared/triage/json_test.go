@@ -2,12 +2,13 @@ package triage
 
 import (
 	"encoding/json"
+	"math"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 )
 
-var cmpAssessment = cmp.AllowUnexported(Reasons{}, MissingInputs{})
+var cmpAssessment = cmp.AllowUnexported(Reasons{}, MissingInputs{}, ComplaintSummary{})
 
 func TestAssessmentJSONRoundTrip(t *testing.T) {
 	t.Parallel()
@@ -63,8 +64,19 @@ func TestAssessmentJSONShape(t *testing.T) {
 			Score int `json:"score"`
 		} `json:"qsofa"`
 		TargetMinutes int `json:"targetMinutes"`
-		NegatedTerms  []string
-		Resources     struct {
+		Complaint     struct {
+			Status     string           `json:"status"`
+			Recognised []map[string]any `json:"recognised"`
+			Negated    []string         `json:"negated"`
+		} `json:"complaint"`
+		Model struct {
+			Applicable    bool               `json:"applicable"`
+			Level         int                `json:"level"`
+			Probabilities []float64 `json:"probabilities"`
+			Score         float64            `json:"score"`
+			Attributions  []Attribution      `json:"attributions"`
+		} `json:"model"`
+		Resources struct {
 			Types []string `json:"types"`
 		} `json:"resources"`
 	}
@@ -78,11 +90,28 @@ func TestAssessmentJSONShape(t *testing.T) {
 	if diff := cmp.Diff([]map[string]any{wantReason}, got.Reasons); diff != "" {
 		t.Errorf("reasons JSON (-want +got):\n%s\n%s", diff, b)
 	}
-	if got.EngineVersion != "esi4-news2-qsofa/1.0.0" || got.Level != 2 || got.DecisionPoint != "B" || got.TargetMinutes != 15 {
+	if got.EngineVersion != EngineVersion || got.Level != 2 || got.DecisionPoint != "B" || got.TargetMinutes != 15 {
 		t.Errorf("header fields: %+v", got)
 	}
-	if got.Missing == nil || len(got.Missing) != 0 || got.NegatedTerms == nil || len(got.NegatedTerms) != 0 {
+	if got.Missing == nil || len(got.Missing) != 0 || got.Complaint.Negated == nil || len(got.Complaint.Negated) != 0 {
 		t.Errorf("empty lists must be [] in JSON: %s", b)
+	}
+	if got.Complaint.Status != "recognised" || len(got.Complaint.Recognised) != 1 ||
+		got.Complaint.Recognised[0]["code"] != "lower_limb_injury" || got.Complaint.Recognised[0]["laterality"] != "left" {
+		t.Errorf("complaint JSON: %+v", got.Complaint)
+	}
+	// The model's opinion: probabilities of levels 1-5 summing to 1, attributions summing to
+	// the score.
+	sumP, sumA := 0.0, 0.0
+	for _, p := range got.Model.Probabilities {
+		sumP += p
+	}
+	for _, at := range got.Model.Attributions {
+		sumA += at.Contribution
+	}
+	if !got.Model.Applicable || len(got.Model.Probabilities) != 5 || math.Abs(sumP-1) > 1e-5 ||
+		len(got.Model.Attributions) != NumAttributions || math.Abs(sumA-got.Model.Score) > 1e-4 {
+		t.Errorf("model JSON: %+v (sum p %v, sum attributions %v)", got.Model, sumP, sumA)
 	}
 	if diff := cmp.Diff([]string{"ecg_xray"}, got.Resources.Types); diff != "" {
 		t.Errorf("resources JSON (-want +got):\n%s", diff)
@@ -148,16 +177,16 @@ func TestInputJSONKeepsNilAndEmptyResourcesApart(t *testing.T) {
 
 func TestSetJSONRejectsUnknownValues(t *testing.T) {
 	t.Parallel()
-	var ts TermSet
-	if err := json.Unmarshal([]byte(`["chest pain","nonsense"]`), &ts); err == nil {
-		t.Error("TermSet accepted an unknown phrase")
+	var cs ComplaintSet
+	if err := json.Unmarshal([]byte(`["chest_pain_cardiac","nonsense"]`), &cs); err == nil {
+		t.Error("ComplaintSet accepted an unknown complaint")
 	}
 	var r ResourceSet
 	if err := json.Unmarshal([]byte(`["labs","x"]`), &r); err == nil {
 		t.Error("ResourceSet accepted an unknown type")
 	}
 	var reasons Reasons
-	if err := json.Unmarshal([]byte(`[`+`{},{},{},{},{},{},{},{},{},{},{},{},{}`+`]`), &reasons); err == nil {
+	if err := json.Unmarshal([]byte(`[`+`{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}`+`]`), &reasons); err == nil {
 		t.Error("Reasons accepted more than it can hold")
 	}
 }

@@ -16,6 +16,10 @@ const (
 	PointB DecisionPoint = "B" // high-risk situation, new confusion, severe pain -> 2
 	PointC DecisionPoint = "C" // resources: 0 -> 5, 1 -> 4, >= 2 -> D
 	PointD DecisionPoint = "D" // danger-zone vital signs -> 2, else 3
+	// Beyond ESI v4 (see physiology.go and model.go for the sources):
+	PointP DecisionPoint = "P" // physiology beyond the danger zone -> 2
+	PointM DecisionPoint = "M" // a first-order modifier keeps the patient at 3 or more urgent
+	PointL DecisionPoint = "L" // the learned second opinion chose the level (never lowering a rule)
 )
 
 // Evidence says where the input behind a reason came from.
@@ -29,8 +33,10 @@ const (
 	EvidenceComplaint Evidence = "complaint"
 	// EvidenceNotRecorded: the input is missing and the reason is the conservative assumption.
 	EvidenceNotRecorded Evidence = "not_recorded"
-	// EvidenceEstimated: estimated from the complaint category.
+	// EvidenceEstimated: estimated from the complaint category or the complaint vocabulary.
 	EvidenceEstimated Evidence = "estimated"
+	// EvidenceModel: the learned second opinion.
+	EvidenceModel Evidence = "model"
 )
 
 // AgeBand names the row of an age-dependent table of TRIAGE.md §1 that a reason used.
@@ -77,6 +83,7 @@ const (
 	CodeSevereRespiratoryDistress ReasonCode = "severe_respiratory_distress"
 	CodeSpO2Below90               ReasonCode = "spo2_below_90"
 	CodeUnresponsive              ReasonCode = "unresponsive"
+	CodeLifeThreatComplaint       ReasonCode = "life_threat_complaint"
 
 	// Point B (level 2).
 	CodeHighRiskComplaint      ReasonCode = "high_risk_complaint"
@@ -98,6 +105,25 @@ const (
 	CodeNoDangerZoneHeartRate       ReasonCode = "no_danger_zone_heart_rate"
 	CodeNoDangerZoneRespiratoryRate ReasonCode = "no_danger_zone_respiratory_rate"
 	CodeNoDangerZoneSpO2            ReasonCode = "no_danger_zone_spo2"
+
+	// Point P (level 2): physiology beyond the danger zone.
+	CodeHypotension       ReasonCode = "hypotension"
+	CodeSevereBradycardia ReasonCode = "severe_bradycardia"
+	CodeHypothermia       ReasonCode = "hypothermia"
+	CodeNEWS2High         ReasonCode = "news2_high"
+	CodeSIRSFever         ReasonCode = "sirs_fever"
+
+	// Point M (at least level 3): first-order modifiers and an unread complaint.
+	CodeShockIndex            ReasonCode = "shock_index"
+	CodeBradycardia           ReasonCode = "bradycardia"
+	CodeNEWS2Medium           ReasonCode = "news2_medium"
+	CodeNEWS2SingleRed        ReasonCode = "news2_single_red"
+	CodeFeverUnwell           ReasonCode = "fever_unwell"
+	CodeCentralPain           ReasonCode = "central_pain_moderate"
+	CodeUnrecognisedComplaint ReasonCode = "unrecognised_complaint"
+
+	// Point L: the learned second opinion.
+	CodeModel ReasonCode = "model"
 )
 
 // Input field names (JSON paths) used in reasons and missing inputs.
@@ -120,6 +146,8 @@ const (
 	FieldPulseless            = "flags.pulseless"
 	FieldSevereRespDistress   = "flags.severeRespiratoryDistress"
 	FieldImmunocompromised    = "flags.immunocompromised"
+	FieldNEWS2                = "news2"
+	FieldModel                = "model"
 )
 
 // Reason is one input that made a decision point fire, as a structured value; String renders
@@ -139,9 +167,11 @@ type Reason struct {
 	Observation string
 	// AgeBand is the age row used by age-dependent rules.
 	AgeBand AgeBand
-	// Terms are the complaint terms that fired (CodeHighRiskComplaint, EvidenceComplaint fever).
-	Terms TermSet
-	// Resources and Count are the resource types and their ESI count (CodeResources).
+	// Complaints are the vocabulary complaints that fired (high-risk complaint, altered
+	// mental status or fever written in the complaint, moderate central pain).
+	Complaints ComplaintSet
+	// Resources and Count are the resource types and their ESI count (CodeResources); Count
+	// is also the number of SIRS criteria (fever rules) and of unknown words.
 	Resources ResourceSet
 	Count     int
 	// Category is the complaint category (high-risk category, estimated resources).
@@ -176,26 +206,23 @@ func (r Reason) String() string {
 		b.WriteString("SpO2 " + formatInt(r.Value) + " % < " + formatInt(r.Limit))
 	case CodeUnresponsive:
 		b.WriteString("AVPU = " + r.Observation + " (unresponsive)")
+	case CodeLifeThreatComplaint:
+		b.WriteString("the complaint names a life threat needing immediate intervention: ")
+		writeSituations(&b, r.Complaints)
 	case CodeHighRiskComplaint:
 		if notRecorded {
 			b.WriteString("chief complaint not recorded: a high-risk situation cannot be ruled out")
 			break
 		}
-		b.WriteString("complaint mentions high-risk term")
-		if r.Terms.Len() > 1 {
-			b.WriteString("s")
-		}
-		sep := " "
-		for i := range terms {
-			if r.Terms.has(i) {
-				b.WriteString(sep + strconv.Quote(terms[i].phrase) + " (" + terms[i].group.label() + ")")
-				sep = ", "
-			}
+		b.WriteString("high-risk situation in the complaint: ")
+		writeSituations(&b, r.Complaints)
+		if r.HasValue {
+			b.WriteString(" (age " + formatInt(r.Value) + " >= " + formatInt(r.Limit) + ")")
 		}
 	case CodeHighRiskCategory:
 		label := ""
-		if c := lookupCategory(r.Category); c != nil {
-			label = " (" + c.highRisk.label() + ")"
+		if c := lookupCategory(r.Category); c != nil && c.highRisk != "" {
+			label = " (" + c.highRisk + ")"
 		}
 		b.WriteString("complaint category " + string(r.Category) + " is a high-risk situation" + label)
 	case CodeImmunocompromisedFever:
@@ -237,6 +264,9 @@ func (r Reason) String() string {
 		switch {
 		case notRecorded:
 			b.WriteString("mental status not recorded: new confusion cannot be ruled out")
+		case r.Evidence == EvidenceComplaint:
+			b.WriteString("altered mental status written in the complaint (new confusion, lethargy or disorientation): ")
+			writeComplaintNames(&b, r.Complaints)
 		case MentalStatus(r.Observation) == MentalNewConfusion:
 			b.WriteString("new confusion, lethargy or disorientation")
 		default:
@@ -250,7 +280,7 @@ func (r Reason) String() string {
 		b.WriteString("pain " + formatInt(r.Value) + "/10 >= " + formatInt(r.Limit))
 	case CodeResources:
 		if notRecorded {
-			b.WriteString("resources not given and no complaint category to estimate them from: >= 2 assumed -> D")
+			b.WriteString("resources not given and no recognised complaint to estimate them from: >= 2 assumed -> D")
 			break
 		}
 		switch r.Count {
@@ -276,7 +306,12 @@ func (r Reason) String() string {
 			b.WriteString(")")
 		}
 		if r.Evidence == EvidenceEstimated {
-			b.WriteString(", estimated from complaint category " + string(r.Category))
+			if r.Category != "" {
+				b.WriteString(", estimated from complaint category " + string(r.Category))
+			} else {
+				b.WriteString(", estimated from the complaint: ")
+				writeComplaintNames(&b, r.Complaints)
+			}
 		}
 		switch {
 		case r.Count == 0:
@@ -307,10 +342,95 @@ func (r Reason) String() string {
 		b.WriteString("SpO2 " + formatInt(r.Value) + " % < " + formatInt(r.Limit) + " (danger zone)")
 	case CodeNoDangerZoneSpO2:
 		b.WriteString("SpO2 " + formatInt(r.Value) + " % >= " + formatInt(r.Limit))
+	case CodeHypotension:
+		if notRecorded {
+			b.WriteString("systolic BP not recorded: hypotension (< " + formatInt(r.Limit) + " mmHg) cannot be ruled out")
+			break
+		}
+		b.WriteString("systolic BP " + formatInt(r.Value) + " < " + formatInt(r.Limit) + " mmHg (hypotension)")
+	case CodeShockIndex:
+		b.WriteString("shock index (heart rate / systolic BP) " + strconv.FormatFloat(r.Value, 'f', 2, 64) + " >= " +
+			strconv.FormatFloat(r.Limit, 'f', 1, 64) + ": at least level 3")
+	case CodeSevereBradycardia:
+		if notRecorded {
+			b.WriteString("heart rate not recorded: severe bradycardia (< " + formatInt(r.Limit) + ") cannot be ruled out")
+			break
+		}
+		b.WriteString("heart rate " + formatInt(r.Value) + " < " + formatInt(r.Limit) + " (severe bradycardia)")
+	case CodeHypothermia:
+		if notRecorded {
+			b.WriteString("temperature not recorded: hypothermia (<= " + formatTemp(r.Limit) + " C) cannot be ruled out")
+			break
+		}
+		b.WriteString("temperature " + formatTemp(r.Value) + " C <= " + formatTemp(r.Limit) + " (hypothermia)")
+	case CodeNEWS2High:
+		b.WriteString("NEWS2 " + formatInt(r.Value) + " >= " + formatInt(r.Limit) + " (emergency response band)")
+		if notRecorded {
+			b.WriteString(", counting missing parameters at their maximum")
+		}
+	case CodeSIRSFever:
+		if notRecorded {
+			b.WriteString("all three SIRS criteria (T > 38.0 C, heart rate > 90, respiratory rate > 20) met or not recorded: sepsis cannot be ruled out")
+			break
+		}
+		b.WriteString("fever " + formatTemp(r.Value) + " C with heart rate > 90 and respiratory rate > 20 (all three SIRS criteria: looks septic)")
+	case CodeBradycardia:
+		b.WriteString("heart rate " + formatInt(r.Value) + " < " + formatInt(r.Limit) + " (bradycardia): at least level 3")
+	case CodeNEWS2Medium:
+		b.WriteString("NEWS2 " + formatInt(r.Value) + " (urgent response band 5-6")
+		if notRecorded {
+			b.WriteString(", counting missing parameters at their maximum")
+		}
+		b.WriteString("): at least level 3")
+	case CodeNEWS2SingleRed:
+		if notRecorded {
+			b.WriteString("NEWS2 " + r.Observation + " not recorded, counted at 3 (single red parameter): at least level 3")
+			break
+		}
+		b.WriteString("NEWS2 " + r.Observation + " scores 3 (single red parameter): at least level 3")
+	case CodeFeverUnwell:
+		b.WriteString("fever " + formatTemp(r.Value) + " C with " + strconv.Itoa(r.Count) + " of 3 SIRS criteria (looks unwell): at least level 3")
+	case CodeCentralPain:
+		b.WriteString("moderate central pain " + formatInt(r.Value) + "/10 (")
+		writeComplaintNames(&b, r.Complaints)
+		b.WriteString("): at least level 3")
+	case CodeUnrecognisedComplaint:
+		b.WriteString("the complaint was not recognised (" + strconv.Itoa(r.Count) + " unknown word")
+		if r.Count != 1 {
+			b.WriteString("s")
+		}
+		b.WriteString("): a nurse reads it; at least level 3 until then")
+	case CodeModel:
+		b.WriteString("learned second opinion proposes level " + formatInt(r.Value))
+		if r.Limit > 0 {
+			b.WriteString(" (probability of a more urgent level " + strconv.FormatFloat(r.Limit*100, 'f', 0, 64) + " %)")
+		}
 	default:
 		b.WriteString(string(r.Code))
 	}
 	return b.String()
+}
+
+// writeSituations writes the high-risk situations of the complaints in s, each with the
+// complaint's name.
+func writeSituations(b *strings.Builder, s ComplaintSet) {
+	sep := ""
+	for i, c := range vocab().complaints {
+		if s.has(uint16(i)) {
+			b.WriteString(sep + c.Situation + " (" + c.Name + ")")
+			sep = ", "
+		}
+	}
+}
+
+func writeComplaintNames(b *strings.Builder, s ComplaintSet) {
+	sep := ""
+	for i, c := range vocab().complaints {
+		if s.has(uint16(i)) {
+			b.WriteString(sep + c.Name)
+			sep = ", "
+		}
+	}
 }
 
 // reasonJSON is the wire form of a Reason.
@@ -323,7 +443,7 @@ type reasonJSON struct {
 	Limit       *float64          `json:"limit,omitempty"`
 	Observation string            `json:"observation,omitempty"`
 	AgeBand     AgeBand           `json:"ageBand,omitempty"`
-	Terms       *TermSet          `json:"terms,omitempty"`
+	Complaints  *ComplaintSet     `json:"complaints,omitempty"`
 	Resources   *ResourceSet      `json:"resources,omitempty"`
 	Count       *int              `json:"count,omitempty"`
 	Category    ComplaintCategory `json:"category,omitempty"`
@@ -344,9 +464,13 @@ func (r Reason) MarshalJSON() ([]byte, error) {
 		l := r.Limit
 		o.Limit = &l
 	}
-	if !r.Terms.Empty() {
-		t := r.Terms
-		o.Terms = &t
+	if !r.Complaints.Empty() {
+		c := r.Complaints
+		o.Complaints = &c
+	}
+	if r.Count != 0 && r.Code != CodeResources {
+		c := r.Count
+		o.Count = &c
 	}
 	if r.Code == CodeResources {
 		s, c := r.Resources, r.Count
@@ -371,8 +495,8 @@ func (r *Reason) UnmarshalJSON(b []byte) error {
 	if o.Limit != nil {
 		r.Limit = *o.Limit
 	}
-	if o.Terms != nil {
-		r.Terms = *o.Terms
+	if o.Complaints != nil {
+		r.Complaints = *o.Complaints
 	}
 	if o.Resources != nil {
 		r.Resources = *o.Resources
@@ -384,8 +508,8 @@ func (r *Reason) UnmarshalJSON(b []byte) error {
 }
 
 // maxReasons bounds the reasons of one assessment; the most any decision point can give is
-// 8 (point A with every criterion, a test checks).
-const maxReasons = 12
+// 9 (point A with every criterion, a test checks).
+const maxReasons = 16
 
 // Reasons is the ordered list of reasons of an assessment, held in a fixed-size array so that
 // Assess does not allocate. It marshals to JSON as a list.

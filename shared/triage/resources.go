@@ -179,8 +179,8 @@ type categoryInfo struct {
 	// when the category gives no basis for one (then >= 2 is assumed).
 	estimate  ResourceSet
 	estimated bool
-	// highRisk, when not groupNone, makes the category a high-risk situation (point B).
-	highRisk termGroup
+	// highRisk, when not empty, names the high-risk situation the category is (point B).
+	highRisk string
 }
 
 // categories is the reviewable resource-estimate table (an engine choice, not a threshold of
@@ -190,55 +190,55 @@ type categoryInfo struct {
 // whose usual care needs no ESI resource are estimated at 0 (level 5).
 var categories = [...]categoryInfo{
 	// Labs, imaging (CT or ultrasound), IV fluids, IV analgesia.
-	{CategoryAbdominalPain, resourceSetOf(ResourceLabs, ResourceAdvancedImaging, ResourceIVFluids, ResourceParenteralMedication), true, groupNone},
+	{CategoryAbdominalPain, resourceSetOf(ResourceLabs, ResourceAdvancedImaging, ResourceIVFluids, ResourceParenteralMedication), true, ""},
 	// IV/IM antihistamine or steroid; anaphylaxis terms in the complaint fire point B.
-	{CategoryAllergicReaction, resourceSetOf(ResourceParenteralMedication), true, groupNone},
+	{CategoryAllergicReaction, resourceSetOf(ResourceParenteralMedication), true, ""},
 	// X-ray and IM/IV analgesia.
-	{CategoryBackPain, resourceSetOf(ResourceECGXRay, ResourceParenteralMedication), true, groupNone},
+	{CategoryBackPain, resourceSetOf(ResourceECGXRay, ResourceParenteralMedication), true, ""},
 	// Labs (troponin), ECG / chest X-ray. High-risk: chest pain suggestive of ACS (TRIAGE.md §1 B).
-	{CategoryChestPain, resourceSetOf(ResourceLabs, ResourceECGXRay), true, groupACS},
+	{CategoryChestPain, resourceSetOf(ResourceLabs, ResourceECGXRay), true, "chest pain suggestive of acute coronary syndrome"},
 	// Oral analgesia, referral: no ESI resource.
-	{CategoryDental, 0, true, groupNone},
+	{CategoryDental, 0, true, ""},
 	// Sore throat, earache: exam and point-of-care tests only.
-	{CategoryEarNoseThroat, 0, true, groupNone},
+	{CategoryEarNoseThroat, 0, true, ""},
 	// Foreign body removal / irrigation as a simple procedure.
-	{CategoryEye, resourceSetOf(ResourceSimpleProcedure), true, groupNone},
+	{CategoryEye, resourceSetOf(ResourceSimpleProcedure), true, ""},
 	// Labs and chest X-ray to find a source.
-	{CategoryFever, resourceSetOf(ResourceLabs, ResourceECGXRay), true, groupNone},
+	{CategoryFever, resourceSetOf(ResourceLabs, ResourceECGXRay), true, ""},
 	// CT and IV/IM analgesia.
-	{CategoryHeadache, resourceSetOf(ResourceAdvancedImaging, ResourceParenteralMedication), true, groupNone},
+	{CategoryHeadache, resourceSetOf(ResourceAdvancedImaging, ResourceParenteralMedication), true, ""},
 	// Laceration repair: simple procedure (ESI v4: 1 resource).
-	{CategoryLaceration, resourceSetOf(ResourceSimpleProcedure), true, groupNone},
+	{CategoryLaceration, resourceSetOf(ResourceSimpleProcedure), true, ""},
 	// Labs, X-ray, CT, IV fluids.
-	{CategoryMajorTrauma, resourceSetOf(ResourceLabs, ResourceECGXRay, ResourceAdvancedImaging, ResourceIVFluids), true, groupNone},
+	{CategoryMajorTrauma, resourceSetOf(ResourceLabs, ResourceECGXRay, ResourceAdvancedImaging, ResourceIVFluids), true, ""},
 	// Prescription refill is not a resource (TRIAGE.md §1).
-	{CategoryMedicationRefill, 0, true, groupNone},
+	{CategoryMedicationRefill, 0, true, ""},
 	// Labs (medical clearance) and psychiatric consult.
-	{CategoryMentalHealth, resourceSetOf(ResourceLabs, ResourceSpecialtyConsult), true, groupNone},
+	{CategoryMentalHealth, resourceSetOf(ResourceLabs, ResourceSpecialtyConsult), true, ""},
 	// X-ray of the injured part; splints are not a resource.
-	{CategoryMinorInjury, resourceSetOf(ResourceECGXRay), true, groupNone},
+	{CategoryMinorInjury, resourceSetOf(ResourceECGXRay), true, ""},
 	// Labs and ECG. High-risk: overdose (TRIAGE.md §1 B examples).
-	{CategoryOverdosePoisoning, resourceSetOf(ResourceLabs, ResourceECGXRay), true, groupOverdose},
+	{CategoryOverdosePoisoning, resourceSetOf(ResourceLabs, ResourceECGXRay), true, "overdose or poisoning"},
 	// Labs and ultrasound.
-	{CategoryPregnancyRelated, resourceSetOf(ResourceLabs, ResourceAdvancedImaging), true, groupNone},
+	{CategoryPregnancyRelated, resourceSetOf(ResourceLabs, ResourceAdvancedImaging), true, ""},
 	// Exam only.
-	{CategoryRash, 0, true, groupNone},
+	{CategoryRash, 0, true, ""},
 	// Labs and CT.
-	{CategorySeizure, resourceSetOf(ResourceLabs, ResourceAdvancedImaging), true, groupNone},
+	{CategorySeizure, resourceSetOf(ResourceLabs, ResourceAdvancedImaging), true, ""},
 	// Labs, chest X-ray, nebulised medication.
-	{CategoryShortnessOfBreath, resourceSetOf(ResourceLabs, ResourceECGXRay, ResourceParenteralMedication), true, groupNone},
+	{CategoryShortnessOfBreath, resourceSetOf(ResourceLabs, ResourceECGXRay, ResourceParenteralMedication), true, ""},
 	// Labs and CT. High-risk: stroke signs (TRIAGE.md §1 B).
-	{CategoryStrokeSymptoms, resourceSetOf(ResourceLabs, ResourceAdvancedImaging), true, groupStroke},
+	{CategoryStrokeSymptoms, resourceSetOf(ResourceLabs, ResourceAdvancedImaging), true, "stroke signs"},
 	// Labs and psychiatric consult. High-risk: suicidal (TRIAGE.md §1 B).
-	{CategorySuicidalIdeation, resourceSetOf(ResourceLabs, ResourceSpecialtyConsult), true, groupSelfHarm},
+	{CategorySuicidalIdeation, resourceSetOf(ResourceLabs, ResourceSpecialtyConsult), true, "suicidal"},
 	// Labs and ECG.
-	{CategorySyncope, resourceSetOf(ResourceLabs, ResourceECGXRay), true, groupNone},
+	{CategorySyncope, resourceSetOf(ResourceLabs, ResourceECGXRay), true, ""},
 	// Urinalysis and culture in the laboratory (a dipstick alone is point-of-care).
-	{CategoryUrinary, resourceSetOf(ResourceLabs), true, groupNone},
+	{CategoryUrinary, resourceSetOf(ResourceLabs), true, ""},
 	// Labs and IV fluids.
-	{CategoryVomitingDiarrhoea, resourceSetOf(ResourceLabs, ResourceIVFluids), true, groupNone},
+	{CategoryVomitingDiarrhoea, resourceSetOf(ResourceLabs, ResourceIVFluids), true, ""},
 	// No basis for an estimate: >= 2 resources assumed.
-	{CategoryOther, 0, false, groupNone},
+	{CategoryOther, 0, false, ""},
 }
 
 // lookupCategory returns the category's row, or nil for "" and unknown values.

@@ -1,0 +1,580 @@
+package triage
+
+import (
+	"embed"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/bits"
+	"strings"
+	"sync"
+)
+
+// The engine's data files: the lexicon that reads a complaint as nurses write it, and the
+// presenting-complaint vocabulary. They are reviewed data, not code; their headers say what
+// every column means and where it comes from.
+//
+//go:embed data/lexicon.csv data/complaints.csv
+var dataFiles embed.FS
+
+// Limits of the vocabulary and of one complaint's reading, so that the matcher works in
+// fixed-size arrays (Assess does not allocate). Tests check the data against them.
+const (
+	maxTermWords     = 6   // words of one vocabulary phrase
+	maxWordLen       = 32  // longer tokens cannot be a vocabulary word
+	maxTokens        = 256 // tokens read from one complaint (1000 runes hold at most ~500 words)
+	maxMatches       = 48  // phrase matches kept from one complaint
+	maxFindings      = 8   // complaints reported as recognised (or negated)
+	maxComplaints    = 256 // complaints in the vocabulary (ComplaintSet)
+	maxTerms         = 2048
+	maxClasses       = 32
+	maxExpansion     = 6 // words an abbreviation stands for
+	minTypoLen       = 5 // shorter unknown words are not corrected
+	minCompoundLen   = 7 // shorter unknown words are not split
+	minCompoundPart  = 3
+	ambiguousWord    = ^uint16(0)
+	noClause         = ^uint16(0)
+	lexiconFile      = "data/lexicon.csv"
+	complaintsFile   = "data/complaints.csv"
+	classHead        = "head"
+	complaintFeverID = "fever"
+)
+
+// Laterality is the side a complaint names.
+type Laterality string
+
+// Values of Laterality.
+const (
+	LateralityLeft      Laterality = "left"
+	LateralityRight     Laterality = "right"
+	LateralityBilateral Laterality = "bilateral"
+)
+
+// PainSite is the CTAS pain site of a complaint: central (a body cavity or organ) or
+// peripheral (skin, soft tissue, axial skeleton, limbs).
+type PainSite string
+
+// Values of PainSite.
+const (
+	PainSiteCentral    PainSite = "central"
+	PainSitePeripheral PainSite = "peripheral"
+)
+
+// complaintRule is what a complaint means for the ESI decision points (complaints.csv, rule).
+type complaintRule uint8
+
+const (
+	ruleNone complaintRule = iota
+	ruleA                  // point A: level 1
+	ruleB                  // point B: high-risk situation
+	ruleB65                // point B at age >= 65
+	ruleAMS                // point B: new confusion written in the complaint
+)
+
+// olderAdultYears is the age of the older adult of the Geriatric Emergency Department
+// Guidelines (ACEP, AGS, ENA, SAEM 2014): the B65 rule of complaints.csv.
+const olderAdultYears = 65
+
+// Complaint is one entry of the presenting-complaint vocabulary.
+type Complaint struct {
+	Code      string   `json:"code"`
+	Group     string   `json:"group"`
+	Name      string   `json:"name"`
+	Situation string   `json:"situation,omitempty"`
+	Site      PainSite `json:"site,omitempty"`
+	rule      complaintRule
+	resources ResourceSet
+}
+
+// Rule is the complaint's rule as written in complaints.csv ("A", "B", "B65", "AMS" or "").
+func (c Complaint) Rule() string { return ruleNames[c.rule] }
+
+// Resources are the resource types the usual work-up of the complaint needs.
+func (c Complaint) Resources() ResourceSet { return c.resources }
+
+var ruleNames = [...]string{ruleNone: "", ruleA: "A", ruleB: "B", ruleB65: "B65", ruleAMS: "AMS"}
+
+// termWord is one word of a vocabulary phrase: a word id, or a lexicon class (class > 0 is
+// the class's bit + 1).
+type termWord struct {
+	id    uint16
+	class uint8
+}
+
+type vocabTerm struct {
+	words     []termWord
+	complaint uint16
+	phrase    string
+}
+
+// vocabulary is the lexicon and the complaint vocabulary, read once from the embedded files.
+type vocabulary struct {
+	words      []string          // id -> word; id 0 is "unknown"
+	ids        map[string]uint16 // word -> id
+	classNames []string          // class bit -> name
+	classOf    []uint32          // word id -> class mask
+	headMask   uint32
+	abbr       map[string][]uint16 // raw token -> the words it stands for
+	stem       map[string]uint16   // variant -> word id
+	laterality []Laterality        // word id -> side
+	negator    []bool              // word id -> negation cue
+	stop       map[string]bool
+	deletes    map[string]uint16 // one-deletion variant -> word id (ambiguousWord when several)
+	idAny      uint16
+
+	complaints []Complaint
+	byCode     map[string]uint16
+	terms      []vocabTerm
+	byWord     [][]uint16 // word id -> terms anchored on it
+	byClass    [maxClasses][]uint16
+	fever      uint16 // index of the fever complaint
+}
+
+// vocab is read on first use (never at init: every deployed function runs every init). The
+// files are embedded, so a malformed file is a build defect that the package's tests catch;
+// reading them cannot fail at run time in a tested build.
+var vocab = sync.OnceValue(func() *vocabulary {
+	v, err := loadVocabulary(dataFiles)
+	if err != nil {
+		panic("triage: " + err.Error())
+	}
+	return v
+})
+
+func readCSV(fsys embed.FS, name string) ([][]string, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.Comment = '#'
+	r.FieldsPerRecord = -1
+	rows, err := r.ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("%s: empty", name)
+	}
+	return rows[1:], nil // the header
+}
+
+func loadVocabulary(fsys embed.FS) (*vocabulary, error) {
+	v := &vocabulary{ids: map[string]uint16{}, abbr: map[string][]uint16{}, stem: map[string]uint16{},
+		stop: map[string]bool{}, byCode: map[string]uint16{}}
+	v.words = []string{""}
+	lex, err := readCSV(fsys, lexiconFile)
+	if err != nil {
+		return nil, err
+	}
+	comp, err := readCSV(fsys, complaintsFile)
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	bad := func(file string, row int, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s row %d: %s", file, row+2, fmt.Sprintf(format, args...)))
+	}
+	// Classes first, so that every member is a word.
+	classMembers := map[string][]string{}
+	for i, r := range lex {
+		if len(r) != 3 {
+			bad(lexiconFile, i, "want 3 columns, got %d", len(r))
+			continue
+		}
+		if r[0] == "class" {
+			if _, dup := classMembers[r[1]]; dup {
+				bad(lexiconFile, i, "class %q defined twice", r[1])
+			}
+			if len(v.classNames) >= maxClasses {
+				bad(lexiconFile, i, "more than %d classes", maxClasses)
+				continue
+			}
+			v.classNames = append(v.classNames, r[1])
+			classMembers[r[1]] = strings.Fields(r[2])
+		}
+	}
+	word := func(w string) (uint16, error) {
+		if !isVocabularyWord(w) {
+			return 0, fmt.Errorf("%q is not a lowercase ASCII word of at most %d letters", w, maxWordLen)
+		}
+		if id, ok := v.ids[w]; ok {
+			return id, nil
+		}
+		if len(v.words) >= int(ambiguousWord)-1 {
+			return 0, errors.New("too many words")
+		}
+		id := uint16(len(v.words))
+		v.words = append(v.words, w)
+		v.ids[w] = id
+		return id, nil
+	}
+	for bit, name := range v.classNames {
+		for _, m := range classMembers[name] {
+			id, err := word(m)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: class %s: %w", lexiconFile, name, err))
+				continue
+			}
+			for len(v.classOf) <= int(id) {
+				v.classOf = append(v.classOf, 0)
+			}
+			v.classOf[id] |= 1 << bit
+		}
+		if name == classHead {
+			v.headMask = 1 << bit
+		}
+	}
+	if v.headMask == 0 {
+		errs = append(errs, fmt.Errorf("%s: class %q is missing", lexiconFile, classHead))
+	}
+	var lats []struct {
+		id  uint16
+		lat Laterality
+	}
+	var negs []uint16
+	for i, r := range lex {
+		if len(r) != 3 {
+			continue
+		}
+		kind, key, val := r[0], r[1], r[2]
+		switch kind {
+		case "class":
+		case "abbr":
+			if key == "" || strings.ToLower(key) != key || strings.TrimRight(key, ".") != key {
+				bad(lexiconFile, i, "abbreviation %q must be lowercase without a trailing dot", key)
+				continue
+			}
+			if _, dup := v.abbr[key]; dup {
+				bad(lexiconFile, i, "abbreviation %q listed twice", key)
+				continue
+			}
+			var exp []uint16
+			for _, w := range strings.Fields(val) {
+				if v.stop[w] {
+					continue
+				}
+				id, err := word(w)
+				if err != nil {
+					bad(lexiconFile, i, "abbreviation %q: %v", key, err)
+					continue
+				}
+				exp = append(exp, id)
+			}
+			if len(strings.Fields(val)) == 0 || len(exp) > maxExpansion {
+				bad(lexiconFile, i, "abbreviation %q must stand for 1 to %d words", key, maxExpansion)
+				continue
+			}
+			v.abbr[key] = exp
+		case "laterality":
+			id, err := word(key)
+			if err != nil {
+				bad(lexiconFile, i, "%v", err)
+				continue
+			}
+			l := Laterality(val)
+			if l != LateralityLeft && l != LateralityRight && l != LateralityBilateral {
+				bad(lexiconFile, i, "laterality %q must be left, right or bilateral", val)
+				continue
+			}
+			lats = append(lats, struct {
+				id  uint16
+				lat Laterality
+			}{id, l})
+		case "negation":
+			id, err := word(key)
+			if err != nil {
+				bad(lexiconFile, i, "%v", err)
+				continue
+			}
+			negs = append(negs, id)
+		case "stem":
+			id, err := word(val)
+			if err != nil {
+				bad(lexiconFile, i, "stem %q: %v", key, err)
+				continue
+			}
+			if !isVocabularyWord(key) {
+				bad(lexiconFile, i, "stem %q is not a lowercase ASCII word", key)
+				continue
+			}
+			v.stem[key] = id
+		case "stop":
+			if !isVocabularyWord(key) {
+				bad(lexiconFile, i, "stop word %q is not a lowercase ASCII word", key)
+				continue
+			}
+			v.stop[key] = true
+		default:
+			bad(lexiconFile, i, "unknown kind %q", kind)
+		}
+	}
+	anyID, _ := word("any")
+	v.idAny = anyID
+
+	// Complaints and their phrases.
+	classBit := map[string]int{}
+	for b, n := range v.classNames {
+		classBit[n] = b
+	}
+	for i, r := range comp {
+		if len(r) != 8 {
+			bad(complaintsFile, i, "want 8 columns, got %d", len(r))
+			continue
+		}
+		c := Complaint{Code: r[0], Group: r[1], Name: r[2], Situation: r[4], Site: PainSite(r[5])}
+		if !isCode(c.Code) {
+			bad(complaintsFile, i, "id %q must be lowercase letters, digits and underscores", c.Code)
+			continue
+		}
+		if _, dup := v.byCode[c.Code]; dup {
+			bad(complaintsFile, i, "id %q listed twice", c.Code)
+			continue
+		}
+		if !isCode(c.Group) || c.Name == "" {
+			bad(complaintsFile, i, "%s: group and name are required", c.Code)
+		}
+		switch r[3] {
+		case "":
+			c.rule = ruleNone
+		case "A":
+			c.rule = ruleA
+		case "B":
+			c.rule = ruleB
+		case "B65":
+			c.rule = ruleB65
+		case "AMS":
+			c.rule = ruleAMS
+		default:
+			bad(complaintsFile, i, "%s: rule %q must be A, B, B65, AMS or empty", c.Code, r[3])
+		}
+		if (c.rule == ruleNone) != (c.Situation == "") {
+			bad(complaintsFile, i, "%s: a situation is named exactly when there is a rule", c.Code)
+		}
+		if c.Site != "" && c.Site != PainSiteCentral && c.Site != PainSitePeripheral {
+			bad(complaintsFile, i, "%s: site %q must be central, peripheral or empty", c.Code, r[5])
+		}
+		for _, t := range strings.Fields(r[6]) {
+			idx := resourceIndex(ResourceType(t))
+			if idx < 0 || resourceTable[idx].weight == 0 {
+				bad(complaintsFile, i, "%s: %q is not an ESI resource type", c.Code, t)
+				continue
+			}
+			c.resources |= 1 << idx
+		}
+		if len(v.complaints) >= maxComplaints {
+			bad(complaintsFile, i, "more than %d complaints", maxComplaints)
+			continue
+		}
+		ci := uint16(len(v.complaints))
+		v.byCode[c.Code] = ci
+		v.complaints = append(v.complaints, c)
+		phrases := strings.Split(r[7], ";")
+		if strings.TrimSpace(r[7]) == "" {
+			bad(complaintsFile, i, "%s: no terms", c.Code)
+		}
+		for _, p := range phrases {
+			p = strings.TrimSpace(p)
+			var tw []termWord
+			for _, w := range strings.Fields(p) {
+				if strings.HasPrefix(w, "{") && strings.HasSuffix(w, "}") {
+					b, ok := classBit[strings.Trim(w, "{}")]
+					if !ok {
+						bad(complaintsFile, i, "%s: term %q: unknown class %s", c.Code, p, w)
+						continue
+					}
+					tw = append(tw, termWord{class: uint8(b + 1)})
+					continue
+				}
+				if v.stop[w] {
+					continue
+				}
+				id, err := word(w)
+				if err != nil {
+					bad(complaintsFile, i, "%s: term %q: %v", c.Code, p, err)
+					continue
+				}
+				tw = append(tw, termWord{id: id})
+			}
+			if len(tw) == 0 || len(tw) > maxTermWords {
+				bad(complaintsFile, i, "%s: term %q must have 1 to %d words", c.Code, p, maxTermWords)
+				continue
+			}
+			if len(v.terms) >= maxTerms {
+				bad(complaintsFile, i, "more than %d terms", maxTerms)
+				continue
+			}
+			v.terms = append(v.terms, vocabTerm{words: tw, complaint: ci, phrase: p})
+		}
+	}
+	fever, ok := v.byCode[complaintFeverID]
+	if !ok {
+		errs = append(errs, fmt.Errorf("%s: complaint %q is missing", complaintsFile, complaintFeverID))
+	}
+	v.fever = fever
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+
+	// Indexes by word id.
+	n := len(v.words)
+	for len(v.classOf) < n {
+		v.classOf = append(v.classOf, 0)
+	}
+	v.laterality = make([]Laterality, n)
+	for _, l := range lats {
+		v.laterality[l.id] = l.lat
+	}
+	v.negator = make([]bool, n)
+	for _, id := range negs {
+		v.negator[id] = true
+	}
+	// Every term is indexed by one anchor word: its first literal word, or its first class
+	// when it has none; a term can match only where its anchor is.
+	v.byWord = make([][]uint16, n)
+	for ti, t := range v.terms {
+		anchor := t.words[0]
+		for _, w := range t.words {
+			if w.class == 0 {
+				anchor = w
+				break
+			}
+		}
+		if anchor.class > 0 {
+			v.byClass[anchor.class-1] = append(v.byClass[anchor.class-1], uint16(ti))
+		} else {
+			v.byWord[anchor.id] = append(v.byWord[anchor.id], uint16(ti))
+		}
+	}
+	// One-deletion variants of every word long enough to be corrected (symmetric delete).
+	v.deletes = map[string]uint16{}
+	for id := 1; id < n; id++ {
+		w := v.words[id]
+		if len(w) < minTypoLen-1 {
+			continue
+		}
+		for i := range len(w) {
+			d := w[:i] + w[i+1:]
+			if prev, ok := v.deletes[d]; ok && prev != uint16(id) {
+				v.deletes[d] = ambiguousWord
+				continue
+			}
+			v.deletes[d] = uint16(id)
+		}
+	}
+	return v, nil
+}
+
+func isVocabularyWord(w string) bool {
+	if w == "" || len(w) > maxWordLen {
+		return false
+	}
+	for i := range len(w) {
+		c := w[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func isCode(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// Complaints returns the vocabulary's complaints in file order (a copy).
+func Complaints() []Complaint { return append([]Complaint(nil), vocab().complaints...) }
+
+// LookupComplaint returns the complaint with code.
+func LookupComplaint(code string) (Complaint, bool) {
+	v := vocab()
+	i, ok := v.byCode[code]
+	if !ok {
+		return Complaint{}, false
+	}
+	return v.complaints[i], true
+}
+
+// ComplaintSet is a set of vocabulary complaints. It marshals to JSON as their codes.
+type ComplaintSet [maxComplaints / 64]uint64
+
+func (s *ComplaintSet) add(i uint16)     { s[i>>6] |= 1 << (i & 63) }
+func (s ComplaintSet) has(i uint16) bool { return s[i>>6]&(1<<(i&63)) != 0 }
+func (s *ComplaintSet) remove(i uint16)  { s[i>>6] &^= 1 << (i & 63) }
+func (s ComplaintSet) andNot(o ComplaintSet) ComplaintSet {
+	var r ComplaintSet
+	for i := range s {
+		r[i] = s[i] &^ o[i]
+	}
+	return r
+}
+
+// Empty reports whether the set has no complaint.
+func (s ComplaintSet) Empty() bool {
+	for _, w := range s {
+		if w != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Len is the number of complaints in the set.
+func (s ComplaintSet) Len() int {
+	n := 0
+	for _, w := range s {
+		n += bits.OnesCount64(w)
+	}
+	return n
+}
+
+// Codes lists the set's complaint codes in vocabulary order.
+func (s ComplaintSet) Codes() []string {
+	v := vocab()
+	var out []string
+	for i := range v.complaints {
+		if s.has(uint16(i)) {
+			out = append(out, v.complaints[i].Code)
+		}
+	}
+	return out
+}
+
+// MarshalJSON encodes the set as a list of complaint codes.
+func (s ComplaintSet) MarshalJSON() ([]byte, error) {
+	c := s.Codes()
+	if c == nil {
+		c = []string{}
+	}
+	return json.Marshal(c)
+}
+
+// UnmarshalJSON decodes a list of complaint codes.
+func (s *ComplaintSet) UnmarshalJSON(b []byte) error {
+	var codes []string
+	if err := json.Unmarshal(b, &codes); err != nil {
+		return err
+	}
+	var out ComplaintSet
+	v := vocab()
+	for _, c := range codes {
+		i, ok := v.byCode[c]
+		if !ok {
+			return fmt.Errorf("triage: unknown complaint %q", c)
+		}
+		out.add(i)
+	}
+	*s = out
+	return nil
+}
