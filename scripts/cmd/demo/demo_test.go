@@ -111,7 +111,7 @@ var wantSteps = []string{
 var wantResults = map[int]*regexp.Regexp{
 	2:  regexp.MustCompile(`^patient \S+ \(Robin Example, synthetic\), MRN TOUR-[0-9a-f]{8}$`),
 	3:  regexp.MustCompile(`^encounter \S+, status waiting$`),
-	5:  regexp.MustCompile(`^assessment 000001: level [1-5] proposed at ESI point [A-D], [1-9]\d* reasons; status triaged$`),
+	5:  regexp.MustCompile(`^assessment 000001: level [1-5] proposed at point [A-DLMP], [1-9]\d* reasons; status triaged$`),
 	6:  regexp.MustCompile(`^level [1-5] confirmed \(unchanged\)$`),
 	7:  regexp.MustCompile(`^position [1-9]\d* of [1-9]\d* at level [1-5], wait P50 \d+ min / P90 \d+ min \(board v\d+, after .+\)$`),
 	9:  regexp.MustCompile(`^status in_consultation \(encounter version \d+\)$`),

@@ -295,7 +295,7 @@ func (t *tour) triage(ctx context.Context) error {
 		return err
 	}
 	result := recorded.Assessment.Result
-	t.done(t.nurse, http.MethodPost, path, status, fmt.Sprintf("assessment %s: level %d proposed at ESI point %s, %d reasons; status %s",
+	t.done(t.nurse, http.MethodPost, path, status, fmt.Sprintf("assessment %s: level %d proposed at point %s, %d reasons; status %s",
 		recorded.Assessment.ID, result.Level, result.DecisionPoint, len(result.Reasons), recorded.Encounter.Status))
 
 	// The nurse confirms the proposed level (a less urgent one would need a reason).
