@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/bits"
 	"strings"
 	"sync"
@@ -142,7 +143,7 @@ var vocab = sync.OnceValue(func() *vocabulary {
 	return v
 })
 
-func readCSV(fsys embed.FS, name string) ([][]string, error) {
+func readCSV(fsys fs.FS, name string) ([][]string, error) {
 	f, err := fsys.Open(name)
 	if err != nil {
 		return nil, err
@@ -161,7 +162,7 @@ func readCSV(fsys embed.FS, name string) ([][]string, error) {
 	return rows[1:], nil // the header
 }
 
-func loadVocabulary(fsys embed.FS) (*vocabulary, error) {
+func loadVocabulary(fsys fs.FS) (*vocabulary, error) {
 	v := &vocabulary{ids: map[string]uint16{}, abbr: map[string][]uint16{}, stem: map[string]uint16{},
 		stop: map[string]bool{}, byCode: map[string]uint16{}}
 	v.words = []string{""}

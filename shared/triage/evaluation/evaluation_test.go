@@ -1,0 +1,200 @@
+package evaluation
+
+import (
+	"bytes"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/medi-os/medi/shared/triage"
+	"github.com/medi-os/medi/shared/triage/learn"
+)
+
+const header = "Group,Sex,Age,Patients number per hour,Arrival mode,Injury,Chief_complain,Mental,Pain,NRS_pain,SBP,DBP,HR,RR,BT,KTAS_RN,Diagnosis in ED,KTAS_expert,Length of stay_min\n"
+
+func TestReadKTAS(t *testing.T) {
+	t.Parallel()
+	csv := "\ufeff" + header +
+		`1,Female,56,12,Private Vehicle,Yes,"pain, chest",Alert,1,7.0,137.0,75.0,60.0,20.0,36.5,2,Secret diagnosis,2,64` + "\n" +
+		`2,Male,71,8,119 Ambulance,No,abd pain,Verbal Response,0,,91,67,93,18,,4,x,3,108` + "\n" +
+		`1,Male,30,3,Walking,No,,Pain Response,1,,,,,,,1,x,1,10` + "\n"
+	v, err := ReadKTAS(strings.NewReader(csv), DefaultOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v) != 3 {
+		t.Fatalf("%d visits", len(v))
+	}
+	a := v[0].Input
+	if *a.AgeYears != 56 || a.Sex != triage.SexFemale || a.ArrivalMode != triage.ArrivalPrivateVehicle || !a.Injury ||
+		a.ChiefComplaint != "pain, chest" || a.MentalStatus != triage.MentalAlert || *a.PainScore != 7 ||
+		*a.Vitals.SystolicBP != 137 || *a.Vitals.HeartRate != 60 || *a.Vitals.TemperatureC != 36.5 ||
+		*a.Vitals.SpO2 != 98 || *a.Vitals.OnSupplementalOxygen || a.ExpectedResources != nil ||
+		v[0].Expert != 2 || v[0].Nurse != 2 || v[0].Row != 1 {
+		t.Errorf("visit 1: %+v", v[0])
+	}
+	b := v[1].Input
+	if b.ArrivalMode != triage.ArrivalAmbulance || b.MentalStatus != triage.MentalVoice || *b.PainScore != 0 ||
+		b.Vitals.TemperatureC != nil || v[1].Expert != 3 {
+		t.Errorf("visit 2 (no pain: 0; no temperature: nil): %+v", v[1])
+	}
+	c := v[2].Input
+	if c.PainScore != nil || c.Vitals.HeartRate != nil || c.MentalStatus != triage.MentalPain || c.ArrivalMode != triage.ArrivalWalkIn {
+		t.Errorf("visit 3 (pain without a score: not recorded): %+v", v[2])
+	}
+	// Nothing the nurse did not know reaches the engine's input.
+	if strings.Contains(strings.ToLower(a.ChiefComplaint), "secret") {
+		t.Error("the diagnosis leaked into the input")
+	}
+}
+
+func TestReadKTASErrors(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct{ csv, want string }{
+		"missing column": {"Sex,Age\nMale,3\n", "missing columns"},
+		"bad level":      {header + "1,Male,30,1,Walking,No,x,Alert,0,,120,80,80,16,36.5,2,x,7,1\n", "row 1: column KTAS_expert"},
+		"bad number":     {header + "1,Male,thirty,1,Walking,No,x,Alert,0,,120,80,80,16,36.5,2,x,3,1\n", "row 1: column Age"},
+		"bad mental":     {header + "1,Male,30,1,Walking,No,x,Sleepy,0,,120,80,80,16,36.5,2,x,3,1\n", "column Mental"},
+	} {
+		_, err := ReadKTAS(strings.NewReader(tc.csv), DefaultOptions)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error containing %q", name, err, tc.want)
+		}
+		if err != nil && (strings.Contains(err.Error(), "thirty") || strings.Contains(err.Error(), "Sleepy")) {
+			t.Errorf("%s: the error repeats the value: %v", name, err)
+		}
+	}
+}
+
+func TestAgreement(t *testing.T) {
+	t.Parallel()
+	var perfect Agreement
+	for l := triage.Level1; l <= triage.Level5; l++ {
+		perfect.Add(l, l)
+	}
+	if perfect.QuadraticKappa() != 1 || perfect.ExactRate() != 1 || perfect.Under != 0 || perfect.Over != 0 {
+		t.Errorf("perfect: %+v kappa %v", perfect, perfect.QuadraticKappa())
+	}
+	// A worked example: reference 1,2,3,4,5; proposed 2,2,3,4,4.
+	var a Agreement
+	for i, p := range []triage.Level{2, 2, 3, 4, 4} {
+		a.Add(triage.Level(i+1), p)
+	}
+	// Observed weighted disagreement: (1 + 1)/16 / 5 = 0.025. Expected: rows 1/5 each,
+	// columns {2: 2/5, 3: 1/5, 4: 2/5}; sum over reference i of (1/5) sum over proposed j of
+	// (i-j)^2/16 * c_j = (4.8 + 1.8 + 0.8 + 1.8 + 4.8) / 16 / 5 = 0.175, so kappa = 1 - 0.025 / 0.175.
+	if got, want := a.QuadraticKappa(), 1-0.025/0.175; math.Abs(got-want) > 1e-12 {
+		t.Errorf("kappa %v, want %v", got, want)
+	}
+	if a.Exact != 3 || a.Under != 1 || a.Over != 1 || a.HighAcuity != 2 || a.HighAcuityUnder != 1 {
+		t.Errorf("counts %+v", a)
+	}
+}
+
+// dataFile is the KTAS training split beside the repository, or "" when it is absent.
+func dataFile(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			p := filepath.Join(d, "..", "shared", "data", "ktas", "train.csv")
+			if _, err := os.Stat(p); err == nil {
+				return p
+			}
+			return ""
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
+}
+
+func readData(t *testing.T) ([]Visit, []byte) {
+	t.Helper()
+	p := dataFile(t)
+	if p == "" {
+		t.Skip("the KTAS training split (../shared/data/ktas/train.csv beside the repository) is absent: clinical figures not measured")
+	}
+	raw, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := ReadKTAS(bytes.NewReader(raw), DefaultOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v, raw
+}
+
+// TestFiguresOnTheKTASTrainingSplit asserts the cross-validated figures that
+// go run ./scripts/cmd/triagemodel eval prints. The issue's targets are under-triage <= 8 %,
+// under-triage among expert levels 1-2 <= 10 %, over-triage <= 35 %, quadratic-weighted kappa
+// >= 0.60; under-triage is met, the others are not yet (docs/clinical-validation.md says why),
+// so those are asserted at the figures reached, to fail when they regress.
+func TestFiguresOnTheKTASTrainingSplit(t *testing.T) {
+	t.Parallel()
+	visits, _ := readData(t)
+	if len(visits) != 688 {
+		t.Fatalf("%d visits, the training split has 688", len(visits))
+	}
+	r, err := Run(visits, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cv := r.CrossValidated
+	var b strings.Builder
+	r.Write(&b, 5)
+	t.Log("\n" + b.String())
+	for _, c := range []struct {
+		name  string
+		got   float64
+		limit float64
+		upper bool
+	}{
+		{"under-triage (target <= 8 %)", cv.UnderRate(), 0.08, true},
+		{"under-triage among expert levels 1-2 (target <= 10 %; reached 11.6 %)", cv.HighAcuityUnderRate(), 0.117, true},
+		{"over-triage (target <= 35 %; reached 39.8 %)", cv.OverRate(), 0.40, true},
+		{"quadratic-weighted kappa (target >= 0.60; reached 0.532)", cv.QuadraticKappa(), 0.53, false},
+		{"exact agreement (reached 53.9 %)", cv.ExactRate(), 0.535, false},
+	} {
+		if c.upper && c.got > c.limit || !c.upper && c.got < c.limit {
+			t.Errorf("%s: %.4f, limit %.3f", c.name, c.got, c.limit)
+		}
+	}
+	// The learned part improves on the rules alone, and the engine under-triages expert
+	// level 1-2 patients less often than the study's nurses did.
+	if cv.QuadraticKappa() <= r.Rules.QuadraticKappa() || cv.UnderRate() >= r.Rules.UnderRate() {
+		t.Errorf("cross-validated kappa %.3f / under %.3f vs rules alone %.3f / %.3f", cv.QuadraticKappa(), cv.UnderRate(),
+			r.Rules.QuadraticKappa(), r.Rules.UnderRate())
+	}
+	if cv.HighAcuityUnderRate() >= r.Nurses.HighAcuityUnderRate() {
+		t.Errorf("under-triage among expert 1-2 %.3f, nurses %.3f", cv.HighAcuityUnderRate(), r.Nurses.HighAcuityUnderRate())
+	}
+}
+
+// TestModelFileIsReproducible: the committed model is what training on the data makes, bit
+// for bit (go run ./scripts/cmd/triagemodel train).
+func TestModelFileIsReproducible(t *testing.T) {
+	t.Parallel()
+	visits, raw := readData(t)
+	opt := learn.DefaultOptions
+	opt.Version = "ktas-ordinal/" + learn.DataHash(raw)[:12]
+	m, rep, err := learn.Train(Examples(visits), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := learn.Encode(m, learn.FileInfo{Data: "ktas/train.csv", DataSHA256: learn.DataHash(raw), Rows: len(visits),
+		Command: "go run ./scripts/cmd/triagemodel train -data ../shared/data/ktas/train.csv"}, opt, rep)
+	want, err := os.ReadFile(filepath.Join("..", "data", "model.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Error("shared/triage/data/model.json is not what training on ../shared/data/ktas/train.csv makes; run go run ./scripts/cmd/triagemodel train")
+	}
+}

@@ -1,0 +1,274 @@
+package triage
+
+import (
+	"errors"
+	"io/fs"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestVocabularyFilesLoad(t *testing.T) {
+	t.Parallel()
+	v, err := loadVocabulary(dataFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(v.complaints); n < 100 || n > maxComplaints {
+		t.Errorf("%d complaints, want 100..%d", n, maxComplaints)
+	}
+	groups := map[string]bool{}
+	for i, c := range v.complaints {
+		groups[c.Group] = true
+		if _, ok := groupFeature[c.Group]; !ok {
+			t.Errorf("complaint %s: group %q has no model feature", c.Code, c.Group)
+		}
+		terms := 0
+		for _, tm := range v.terms {
+			if int(tm.complaint) == i {
+				terms++
+			}
+		}
+		if terms == 0 {
+			t.Errorf("complaint %s has no term", c.Code)
+		}
+		if (c.rule == ruleNone) != (c.Situation == "") {
+			t.Errorf("complaint %s: rule %q with situation %q", c.Code, c.Rule(), c.Situation)
+		}
+	}
+	for g := range groupFeature {
+		if !groups[g] {
+			t.Errorf("model group feature %q has no complaint", g)
+		}
+	}
+	// Complaints the engine's rules rely on by id.
+	for _, code := range []string{complaintFeverID, "chest_pain_cardiac", "stroke", "altered_consciousness", "cardiac_arrest"} {
+		if _, ok := LookupComplaint(code); !ok {
+			t.Errorf("complaint %q is missing", code)
+		}
+	}
+}
+
+// TestEveryTermIsFound: every phrase of the vocabulary, written as a nurse could (each class
+// as one of its words), is recognised as its complaint.
+func TestEveryTermIsFound(t *testing.T) {
+	t.Parallel()
+	v := vocab()
+	seen := map[string]int{}
+	for ti, tm := range v.terms {
+		text := termExample(v, ti)
+		cr := readComplaint(text)
+		if !cr.present.has(tm.complaint) {
+			t.Errorf("term %q of %s, written %q, is not recognised (found %v)", tm.phrase, v.complaints[tm.complaint].Code, text, cr.present.Codes())
+		}
+		key := tm.phrase
+		if prev, dup := seen[key]; dup && v.terms[prev].complaint == tm.complaint {
+			t.Errorf("term %q listed twice for %s", key, v.complaints[tm.complaint].Code)
+		}
+		seen[key] = ti
+	}
+}
+
+func TestLexiconRows(t *testing.T) {
+	t.Parallel()
+	v := vocab()
+	for key, exp := range v.abbr {
+		if len(exp) == 0 {
+			t.Errorf("abbreviation %q expands to nothing", key)
+		}
+	}
+	for _, w := range []string{"no", "denies", "without", "negative"} {
+		if !v.negator[v.ids[w]] {
+			t.Errorf("negation cue %q missing", w)
+		}
+	}
+	for w, side := range map[string]Laterality{"left": LateralityLeft, "right": LateralityRight, "both": LateralityBilateral} {
+		if v.laterality[v.ids[w]] != side {
+			t.Errorf("laterality of %q = %q, want %q", w, v.laterality[v.ids[w]], side)
+		}
+	}
+}
+
+type readCase struct {
+	text      string
+	present   []string
+	negated   []string
+	sides     map[string]Laterality
+	unknown   int
+	corrected int
+}
+
+func checkReading(t *testing.T, tc readCase) {
+	t.Helper()
+	cr := readComplaint(tc.text)
+	s := summarize(&cr, tc.text)
+	var got []string
+	sides := map[string]Laterality{}
+	for _, f := range s.Recognised() {
+		got = append(got, f.Code)
+		if f.Laterality != "" {
+			sides[f.Code] = f.Laterality
+		}
+	}
+	if diff := cmp.Diff(tc.present, got); diff != "" {
+		t.Errorf("%q: recognised (-want +got):\n%s", tc.text, diff)
+	}
+	if diff := cmp.Diff(tc.negated, s.Negated.Codes()); diff != "" {
+		t.Errorf("%q: negated (-want +got):\n%s", tc.text, diff)
+	}
+	if tc.sides == nil {
+		tc.sides = map[string]Laterality{}
+	}
+	if diff := cmp.Diff(tc.sides, sides); diff != "" {
+		t.Errorf("%q: sides (-want +got):\n%s", tc.text, diff)
+	}
+	if s.UnknownWords != tc.unknown || s.CorrectedWords != tc.corrected {
+		t.Errorf("%q: %d unknown, %d corrected; want %d, %d", tc.text, s.UnknownWords, s.CorrectedWords, tc.unknown, tc.corrected)
+	}
+}
+
+func TestReadingShorthand(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []readCase{
+		{text: "abd pain", present: []string{"abdominal_pain"}},
+		{text: "SOB", present: []string{"dyspnea"}},
+		{text: "DOE x 3 days", present: []string{"dyspnea"}, unknown: 3},
+		{text: "CP", present: []string{"chest_pain_cardiac"}},
+		{text: "LOC at home", present: []string{"syncope"}, unknown: 1},
+		{text: "DZ - dizziness", present: []string{"dizziness"}},
+		{text: "G/W", present: []string{"general_weakness"}},
+		{text: "N/V since am", present: []string{"nausea_vomiting"}, unknown: 2},
+		{text: "Lt. flank pain", present: []string{"flank_pain"}, sides: map[string]Laterality{"flank_pain": LateralityLeft}},
+		{text: "Rt.arm weakness", present: []string{"stroke"}, sides: map[string]Laterality{"stroke": LateralityRight}},
+		{text: "Bil. leg swelling", present: []string{"leg_swelling"}, sides: map[string]Laterality{"leg_swelling": LateralityBilateral}},
+		{text: "L side weakness", present: []string{"stroke"}, sides: map[string]Laterality{"stroke": LateralityLeft}},
+		{text: "s/p fall, hip pain rt", present: []string{"minor_trauma", "limb_pain"}, sides: map[string]Laterality{"limb_pain": LateralityRight}},
+		{text: "hx of HTN, c/o HA", present: []string{"hypertension", "headache"}},
+		{text: "F/C, C/S", present: []string{"fever", "cough"}},
+		{text: "DI, drug intoxication", present: []string{"overdose"}},
+		{text: "for PEG tube change", present: []string{"gi_device"}},
+	} {
+		checkReading(t, tc)
+	}
+}
+
+func TestReadingTyposAndCompounds(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []readCase{
+		{text: "rigth side weakness", present: []string{"stroke"}, sides: map[string]Laterality{"stroke": LateralityRight}, corrected: 1},
+		{text: "sezure like motion", present: []string{"seizure"}, unknown: 1, corrected: 1},
+		{text: "vomitting", present: []string{"nausea_vomiting"}, corrected: 1},
+		{text: "abdominl pain", present: []string{"abdominal_pain"}, corrected: 1},
+		{text: "chset pain", present: []string{"chest_pain_cardiac"}, corrected: 1},
+		{text: "sorethroat", present: []string{"sore_throat"}, corrected: 1},
+		// Short words are not corrected ("pian" is not "pain"): errs to unknown.
+		{text: "pian", unknown: 1},
+	} {
+		checkReading(t, tc)
+	}
+}
+
+func TestReadingNegationInversionAndSpecificity(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []readCase{
+		{text: "no chest pain", negated: []string{"chest_pain_cardiac"}},
+		{text: "denies SOB", negated: []string{"dyspnea"}},
+		{text: "denies any chest pain", negated: []string{"chest_pain_cardiac"}},
+		{text: "chest pain, no fever", present: []string{"chest_pain_cardiac"}, negated: []string{"fever"}},
+		{text: "negative for fever", negated: []string{"fever"}},
+		// Only the simplest negation: anything between the cue and the term keeps it present.
+		{text: "no relief from chest pain", present: []string{"chest_pain_cardiac"}, unknown: 1},
+		{text: "fever. no cough", present: []string{"fever"}, negated: []string{"cough"}},
+		// A term both negated and present is present.
+		{text: "no fever yesterday, fever today", present: []string{"fever"}, unknown: 2},
+		// The inverted form nurses use.
+		{text: "pain, chest", present: []string{"chest_pain_cardiac"}},
+		{text: "injury, finger", present: []string{"upper_limb_injury"}},
+		{text: "leg pain, lt.", present: []string{"limb_pain"}, sides: map[string]Laterality{"limb_pain": LateralityLeft}},
+		{text: "pain in the chest", present: []string{"chest_pain_cardiac"}},
+		// A comma between full phrases keeps them apart.
+		{text: "general weakness, left leg pain", present: []string{"general_weakness", "limb_pain"}, sides: map[string]Laterality{"limb_pain": LateralityLeft}},
+		// The longest phrase wins over the phrases it contains.
+		{text: "chest wall pain left", present: []string{"chest_pain_noncardiac"}, sides: map[string]Laterality{"chest_pain_noncardiac": LateralityLeft}},
+		// Whole words only: "vomiting" does not contain "mi" (myocardial infarction).
+		{text: "vomiting", present: []string{"nausea_vomiting"}},
+	} {
+		checkReading(t, tc)
+	}
+}
+
+func TestReadingUnknownText(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		text   string
+		status ComplaintStatus
+		words  int
+	}{
+		{"", ComplaintEmpty, 0},
+		{"   ", ComplaintEmpty, 0},
+		{"??", ComplaintEmpty, 0},
+		{"zzz qqq", ComplaintNotRecognised, 2},
+		{"두통", ComplaintNotRecognised, 1},
+		{"headache", ComplaintRecognised, 1},
+	} {
+		cr := readComplaint(tc.text)
+		s := summarize(&cr, tc.text)
+		if s.Status != tc.status || s.Words != tc.words {
+			t.Errorf("%q: status %s, %d words; want %s, %d", tc.text, s.Status, s.Words, tc.status, tc.words)
+		}
+	}
+	// A complaint the engine cannot read keeps the patient at level 3 or more urgent until
+	// a nurse reads it, and says so.
+	a := AssessWith(with(normalAdult(), func(in *Input) { in.ChiefComplaint, in.ComplaintCategory = "zzz qqq", "" }), nil)
+	if a.Level > Level3 || !a.Missing.Has(FieldChiefComplaint) || !a.Provisional {
+		t.Errorf("unread complaint: level %d, missing %v", a.Level, a.Missing.Slice())
+	}
+}
+
+func TestReadingLongComplaint(t *testing.T) {
+	t.Parallel()
+	// A high-risk term at the end of a long complaint is still found.
+	text := strings.Repeat("patient feels generally unwell and tired ", 24) + "now crushing chest pain"
+	cr := readComplaint(text)
+	if c, _ := LookupComplaint("chest_pain_cardiac"); !cr.present.has(vocab().byCode[c.Code]) {
+		t.Errorf("chest pain at the end of %d characters not found", len(text))
+	}
+}
+
+// TestVocabularyRowsAreChecked: a malformed row of either file is refused with its row.
+func TestVocabularyRowsAreChecked(t *testing.T) {
+	t.Parallel()
+	lex, _ := fs.ReadFile(dataFiles, lexiconFile)
+	comp, _ := fs.ReadFile(dataFiles, complaintsFile)
+	for _, tc := range []struct {
+		name      string
+		lex, comp string
+		want      string
+	}{
+		{"unknown resource", string(lex), string(comp) + "x_bad,general,Bad,,,,xray,bad thing\n", `"xray" is not an ESI resource type`},
+		{"unknown rule", string(lex), string(comp) + "x_bad,general,Bad,C,something,,,bad thing\n", "rule \"C\""},
+		{"rule without situation", string(lex), string(comp) + "x_bad,general,Bad,B,,,,bad thing\n", "a situation is named exactly when there is a rule"},
+		{"unknown class", string(lex), string(comp) + "x_bad,general,Bad,,,,,{nope} pain\n", "unknown class {nope}"},
+		{"duplicate id", string(lex), string(comp) + "fever,general,Again,,,,,again\n", `id "fever" listed twice`},
+		{"wrong column count", string(lex), string(comp) + "x_bad,general\n", "want 8 columns"},
+		{"bad site", string(lex), string(comp) + "x_bad,general,Bad,,,inside,,bad thing\n", `site "inside"`},
+		{"uppercase word", string(lex), string(comp) + "x_bad,general,Bad,,,,,Bad Thing\n", "lowercase ASCII word"},
+		{"unknown lexicon kind", string(lex) + "synonym,a,b\n", string(comp), `unknown kind "synonym"`},
+		{"bad laterality", string(lex) + "laterality,upper,up\n", string(comp), `laterality "up"`},
+		{"abbreviation twice", string(lex) + "abbr,abd,abdomen\n", string(comp), `abbreviation "abd" listed twice`},
+		{"missing fever", string(lex), strings.Replace(string(comp), "\nfever,", "\nfeverx,", 1), `complaint "fever" is missing`},
+	} {
+		_, err := loadVocabulary(fstest.MapFS{
+			lexiconFile:    {Data: []byte(tc.lex)},
+			complaintsFile: {Data: []byte(tc.comp)},
+		})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one containing %q", tc.name, err, tc.want)
+		}
+	}
+	if _, err := loadVocabulary(fstest.MapFS{}); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing files: %v", err)
+	}
+}
