@@ -34,8 +34,8 @@ type Result struct {
 	RulesLevel int `json:"rulesLevel" firestore:"rulesLevel"`
 	// Model is the learned second opinion with its exact attributions.
 	Model Model `json:"model" firestore:"model"`
-	NEWS2         NEWS2          `json:"news2" firestore:"news2"`
-	QSOFA         QSOFA          `json:"qsofa" firestore:"qsofa"`
+	NEWS2 NEWS2 `json:"news2" firestore:"news2"`
+	QSOFA QSOFA `json:"qsofa" firestore:"qsofa"`
 	// TargetMinutes is the target time to physician (TRIAGE.md section 4); 0 = immediate.
 	TargetMinutes int          `json:"targetMinutes" firestore:"targetMinutes"`
 	Reassessment  Reassessment `json:"reassessment" firestore:"reassessment"`
@@ -183,9 +183,9 @@ func NewResult(a triage.Assessment) Result {
 		MissingVitals:  MissingVitals(a),
 		Missing:        make([]MissingInput, 0, a.Missing.Len()),
 		Resources: Resources{
-			Types:    typeNames(a.Resources.Types),
-			Count:    a.Resources.Count,
-			Evidence: string(a.Resources.Evidence),
+			Types:      typeNames(a.Resources.Types),
+			Count:      a.Resources.Count,
+			Evidence:   string(a.Resources.Evidence),
 			Category:   string(a.Resources.Category),
 			Complaints: a.Resources.Complaints.Codes(),
 		},

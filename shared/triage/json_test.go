@@ -70,11 +70,11 @@ func TestAssessmentJSONShape(t *testing.T) {
 			Negated    []string         `json:"negated"`
 		} `json:"complaint"`
 		Model struct {
-			Applicable    bool               `json:"applicable"`
-			Level         int                `json:"level"`
-			Probabilities []float64 `json:"probabilities"`
-			Score         float64            `json:"score"`
-			Attributions  []Attribution      `json:"attributions"`
+			Applicable    bool          `json:"applicable"`
+			Level         int           `json:"level"`
+			Probabilities []float64     `json:"probabilities"`
+			Score         float64       `json:"score"`
+			Attributions  []Attribution `json:"attributions"`
 		} `json:"model"`
 		Resources struct {
 			Types []string `json:"types"`
