@@ -72,7 +72,38 @@ func CrossValidate(visits []Visit, k int, opt learn.Options) (Agreement, error) 
 
 // Report is what the evaluation command prints.
 type Report struct {
-	Rules, CrossValidated, Committed, Nurses Agreement
+	Rules, CrossValidated, Committed, Nurses, Ceiling Agreement
+}
+
+// Ceiling is what the engine would reach with a perfect second opinion: the rules decide
+// where they fire (A, B, P), the second opinion gives the experts' level everywhere else (but
+// never 1), a level 3 still passes through the danger zone at D, and the first-order
+// modifiers still keep a patient at 3 or more urgent. It bounds what any learned part can do
+// under the engine's rules.
+func Ceiling(visits []Visit) Agreement {
+	var a Agreement
+	for _, v := range visits {
+		in := v.Input
+		rules := triage.AssessWith(in, nil)
+		var level triage.Level
+		switch rules.DecisionPoint {
+		case triage.PointA, triage.PointB, triage.PointP:
+			level = rules.Level
+		default:
+			switch e := v.Expert; {
+			case e <= triage.Level2:
+				level = triage.Level2
+			case e == triage.Level3:
+				in.ExpectedResources = []triage.ResourceType{triage.ResourceLabs, triage.ResourceECGXRay}
+				level = triage.AssessWith(in, nil).Level // 2 in the danger zone, else 3
+			default:
+				in.ExpectedResources = []triage.ResourceType{}
+				level = min(e, triage.AssessWith(in, nil).Level) // 5, or the modifiers' 3 (or 2 through D)
+			}
+		}
+		a.Add(v.Expert, level)
+	}
+	return a
 }
 
 // Run measures the rules alone, the engine cross-validated over folds, the engine with its
@@ -87,6 +118,7 @@ func Run(visits []Visit, folds int) (Report, error) {
 	}
 	r.Committed = Evaluate(visits, triage.DefaultModel())
 	r.Nurses = Nurses(visits)
+	r.Ceiling = Ceiling(visits)
 	return r, nil
 }
 
@@ -99,4 +131,6 @@ func (r Report) Write(w io.Writer, folds int) {
 	r.Committed.Write(w, "engine with the committed model (in-sample when this is its training data)")
 	fmt.Fprintln(w)
 	r.Nurses.Write(w, "the study's triage nurses (KTAS_RN)")
+	fmt.Fprintln(w)
+	r.Ceiling.Write(w, "ceiling: the rules with a perfect second opinion (experts' level wherever no rule decides)")
 }
