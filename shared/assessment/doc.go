@@ -10,7 +10,7 @@
 // empty entries). The encounter's `triage` field (encounter.Triage) names the assessment in
 // force and the level in force.
 //
-// # Rules (TRIAGE.md section 1, "Rules from the ESI handbook")
+// # Rules (triage-rules.md section 1, "Rules from the ESI handbook")
 //
 //   - No level without an assessment with vital signs unless the patient is in extremis:
 //     recording is refused (400, the missing vital signs named) while the engine says
@@ -38,7 +38,7 @@
 //
 // [LogSLA] writes the structured log line "triage_sla_breach" (field slaBreach=true, a
 // log-based metric counts it) when the time since arrival exceeds the target time to
-// physician of the level (TRIAGE.md section 4). The service calls it when an assessment is
+// physician of the level (triage-rules.md section 4). The service calls it when an assessment is
 // recorded and when a level is confirmed; the queue function should call it when a
 // consultation starts (the time to physician proper).
 package assessment

@@ -6,7 +6,7 @@ import (
 
 // Result is the engine's assessment as the API returns it and Firestore stores it: every
 // list is a slice holding only real entries, every name is the engine's JSON name. It is
-// derived from a triage.Assessment by NewResult and carries the explanation TRIAGE.md
+// derived from a triage.Assessment by NewResult and carries the explanation triage-rules.md
 // section 5 asks for: the decision point with the reasons that made it fire (as text and
 // as structured details), NEWS2 and qSOFA with the points of every parameter, the missing
 // inputs with what was assumed for each, the target time and the re-assessment interval,
@@ -36,7 +36,7 @@ type Result struct {
 	Model Model `json:"model" firestore:"model"`
 	NEWS2 NEWS2 `json:"news2" firestore:"news2"`
 	QSOFA QSOFA `json:"qsofa" firestore:"qsofa"`
-	// TargetMinutes is the target time to physician (TRIAGE.md section 4); 0 = immediate.
+	// TargetMinutes is the target time to physician (triage-rules.md section 4); 0 = immediate.
 	TargetMinutes int          `json:"targetMinutes" firestore:"targetMinutes"`
 	Reassessment  Reassessment `json:"reassessment" firestore:"reassessment"`
 }
@@ -136,7 +136,7 @@ type NEWS2 struct {
 }
 
 // NEWS2Item is one NEWS2 parameter with its points (its exact Shapley attribution relative
-// to the all-normal patient, TRIAGE.md section 5). Value is absent when the parameter is
+// to the all-normal patient, triage-rules.md section 5). Value is absent when the parameter is
 // categorical or missing.
 type NEWS2Item struct {
 	Parameter   string   `json:"parameter" firestore:"parameter"`

@@ -29,7 +29,7 @@ const (
 )
 
 // SLACheck is one check of the time to physician against the level's target
-// (TRIAGE.md section 4). It holds identifiers and times only, never patient data.
+// (triage-rules.md section 4). It holds identifiers and times only, never patient data.
 type SLACheck struct {
 	ClinicID    string
 	EncounterID string

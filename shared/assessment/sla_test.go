@@ -25,7 +25,7 @@ func TestSLABreached(t *testing.T) {
 		waited time.Duration
 		want   bool
 	}{
-		// TRIAGE.md section 4, both sides of every target.
+		// triage-rules.md section 4, both sides of every target.
 		{1, 0, false},
 		{1, time.Second, true},
 		{2, 15 * time.Minute, false},

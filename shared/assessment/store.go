@@ -303,7 +303,7 @@ func (s *Store) Record(ctx context.Context, req RecordRequest) (Recorded, error)
 }
 
 // nextTriage is the encounter's triage after a new assessment proposing level: the level
-// in force may become more urgent on its own, never less urgent (TRIAGE.md section 1:
+// in force may become more urgent on its own, never less urgent (triage-rules.md section 1:
 // "after triage a level may only be made more urgent"); a less urgent proposal waits for
 // a nurse's confirmation with a reason. The confirmation stands while the level in force
 // does not change.
@@ -513,7 +513,7 @@ func transitionError(err error) error {
 }
 
 // VitalsRequiredError is the 400 for an assessment that may not be recorded yet: ESI
-// allows no level without vital signs unless point A fired (TRIAGE.md section 1). It
+// allows no level without vital signs unless point A fired (triage-rules.md section 1). It
 // names every missing vital sign.
 func VitalsRequiredError(a triage.Assessment) *httpx.Error {
 	missing := MissingVitals(a)

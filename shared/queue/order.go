@@ -10,7 +10,7 @@ import (
 )
 
 // UntriagedTarget is the target time from arrival to triage for a patient not yet
-// triaged. TRIAGE.md section 4 sets targets per level only; for the step before a level
+// triaged. triage-rules.md section 4 sets targets per level only; for the step before a level
 // exists we take the "time to initial assessment: 15 minutes" objective of the NHS
 // England A&E clinical quality indicators (2011), which ESI departments commonly use
 // for door-to-triage. An untriaged patient past it is flagged over target.

@@ -2,7 +2,7 @@ package triage
 
 import "time"
 
-// Assessment is the engine's proposal with its explanation (TRIAGE.md §5).
+// Assessment is the engine's proposal with its explanation (triage-rules.md §5).
 type Assessment struct {
 	// EngineVersion identifies the rules, so that an audited assessment can be replayed.
 	EngineVersion string `json:"engineVersion"`
@@ -18,7 +18,7 @@ type Assessment struct {
 	Provisional bool `json:"provisional"`
 	// VitalsRequired is true when the level was not decided at point A and a required vital
 	// sign is missing: ESI allows no level without an assessment with vital signs unless the
-	// patient is in extremis (TRIAGE.md §1). The service must not record the level until the
+	// patient is in extremis (triage-rules.md §1). The service must not record the level until the
 	// vital signs are recorded.
 	VitalsRequired bool `json:"vitalsRequired"`
 	// Missing lists every missing input and what was assumed for it.
@@ -37,7 +37,7 @@ type Assessment struct {
 	// NEWS2 (adults >= 16) and qSOFA with the points of every parameter.
 	NEWS2 NEWS2 `json:"news2"`
 	QSOFA QSOFA `json:"qsofa"`
-	// TargetMinutes is the target time to physician of the level (TRIAGE.md §4); 0 = immediate.
+	// TargetMinutes is the target time to physician of the level (triage-rules.md §4); 0 = immediate.
 	TargetMinutes int `json:"targetMinutes"`
 	// Reassessment is the observation interval from the NEWS2 clinical response.
 	Reassessment Reassessment `json:"reassessment"`
@@ -59,7 +59,7 @@ type ResourceEstimate struct {
 	Complaints ComplaintSet `json:"complaints,omitempty"`
 }
 
-// Reassessment is when to observe the patient again (TRIAGE.md §2 clinical response).
+// Reassessment is when to observe the patient again (triage-rules.md §2 clinical response).
 type Reassessment struct {
 	// Applicable is false when NEWS2 does not apply (under 16): no interval is proposed.
 	Applicable      bool   `json:"applicable"`
@@ -68,15 +68,15 @@ type Reassessment struct {
 	Response        string `json:"response,omitempty"`
 }
 
-// Thresholds of ESI v4 (TRIAGE.md §1).
+// Thresholds of ESI v4 (triage-rules.md §1).
 const (
-	spo2PointA           = 90  // TRIAGE.md §1 A: SpO2 < 90 %
-	painSevere           = 7   // TRIAGE.md §1 B: pain >= 7/10
-	resourcesToD         = 2   // TRIAGE.md §1 C: >= 2 resource types -> D
-	spo2DangerZone       = 92  // TRIAGE.md §1 danger zone: SpO2 < 92 % at any age
-	feverTenths          = 380 // TRIAGE.md §1 paediatric fever: T > 38.0 C (also "immunocompromised with fever")
-	toddlerFeverTenths   = 390 // TRIAGE.md §1 paediatric fever, 3 months - 3 years: T > 39.0 C
-	assumedResourceCount = 2   // no basis for an estimate: assume >= 2 (go to D), TRIAGE.md §6
+	spo2PointA           = 90  // triage-rules.md §1 A: SpO2 < 90 %
+	painSevere           = 7   // triage-rules.md §1 B: pain >= 7/10
+	resourcesToD         = 2   // triage-rules.md §1 C: >= 2 resource types -> D
+	spo2DangerZone       = 92  // triage-rules.md §1 danger zone: SpO2 < 92 % at any age
+	feverTenths          = 380 // triage-rules.md §1 paediatric fever: T > 38.0 C (also "immunocompromised with fever")
+	toddlerFeverTenths   = 390 // triage-rules.md §1 paediatric fever, 3 months - 3 years: T > 39.0 C
+	assumedResourceCount = 2   // no basis for an estimate: assume >= 2 (go to D), triage-rules.md §6
 )
 
 // dangerRow is one row of the danger-zone table: heart rate > hr or respiratory rate > rr.
@@ -86,10 +86,10 @@ type dangerRow struct {
 }
 
 var dangerZone = [...]dangerRow{
-	{AgeBandUnder3Months, 180, 50},    // TRIAGE.md §1 danger zone: < 3 months, HR > 180, RR > 50
-	{AgeBand3MonthsTo3Years, 160, 40}, // TRIAGE.md §1 danger zone: 3 months - 3 years, HR > 160, RR > 40
-	{AgeBand3To8Years, 140, 30},       // TRIAGE.md §1 danger zone: 3 - 8 years, HR > 140, RR > 30
-	{AgeBandOver8Years, 100, 20},      // TRIAGE.md §1 danger zone: > 8 years, HR > 100, RR > 20
+	{AgeBandUnder3Months, 180, 50},    // triage-rules.md §1 danger zone: < 3 months, HR > 180, RR > 50
+	{AgeBand3MonthsTo3Years, 160, 40}, // triage-rules.md §1 danger zone: 3 months - 3 years, HR > 160, RR > 40
+	{AgeBand3To8Years, 140, 30},       // triage-rules.md §1 danger zone: 3 - 8 years, HR > 140, RR > 30
+	{AgeBandOver8Years, 100, 20},      // triage-rules.md §1 danger zone: > 8 years, HR > 100, RR > 20
 }
 
 // dangerRowFor picks the row for an age; shared boundaries go to the more urgent row. An
@@ -108,7 +108,7 @@ func dangerRowFor(days int, known bool) dangerRow {
 	return dangerZone[3] // "> 8 years"
 }
 
-// feverBandFor picks the paediatric fever rule (TRIAGE.md §1) for an age, or "" when none
+// feverBandFor picks the paediatric fever rule (triage-rules.md §1) for an age, or "" when none
 // applies. An unknown age is treated as a neonate (the most urgent rule).
 func feverBandFor(days int, known bool) AgeBand {
 	switch {
@@ -124,7 +124,7 @@ func feverBandFor(days int, known bool) AgeBand {
 	return ""
 }
 
-// Assumptions for missing inputs (TRIAGE.md §5).
+// Assumptions for missing inputs (triage-rules.md §5).
 const (
 	assumeAge              = "the lowest danger-zone limits (> 8 years), the 1-28 days fever rule, and NEWS2 as for an adult"
 	assumeComplaint        = "a high-risk situation cannot be ruled out: point B fires"
@@ -165,7 +165,7 @@ func Assess(in Input) Assessment { return AssessWith(in, DefaultModel()) }
 func AssessWith(in Input, m *Model) (a Assessment) {
 	a.EngineVersion = EngineVersion
 	ageDays, ageKnown := in.ageInDays()
-	// TRIAGE.md §2: NEWS2 applies to adults >= 16; an unknown age is scored as an adult.
+	// triage-rules.md §2: NEWS2 applies to adults >= 16; an unknown age is scored as an adult.
 	adult := !ageKnown || ageDays >= daysSixteenYears
 	tempTenths, tempKnown := temperatureTenths(in.Vitals.TemperatureC)
 	cr := readComplaint(in.ChiefComplaint)
@@ -191,7 +191,7 @@ func AssessWith(in Input, m *Model) (a Assessment) {
 	a.Level, a.DecisionPoint = e.decide()
 	a.TargetMinutes = targetMinutes[a.Level]
 
-	// Missing inputs and what was assumed (TRIAGE.md §5).
+	// Missing inputs and what was assumed (triage-rules.md §5).
 	v := &in.Vitals
 	ms := &a.Missing
 	if !ageKnown {
@@ -247,7 +247,7 @@ func AssessWith(in Input, m *Model) (a Assessment) {
 			a.Provisional = true
 		}
 	}
-	// TRIAGE.md §1: no level without an assessment with vital signs, unless point A.
+	// triage-rules.md §1: no level without an assessment with vital signs, unless point A.
 	a.VitalsRequired = a.DecisionPoint != PointA &&
 		(v.HeartRate == nil || v.RespiratoryRate == nil || v.SpO2 == nil || !tempKnown ||
 			(adult && v.SystolicBP == nil))
@@ -261,7 +261,7 @@ func pick(adult bool, ifAdult, ifChild string) string {
 	return ifChild
 }
 
-// countResources counts the expected resources (TRIAGE.md §1 C), estimating them from the
+// countResources counts the expected resources (triage-rules.md §1 C), estimating them from the
 // complaint category when the nurse gave none.
 func countResources(in *Input, cat *categoryInfo, cr *complaintReading) ResourceEstimate {
 	if in.ExpectedResources != nil {
@@ -416,32 +416,32 @@ func (e *engine) resourcePath(floor Level, mods *Reasons) (Level, DecisionPoint)
 	return level, point
 }
 
-// pointA: needs an immediate life-saving intervention (TRIAGE.md §1 A).
+// pointA: needs an immediate life-saving intervention (triage-rules.md §1 A).
 func (e *engine) pointA() bool {
 	in, v := e.in, &e.in.Vitals
-	if in.Flags.Intubated { // TRIAGE.md §1 A: intubated
+	if in.Flags.Intubated { // triage-rules.md §1 A: intubated
 		e.add(Reason{Point: PointA, Code: CodeIntubated, Evidence: EvidenceObserved, Field: FieldIntubated})
 	}
-	if in.Flags.Apnoeic { // TRIAGE.md §1 A: apnoeic
+	if in.Flags.Apnoeic { // triage-rules.md §1 A: apnoeic
 		e.add(Reason{Point: PointA, Code: CodeApnoeic, Evidence: EvidenceObserved, Field: FieldApnoeic})
 	}
-	if v.RespiratoryRate != nil && *v.RespiratoryRate == 0 { // TRIAGE.md §1 A: apnoeic (a rate of 0 is apnoea)
+	if v.RespiratoryRate != nil && *v.RespiratoryRate == 0 { // triage-rules.md §1 A: apnoeic (a rate of 0 is apnoea)
 		e.add(Reason{Point: PointA, Code: CodeApnoeic, Evidence: EvidenceObserved, Field: FieldRespiratoryRate, HasValue: true})
 	}
-	if in.Flags.Pulseless { // TRIAGE.md §1 A: pulseless
+	if in.Flags.Pulseless { // triage-rules.md §1 A: pulseless
 		e.add(Reason{Point: PointA, Code: CodePulseless, Evidence: EvidenceObserved, Field: FieldPulseless})
 	}
-	if v.HeartRate != nil && *v.HeartRate == 0 { // TRIAGE.md §1 A: pulseless (a heart rate of 0)
+	if v.HeartRate != nil && *v.HeartRate == 0 { // triage-rules.md §1 A: pulseless (a heart rate of 0)
 		e.add(Reason{Point: PointA, Code: CodePulseless, Evidence: EvidenceObserved, Field: FieldHeartRate, HasValue: true})
 	}
-	if in.Flags.SevereRespiratoryDistress { // TRIAGE.md §1 A: severe respiratory distress
+	if in.Flags.SevereRespiratoryDistress { // triage-rules.md §1 A: severe respiratory distress
 		e.add(Reason{Point: PointA, Code: CodeSevereRespiratoryDistress, Evidence: EvidenceObserved, Field: FieldSevereRespDistress})
 	}
-	if v.SpO2 != nil && *v.SpO2 < spo2PointA { // TRIAGE.md §1 A: SpO2 < 90 %
+	if v.SpO2 != nil && *v.SpO2 < spo2PointA { // triage-rules.md §1 A: SpO2 < 90 %
 		e.add(Reason{Point: PointA, Code: CodeSpO2Below90, Evidence: EvidenceObserved, Field: FieldSpO2,
 			Value: float64(*v.SpO2), Limit: spo2PointA, HasValue: true})
 	}
-	if in.MentalStatus == MentalPain || in.MentalStatus == MentalUnresponsive { // TRIAGE.md §1 A: AVPU = P or U
+	if in.MentalStatus == MentalPain || in.MentalStatus == MentalUnresponsive { // triage-rules.md §1 A: AVPU = P or U
 		e.add(Reason{Point: PointA, Code: CodeUnresponsive, Evidence: EvidenceObserved, Field: FieldMentalStatus,
 			Observation: string(in.MentalStatus)})
 	}
@@ -479,13 +479,13 @@ func (e *engine) feverReason(r Reason, limitTenths int, complaintCounts bool) (R
 }
 
 // pointB: high-risk situation, new confusion / lethargy / disorientation, or severe pain
-// (TRIAGE.md §1 B).
+// (triage-rules.md §1 B).
 func (e *engine) pointB() bool {
 	in := e.in
-	if e.cr.words == 0 && !e.categoryScreens() { // nothing to screen: errs to urgent (TRIAGE.md §6)
+	if e.cr.words == 0 && !e.categoryScreens() { // nothing to screen: errs to urgent (triage-rules.md §6)
 		e.add(Reason{Point: PointB, Code: CodeHighRiskComplaint, Evidence: EvidenceNotRecorded, Field: FieldChiefComplaint})
 	}
-	// TRIAGE.md §1 B: high-risk situations named in the complaint (complaints.csv, rules B and
+	// triage-rules.md §1 B: high-risk situations named in the complaint (complaints.csv, rules B and
 	// B65), and new confusion written in it (rule AMS).
 	var highRisk, olderAdult, ams ComplaintSet
 	cs := vocab().complaints
@@ -518,34 +518,34 @@ func (e *engine) pointB() bool {
 		e.add(Reason{Point: PointB, Code: CodeAlteredMentalStatus, Evidence: EvidenceComplaint, Field: FieldChiefComplaint,
 			Complaints: ams})
 	}
-	if e.cat != nil && e.cat.highRisk != "" { // TRIAGE.md §1 B: high-risk complaint category
+	if e.cat != nil && e.cat.highRisk != "" { // triage-rules.md §1 B: high-risk complaint category
 		e.add(Reason{Point: PointB, Code: CodeHighRiskCategory, Evidence: EvidenceObserved, Field: FieldComplaintCategory,
 			Category: e.cat.category})
 	}
-	if in.Flags.Immunocompromised { // TRIAGE.md §1 B: immunocompromised with fever (T > 38.0 C)
+	if in.Flags.Immunocompromised { // triage-rules.md §1 B: immunocompromised with fever (T > 38.0 C)
 		if r, ok := e.feverReason(Reason{Point: PointB, Code: CodeImmunocompromisedFever}, feverTenths, true); ok {
 			e.add(r)
 		}
 	}
 	switch band := feverBandFor(e.ageDays, e.ageKnown); band {
-	case AgeBandUnknown, AgeBandNeonate: // TRIAGE.md §1: 1-28 days and T > 38.0 C -> at least level 2
+	case AgeBandUnknown, AgeBandNeonate: // triage-rules.md §1: 1-28 days and T > 38.0 C -> at least level 2
 		if r, ok := e.feverReason(Reason{Point: PointB, Code: CodeNeonatalFever, AgeBand: band}, feverTenths, true); ok {
 			e.add(r)
 		}
-	case AgeBandYoungInfant: // TRIAGE.md §1: 1-3 months and T > 38.0 C -> consider 2 (proposed: 2)
+	case AgeBandYoungInfant: // triage-rules.md §1: 1-3 months and T > 38.0 C -> consider 2 (proposed: 2)
 		if r, ok := e.feverReason(Reason{Point: PointB, Code: CodeYoungInfantFever, AgeBand: band}, feverTenths, true); ok {
 			e.add(r)
 		}
 	}
 	switch in.MentalStatus {
-	case MentalVoice, MentalNewConfusion: // TRIAGE.md §1 B: AVPU = V or new confusion
+	case MentalVoice, MentalNewConfusion: // triage-rules.md §1 B: AVPU = V or new confusion
 		e.add(Reason{Point: PointB, Code: CodeAlteredMentalStatus, Evidence: EvidenceObserved, Field: FieldMentalStatus,
 			Observation: string(in.MentalStatus)})
 	case MentalAlert, MentalPain, MentalUnresponsive:
 	default: // not recorded: new confusion cannot be ruled out
 		e.add(Reason{Point: PointB, Code: CodeAlteredMentalStatus, Evidence: EvidenceNotRecorded, Field: FieldMentalStatus})
 	}
-	switch { // TRIAGE.md §1 B: pain >= 7/10
+	switch { // triage-rules.md §1 B: pain >= 7/10
 	case in.PainScore == nil:
 		e.add(Reason{Point: PointB, Code: CodeSeverePain, Evidence: EvidenceNotRecorded, Field: FieldPainScore, Limit: painSevere})
 	case *in.PainScore >= painSevere:
@@ -555,19 +555,19 @@ func (e *engine) pointB() bool {
 	return e.a.Reasons.Len() > 0
 }
 
-// pointC counts resources (TRIAGE.md §1 C): 0 -> 5, 1 -> 4, >= 2 -> D. Fever at 3 months -
+// pointC counts resources (triage-rules.md §1 C): 0 -> 5, 1 -> 4, >= 2 -> D. Fever at 3 months -
 // 3 years ("consider 2 or 3") also goes to D, whatever the resources.
 func (e *engine) pointC() (Level, bool) {
 	toD := false
 	var fever Reason
-	if feverBandFor(e.ageDays, e.ageKnown) == AgeBand3MonthsTo3Years { // TRIAGE.md §1: 3 months - 3 years, T > 39.0 C
+	if feverBandFor(e.ageDays, e.ageKnown) == AgeBand3MonthsTo3Years { // triage-rules.md §1: 3 months - 3 years, T > 39.0 C
 		fever, toD = e.feverReason(Reason{Point: PointC, Code: CodeToddlerFever, AgeBand: AgeBand3MonthsTo3Years}, toddlerFeverTenths, false)
 	}
 	res := &e.a.Resources
 	resources := Reason{Point: PointC, Code: CodeResources, Evidence: res.Evidence, Field: FieldExpectedResources,
 		Resources: res.Types, Count: res.Count, Category: res.Category, Complaints: res.Complaints}
 	switch {
-	case res.Count >= resourcesToD: // TRIAGE.md §1 C: >= 2 -> D
+	case res.Count >= resourcesToD: // triage-rules.md §1 C: >= 2 -> D
 		e.add(resources)
 		if toD {
 			e.add(fever)
@@ -579,12 +579,12 @@ func (e *engine) pointC() (Level, bool) {
 	}
 	e.add(resources)
 	if res.Count == 0 {
-		return Level5, true // TRIAGE.md §1 C: 0 resources -> 5
+		return Level5, true // triage-rules.md §1 C: 0 resources -> 5
 	}
-	return Level4, true // TRIAGE.md §1 C: 1 resource -> 4
+	return Level4, true // triage-rules.md §1 C: 1 resource -> 4
 }
 
-// pointD checks the danger-zone vital signs (TRIAGE.md §1 D): any -> 2 (the engine proposes
+// pointD checks the danger-zone vital signs (triage-rules.md §1 D): any -> 2 (the engine proposes
 // 2 for "consider 2"), otherwise 3. A missing one cannot be ruled out.
 func (e *engine) pointD() Level {
 	v := &e.in.Vitals
@@ -609,14 +609,14 @@ func (e *engine) pointD() Level {
 			nWithin++
 		}
 	}
-	check(v.HeartRate, row.hr, FieldHeartRate, CodeDangerZoneHeartRate, CodeNoDangerZoneHeartRate, false)                         // TRIAGE.md §1 danger zone: HR > limit
-	check(v.RespiratoryRate, row.rr, FieldRespiratoryRate, CodeDangerZoneRespiratoryRate, CodeNoDangerZoneRespiratoryRate, false) // TRIAGE.md §1 danger zone: RR > limit
-	check(v.SpO2, spo2DangerZone, FieldSpO2, CodeDangerZoneSpO2, CodeNoDangerZoneSpO2, true)                                      // TRIAGE.md §1 danger zone: SpO2 < 92 %
+	check(v.HeartRate, row.hr, FieldHeartRate, CodeDangerZoneHeartRate, CodeNoDangerZoneHeartRate, false)                         // triage-rules.md §1 danger zone: HR > limit
+	check(v.RespiratoryRate, row.rr, FieldRespiratoryRate, CodeDangerZoneRespiratoryRate, CodeNoDangerZoneRespiratoryRate, false) // triage-rules.md §1 danger zone: RR > limit
+	check(v.SpO2, spo2DangerZone, FieldSpO2, CodeDangerZoneSpO2, CodeNoDangerZoneSpO2, true)                                      // triage-rules.md §1 danger zone: SpO2 < 92 %
 	if danger {
-		return Level2 // TRIAGE.md §1 D: danger zone -> consider 2; the engine proposes 2
+		return Level2 // triage-rules.md §1 D: danger zone -> consider 2; the engine proposes 2
 	}
 	for _, r := range within[:nWithin] {
 		e.add(r)
 	}
-	return Level3 // TRIAGE.md §1 D: otherwise 3
+	return Level3 // triage-rules.md §1 D: otherwise 3
 }

@@ -9,12 +9,12 @@
 // (CheckLevelChange enforces the ESI handbook's rules for overrides and re-triage). It may not
 // replace clinical judgement. The package is pure Go with no I/O, no clock and no global
 // mutable state: the same Input and EngineVersion always give the same Assessment, so an
-// audited assessment can be replayed (TRIAGE.md section 5).
+// audited assessment can be replayed (triage-rules.md section 5).
 //
 // # Sources
 //
-// Every threshold comes from TRIAGE.md, the clinical specification, and is cited next to its
-// use ("TRIAGE.md §n"):
+// Every threshold comes from triage-rules.md, the clinical specification, and is cited next to its
+// use ("triage-rules.md §n"):
 //   - §1 ESI v4: AHRQ, "Emergency Severity Index, Version 4: Implementation Handbook" (2012).
 //   - §2 NEWS2: Royal College of Physicians, "National Early Warning Score (NEWS) 2" (2017).
 //   - §3 qSOFA: Seymour et al., JAMA 2016;315(8):762-774.
@@ -28,7 +28,7 @@
 // # Missing data
 //
 // Missing data never makes a patient look less urgent than a recorded value would
-// (TRIAGE.md §5, §6: under-triage is the dangerous error). Every missing input is listed in
+// (triage-rules.md §5, §6: under-triage is the dangerous error). Every missing input is listed in
 // Assessment.Missing with what was assumed for it, and is assumed at its most urgent value
 // short of point A:
 //   - heart rate, respiratory rate or SpO2 missing: the danger zone cannot be ruled out, so
@@ -55,12 +55,12 @@
 //
 // # Boundaries
 //
-// Where two rows of a TRIAGE.md table share a boundary, the engine applies the more urgent
+// Where two rows of a triage-rules.md table share a boundary, the engine applies the more urgent
 // row: exactly 3 months uses the "3 months - 3 years" danger-zone limits and the "1-3 months"
 // fever rule; exactly 3 years uses the "3 - 8 years" limits. Ages are held in days
 // (1 year = 365.25 days, 1 month = 30.4375 days, rounded down), so 3 months = 91 days,
 // 3 years = 1095 days, 8 years = 2922 days, 16 years = 5844 days. Temperatures are read at
-// 0.1 C, the resolution of the NEWS2 chart. Where TRIAGE.md says "consider 2" the engine
+// 0.1 C, the resolution of the NEWS2 chart. Where triage-rules.md says "consider 2" the engine
 // proposes 2 and says why (as it says for point D); "consider 2 or 3" (fever at 3 months - 3
 // years) sends the patient to point D, which decides between 2 and 3 from the danger zone.
 // The fever threshold for "immunocompromised with fever" is the one §1 uses for fever,
@@ -85,7 +85,7 @@
 // additive scores (NEWS2, qSOFA) the points of every parameter are returned: for an additive
 // model those points are the exact Shapley attributions of the score relative to the
 // all-normal patient (every parameter at 0 points), so the explanation is exact, not an
-// approximation (TRIAGE.md §5). One precision: on SpO2 scale 2 the SpO2 row's points depend
+// approximation (triage-rules.md §5). One precision: on SpO2 scale 2 the SpO2 row's points depend
 // on the oxygen row (93-96 % scores only on oxygen), so there the attribution is exact per
 // chart row, the SpO2 row being "SpO2 given the oxygen status".
 //
@@ -98,7 +98,7 @@
 // Sex, arrival mode and the injury flag are recorded with the assessment but are not ESI v4,
 // NEWS2 or qSOFA inputs, so they never change the level. Pregnancy adds a caveat to NEWS2
 // (the RCP does not validate NEWS2 in pregnancy). SpO2 < 92 % is a danger-zone vital sign and
-// SpO2 < 90 % fires point A whatever the NEWS2 SpO2 scale, as TRIAGE.md §1 states them.
+// SpO2 < 90 % fires point A whatever the NEWS2 SpO2 scale, as triage-rules.md §1 states them.
 //
 // # Performance
 //

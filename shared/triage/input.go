@@ -120,11 +120,11 @@ func (m MentalStatus) recorded() bool {
 // 1 month = 30.4375 days (= 487/16), rounded down, so that 12 months = 1 year and
 // 36 months = 3 years exactly.
 const (
-	daysNeonateMax   = 28    // TRIAGE.md §1 paediatric fever "1-28 days"
-	daysThreeMonths  = 91    // TRIAGE.md §1 "3 months" (3 x 30.4375, rounded down)
-	daysThreeYears   = 1095  // TRIAGE.md §1 "3 years" (3 x 365.25, rounded down)
-	daysEightYears   = 2922  // TRIAGE.md §1 "8 years"
-	daysSixteenYears = 5844  // TRIAGE.md §2 NEWS2 "adults >= 16"
+	daysNeonateMax   = 28    // triage-rules.md §1 paediatric fever "1-28 days"
+	daysThreeMonths  = 91    // triage-rules.md §1 "3 months" (3 x 30.4375, rounded down)
+	daysThreeYears   = 1095  // triage-rules.md §1 "3 years" (3 x 365.25, rounded down)
+	daysEightYears   = 2922  // triage-rules.md §1 "8 years"
+	daysSixteenYears = 5844  // triage-rules.md §2 NEWS2 "adults >= 16"
 	daysMaxAge       = 43830 // 120 years, the validation limit
 )
 

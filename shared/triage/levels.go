@@ -8,7 +8,7 @@ import (
 )
 
 // Level is an ESI level: 1 (most urgent) .. 5 (least urgent). Levels are ordinal: report
-// their distribution, never an average (TRIAGE.md §1).
+// their distribution, never an average (triage-rules.md §1).
 type Level uint8
 
 // ESI levels.
@@ -29,17 +29,17 @@ func (l Level) MoreUrgentThan(o Level) bool { return l < o }
 // String returns "ESI 1" .. "ESI 5".
 func (l Level) String() string { return "ESI " + strconv.Itoa(int(l)) }
 
-// targetMinutes is the time to physician per level, TRIAGE.md §4 (CTAS objectives);
+// targetMinutes is the time to physician per level, triage-rules.md §4 (CTAS objectives);
 // index 1 = level 1 (0 = immediate).
 var targetMinutes = [...]int{
-	1: 0,   // TRIAGE.md §4: level 1 immediate
-	2: 15,  // TRIAGE.md §4: level 2 15 min
-	3: 30,  // TRIAGE.md §4: level 3 30 min
-	4: 60,  // TRIAGE.md §4: level 4 60 min
-	5: 120, // TRIAGE.md §4: level 5 120 min
+	1: 0,   // triage-rules.md §4: level 1 immediate
+	2: 15,  // triage-rules.md §4: level 2 15 min
+	3: 30,  // triage-rules.md §4: level 3 30 min
+	4: 60,  // triage-rules.md §4: level 4 60 min
+	5: 120, // triage-rules.md §4: level 5 120 min
 }
 
-// TargetTime is the target time from arrival to physician for level l (TRIAGE.md §4);
+// TargetTime is the target time from arrival to physician for level l (triage-rules.md §4);
 // 0 means immediate. An invalid level gets 0 (immediate), never a longer wait.
 func TargetTime(l Level) time.Duration {
 	if !l.Valid() {
@@ -86,7 +86,7 @@ func ClassifyLevelChange(reference, next Level) LevelChange {
 func LevelFrozen(seenByDoctor bool) bool { return seenByDoctor }
 
 // CheckLevelChange applies the ESI handbook's rules for a nurse confirming or overriding a
-// level (TRIAGE.md §1, "Rules from the ESI handbook"): reference is the engine's proposal at
+// level (triage-rules.md §1, "Rules from the ESI handbook"): reference is the engine's proposal at
 // first triage, or the current level at re-triage; next is the level the nurse confirms.
 //   - Either level invalid: ErrInvalidLevel.
 //   - A doctor has seen the patient and next differs from reference: ErrLevelFrozen.

@@ -26,7 +26,7 @@ import (
 // (the asymmetric absolute loss is minimised by its c_over / (c_under + c_over) quantile).
 
 // underTriageCost weighs an under-triage against an over-triage by the same number of levels:
-// under-triage is the dangerous error (TRIAGE.md §6), so an under-triage costs twice an
+// under-triage is the dangerous error (triage-rules.md §6), so an under-triage costs twice an
 // over-triage and the model errs towards urgency.
 const underTriageCost = 2
 

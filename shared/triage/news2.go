@@ -16,7 +16,7 @@ const (
 	ParamTemperature     = "temperature"
 )
 
-// NEWS2Risk is the NEWS2 clinical risk band (TRIAGE.md §2).
+// NEWS2Risk is the NEWS2 clinical risk band (triage-rules.md §2).
 type NEWS2Risk string
 
 // Values of NEWS2Risk.
@@ -27,7 +27,7 @@ const (
 	RiskHigh      NEWS2Risk = "high"       // aggregate >= 7
 )
 
-// NEWS2 clinical responses (TRIAGE.md §2, RCP 2017 chart 4).
+// NEWS2 clinical responses (triage-rules.md §2, RCP 2017 chart 4).
 const (
 	responseScore0    = "observe every 12 h"
 	responseScore1to4 = "observe every 4-6 h"
@@ -42,7 +42,7 @@ const (
 )
 
 // NEWS2Item is one NEWS2 parameter with its points. The points are the parameter's exact
-// Shapley attribution of the aggregate relative to the all-normal patient (TRIAGE.md §5);
+// Shapley attribution of the aggregate relative to the all-normal patient (triage-rules.md §5);
 // on SpO2 scale 2 the SpO2 row is scored given the oxygen status, so there the attribution
 // is exact per chart row.
 type NEWS2Item struct {
@@ -103,7 +103,7 @@ func (it *NEWS2Item) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// NEWS2 is the National Early Warning Score 2 (TRIAGE.md §2).
+// NEWS2 is the National Early Warning Score 2 (triage-rules.md §2).
 type NEWS2 struct {
 	// Applicable is false for patients under 16 (NotApplicable says why); nothing else is set.
 	Applicable    bool   `json:"applicable"`
@@ -141,130 +141,130 @@ func (n NEWS2) MarshalJSON() ([]byte, error) {
 	return json.Marshal(plain(n))
 }
 
-// TRIAGE.md §2 NEWS2 chart, one function per row.
+// triage-rules.md §2 NEWS2 chart, one function per row.
 
 // news2RespiratoryRate: <= 8 -> 3; 9-11 -> 1; 12-20 -> 0; 21-24 -> 2; >= 25 -> 3.
 func news2RespiratoryRate(rr int) int {
 	switch {
-	case rr <= 8: // TRIAGE.md §2 resp. rate <= 8
+	case rr <= 8: // triage-rules.md §2 resp. rate <= 8
 		return 3
-	case rr <= 11: // TRIAGE.md §2 resp. rate 9-11
+	case rr <= 11: // triage-rules.md §2 resp. rate 9-11
 		return 1
-	case rr <= 20: // TRIAGE.md §2 resp. rate 12-20
+	case rr <= 20: // triage-rules.md §2 resp. rate 12-20
 		return 0
-	case rr <= 24: // TRIAGE.md §2 resp. rate 21-24
+	case rr <= 24: // triage-rules.md §2 resp. rate 21-24
 		return 2
 	}
-	return 3 // TRIAGE.md §2 resp. rate >= 25
+	return 3 // triage-rules.md §2 resp. rate >= 25
 }
 
 // news2SpO2Scale1: <= 91 -> 3; 92-93 -> 2; 94-95 -> 1; >= 96 -> 0.
 func news2SpO2Scale1(s int) int {
 	switch {
-	case s <= 91: // TRIAGE.md §2 SpO2 scale 1 <= 91
+	case s <= 91: // triage-rules.md §2 SpO2 scale 1 <= 91
 		return 3
-	case s <= 93: // TRIAGE.md §2 SpO2 scale 1 92-93
+	case s <= 93: // triage-rules.md §2 SpO2 scale 1 92-93
 		return 2
-	case s <= 95: // TRIAGE.md §2 SpO2 scale 1 94-95
+	case s <= 95: // triage-rules.md §2 SpO2 scale 1 94-95
 		return 1
 	}
-	return 0 // TRIAGE.md §2 SpO2 scale 1 >= 96
+	return 0 // triage-rules.md §2 SpO2 scale 1 >= 96
 }
 
 // news2SpO2Scale2: <= 83 -> 3; 84-85 -> 2; 86-87 -> 1; 88-92 or >= 93 on air -> 0;
 // on oxygen 93-94 -> 1, 95-96 -> 2, >= 97 -> 3.
 func news2SpO2Scale2(s int, onOxygen bool) int {
 	switch {
-	case s <= 83: // TRIAGE.md §2 SpO2 scale 2 <= 83
+	case s <= 83: // triage-rules.md §2 SpO2 scale 2 <= 83
 		return 3
-	case s <= 85: // TRIAGE.md §2 SpO2 scale 2 84-85
+	case s <= 85: // triage-rules.md §2 SpO2 scale 2 84-85
 		return 2
-	case s <= 87: // TRIAGE.md §2 SpO2 scale 2 86-87
+	case s <= 87: // triage-rules.md §2 SpO2 scale 2 86-87
 		return 1
-	case s <= 92 || !onOxygen: // TRIAGE.md §2 SpO2 scale 2 88-92, or >= 93 on air
+	case s <= 92 || !onOxygen: // triage-rules.md §2 SpO2 scale 2 88-92, or >= 93 on air
 		return 0
-	case s <= 94: // TRIAGE.md §2 SpO2 scale 2 93-94 on O2
+	case s <= 94: // triage-rules.md §2 SpO2 scale 2 93-94 on O2
 		return 1
-	case s <= 96: // TRIAGE.md §2 SpO2 scale 2 95-96 on O2
+	case s <= 96: // triage-rules.md §2 SpO2 scale 2 95-96 on O2
 		return 2
 	}
-	return 3 // TRIAGE.md §2 SpO2 scale 2 >= 97 on O2
+	return 3 // triage-rules.md §2 SpO2 scale 2 >= 97 on O2
 }
 
 // news2AirOrOxygen: oxygen -> 2; air -> 0.
 func news2AirOrOxygen(onOxygen bool) int {
 	if onOxygen {
-		return 2 // TRIAGE.md §2 air or oxygen: oxygen
+		return 2 // triage-rules.md §2 air or oxygen: oxygen
 	}
-	return 0 // TRIAGE.md §2 air or oxygen: air
+	return 0 // triage-rules.md §2 air or oxygen: air
 }
 
 // news2SystolicBP: <= 90 -> 3; 91-100 -> 2; 101-110 -> 1; 111-219 -> 0; >= 220 -> 3.
 func news2SystolicBP(sbp int) int {
 	switch {
-	case sbp <= 90: // TRIAGE.md §2 systolic BP <= 90
+	case sbp <= 90: // triage-rules.md §2 systolic BP <= 90
 		return 3
-	case sbp <= 100: // TRIAGE.md §2 systolic BP 91-100
+	case sbp <= 100: // triage-rules.md §2 systolic BP 91-100
 		return 2
-	case sbp <= 110: // TRIAGE.md §2 systolic BP 101-110
+	case sbp <= 110: // triage-rules.md §2 systolic BP 101-110
 		return 1
-	case sbp <= 219: // TRIAGE.md §2 systolic BP 111-219
+	case sbp <= 219: // triage-rules.md §2 systolic BP 111-219
 		return 0
 	}
-	return 3 // TRIAGE.md §2 systolic BP >= 220
+	return 3 // triage-rules.md §2 systolic BP >= 220
 }
 
 // news2Pulse: <= 40 -> 3; 41-50 -> 1; 51-90 -> 0; 91-110 -> 1; 111-130 -> 2; >= 131 -> 3.
 func news2Pulse(hr int) int {
 	switch {
-	case hr <= 40: // TRIAGE.md §2 pulse <= 40
+	case hr <= 40: // triage-rules.md §2 pulse <= 40
 		return 3
-	case hr <= 50: // TRIAGE.md §2 pulse 41-50
+	case hr <= 50: // triage-rules.md §2 pulse 41-50
 		return 1
-	case hr <= 90: // TRIAGE.md §2 pulse 51-90
+	case hr <= 90: // triage-rules.md §2 pulse 51-90
 		return 0
-	case hr <= 110: // TRIAGE.md §2 pulse 91-110
+	case hr <= 110: // triage-rules.md §2 pulse 91-110
 		return 1
-	case hr <= 130: // TRIAGE.md §2 pulse 111-130
+	case hr <= 130: // triage-rules.md §2 pulse 111-130
 		return 2
 	}
-	return 3 // TRIAGE.md §2 pulse >= 131
+	return 3 // triage-rules.md §2 pulse >= 131
 }
 
 // news2Consciousness: alert -> 0; new confusion, V, P or U -> 3.
 func news2Consciousness(m MentalStatus) int {
 	if m == MentalAlert {
-		return 0 // TRIAGE.md §2 consciousness: alert
+		return 0 // triage-rules.md §2 consciousness: alert
 	}
-	return 3 // TRIAGE.md §2 consciousness: new confusion, V, P or U
+	return 3 // triage-rules.md §2 consciousness: new confusion, V, P or U
 }
 
 // news2Temperature takes tenths of a degree C: <= 35.0 -> 3; 35.1-36.0 -> 1;
 // 36.1-38.0 -> 0; 38.1-39.0 -> 1; >= 39.1 -> 2.
 func news2Temperature(tenths int) int {
 	switch {
-	case tenths <= 350: // TRIAGE.md §2 temperature <= 35.0
+	case tenths <= 350: // triage-rules.md §2 temperature <= 35.0
 		return 3
-	case tenths <= 360: // TRIAGE.md §2 temperature 35.1-36.0
+	case tenths <= 360: // triage-rules.md §2 temperature 35.1-36.0
 		return 1
-	case tenths <= 380: // TRIAGE.md §2 temperature 36.1-38.0
+	case tenths <= 380: // triage-rules.md §2 temperature 36.1-38.0
 		return 0
-	case tenths <= 390: // TRIAGE.md §2 temperature 38.1-39.0
+	case tenths <= 390: // triage-rules.md §2 temperature 38.1-39.0
 		return 1
 	}
-	return 2 // TRIAGE.md §2 temperature >= 39.1
+	return 2 // triage-rules.md §2 temperature >= 39.1
 }
 
-// Maximum points of each parameter, assumed when it is missing (TRIAGE.md §5: never
+// Maximum points of each parameter, assumed when it is missing (triage-rules.md §5: never
 // "normal" silently).
 const (
-	maxPointsRespiratoryRate = 3 // TRIAGE.md §2 row maximum
-	maxPointsSpO2            = 3 // TRIAGE.md §2 row maximum (both scales)
-	maxPointsAirOrOxygen     = 2 // TRIAGE.md §2 row maximum (oxygen)
-	maxPointsSystolicBP      = 3 // TRIAGE.md §2 row maximum
-	maxPointsPulse           = 3 // TRIAGE.md §2 row maximum
-	maxPointsConsciousness   = 3 // TRIAGE.md §2 row maximum
-	maxPointsTemperature     = 3 // TRIAGE.md §2 row maximum (<= 35.0)
+	maxPointsRespiratoryRate = 3 // triage-rules.md §2 row maximum
+	maxPointsSpO2            = 3 // triage-rules.md §2 row maximum (both scales)
+	maxPointsAirOrOxygen     = 2 // triage-rules.md §2 row maximum (oxygen)
+	maxPointsSystolicBP      = 3 // triage-rules.md §2 row maximum
+	maxPointsPulse           = 3 // triage-rules.md §2 row maximum
+	maxPointsConsciousness   = 3 // triage-rules.md §2 row maximum
+	maxPointsTemperature     = 3 // triage-rules.md §2 row maximum (<= 35.0)
 )
 
 // temperatureTenths reads a temperature at the NEWS2 chart's resolution of 0.1 C. Non-finite
@@ -277,7 +277,7 @@ func temperatureTenths(t *float64) (int, bool) {
 	return int(math.Round(v * 10)), true
 }
 
-// scoreNEWS2 computes NEWS2 for an adult (TRIAGE.md §2). Missing parameters score their
+// scoreNEWS2 computes NEWS2 for an adult (triage-rules.md §2). Missing parameters score their
 // maximum points.
 func scoreNEWS2(in *Input, tempTenths int, tempKnown bool) NEWS2 {
 	v := &in.Vitals
@@ -349,18 +349,18 @@ func numericItem(name string, v *int, maxPoints int, score func(int) int) NEWS2I
 	return NEWS2Item{Parameter: name, Value: float64(*v), Points: score(*v)}
 }
 
-// news2Response maps the aggregate to the risk band and clinical response (TRIAGE.md §2).
+// news2Response maps the aggregate to the risk band and clinical response (triage-rules.md §2).
 // Observation intervals: the most frequent end of each range ("every 4-6 h" -> 4 h).
 func news2Response(aggregate int, single3 bool) (risk NEWS2Risk, response string, minutes int, continuous bool) {
 	switch {
-	case aggregate >= 7: // TRIAGE.md §2: >= 7 high; continuous monitoring, emergency response
+	case aggregate >= 7: // triage-rules.md §2: >= 7 high; continuous monitoring, emergency response
 		return RiskHigh, responseScore7, 0, true
-	case aggregate >= 5: // TRIAGE.md §2: 5-6 medium; hourly, urgent clinical review
+	case aggregate >= 5: // triage-rules.md §2: 5-6 medium; hourly, urgent clinical review
 		return RiskMedium, responseScore5, 60, false
-	case single3: // TRIAGE.md §2: any single parameter 3 -> low-medium; hourly, inform the medical team
+	case single3: // triage-rules.md §2: any single parameter 3 -> low-medium; hourly, inform the medical team
 		return RiskLowMedium, responseSingle3, 60, false
-	case aggregate >= 1: // TRIAGE.md §2: 1-4 low; every 4-6 h
+	case aggregate >= 1: // triage-rules.md §2: 1-4 low; every 4-6 h
 		return RiskLow, responseScore1to4, 4 * 60, false
 	}
-	return RiskLow, responseScore0, 12 * 60, false // TRIAGE.md §2: 0 low; every 12 h
+	return RiskLow, responseScore0, 12 * 60, false // triage-rules.md §2: 0 low; every 12 h
 }

@@ -15,7 +15,7 @@ type news2Case struct {
 	points int
 }
 
-// TestNEWS2Parameters checks every band of every parameter of TRIAGE.md §2 on both sides of
+// TestNEWS2Parameters checks every band of every parameter of triage-rules.md §2 on both sides of
 // each boundary, through Assess (an otherwise all-normal adult), so the wiring is tested too.
 func TestNEWS2Parameters(t *testing.T) {
 	t.Parallel()
@@ -237,7 +237,7 @@ func TestNEWS2PregnancyCaveat(t *testing.T) {
 }
 
 // TestNEWS2PointsAreShapleyValues checks the property that makes the per-parameter points
-// exact Shapley attributions (TRIAGE.md §5): the marginal contribution of a parameter to the
+// exact Shapley attributions (triage-rules.md §5): the marginal contribution of a parameter to the
 // aggregate, added to any coalition of the other parameters (the rest held at the all-normal
 // baseline), equals its points. Scale 1; on scale 2 the SpO2 row depends on the oxygen row,
 // and the attribution is exact per chart row (SpO2 with its oxygen status).

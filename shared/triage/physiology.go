@@ -48,7 +48,7 @@ const (
 )
 
 // physiologyLevel2 adds the point P reasons and reports whether any fired. A missing value
-// cannot rule a rule out (TRIAGE.md §5): it fires as not recorded, like the danger zone at
+// cannot rule a rule out (triage-rules.md §5): it fires as not recorded, like the danger zone at
 // D, and the assessment needs its vital signs before a level is recorded.
 func (e *engine) physiologyLevel2() bool {
 	v := &e.in.Vitals

@@ -214,7 +214,7 @@ func TestPropertyAddingNeverLowersUrgency(t *testing.T) {
 }
 
 // TestPropertyMissingNeverLessUrgent: removing a recorded input never makes the proposal less
-// urgent (TRIAGE.md §5), except that point A is never concluded from an absent value.
+// urgent (triage-rules.md §5), except that point A is never concluded from an absent value.
 func TestPropertyMissingNeverLessUrgent(t *testing.T) {
 	t.Parallel()
 	removals := []mutation{

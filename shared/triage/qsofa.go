@@ -7,7 +7,7 @@ const (
 	CriterionAlteredMentation = "alteredMentation"
 )
 
-// QSOFAItem is one qSOFA criterion with its point (its exact Shapley attribution, TRIAGE.md §5).
+// QSOFAItem is one qSOFA criterion with its point (its exact Shapley attribution, triage-rules.md §5).
 type QSOFAItem struct {
 	Criterion string `json:"criterion"`
 	Points    int    `json:"points"`
@@ -15,7 +15,7 @@ type QSOFAItem struct {
 	Missing bool `json:"missing,omitempty"`
 }
 
-// QSOFA is the quick Sequential Organ Failure Assessment (TRIAGE.md §3).
+// QSOFA is the quick Sequential Organ Failure Assessment (triage-rules.md §3).
 type QSOFA struct {
 	Score int `json:"score"`
 	// MeasuredScore counts the recorded criteria only.
@@ -27,31 +27,31 @@ type QSOFA struct {
 }
 
 const (
-	qsofaRespiratoryRate = 22  // TRIAGE.md §3: respiratory rate >= 22
-	qsofaSystolicBP      = 100 // TRIAGE.md §3: systolic BP <= 100
-	qsofaHighRisk        = 2   // TRIAGE.md §3: score >= 2 flags high risk
+	qsofaRespiratoryRate = 22  // triage-rules.md §3: respiratory rate >= 22
+	qsofaSystolicBP      = 100 // triage-rules.md §3: systolic BP <= 100
+	qsofaHighRisk        = 2   // triage-rules.md §3: score >= 2 flags high risk
 )
 
-// scoreQSOFA computes qSOFA (TRIAGE.md §3; note >= and <=). A missing input counts its point.
+// scoreQSOFA computes qSOFA (triage-rules.md §3; note >= and <=). A missing input counts its point.
 func scoreQSOFA(in *Input) QSOFA {
 	v := &in.Vitals
 	q := QSOFA{Complete: true}
 	q.Items[0] = QSOFAItem{Criterion: CriterionRespiratoryRate}
 	if v.RespiratoryRate == nil {
 		q.Items[0].Points, q.Items[0].Missing = 1, true
-	} else if *v.RespiratoryRate >= qsofaRespiratoryRate { // TRIAGE.md §3 RR >= 22
+	} else if *v.RespiratoryRate >= qsofaRespiratoryRate { // triage-rules.md §3 RR >= 22
 		q.Items[0].Points = 1
 	}
 	q.Items[1] = QSOFAItem{Criterion: CriterionSystolicBP}
 	if v.SystolicBP == nil {
 		q.Items[1].Points, q.Items[1].Missing = 1, true
-	} else if *v.SystolicBP <= qsofaSystolicBP { // TRIAGE.md §3 SBP <= 100
+	} else if *v.SystolicBP <= qsofaSystolicBP { // triage-rules.md §3 SBP <= 100
 		q.Items[1].Points = 1
 	}
 	q.Items[2] = QSOFAItem{Criterion: CriterionAlteredMentation}
 	if !in.MentalStatus.recorded() {
 		q.Items[2].Points, q.Items[2].Missing = 1, true
-	} else if in.MentalStatus != MentalAlert { // TRIAGE.md §3 altered mentation (not alert)
+	} else if in.MentalStatus != MentalAlert { // triage-rules.md §3 altered mentation (not alert)
 		q.Items[2].Points = 1
 	}
 	for _, it := range q.Items {
@@ -62,6 +62,6 @@ func scoreQSOFA(in *Input) QSOFA {
 			q.MeasuredScore += it.Points
 		}
 	}
-	q.HighRisk = q.Score >= qsofaHighRisk // TRIAGE.md §3 score >= 2
+	q.HighRisk = q.Score >= qsofaHighRisk // triage-rules.md §3 score >= 2
 	return q
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// DecisionPoint is an ESI v4 decision point (TRIAGE.md §1).
+// DecisionPoint is an ESI v4 decision point (triage-rules.md §1).
 type DecisionPoint string
 
 // ESI decision points.
@@ -39,10 +39,10 @@ const (
 	EvidenceModel Evidence = "model"
 )
 
-// AgeBand names the row of an age-dependent table of TRIAGE.md §1 that a reason used.
+// AgeBand names the row of an age-dependent table of triage-rules.md §1 that a reason used.
 type AgeBand string
 
-// Age bands of the danger-zone table and the paediatric fever rules (TRIAGE.md §1).
+// Age bands of the danger-zone table and the paediatric fever rules (triage-rules.md §1).
 const (
 	AgeBandUnknown         AgeBand = "unknown"          // age not recorded
 	AgeBandNeonate         AgeBand = "1-28_days"        // fever rule
@@ -158,7 +158,7 @@ type Reason struct {
 	Evidence Evidence
 	// Field is the input's JSON path (e.g. "vitals.spo2").
 	Field string
-	// Value is the recorded value and Limit the TRIAGE.md threshold it was compared with;
+	// Value is the recorded value and Limit the triage-rules.md threshold it was compared with;
 	// HasValue says whether Value is set (a value may be 0).
 	Value    float64
 	Limit    float64

@@ -5,11 +5,11 @@ import (
 	"fmt"
 )
 
-// ResourceType is a kind of ED resource as ESI counts them (TRIAGE.md §1, "Resources"). The
+// ResourceType is a kind of ED resource as ESI counts them (triage-rules.md §1, "Resources"). The
 // "not a resource" values exist so that a nurse can record them explicitly; they count 0.
 type ResourceType string
 
-// Resources (TRIAGE.md §1: "count types, not tests").
+// Resources (triage-rules.md §1: "count types, not tests").
 const (
 	ResourceLabs                 ResourceType = "labs"
 	ResourceECGXRay              ResourceType = "ecg_xray"              // ECG / X-ray
@@ -21,7 +21,7 @@ const (
 	ResourceComplexProcedure     ResourceType = "complex_procedure" // counts 2
 )
 
-// Not resources (TRIAGE.md §1: "Not resources: ..."); each counts 0.
+// Not resources (triage-rules.md §1: "Not resources: ..."); each counts 0.
 const (
 	NotResourceHistoryExam        ResourceType = "history_exam"
 	NotResourcePointOfCareTest    ResourceType = "point_of_care_test"
@@ -35,29 +35,29 @@ const (
 
 type resourceInfo struct {
 	typ ResourceType
-	// weight is what the type adds to the ESI resource count (TRIAGE.md §1).
+	// weight is what the type adds to the ESI resource count (triage-rules.md §1).
 	weight int
 	label  string
 }
 
 // resourceTable lists every ResourceType; a ResourceSet bit is an index into it.
 var resourceTable = [...]resourceInfo{
-	{ResourceLabs, 1, "labs"},                                           // TRIAGE.md §1
-	{ResourceECGXRay, 1, "ECG / X-ray"},                                 // TRIAGE.md §1
-	{ResourceAdvancedImaging, 1, "CT / MRI / ultrasound / angiography"}, // TRIAGE.md §1
-	{ResourceIVFluids, 1, "IV fluids"},                                  // TRIAGE.md §1
-	{ResourceParenteralMedication, 1, "IV, IM or nebulised medication"}, // TRIAGE.md §1
-	{ResourceSpecialtyConsult, 1, "specialty consult"},                  // TRIAGE.md §1
-	{ResourceSimpleProcedure, 1, "simple procedure"},                    // TRIAGE.md §1 "simple procedure (1)"
-	{ResourceComplexProcedure, 2, "complex procedure"},                  // TRIAGE.md §1 "complex procedure (2)"
-	{NotResourceHistoryExam, 0, "history and exam"},                     // TRIAGE.md §1 not a resource
-	{NotResourcePointOfCareTest, 0, "point-of-care test"},               // TRIAGE.md §1 not a resource
-	{NotResourceSalineLock, 0, "saline lock"},                           // TRIAGE.md §1 not a resource
-	{NotResourceOralMedication, 0, "oral medication"},                   // TRIAGE.md §1 not a resource
-	{NotResourceTetanus, 0, "tetanus shot"},                             // TRIAGE.md §1 not a resource
-	{NotResourcePrescriptionRefill, 0, "prescription refill"},           // TRIAGE.md §1 not a resource
-	{NotResourceSimpleWoundCare, 0, "simple wound care"},                // TRIAGE.md §1 not a resource
-	{NotResourceCrutchesSplint, 0, "crutches / splints"},                // TRIAGE.md §1 not a resource
+	{ResourceLabs, 1, "labs"},                                           // triage-rules.md §1
+	{ResourceECGXRay, 1, "ECG / X-ray"},                                 // triage-rules.md §1
+	{ResourceAdvancedImaging, 1, "CT / MRI / ultrasound / angiography"}, // triage-rules.md §1
+	{ResourceIVFluids, 1, "IV fluids"},                                  // triage-rules.md §1
+	{ResourceParenteralMedication, 1, "IV, IM or nebulised medication"}, // triage-rules.md §1
+	{ResourceSpecialtyConsult, 1, "specialty consult"},                  // triage-rules.md §1
+	{ResourceSimpleProcedure, 1, "simple procedure"},                    // triage-rules.md §1 "simple procedure (1)"
+	{ResourceComplexProcedure, 2, "complex procedure"},                  // triage-rules.md §1 "complex procedure (2)"
+	{NotResourceHistoryExam, 0, "history and exam"},                     // triage-rules.md §1 not a resource
+	{NotResourcePointOfCareTest, 0, "point-of-care test"},               // triage-rules.md §1 not a resource
+	{NotResourceSalineLock, 0, "saline lock"},                           // triage-rules.md §1 not a resource
+	{NotResourceOralMedication, 0, "oral medication"},                   // triage-rules.md §1 not a resource
+	{NotResourceTetanus, 0, "tetanus shot"},                             // triage-rules.md §1 not a resource
+	{NotResourcePrescriptionRefill, 0, "prescription refill"},           // triage-rules.md §1 not a resource
+	{NotResourceSimpleWoundCare, 0, "simple wound care"},                // triage-rules.md §1 not a resource
+	{NotResourceCrutchesSplint, 0, "crutches / splints"},                // triage-rules.md §1 not a resource
 }
 
 func resourceIndex(t ResourceType) int {
@@ -102,7 +102,7 @@ func (s ResourceSet) Types() []ResourceType {
 }
 
 // Count is the ESI resource count of the set: distinct types, complex procedure counting 2,
-// non-resources 0 (TRIAGE.md §1).
+// non-resources 0 (triage-rules.md §1).
 func (s ResourceSet) Count() int {
 	n := 0
 	for i := range resourceTable {
@@ -184,7 +184,7 @@ type categoryInfo struct {
 }
 
 // categories is the reviewable resource-estimate table (an engine choice, not a threshold of
-// TRIAGE.md; modelled on the typical ED work-up of each complaint in the ESI v4 handbook's
+// triage-rules.md; modelled on the typical ED work-up of each complaint in the ESI v4 handbook's
 // examples). When in doubt it estimates more resources, never fewer: >= 2 resources sends
 // the patient to point D, where the vital signs decide between 2 and 3. Only complaints
 // whose usual care needs no ESI resource are estimated at 0 (level 5).
@@ -195,7 +195,7 @@ var categories = [...]categoryInfo{
 	{CategoryAllergicReaction, resourceSetOf(ResourceParenteralMedication), true, ""},
 	// X-ray and IM/IV analgesia.
 	{CategoryBackPain, resourceSetOf(ResourceECGXRay, ResourceParenteralMedication), true, ""},
-	// Labs (troponin), ECG / chest X-ray. High-risk: chest pain suggestive of ACS (TRIAGE.md §1 B).
+	// Labs (troponin), ECG / chest X-ray. High-risk: chest pain suggestive of ACS (triage-rules.md §1 B).
 	{CategoryChestPain, resourceSetOf(ResourceLabs, ResourceECGXRay), true, "chest pain suggestive of acute coronary syndrome"},
 	// Oral analgesia, referral: no ESI resource.
 	{CategoryDental, 0, true, ""},
@@ -211,13 +211,13 @@ var categories = [...]categoryInfo{
 	{CategoryLaceration, resourceSetOf(ResourceSimpleProcedure), true, ""},
 	// Labs, X-ray, CT, IV fluids.
 	{CategoryMajorTrauma, resourceSetOf(ResourceLabs, ResourceECGXRay, ResourceAdvancedImaging, ResourceIVFluids), true, ""},
-	// Prescription refill is not a resource (TRIAGE.md §1).
+	// Prescription refill is not a resource (triage-rules.md §1).
 	{CategoryMedicationRefill, 0, true, ""},
 	// Labs (medical clearance) and psychiatric consult.
 	{CategoryMentalHealth, resourceSetOf(ResourceLabs, ResourceSpecialtyConsult), true, ""},
 	// X-ray of the injured part; splints are not a resource.
 	{CategoryMinorInjury, resourceSetOf(ResourceECGXRay), true, ""},
-	// Labs and ECG. High-risk: overdose (TRIAGE.md §1 B examples).
+	// Labs and ECG. High-risk: overdose (triage-rules.md §1 B examples).
 	{CategoryOverdosePoisoning, resourceSetOf(ResourceLabs, ResourceECGXRay), true, "overdose or poisoning"},
 	// Labs and ultrasound.
 	{CategoryPregnancyRelated, resourceSetOf(ResourceLabs, ResourceAdvancedImaging), true, ""},
@@ -227,9 +227,9 @@ var categories = [...]categoryInfo{
 	{CategorySeizure, resourceSetOf(ResourceLabs, ResourceAdvancedImaging), true, ""},
 	// Labs, chest X-ray, nebulised medication.
 	{CategoryShortnessOfBreath, resourceSetOf(ResourceLabs, ResourceECGXRay, ResourceParenteralMedication), true, ""},
-	// Labs and CT. High-risk: stroke signs (TRIAGE.md §1 B).
+	// Labs and CT. High-risk: stroke signs (triage-rules.md §1 B).
 	{CategoryStrokeSymptoms, resourceSetOf(ResourceLabs, ResourceAdvancedImaging), true, "stroke signs"},
-	// Labs and psychiatric consult. High-risk: suicidal (TRIAGE.md §1 B).
+	// Labs and psychiatric consult. High-risk: suicidal (triage-rules.md §1 B).
 	{CategorySuicidalIdeation, resourceSetOf(ResourceLabs, ResourceSpecialtyConsult), true, "suicidal"},
 	// Labs and ECG.
 	{CategorySyncope, resourceSetOf(ResourceLabs, ResourceECGXRay), true, ""},
