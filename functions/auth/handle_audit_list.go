@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/auth"
 	"github.com/medi-os/medi/shared/httpx"
@@ -22,7 +23,7 @@ func (s *server) handleListAudit(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := audit.Filter{ClinicID: p.ClinicID, ActorUID: q.Get("actor"), PatientID: q.Get("patient"),
 		Action: q.Get("action"), PageToken: q.Get("pageToken")}
-	var fe []httpx.FieldError
+	var fe []apierr.FieldError
 	for _, tv := range []struct {
 		name string
 		dst  *time.Time
@@ -30,7 +31,7 @@ func (s *server) handleListAudit(w http.ResponseWriter, r *http.Request) {
 		if v := q.Get(tv.name); v != "" {
 			t, err := time.Parse(time.RFC3339, v)
 			if err != nil {
-				fe = append(fe, httpx.FieldError{Field: tv.name, Message: "must be an RFC 3339 time"})
+				fe = append(fe, apierr.FieldError{Field: tv.name, Message: "must be an RFC 3339 time"})
 			}
 			*tv.dst = t
 		}
@@ -50,7 +51,7 @@ func (s *server) handleListAudit(w http.ResponseWriter, r *http.Request) {
 	}
 	page, err := audit.List(r.Context(), d.fs, f)
 	if errors.Is(err, audit.ErrBadPageToken) {
-		httpx.WriteError(w, r, httpx.InvalidFields([]httpx.FieldError{{Field: "pageToken", Message: "invalid"}}))
+		httpx.WriteError(w, r, httpx.InvalidFields([]apierr.FieldError{{Field: "pageToken", Message: "invalid"}}))
 		return
 	}
 	if err != nil {

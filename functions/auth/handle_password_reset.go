@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/logging"
 	medimail "github.com/medi-os/medi/shared/mail"
@@ -33,7 +34,7 @@ func (s *server) handlePasswordReset(w http.ResponseWriter, r *http.Request) {
 	}
 	email := strings.ToLower(strings.TrimSpace(in.Email))
 	if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
-		httpx.WriteError(w, r, httpx.InvalidFields([]httpx.FieldError{{Field: "email", Message: "must be one e-mail address"}}))
+		httpx.WriteError(w, r, httpx.InvalidFields([]apierr.FieldError{{Field: "email", Message: "must be one e-mail address"}}))
 		return
 	}
 	d, ok := s.get(w, r)

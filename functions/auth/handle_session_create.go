@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/auth"
 	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/ratelimit"
@@ -29,7 +30,7 @@ func (s *server) handleCreateSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if in.IDToken == "" {
-		httpx.WriteError(w, r, httpx.InvalidFields([]httpx.FieldError{{Field: "idToken", Message: "required"}}))
+		httpx.WriteError(w, r, httpx.InvalidFields([]apierr.FieldError{{Field: "idToken", Message: "required"}}))
 		return
 	}
 	d, ok := s.get(w, r)

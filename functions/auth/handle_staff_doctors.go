@@ -10,6 +10,7 @@ import (
 
 	"cloud.google.com/go/firestore"
 
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/auth"
 	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/logging"
@@ -41,11 +42,11 @@ type DoctorDirectory struct {
 // leads to is audited with the encounter's transition.
 func (s *server) handleListDoctors(w http.ResponseWriter, r *http.Request) {
 	if len(r.URL.Query()) > 0 {
-		var fe []httpx.FieldError
+		var fe []apierr.FieldError
 		for k := range r.URL.Query() {
-			fe = append(fe, httpx.FieldError{Field: k, Message: "unknown query parameter; this endpoint takes none"})
+			fe = append(fe, apierr.FieldError{Field: k, Message: "unknown query parameter; this endpoint takes none"})
 		}
-		slices.SortFunc(fe, func(a, b httpx.FieldError) int { return strings.Compare(a.Field, b.Field) })
+		slices.SortFunc(fe, func(a, b apierr.FieldError) int { return strings.Compare(a.Field, b.Field) })
 		httpx.WriteError(w, r, httpx.InvalidFields(fe))
 		return
 	}

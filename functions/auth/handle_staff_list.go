@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/auth"
 	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/staff"
@@ -36,7 +37,7 @@ func pageSize(r *http.Request, max int) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > max {
-		return 0, httpx.InvalidFields([]httpx.FieldError{{Field: "pageSize", Message: "must be an integer from 1 to " + strconv.Itoa(max)}})
+		return 0, httpx.InvalidFields([]apierr.FieldError{{Field: "pageSize", Message: "must be an integer from 1 to " + strconv.Itoa(max)}})
 	}
 	return n, nil
 }

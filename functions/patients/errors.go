@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/patient"
 )
@@ -26,11 +27,14 @@ func apiError(err error) *httpx.Error {
 		invalid   *patient.ValidationError
 		duplicate *patient.DuplicateMRNError
 		stale     *patient.VersionConflictError
-		apiErr    *httpx.Error
+		httpErr   *httpx.Error
+		domainErr *apierr.Error
 	)
 	switch {
-	case errors.As(err, &apiErr):
-		return apiErr
+	case errors.As(err, &httpErr):
+		return httpErr
+	case errors.As(err, &domainErr):
+		return httpx.FromAPI(domainErr)
 	case errors.As(err, &invalid):
 		return httpx.InvalidFields(invalid.Fields)
 	case errors.Is(err, patient.ErrNotFound):

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/medi-os/medi/shared/httpx"
+	"github.com/medi-os/medi/shared/httpx/idempotency"
 	"github.com/medi-os/medi/shared/patient"
 )
 
@@ -19,7 +20,7 @@ func (h *handlers) create(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p, err := st.Create(r.Context(), caller.ClinicID, reg)
+	p, err := st.Create(r.Context(), caller.ClinicID, reg, idempotency.MarkerFrom(r.Context()))
 	if err != nil {
 		writeError(w, r, err)
 		return

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/httpx"
 )
 
@@ -16,7 +17,7 @@ func (h *handlers) encounters(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("pageSize"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n == 0 { // an explicit 0 is out of range, not "default"
-			httpx.WriteError(w, r, httpx.InvalidFields([]httpx.FieldError{{Field: "pageSize", Message: "must be an integer between 1 and 50"}}))
+			httpx.WriteError(w, r, httpx.InvalidFields([]apierr.FieldError{{Field: "pageSize", Message: "must be an integer between 1 and 50"}}))
 			return
 		}
 		size = n

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/patient"
 )
@@ -54,7 +55,7 @@ func (h *handlers) update(w http.ResponseWriter, r *http.Request) {
 // client error but a stale version shares the invalid_argument code.
 func ifMatchVersion(r *http.Request) (int64, *httpx.Error) {
 	field := func(msg string) *httpx.Error {
-		return httpx.InvalidFields([]httpx.FieldError{{Field: "If-Match", Message: msg}})
+		return httpx.InvalidFields([]apierr.FieldError{{Field: "If-Match", Message: msg}})
 	}
 	values := r.Header.Values("If-Match")
 	if len(values) == 0 {

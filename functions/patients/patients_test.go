@@ -15,8 +15,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/medi-os/medi/functions/patients"
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/config"
-	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/httpx/httpxtest"
 	"github.com/medi-os/medi/shared/httpx/idempotency"
 	"github.com/medi-os/medi/shared/patient"
@@ -69,13 +69,13 @@ type envelope struct{ httpxtest.Envelope }
 func (e envelope) code() string { return e.Code() }
 
 // fields returns the field errors of a 400.
-func (e envelope) fields(t *testing.T) []httpx.FieldError {
+func (e envelope) fields(t *testing.T) []apierr.FieldError {
 	t.Helper()
 	if e.Error == nil {
 		t.Fatal("no error in the envelope")
 	}
 	var d struct {
-		Fields []httpx.FieldError `json:"fields"`
+		Fields []apierr.FieldError `json:"fields"`
 	}
 	if err := json.Unmarshal(e.Error.Details, &d); err != nil {
 		t.Fatalf("details %s: %v", e.Error.Details, err)
@@ -262,29 +262,29 @@ func TestBadInput(t *testing.T) {
 		req        request
 		wantStatus int
 		wantCode   string
-		wantFields []httpx.FieldError
+		wantFields []apierr.FieldError
 	}{
 		{"wrong content type", request{method: "POST", path: "/v1/patients", role: "receptionist",
 			raw: `{}`, header: map[string]string{"Content-Type": "text/plain"}}, 415, "unsupported_media_type", nil},
 		{"body too large", request{method: "POST", path: "/v1/patients", role: "receptionist",
 			raw: `{"givenName":"` + strings.Repeat("a", 70<<10) + `"}`}, 413, "payload_too_large", nil},
 		{"unknown field", request{method: "POST", path: "/v1/patients", role: "receptionist",
-			raw: `{"givenName":"A","ssn":"123"}`}, 400, "invalid_argument", []httpx.FieldError{{Field: "ssn", Message: "unknown field"}}},
+			raw: `{"givenName":"A","ssn":"123"}`}, 400, "invalid_argument", []apierr.FieldError{{Field: "ssn", Message: "unknown field"}}},
 		{"malformed JSON", request{method: "POST", path: "/v1/patients", role: "receptionist", raw: `{"givenName":`}, 400, "invalid_argument", nil},
 		{"invalid values, one error per field", request{method: "POST", path: "/v1/patients", role: "receptionist",
 			body: map[string]any{"givenName": "Ann", "birthDate": "2999-01-01", "sex": "F", "address": map[string]any{"line1": "x", "city": "y", "country": "gb1"}}},
-			400, "invalid_argument", []httpx.FieldError{
+			400, "invalid_argument", []apierr.FieldError{
 				{Field: "familyName", Message: "is required"},
 				{Field: "birthDate", Message: "must not be in the future"},
 				{Field: "sex", Message: "must be one of female, male, other, unknown"},
 				{Field: "address.country", Message: "must be an ISO 3166-1 alpha-2 code such as GB or DE"},
 			}},
 		{"search without criteria", request{method: "POST", path: "/v1/patients/search", role: "doctor", body: map[string]any{"pageSize": 10}},
-			400, "invalid_argument", []httpx.FieldError{{Field: "body", Message: "give at least one of mrn, name and birthDate"}}},
+			400, "invalid_argument", []apierr.FieldError{{Field: "body", Message: "give at least one of mrn, name and birthDate"}}},
 		{"search page too big", request{method: "POST", path: "/v1/patients/search", role: "doctor", body: map[string]any{"name": "a", "pageSize": 51}},
-			400, "invalid_argument", []httpx.FieldError{{Field: "pageSize", Message: "must be between 1 and 50"}}},
+			400, "invalid_argument", []apierr.FieldError{{Field: "pageSize", Message: "must be between 1 and 50"}}},
 		{"search tampered token", request{method: "POST", path: "/v1/patients/search", role: "doctor", body: map[string]any{"name": "a", "pageToken": "eyJ2IjoxfQ"}},
-			400, "invalid_argument", []httpx.FieldError{{Field: "pageToken", Message: "is invalid or belongs to another query; start again without it"}}},
+			400, "invalid_argument", []apierr.FieldError{{Field: "pageToken", Message: "is invalid or belongs to another query; start again without it"}}},
 		{"search criteria in the query string are not accepted", request{method: "GET", path: "/v1/patients/search?name=nunez", role: "doctor"},
 			405, "method_not_allowed", nil},
 	} {
@@ -398,19 +398,19 @@ func TestPatch(t *testing.T) {
 		header     map[string]string
 		raw        string
 		wantStatus int
-		wantFields []httpx.FieldError
+		wantFields []apierr.FieldError
 	}{
-		{"missing If-Match", nil, `{"phone":null}`, 400, []httpx.FieldError{{Field: "If-Match", Message: `is required: send the ETag of the version you read, e.g. If-Match: "3"`}}},
-		{"weak If-Match", ifMatch(`W/"1"`), `{"phone":null}`, 400, []httpx.FieldError{{Field: "If-Match", Message: `must be a version's ETag, e.g. "3"`}}},
-		{"star", ifMatch(`*`), `{"phone":null}`, 400, []httpx.FieldError{{Field: "If-Match", Message: "must name exactly one version"}}},
-		{"unquoted", ifMatch(`1`), `{"phone":null}`, 400, []httpx.FieldError{{Field: "If-Match", Message: `must be a version's ETag, e.g. "3"`}}},
-		{"bad patch", ifMatch(`"1"`), `{"givenName":null,"eyeColour":"green","birthDate":"1800-01-01"}`, 400, []httpx.FieldError{
+		{"missing If-Match", nil, `{"phone":null}`, 400, []apierr.FieldError{{Field: "If-Match", Message: `is required: send the ETag of the version you read, e.g. If-Match: "3"`}}},
+		{"weak If-Match", ifMatch(`W/"1"`), `{"phone":null}`, 400, []apierr.FieldError{{Field: "If-Match", Message: `must be a version's ETag, e.g. "3"`}}},
+		{"star", ifMatch(`*`), `{"phone":null}`, 400, []apierr.FieldError{{Field: "If-Match", Message: "must name exactly one version"}}},
+		{"unquoted", ifMatch(`1`), `{"phone":null}`, 400, []apierr.FieldError{{Field: "If-Match", Message: `must be a version's ETag, e.g. "3"`}}},
+		{"bad patch", ifMatch(`"1"`), `{"givenName":null,"eyeColour":"green","birthDate":"1800-01-01"}`, 400, []apierr.FieldError{
 			{Field: "eyeColour", Message: "unknown field"},
 			{Field: "givenName", Message: "must not be null: this field is required"},
 			{Field: "birthDate", Message: "must not be before 1900-01-01"},
 		}},
-		{"bad value", ifMatch(`"1"`), `{"birthDate":"1800-01-01"}`, 400, []httpx.FieldError{{Field: "birthDate", Message: "must not be before 1900-01-01"}}},
-		{"empty patch", ifMatch(`"1"`), `{}`, 400, []httpx.FieldError{{Field: "body", Message: "must change at least one field"}}},
+		{"bad value", ifMatch(`"1"`), `{"birthDate":"1800-01-01"}`, 400, []apierr.FieldError{{Field: "birthDate", Message: "must not be before 1900-01-01"}}},
+		{"empty patch", ifMatch(`"1"`), `{}`, 400, []apierr.FieldError{{Field: "body", Message: "must change at least one field"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp := s.do(request{method: "PATCH", path: path, role: "nurse", raw: tc.raw, header: tc.header})

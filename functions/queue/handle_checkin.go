@@ -6,6 +6,7 @@ import (
 	"github.com/medi-os/medi/shared/auth"
 	"github.com/medi-os/medi/shared/encounter"
 	"github.com/medi-os/medi/shared/httpx"
+	"github.com/medi-os/medi/shared/httpx/idempotency"
 )
 
 // checkInRequest is the body of POST /v1/encounters.
@@ -31,7 +32,7 @@ func (s *server) handleCheckIn(w http.ResponseWriter, r *http.Request) {
 		PatientID:      req.PatientID,
 		ChiefComplaint: req.ChiefComplaint,
 		ArrivalMode:    encounter.ArrivalMode(req.ArrivalMode),
-	})
+	}, idempotency.MarkerFrom(r.Context()))
 	if err != nil {
 		writeError(w, r, err)
 		return

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/auth"
 	"github.com/medi-os/medi/shared/encounter"
 	"github.com/medi-os/medi/shared/httpx"
@@ -63,13 +64,13 @@ func parseQuery(r *http.Request, known ...string) (query, error) {
 	if err != nil {
 		return nil, httpx.BadRequest("malformed query string")
 	}
-	var fields []httpx.FieldError
+	var fields []apierr.FieldError
 	for k, vs := range vals {
 		switch {
 		case !slices.Contains(known, k):
-			fields = append(fields, httpx.FieldError{Field: k, Message: "unknown query parameter; allowed: " + strings.Join(known, ", ")})
+			fields = append(fields, apierr.FieldError{Field: k, Message: "unknown query parameter; allowed: " + strings.Join(known, ", ")})
 		case k != "status" && len(vs) > 1:
-			fields = append(fields, httpx.FieldError{Field: k, Message: "must be given once"})
+			fields = append(fields, apierr.FieldError{Field: k, Message: "must be given once"})
 		}
 	}
 	if len(fields) > 0 {
@@ -89,7 +90,7 @@ func (q query) pageSize() (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > encounter.MaxPageSize {
-		return 0, httpx.InvalidFields([]httpx.FieldError{{Field: "pageSize", Message: "must be a number from 1 to " + strconv.Itoa(encounter.MaxPageSize)}})
+		return 0, httpx.InvalidFields([]apierr.FieldError{{Field: "pageSize", Message: "must be a number from 1 to " + strconv.Itoa(encounter.MaxPageSize)}})
 	}
 	return n, nil
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/auth"
 	"github.com/medi-os/medi/shared/encounter"
 	"github.com/medi-os/medi/shared/httpx"
@@ -32,7 +33,7 @@ func (s *server) handleTransition(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if strings.TrimSpace(req.To) == "" {
-		httpx.WriteError(w, r, httpx.InvalidFields([]httpx.FieldError{{Field: "to", Message: "required"}}))
+		httpx.WriteError(w, r, httpx.InvalidFields([]apierr.FieldError{{Field: "to", Message: "required"}}))
 		return
 	}
 	var opts []encounter.TransitionOption
@@ -66,7 +67,7 @@ func ifMatchVersion(r *http.Request) (int64, bool, error) {
 	if len(vals) == 0 {
 		return 0, false, nil
 	}
-	bad := httpx.InvalidFields([]httpx.FieldError{{Field: "If-Match", Message: `must be one entity tag "<version>" as sent in ETag`}})
+	bad := httpx.InvalidFields([]apierr.FieldError{{Field: "If-Match", Message: `must be one entity tag "<version>" as sent in ETag`}})
 	if len(vals) > 1 {
 		return 0, false, bad
 	}

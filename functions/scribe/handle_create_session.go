@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/scribe"
 )
@@ -32,16 +33,16 @@ func (s *server) handleCreateSession(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, err)
 		return
 	}
-	var fields []httpx.FieldError
+	var fields []apierr.FieldError
 	req.EncounterID = strings.TrimSpace(req.EncounterID)
 	if !validPathID(req.EncounterID) {
-		fields = append(fields, httpx.FieldError{Field: "encounterId", Message: "required"})
+		fields = append(fields, apierr.FieldError{Field: "encounterId", Message: "required"})
 	}
 	f, ok := scribe.FormatOf(req.ContentType)
 	if !ok {
-		fields = append(fields, httpx.FieldError{Field: "contentType", Message: "must be one of " + strings.Join(scribe.AcceptedContentTypes(), ", ")})
+		fields = append(fields, apierr.FieldError{Field: "contentType", Message: "must be one of " + strings.Join(scribe.AcceptedContentTypes(), ", ")})
 	} else if req.SizeBytes < 1 || req.SizeBytes > f.MaxBytes {
-		fields = append(fields, httpx.FieldError{Field: "sizeBytes", Message: fmt.Sprintf("must be between 1 and %d for %s uploads", f.MaxBytes, f.Kind)})
+		fields = append(fields, apierr.FieldError{Field: "sizeBytes", Message: fmt.Sprintf("must be between 1 and %d for %s uploads", f.MaxBytes, f.Kind)})
 	}
 	if len(fields) > 0 {
 		httpx.WriteError(w, r, httpx.InvalidFields(fields))

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/notes"
 )
@@ -30,11 +31,11 @@ func (s *server) handleEditNote(w http.ResponseWriter, r *http.Request) {
 // apply validates and performs a change, answering the note.
 func (s *server) apply(w http.ResponseWriter, r *http.Request, ch notes.Change) {
 	if (ch.Action == notes.ActionEdit || ch.Action == notes.ActionAmend) && ch.Content == nil {
-		httpx.WriteError(w, r, httpx.InvalidFields([]httpx.FieldError{{Field: "content", Message: "required"}}))
+		httpx.WriteError(w, r, httpx.InvalidFields([]apierr.FieldError{{Field: "content", Message: "required"}}))
 		return
 	}
 	if ch.BaseVersion < 0 {
-		httpx.WriteError(w, r, httpx.InvalidFields([]httpx.FieldError{{Field: "baseVersion", Message: "must be a version number"}}))
+		httpx.WriteError(w, r, httpx.InvalidFields([]apierr.FieldError{{Field: "baseVersion", Message: "must be a version number"}}))
 		return
 	}
 	st, ok := lazy(w, r, s.notes)
@@ -74,7 +75,7 @@ func (s *server) action(a notes.Action) http.Handler {
 			return
 		}
 		if a != notes.ActionReject && strings.TrimSpace(req.Reason) != "" {
-			httpx.WriteError(w, r, httpx.InvalidFields([]httpx.FieldError{{Field: "reason", Message: fmt.Sprintf("only reject takes a reason, not %s", a)}}))
+			httpx.WriteError(w, r, httpx.InvalidFields([]apierr.FieldError{{Field: "reason", Message: fmt.Sprintf("only reject takes a reason, not %s", a)}}))
 			return
 		}
 		s.apply(w, r, notes.Change{Action: a, BaseVersion: req.BaseVersion, Reason: req.Reason})

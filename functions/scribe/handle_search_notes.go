@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/httpx"
 )
@@ -24,7 +25,7 @@ func (s *server) handleSearchNotes(w http.ResponseWriter, r *http.Request) {
 	}
 	enc, pat := strings.TrimSpace(req.EncounterID), strings.TrimSpace(req.PatientID)
 	if (enc == "") == (pat == "") {
-		httpx.WriteError(w, r, httpx.InvalidFields([]httpx.FieldError{{Field: "encounterId", Message: "give exactly one of encounterId and patientId"}}))
+		httpx.WriteError(w, r, httpx.InvalidFields([]apierr.FieldError{{Field: "encounterId", Message: "give exactly one of encounterId and patientId"}}))
 		return
 	}
 	st, ok := lazy(w, r, s.notes)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/auth"
 	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/ratelimit"
@@ -43,7 +44,7 @@ func (h *handlers) get(w http.ResponseWriter, r *http.Request) {
 	case "true":
 		refresh = true
 	default:
-		httpx.WriteError(w, r, httpx.InvalidFields([]httpx.FieldError{{Field: "refresh", Message: "must be true or false"}}))
+		httpx.WriteError(w, r, httpx.InvalidFields([]apierr.FieldError{{Field: "refresh", Message: "must be true or false"}}))
 		return
 	}
 	svc, err := h.service.Get(ctx)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/medi-os/medi/shared/assessment"
 	"github.com/medi-os/medi/shared/auth"
+	"github.com/medi-os/medi/shared/commitmark"
 	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/httpx/httpxtest"
 	engine "github.com/medi-os/medi/shared/triage"
@@ -64,7 +65,7 @@ var errBackend = httpx.Unavailable(1, errors.New("no backend in fuzzing"))
 // fuzzAssessments records what reached the service and answers 503.
 type fuzzAssessments struct{ confirms []assessment.ConfirmRequest }
 
-func (f *fuzzAssessments) Record(context.Context, string, string, engine.Input) (assessment.Recorded, error) {
+func (f *fuzzAssessments) Record(context.Context, string, string, engine.Input, commitmark.Marker) (assessment.Recorded, error) {
 	return assessment.Recorded{}, errBackend
 }
 

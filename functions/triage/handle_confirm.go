@@ -3,6 +3,7 @@ package triage
 import (
 	"net/http"
 
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/assessment"
 	"github.com/medi-os/medi/shared/auth"
 	"github.com/medi-os/medi/shared/httpx"
@@ -36,11 +37,11 @@ func (h *handlers) handleConfirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if body.Level == nil {
-		httpx.WriteError(w, r, httpx.InvalidFields([]httpx.FieldError{{Field: "level", Message: "required: the ESI level 1..5 the nurse accepts"}}))
+		httpx.WriteError(w, r, httpx.InvalidFields([]apierr.FieldError{{Field: "level", Message: "required: the ESI level 1..5 the nurse accepts"}}))
 		return
 	}
 	if *body.Level < 1 || *body.Level > 5 {
-		httpx.WriteError(w, r, httpx.InvalidFields([]httpx.FieldError{{Field: "level", Message: "must be between 1 and 5"}}))
+		httpx.WriteError(w, r, httpx.InvalidFields([]apierr.FieldError{{Field: "level", Message: "must be between 1 and 5"}}))
 		return
 	}
 	c, err := h.svc.Confirm(r.Context(), assessment.ConfirmRequest{

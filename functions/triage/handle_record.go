@@ -5,6 +5,7 @@ import (
 
 	"github.com/medi-os/medi/shared/auth"
 	"github.com/medi-os/medi/shared/httpx"
+	"github.com/medi-os/medi/shared/httpx/idempotency"
 	engine "github.com/medi-os/medi/shared/triage"
 )
 
@@ -22,7 +23,7 @@ func (h *handlers) handleRecord(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, err)
 		return
 	}
-	rec, err := h.svc.Record(r.Context(), p.ClinicID, id, in)
+	rec, err := h.svc.Record(r.Context(), p.ClinicID, id, in, idempotency.MarkerFrom(r.Context()))
 	if err != nil {
 		httpx.WriteError(w, r, err)
 		return

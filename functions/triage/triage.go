@@ -11,6 +11,7 @@ import (
 	"github.com/medi-os/medi/shared/app"
 	"github.com/medi-os/medi/shared/assessment"
 	"github.com/medi-os/medi/shared/auth"
+	"github.com/medi-os/medi/shared/commitmark"
 	"github.com/medi-os/medi/shared/config"
 	"github.com/medi-os/medi/shared/events"
 	"github.com/medi-os/medi/shared/httpx"
@@ -30,7 +31,7 @@ var Function = app.NewHTTP("triage", func() *Config { return new(Config) }, setu
 
 // assessments is what the handlers need of shared/assessment.
 type assessments interface {
-	Record(ctx context.Context, clinicID, encounterID string, in engine.Input) (assessment.Recorded, error)
+	Record(ctx context.Context, clinicID, encounterID string, in engine.Input, commit commitmark.Marker) (assessment.Recorded, error)
 	Confirm(ctx context.Context, req assessment.ConfirmRequest) (assessment.Confirmed, error)
 	History(ctx context.Context, clinicID, encounterID string) (assessment.History, error)
 }
@@ -88,12 +89,12 @@ func (d *lazyDeps) idempotent(next http.Handler) http.Handler {
 }
 
 // Record implements assessments.
-func (d *lazyDeps) Record(ctx context.Context, clinicID, encounterID string, in engine.Input) (assessment.Recorded, error) {
+func (d *lazyDeps) Record(ctx context.Context, clinicID, encounterID string, in engine.Input, commit commitmark.Marker) (assessment.Recorded, error) {
 	s, err := d.svc.Get(ctx)
 	if err != nil {
 		return assessment.Recorded{}, httpx.Unavailable(2, err)
 	}
-	return s.Record(ctx, clinicID, encounterID, in)
+	return s.Record(ctx, clinicID, encounterID, in, commit)
 }
 
 // Confirm implements assessments.

@@ -10,6 +10,7 @@ import (
 	firebase "firebase.google.com/go/v4"
 	fbauth "firebase.google.com/go/v4/auth"
 
+	"github.com/medi-os/medi/shared/commitmark"
 	"github.com/medi-os/medi/shared/patient"
 )
 
@@ -87,7 +88,7 @@ func (s *Stack) seed(ctx context.Context) error {
 		{GivenName: "José", FamilyName: "Núñez", BirthDate: "1972-03-04", Sex: "male", MRN: "DEMO-000002"},
 		{GivenName: "Mia", FamilyName: "Okafor", BirthDate: "2019-07-21", Sex: "female", MRN: "DEMO-000003"},
 	} {
-		_, err := store.Create(ctx, DemoClinicID, r)
+		_, err := store.Create(ctx, DemoClinicID, r, commitmark.Marker{})
 		var dup *patient.DuplicateMRNError
 		if err != nil && !errors.As(err, &dup) {
 			return fmt.Errorf("seeding patient %s: %w", r.MRN, err)

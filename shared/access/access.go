@@ -22,10 +22,10 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/auth"
 	"github.com/medi-os/medi/shared/events"
-	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/logging"
 )
 
@@ -99,16 +99,16 @@ type Request struct {
 }
 
 // Validate lists the invalid fields.
-func (r Request) Validate() []httpx.FieldError {
-	var fe []httpx.FieldError
+func (r Request) Validate() []apierr.FieldError {
+	var fe []apierr.FieldError
 	if !documentID(r.PatientID) {
-		fe = append(fe, httpx.FieldError{Field: "patientId", Message: "required: a patient id"})
+		fe = append(fe, apierr.FieldError{Field: "patientId", Message: "required: a patient id"})
 	}
 	if n := utf8.RuneCountInString(strings.TrimSpace(r.Reason)); n < minReasonLen || n > maxReasonLen {
-		fe = append(fe, httpx.FieldError{Field: "reason", Message: fmt.Sprintf("state the reason in %d to %d characters", minReasonLen, maxReasonLen)})
+		fe = append(fe, apierr.FieldError{Field: "reason", Message: fmt.Sprintf("state the reason in %d to %d characters", minReasonLen, maxReasonLen)})
 	}
 	if r.ClinicID != "" && !documentID(r.ClinicID) {
-		fe = append(fe, httpx.FieldError{Field: "clinicId", Message: "invalid"})
+		fe = append(fe, apierr.FieldError{Field: "clinicId", Message: "invalid"})
 	}
 	return fe
 }
@@ -186,24 +186,24 @@ func newID() string {
 func (s *Store) Grant(ctx context.Context, p auth.Principal, req Request) (Grant, error) {
 	req.Reason = strings.TrimSpace(req.Reason)
 	if fe := req.Validate(); len(fe) > 0 {
-		return Grant{}, httpx.InvalidFields(fe)
+		return Grant{}, apierr.InvalidFields(fe)
 	}
 	if !p.HasRole(auth.RoleDoctor, auth.RoleNurse) {
-		return Grant{}, httpx.PermissionDenied("only doctors and nurses may use emergency access")
+		return Grant{}, apierr.PermissionDenied("only doctors and nurses may use emergency access")
 	}
 	org, err := s.clinicOrg(ctx, p.ClinicID)
 	if err != nil {
-		return Grant{}, httpx.Unavailable(2, err)
+		return Grant{}, apierr.Unavailable(2, err)
 	}
 	if org == "" {
-		return Grant{}, httpx.NotFound("patient not found")
+		return Grant{}, apierr.NotFound("patient not found")
 	}
 	clinic, err := s.findPatient(ctx, org, p.ClinicID, req)
 	if err != nil {
-		return Grant{}, httpx.Unavailable(2, err)
+		return Grant{}, apierr.Unavailable(2, err)
 	}
 	if clinic == "" {
-		return Grant{}, httpx.NotFound("patient not found")
+		return Grant{}, apierr.NotFound("patient not found")
 	}
 	now := s.now().UTC()
 	g := Grant{
@@ -223,7 +223,7 @@ func (s *Store) Grant(ctx context.Context, p auth.Principal, req Request) (Grant
 		return nil
 	})
 	if err != nil {
-		return Grant{}, httpx.Unavailable(2, fmt.Errorf("storing grant: %w", err))
+		return Grant{}, apierr.Unavailable(2, fmt.Errorf("storing grant: %w", err))
 	}
 	g.Active = true
 	s.publish(ctx, EventGranted, g)
@@ -266,7 +266,7 @@ func (s *Store) List(ctx context.Context, clinicID string, activeOnly bool) ([]G
 	snaps, err := s.fs.Collection(Collection).Where("clinicId", "==", clinicID).
 		OrderBy("createdAt", firestore.Desc).Limit(500).Documents(ctx).GetAll()
 	if err != nil {
-		return nil, httpx.Unavailable(2, fmt.Errorf("listing grants: %w", err))
+		return nil, apierr.Unavailable(2, fmt.Errorf("listing grants: %w", err))
 	}
 	now := s.now()
 	out := []Grant{}
@@ -292,7 +292,7 @@ func (s *Store) Revoke(ctx context.Context, admin auth.Principal, id string) (Gr
 	err := s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		snap, err := tx.Get(ref)
 		if status.Code(err) == codes.NotFound {
-			return httpx.NotFound("grant not found")
+			return apierr.NotFound("grant not found")
 		}
 		if err != nil {
 			return err
@@ -314,12 +314,12 @@ func (s *Store) Revoke(ctx context.Context, admin auth.Principal, id string) (Gr
 		}
 		return audit.New(ctx, g.ClinicID, ActionRevoke, resourceType, id).ForPatient(g.PatientID).InTransaction(s.fs, tx)
 	})
-	var he *httpx.Error
+	var he *apierr.Error
 	switch {
 	case errors.As(err, &he):
 		return Grant{}, he
 	case err != nil:
-		return Grant{}, httpx.Unavailable(2, fmt.Errorf("revoking grant: %w", err))
+		return Grant{}, apierr.Unavailable(2, fmt.Errorf("revoking grant: %w", err))
 	}
 	g.Active = g.activeAt(s.now())
 	return g, nil

@@ -13,6 +13,7 @@ import (
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/medi-os/medi/shared/commitmark"
 	"github.com/medi-os/medi/shared/encounter"
 	"github.com/medi-os/medi/shared/events"
 	"github.com/medi-os/medi/shared/testenv"
@@ -51,7 +52,7 @@ func TestPublishesTriagedToPubSub(t *testing.T) {
 	f := &fixture{fs: fs, svc: NewService(fs, publisher, "encounter-events"), clinic: uniqueID("clinic")}
 	f.nurse.UID, f.nurse.Role, f.nurse.ClinicID = uniqueID("nurse"), "nurse", f.clinic
 	id := f.seedEncounter(t, encounter.StatusWaiting, time.Minute, nil)
-	rec, err := f.svc.Record(as(f.nurse), f.clinic, id, adultInput())
+	rec, err := f.svc.Record(as(f.nurse), f.clinic, id, adultInput(), commitmark.Marker{})
 	if err != nil {
 		t.Fatal(err)
 	}

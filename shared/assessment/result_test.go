@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/triage"
 )
@@ -181,8 +182,8 @@ func TestMissingVitals(t *testing.T) {
 			}
 			if tc.required {
 				he := VitalsRequiredError(a)
-				if he.Status != 400 || he.Code != httpx.CodeInvalidArgument {
-					t.Errorf("VitalsRequiredError = %d %s", he.Status, he.Code)
+				if httpx.FromAPI(he).Status != 400 || he.Code != apierr.CodeInvalidArgument {
+					t.Errorf("VitalsRequiredError = %d %s", httpx.FromAPI(he).Status, he.Code)
 				}
 				if diff := cmp.Diff(tc.want, fieldNames(he)); diff != "" {
 					t.Errorf("error fields (-want +got):\n%s", diff)
@@ -203,8 +204,8 @@ func TestAssessValidation(t *testing.T) {
 	in.Vitals.SpO2 = ip(101)
 	in.Vitals.TemperatureC = fp(24.9)
 	_, err := Assess(in)
-	var he *httpx.Error
-	if !errors.As(err, &he) || he.Status != 400 {
+	var he *apierr.Error
+	if !errors.As(err, &he) || httpx.FromAPI(he).Status != 400 {
 		t.Fatalf("Assess = %v, want 400", err)
 	}
 	want := []string{"ageYears", "painScore", triage.FieldHeartRate, triage.FieldRespiratoryRate, triage.FieldSystolicBP,

@@ -9,10 +9,11 @@ import (
 
 	"cloud.google.com/go/firestore"
 
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/audit"
+	"github.com/medi-os/medi/shared/commitmark"
 	"github.com/medi-os/medi/shared/encounter"
 	"github.com/medi-os/medi/shared/events"
-	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/logging"
 	"github.com/medi-os/medi/shared/triage"
 )
@@ -50,12 +51,12 @@ func Assess(in triage.Input) (Result, error) {
 }
 
 // InvalidInput converts the engine's field errors into the API's 400.
-func InvalidInput(errs triage.FieldErrors) *httpx.Error {
-	fields := make([]httpx.FieldError, len(errs))
+func InvalidInput(errs triage.FieldErrors) *apierr.Error {
+	fields := make([]apierr.FieldError, len(errs))
 	for i, e := range errs {
-		fields[i] = httpx.FieldError{Field: e.Field, Message: e.Message}
+		fields[i] = apierr.FieldError{Field: e.Field, Message: e.Message}
 	}
-	return httpx.InvalidFields(fields)
+	return apierr.InvalidFields(fields)
 }
 
 // Service records, confirms and reads assessments, publishes encounter.triaged after
@@ -80,7 +81,7 @@ func NewService(fs *firestore.Client, publisher events.Publisher, topic string) 
 
 // Record validates and assesses in, then records the assessment for the encounter (see
 // Store.Record), publishes encounter.triaged and checks the SLA.
-func (s *Service) Record(ctx context.Context, clinicID, encounterID string, in triage.Input) (Recorded, error) {
+func (s *Service) Record(ctx context.Context, clinicID, encounterID string, in triage.Input, commit commitmark.Marker) (Recorded, error) {
 	if errs := triage.Validate(in); len(errs) > 0 {
 		return Recorded{}, InvalidInput(errs)
 	}
@@ -88,7 +89,7 @@ func (s *Service) Record(ctx context.Context, clinicID, encounterID string, in t
 	if a.VitalsRequired {
 		return Recorded{}, VitalsRequiredError(a)
 	}
-	rec, err := s.store.Record(ctx, RecordRequest{ClinicID: clinicID, EncounterID: encounterID, Input: in, Assessment: a})
+	rec, err := s.store.Record(ctx, RecordRequest{ClinicID: clinicID, EncounterID: encounterID, Input: in, Assessment: a, Commit: commit})
 	if err != nil {
 		return Recorded{}, err
 	}
@@ -118,7 +119,7 @@ func (s *Service) History(ctx context.Context, clinicID, encounterID string) (Hi
 	}
 	if err := audit.New(ctx, clinicID, ActionRead, resourceType, encounterID).ForPatient(h.Encounter.PatientID).
 		Write(ctx, s.fs); err != nil {
-		return History{}, httpx.Unavailable(2, fmt.Errorf("assessment: audit read: %w", err))
+		return History{}, apierr.Unavailable(2, fmt.Errorf("assessment: audit read: %w", err))
 	}
 	return h, nil
 }
@@ -158,7 +159,7 @@ func (s *Service) checkSLA(ctx context.Context, clinicID string, e EncounterStat
 
 // errorText is err's text for a log line; errors of this path carry ids, never patient data.
 func errorText(err error) string {
-	var he *httpx.Error
+	var he *apierr.Error
 	if errors.As(err, &he) {
 		return he.Code
 	}

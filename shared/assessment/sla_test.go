@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/medi-os/medi/shared/auth"
+	"github.com/medi-os/medi/shared/commitmark"
 	"github.com/medi-os/medi/shared/encounter"
 	"github.com/medi-os/medi/shared/logging"
 	"github.com/medi-os/medi/shared/triage"
@@ -109,7 +110,7 @@ func TestRecordLogsSLABreach(t *testing.T) {
 	ctx, buf := capture()
 	ctx = auth.WithPrincipal(ctx, f.nurse)
 	for _, id := range []string{late, onTime, lateConfirm} {
-		if _, err := f.svc.Record(ctx, f.clinic, id, adultInput()); err != nil {
+		if _, err := f.svc.Record(ctx, f.clinic, id, adultInput(), commitmark.Marker{}); err != nil {
 			t.Fatal(err)
 		}
 	}

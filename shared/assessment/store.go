@@ -6,17 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strings"
 	"time"
 
 	"cloud.google.com/go/firestore"
 
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/auth"
+	"github.com/medi-os/medi/shared/commitmark"
 	"github.com/medi-os/medi/shared/encounter"
-	"github.com/medi-os/medi/shared/httpx"
-	"github.com/medi-os/medi/shared/httpx/idempotency"
 	"github.com/medi-os/medi/shared/logging"
 	"github.com/medi-os/medi/shared/triage"
 )
@@ -158,6 +157,8 @@ type RecordRequest struct {
 	EncounterID string
 	Input       triage.Input
 	Assessment  triage.Assessment
+	// Commit is the request's commit marker (the zero Marker without an Idempotency-Key).
+	Commit commitmark.Marker
 }
 
 // Recorded is the outcome of Record.
@@ -171,7 +172,7 @@ type Recorded struct {
 // Record stores an assessment of an encounter of the caller's clinic, updates the
 // encounter's triage and, on the first assessment, moves it waiting -> triaged through
 // encounter.Store.TransitionTx (event appended, status time set); the audit records are
-// written in the same transaction. Errors are *httpx.Error for refusals: 404 no such
+// written in the same transaction. Errors are *apierr.Error for refusals: 404 no such
 // encounter, 409 failed_precondition when the level is frozen, 409 conflict when the
 // encounter is closed, 400 when the vital signs required for a level are missing (and
 // point A did not fire). After a commit that moved the encounter, the transition is
@@ -179,7 +180,7 @@ type Recorded struct {
 func (s *Store) Record(ctx context.Context, req RecordRequest) (Recorded, error) {
 	p, ok := auth.FromContext(ctx)
 	if !ok {
-		return Recorded{}, httpx.Internal(errors.New("assessment: no principal in context"))
+		return Recorded{}, apierr.Internal(errors.New("assessment: no principal in context"))
 	}
 	if err := p.InClinic(req.ClinicID, "encounter"); err != nil {
 		return Recorded{}, err
@@ -189,7 +190,7 @@ func (s *Store) Record(ctx context.Context, req RecordRequest) (Recorded, error)
 	}
 	input, err := inputMap(req.Input)
 	if err != nil {
-		return Recorded{}, httpx.Internal(err)
+		return Recorded{}, apierr.Internal(err)
 	}
 	result := NewResult(req.Assessment)
 	encRef := s.encounterRef(req.ClinicID, req.EncounterID)
@@ -207,7 +208,7 @@ func (s *Store) Record(ctx context.Context, req RecordRequest) (Recorded, error)
 		}
 		// An earlier attempt of this very request committed and its answer was lost:
 		// answer with that assessment rather than record a second one.
-		prevID, replay, err := idempotency.CommittedTx(ctx, s.fs, tx)
+		prevID, replay, err := req.Commit.CommittedTx(s.fs, tx)
 		if err != nil {
 			return err
 		}
@@ -280,7 +281,7 @@ func (s *Store) Record(ctx context.Context, req RecordRequest) (Recorded, error)
 		if err := tx.Create(encRef.Collection(Collection).Doc(rec.ID), rec); err != nil {
 			return err
 		}
-		if err := idempotency.RecordCommitTx(ctx, s.fs, tx, rec.ID, now); err != nil {
+		if err := req.Commit.RecordTx(s.fs, tx, rec.ID, now); err != nil {
 			return err
 		}
 		if err := audit.New(ctx, req.ClinicID, ActionRecord, resourceType, enc.ID).ForPatient(enc.PatientID).
@@ -350,13 +351,13 @@ const MaxReasonLength = encounter.MaxReasonLength
 func (s *Store) Confirm(ctx context.Context, req ConfirmRequest) (Confirmed, error) {
 	p, ok := auth.FromContext(ctx)
 	if !ok {
-		return Confirmed{}, httpx.Internal(errors.New("assessment: no principal in context"))
+		return Confirmed{}, apierr.Internal(errors.New("assessment: no principal in context"))
 	}
 	if !req.Level.Valid() {
-		return Confirmed{}, httpx.InvalidFields([]httpx.FieldError{{Field: "level", Message: "must be between 1 and 5"}})
+		return Confirmed{}, apierr.InvalidFields([]apierr.FieldError{{Field: "level", Message: "must be between 1 and 5"}})
 	}
 	if len(strings.TrimSpace(req.Reason)) > MaxReasonLength {
-		return Confirmed{}, httpx.InvalidFields([]httpx.FieldError{{Field: "reason", Message: fmt.Sprintf("must be at most %d characters", MaxReasonLength)}})
+		return Confirmed{}, apierr.InvalidFields([]apierr.FieldError{{Field: "reason", Message: fmt.Sprintf("must be at most %d characters", MaxReasonLength)}})
 	}
 	if err := p.InClinic(req.ClinicID, "encounter"); err != nil {
 		return Confirmed{}, err
@@ -369,16 +370,16 @@ func (s *Store) Confirm(ctx context.Context, req ConfirmRequest) (Confirmed, err
 			return err
 		}
 		if enc.Triage == nil || enc.Triage.AssessmentID == "" {
-			return httpx.NewError(http.StatusConflict, httpx.CodeFailedPrecondition,
-				"the encounter has no recorded assessment to confirm; record one with POST /v1/triage/{encounterId}").
+			return apierr.Conflict(
+				"the encounter has no recorded assessment to confirm; record one with POST /v1/triage/{encounterId}").WithCode(apierr.CodeFailedPrecondition).
 				WithDetails(map[string]string{"reason": ReasonNotAssessed})
 		}
 		if enc.Status == encounter.StatusCancelled || enc.Status == encounter.StatusLeftWithout {
-			return httpx.Conflict("the encounter is closed (%s)", enc.Status).
+			return apierr.Conflict("the encounter is closed (%s)", enc.Status).
 				WithDetails(map[string]string{"reason": ReasonEncounterClosed, "status": string(enc.Status)})
 		}
 		if req.AssessmentID != "" && req.AssessmentID != enc.Triage.AssessmentID {
-			return httpx.Conflict("a newer assessment (%s) was recorded; review it and confirm again", enc.Triage.AssessmentID).
+			return apierr.Conflict("a newer assessment (%s) was recorded; review it and confirm again", enc.Triage.AssessmentID).
 				WithDetails(map[string]string{"reason": ReasonStaleAssessment, "assessmentId": enc.Triage.AssessmentID})
 		}
 		prev := triage.Level(enc.Triage.Level)
@@ -387,11 +388,11 @@ func (s *Store) Confirm(ctx context.Context, req ConfirmRequest) (Confirmed, err
 		case errors.Is(err, triage.ErrLevelFrozen):
 			return frozenError()
 		case errors.Is(err, triage.ErrDownTriageNeedsReason):
-			return httpx.BadRequest("a reason is required to confirm a less urgent level than the level in force (down-triage)").
-				WithDetails(map[string]any{"reason": ReasonReasonRequired, "fields": []httpx.FieldError{{Field: "reason",
+			return apierr.BadRequest("a reason is required to confirm a less urgent level than the level in force (down-triage)").
+				WithDetails(map[string]any{"reason": ReasonReasonRequired, "fields": []apierr.FieldError{{Field: "reason",
 					Message: "required when confirming a less urgent level than the level in force (down-triage)"}}})
 		case err != nil:
-			return httpx.BadRequest("invalid level change").WithCause(err)
+			return apierr.BadRequest("invalid level change").WithCause(err)
 		}
 		now := s.now()
 		reason := strings.TrimSpace(req.Reason)
@@ -486,9 +487,9 @@ func seenByDoctor(e *encounter.Encounter) bool {
 		!e.StatusTimes[string(encounter.StatusInConsultation)].IsZero()
 }
 
-func frozenError() *httpx.Error {
-	return httpx.NewError(http.StatusConflict, httpx.CodeFailedPrecondition,
-		"the triage level is frozen: a doctor has seen the patient (ESI v4)").
+func frozenError() *apierr.Error {
+	return apierr.Conflict(
+		"the triage level is frozen: a doctor has seen the patient (ESI v4)").WithCode(apierr.CodeFailedPrecondition).
 		WithDetails(map[string]string{"reason": ReasonLevelFrozen})
 }
 
@@ -500,28 +501,28 @@ func transitionError(err error) error {
 	}
 	switch te.Kind {
 	case encounter.ErrForbidden:
-		return httpx.PermissionDenied("%s", te.Message)
+		return apierr.PermissionDenied("%s", te.Message)
 	case encounter.ErrIllegal:
 		allowed := make([]string, len(te.Allowed))
 		for i, s := range te.Allowed {
 			allowed[i] = string(s)
 		}
-		return httpx.Conflict("%s", te.Message).WithDetails(map[string]any{
+		return apierr.Conflict("%s", te.Message).WithDetails(map[string]any{
 			"reason": ReasonIllegalTransition, "current": string(te.From), "allowed": allowed})
 	}
-	return httpx.BadRequest("%s", te.Message)
+	return apierr.BadRequest("%s", te.Message)
 }
 
 // VitalsRequiredError is the 400 for an assessment that may not be recorded yet: ESI
 // allows no level without vital signs unless point A fired (triage-rules.md section 1). It
 // names every missing vital sign.
-func VitalsRequiredError(a triage.Assessment) *httpx.Error {
+func VitalsRequiredError(a triage.Assessment) *apierr.Error {
 	missing := MissingVitals(a)
-	fields := make([]httpx.FieldError, len(missing))
+	fields := make([]apierr.FieldError, len(missing))
 	for i, f := range missing {
-		fields[i] = httpx.FieldError{Field: f, Message: "required to record a triage level (ESI: no level without vital signs unless the patient needs an immediate life-saving intervention)"}
+		fields[i] = apierr.FieldError{Field: f, Message: "required to record a triage level (ESI: no level without vital signs unless the patient needs an immediate life-saving intervention)"}
 	}
-	return httpx.BadRequest("vital signs required to record a triage level: %d missing", len(fields)).
+	return apierr.BadRequest("vital signs required to record a triage level: %d missing", len(fields)).
 		WithDetails(map[string]any{"reason": ReasonVitalsRequired, "fields": fields})
 }
 

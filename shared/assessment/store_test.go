@@ -11,23 +11,25 @@ import (
 	"cloud.google.com/go/firestore"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/auth"
+	"github.com/medi-os/medi/shared/commitmark"
 	"github.com/medi-os/medi/shared/encounter"
 	"github.com/medi-os/medi/shared/events"
 	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/triage"
 )
 
-// wantError checks that err is an *httpx.Error with status and code (and details.reason
+// wantError checks that err is an *apierr.Error with status and code (and details.reason
 // when reason is not empty).
-func wantError(t *testing.T, err error, status int, code, reason string) *httpx.Error {
+func wantError(t *testing.T, err error, status int, code, reason string) *apierr.Error {
 	t.Helper()
-	var he *httpx.Error
+	var he *apierr.Error
 	if !errors.As(err, &he) {
-		t.Fatalf("error = %v, want *httpx.Error %d %s", err, status, code)
+		t.Fatalf("error = %v, want *apierr.Error %d %s", err, status, code)
 	}
-	if he.Status != status || he.Code != code {
-		t.Fatalf("error = %d %s (%s), want %d %s", he.Status, he.Code, he.Message, status, code)
+	if httpx.FromAPI(he).Status != status || he.Code != code {
+		t.Fatalf("error = %d %s (%s), want %d %s", httpx.FromAPI(he).Status, he.Code, he.Message, status, code)
 	}
 	if reason != "" {
 		got := ""
@@ -50,7 +52,7 @@ func TestRecordFirstAssessmentTriagesTheEncounter(t *testing.T) {
 	id := f.seedEncounter(t, encounter.StatusWaiting, 5*time.Minute, nil)
 	before := f.encounter(t, id)
 
-	rec, err := f.svc.Record(as(f.nurse), f.clinic, id, adultInput())
+	rec, err := f.svc.Record(as(f.nurse), f.clinic, id, adultInput(), commitmark.Marker{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +167,7 @@ func TestReassessmentKeepsStatusAndNeverLowersTheLevelOnItsOwn(t *testing.T) {
 				t.Fatalf("%s: confirm: %v", st.name, err)
 			}
 		}
-		rec, err := f.svc.Record(ctx, f.clinic, id, st.in)
+		rec, err := f.svc.Record(ctx, f.clinic, id, st.in, commitmark.Marker{})
 		if err != nil {
 			t.Fatalf("%s: %v", st.name, err)
 		}
@@ -239,20 +241,20 @@ func TestRecordRefusals(t *testing.T) {
 		wantFields  []string
 		wantUntouch bool
 	}{
-		{"in consultation: frozen", f.nurse, inConsultation, adultInput(), 409, httpx.CodeFailedPrecondition, ReasonLevelFrozen, nil, true},
-		{"back from consultation: frozen", f.nurse, retriaged, adultInput(), 409, httpx.CodeFailedPrecondition, ReasonLevelFrozen, nil, true},
-		{"completed: frozen", f.nurse, completed, adultInput(), 409, httpx.CodeFailedPrecondition, ReasonLevelFrozen, nil, true},
-		{"cancelled: illegal", f.nurse, cancelled, adultInput(), 409, httpx.CodeConflict, ReasonIllegalTransition, nil, true},
-		{"other clinic's encounter: 404", f.nurse, otherClinic, adultInput(), 404, httpx.CodeNotFound, "", nil, false},
-		{"no such encounter: 404", f.nurse, "nope", adultInput(), 404, httpx.CodeNotFound, "", nil, false},
-		{"receptionist may not triage", receptionist, waiting, adultInput(), 403, httpx.CodePermissionDenied, "", nil, true},
-		{"vital signs missing", f.nurse, waiting, noVitals, 400, httpx.CodeInvalidArgument, ReasonVitalsRequired,
+		{"in consultation: frozen", f.nurse, inConsultation, adultInput(), 409, apierr.CodeFailedPrecondition, ReasonLevelFrozen, nil, true},
+		{"back from consultation: frozen", f.nurse, retriaged, adultInput(), 409, apierr.CodeFailedPrecondition, ReasonLevelFrozen, nil, true},
+		{"completed: frozen", f.nurse, completed, adultInput(), 409, apierr.CodeFailedPrecondition, ReasonLevelFrozen, nil, true},
+		{"cancelled: illegal", f.nurse, cancelled, adultInput(), 409, apierr.CodeConflict, ReasonIllegalTransition, nil, true},
+		{"other clinic's encounter: 404", f.nurse, otherClinic, adultInput(), 404, apierr.CodeNotFound, "", nil, false},
+		{"no such encounter: 404", f.nurse, "nope", adultInput(), 404, apierr.CodeNotFound, "", nil, false},
+		{"receptionist may not triage", receptionist, waiting, adultInput(), 403, apierr.CodePermissionDenied, "", nil, true},
+		{"vital signs missing", f.nurse, waiting, noVitals, 400, apierr.CodeInvalidArgument, ReasonVitalsRequired,
 			[]string{triage.FieldRespiratoryRate, triage.FieldSpO2, triage.FieldTemperature, triage.FieldSystolicBP}, true},
-		{"invalid input", f.nurse, waiting, triage.Input{AgeYears: ip(200), ChiefComplaint: "x"}, 400, httpx.CodeInvalidArgument, "", []string{"ageYears"}, true},
+		{"invalid input", f.nurse, waiting, triage.Input{AgeYears: ip(200), ChiefComplaint: "x"}, 400, apierr.CodeInvalidArgument, "", []string{"ageYears"}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := f.svc.Record(as(tc.caller), f.clinic, tc.id, tc.in)
+			_, err := f.svc.Record(as(tc.caller), f.clinic, tc.id, tc.in, commitmark.Marker{})
 			he := wantError(t, err, tc.status, tc.code, tc.reason)
 			if tc.wantFields != nil {
 				if diff := cmp.Diff(tc.wantFields, fieldNames(he)); diff != "" {
@@ -269,11 +271,11 @@ func TestRecordRefusals(t *testing.T) {
 	}
 }
 
-func fieldNames(he *httpx.Error) []string {
-	var fields []httpx.FieldError
+func fieldNames(he *apierr.Error) []string {
+	var fields []apierr.FieldError
 	switch d := he.Details.(type) {
 	case map[string]any:
-		fields, _ = d["fields"].([]httpx.FieldError)
+		fields, _ = d["fields"].([]apierr.FieldError)
 	}
 	var out []string
 	for _, f := range fields {
@@ -287,7 +289,7 @@ func TestRecordPointAWithoutVitals(t *testing.T) {
 	f := newFixture(t)
 	id := f.seedEncounter(t, encounter.StatusWaiting, time.Minute, nil)
 	in := triage.Input{AgeYears: ip(60), ChiefComplaint: "collapsed", Flags: triage.Flags{Pulseless: true}}
-	rec, err := f.svc.Record(as(f.nurse), f.clinic, id, in)
+	rec, err := f.svc.Record(as(f.nurse), f.clinic, id, in, commitmark.Marker{})
 	if err != nil {
 		t.Fatalf("point A without vital signs must be recorded: %v", err)
 	}
@@ -304,7 +306,7 @@ func TestConfirm(t *testing.T) {
 	// triaged returns a new encounter assessed at level 3 (proposed, unconfirmed).
 	triaged := func(t *testing.T) string {
 		id := f.seedEncounter(t, encounter.StatusWaiting, 5*time.Minute, nil)
-		if _, err := f.svc.Record(as(f.nurse), f.clinic, id, adultInput()); err != nil {
+		if _, err := f.svc.Record(as(f.nurse), f.clinic, id, adultInput(), commitmark.Marker{}); err != nil {
 			t.Fatal(err)
 		}
 		return id
@@ -370,14 +372,14 @@ func TestConfirm(t *testing.T) {
 			code   string
 			reason string
 		}{
-			{"down without reason", f.nurse, ConfirmRequest{EncounterID: id, Level: 4}, 400, httpx.CodeInvalidArgument, ReasonReasonRequired},
-			{"down with blank reason", f.nurse, ConfirmRequest{EncounterID: id, Level: 5, Reason: "  \n"}, 400, httpx.CodeInvalidArgument, ReasonReasonRequired},
-			{"invalid level", f.nurse, ConfirmRequest{EncounterID: id, Level: 6}, 400, httpx.CodeInvalidArgument, ""},
-			{"stale assessment", f.nurse, ConfirmRequest{EncounterID: id, Level: 3, AssessmentID: "000009"}, 409, httpx.CodeConflict, ReasonStaleAssessment},
-			{"not assessed", f.nurse, ConfirmRequest{EncounterID: notAssessed, Level: 3}, 409, httpx.CodeFailedPrecondition, ReasonNotAssessed},
-			{"frozen: up", doctor, ConfirmRequest{EncounterID: frozen, Level: 2}, 409, httpx.CodeFailedPrecondition, ReasonLevelFrozen},
-			{"frozen: down with reason", f.nurse, ConfirmRequest{EncounterID: frozen, Level: 4, Reason: "better"}, 409, httpx.CodeFailedPrecondition, ReasonLevelFrozen},
-			{"no such encounter", f.nurse, ConfirmRequest{EncounterID: "missing", Level: 3}, 404, httpx.CodeNotFound, ""},
+			{"down without reason", f.nurse, ConfirmRequest{EncounterID: id, Level: 4}, 400, apierr.CodeInvalidArgument, ReasonReasonRequired},
+			{"down with blank reason", f.nurse, ConfirmRequest{EncounterID: id, Level: 5, Reason: "  \n"}, 400, apierr.CodeInvalidArgument, ReasonReasonRequired},
+			{"invalid level", f.nurse, ConfirmRequest{EncounterID: id, Level: 6}, 400, apierr.CodeInvalidArgument, ""},
+			{"stale assessment", f.nurse, ConfirmRequest{EncounterID: id, Level: 3, AssessmentID: "000009"}, 409, apierr.CodeConflict, ReasonStaleAssessment},
+			{"not assessed", f.nurse, ConfirmRequest{EncounterID: notAssessed, Level: 3}, 409, apierr.CodeFailedPrecondition, ReasonNotAssessed},
+			{"frozen: up", doctor, ConfirmRequest{EncounterID: frozen, Level: 2}, 409, apierr.CodeFailedPrecondition, ReasonLevelFrozen},
+			{"frozen: down with reason", f.nurse, ConfirmRequest{EncounterID: frozen, Level: 4, Reason: "better"}, 409, apierr.CodeFailedPrecondition, ReasonLevelFrozen},
+			{"no such encounter", f.nurse, ConfirmRequest{EncounterID: "missing", Level: 3}, 404, apierr.CodeNotFound, ""},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				tc.req.ClinicID = f.clinic
@@ -411,10 +413,10 @@ func TestHistoryOfOtherClinicIsNotFound(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	id := f.seedEncounter(t, encounter.StatusWaiting, time.Minute, nil)
-	if _, err := f.svc.Record(as(f.nurse), f.clinic, id, adultInput()); err != nil {
+	if _, err := f.svc.Record(as(f.nurse), f.clinic, id, adultInput(), commitmark.Marker{}); err != nil {
 		t.Fatal(err)
 	}
 	stranger := auth.Principal{UID: uniqueID("nurse"), Role: auth.RoleNurse, ClinicID: uniqueID("clinic")}
 	_, err := f.svc.History(as(stranger), stranger.ClinicID, id)
-	wantError(t, err, http.StatusNotFound, httpx.CodeNotFound, "")
+	wantError(t, err, http.StatusNotFound, apierr.CodeNotFound, "")
 }

@@ -16,6 +16,7 @@ import (
 
 	fbauth "firebase.google.com/go/v4/auth"
 
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/logging"
 )
@@ -55,7 +56,7 @@ func (p Principal) HasRole(roles ...Role) bool { return slices.Contains(roles, p
 // clinic's object is answered exactly like a missing one.
 func (p Principal) InClinic(clinicID, what string) error {
 	if clinicID == "" || clinicID != p.ClinicID {
-		return httpx.NotFound("%s not found", what)
+		return apierr.NotFound("%s not found", what)
 	}
 	return nil
 }

@@ -239,8 +239,7 @@ func TestInClinic(t *testing.T) {
 		t.Errorf("own clinic: %v", err)
 	}
 	for _, other := range []string{"clinic-b", ""} {
-		var e *httpx.Error
-		if err := p.InClinic(other, "patient"); !errors.As(err, &e) || e.Status != http.StatusNotFound {
+		if err := p.InClinic(other, "patient"); httpx.AsError(err).Status != http.StatusNotFound {
 			t.Errorf("clinic %q: got %v, want 404", other, err)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	fbauth "firebase.google.com/go/v4/auth"
 
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/httpx"
 )
 
@@ -56,9 +57,12 @@ func (a *Authenticator) authenticateSession(r *http.Request, cookie string) (Pri
 
 func classifySession(ctx context.Context, err error) error {
 	var he *httpx.Error
+	var de *apierr.Error
 	switch {
 	case errors.As(err, &he):
 		return he
+	case errors.As(err, &de):
+		return httpx.FromAPI(de)
 	case errors.Is(err, ErrSessionIdle):
 		return unauth(ReasonSessionIdle, "session ended after inactivity: sign in again")
 	case errors.Is(err, ErrSessionUnknown):

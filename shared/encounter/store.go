@@ -9,8 +9,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/events"
-	"github.com/medi-os/medi/shared/httpx"
 )
 
 // Firestore collections the Store uses, below clinics/{clinicId}.
@@ -75,7 +75,7 @@ const maxIDLength = 128
 // transaction with TransitionTx (reads first, then writes, as Firestore requires), and
 // calls Announce after that transaction has committed.
 //
-// Errors are *httpx.Error values (404, 409, 412, 403, 400) for refusals, carrying the
+// Errors are *apierr.Error values (404, 409, 412, 403, 400) for refusals, carrying the
 // domain error (*TransitionError, *OpenEncounterError) as their cause, and wrapped
 // Firestore errors otherwise.
 type Store struct {
@@ -163,7 +163,7 @@ func decodeEncounter(snap *firestore.DocumentSnapshot, err error) (Encounter, er
 	return e, nil
 }
 
-func errEncounterNotFound() *httpx.Error { return httpx.NotFound("encounter not found") }
+func errEncounterNotFound() *apierr.Error { return apierr.NotFound("encounter not found") }
 
 // ValidID reports whether id is acceptable as a patient, encounter, clinic or user id:
 // 1 to 128 characters of A-Z, a-z, 0-9, '-' and '_' (Firestore auto ids and the ids the
@@ -194,27 +194,27 @@ func (e *OpenEncounterError) Error() string {
 // ReasonOpenEncounter is details.reason of the 409 for a patient with an open encounter.
 const ReasonOpenEncounter = "open_encounter"
 
-func errOpenEncounter(id string) *httpx.Error {
-	return httpx.Conflict("the patient already has an open encounter; close it before checking in again").
+func errOpenEncounter(id string) *apierr.Error {
+	return apierr.Conflict("the patient already has an open encounter; close it before checking in again").
 		WithDetails(map[string]string{"reason": ReasonOpenEncounter, "encounterId": id}).
 		WithCause(&OpenEncounterError{EncounterID: id})
 }
 
 // httpError maps a refused transition to its HTTP error, keeping te as the cause.
-func httpError(te *TransitionError) *httpx.Error {
+func httpError(te *TransitionError) *apierr.Error {
 	switch te.Kind {
 	case ErrIllegal:
 		allowed := te.Allowed
 		if allowed == nil {
 			allowed = []Status{}
 		}
-		return httpx.Conflict("%s", te.Message).
+		return apierr.Conflict("%s", te.Message).
 			WithDetails(map[string]any{"current": te.From, "allowed": allowed}).WithCause(te)
 	case ErrForbidden:
-		return httpx.PermissionDenied("%s", te.Message).WithCause(te)
+		return apierr.PermissionDenied("%s", te.Message).WithCause(te)
 	case ErrReasonRequired:
-		return httpx.InvalidFields([]httpx.FieldError{{Field: "reason", Message: te.Message}}).WithCause(te)
+		return apierr.InvalidFields([]apierr.FieldError{{Field: "reason", Message: te.Message}}).WithCause(te)
 	default:
-		return httpx.InvalidFields([]httpx.FieldError{{Field: "to", Message: te.Message}}).WithCause(te)
+		return apierr.InvalidFields([]apierr.FieldError{{Field: "to", Message: te.Message}}).WithCause(te)
 	}
 }

@@ -13,10 +13,10 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/auth"
-	"github.com/medi-os/medi/shared/httpx"
-	"github.com/medi-os/medi/shared/httpx/idempotency"
+	"github.com/medi-os/medi/shared/commitmark"
 	"github.com/medi-os/medi/shared/logging"
 )
 
@@ -51,24 +51,24 @@ func (c CheckIn) Normalize() CheckIn {
 
 // Validate lists every invalid field of a normalized check-in; messages never quote the
 // values.
-func (c CheckIn) Validate() []httpx.FieldError {
-	var errs []httpx.FieldError
+func (c CheckIn) Validate() []apierr.FieldError {
+	var errs []apierr.FieldError
 	if !ValidID(c.PatientID) {
-		errs = append(errs, httpx.FieldError{Field: "patientId", Message: "required: a patient id (1-128 letters, digits, '-' or '_')"})
+		errs = append(errs, apierr.FieldError{Field: "patientId", Message: "required: a patient id (1-128 letters, digits, '-' or '_')"})
 	}
 	n := utf8.RuneCountInString(c.ChiefComplaint)
 	switch {
 	case !utf8.ValidString(c.ChiefComplaint):
-		errs = append(errs, httpx.FieldError{Field: "chiefComplaint", Message: "must be valid UTF-8"})
+		errs = append(errs, apierr.FieldError{Field: "chiefComplaint", Message: "must be valid UTF-8"})
 	case n == 0:
-		errs = append(errs, httpx.FieldError{Field: "chiefComplaint", Message: "required"})
+		errs = append(errs, apierr.FieldError{Field: "chiefComplaint", Message: "required"})
 	case n > MaxChiefComplaintLength:
-		errs = append(errs, httpx.FieldError{Field: "chiefComplaint", Message: fmt.Sprintf("must be at most %d characters", MaxChiefComplaintLength)})
+		errs = append(errs, apierr.FieldError{Field: "chiefComplaint", Message: fmt.Sprintf("must be at most %d characters", MaxChiefComplaintLength)})
 	case strings.ContainsFunc(c.ChiefComplaint, isForbiddenControl):
-		errs = append(errs, httpx.FieldError{Field: "chiefComplaint", Message: "must not contain control characters other than line breaks and tabs"})
+		errs = append(errs, apierr.FieldError{Field: "chiefComplaint", Message: "must not contain control characters other than line breaks and tabs"})
 	}
 	if !c.ArrivalMode.Valid() {
-		errs = append(errs, httpx.FieldError{Field: "arrivalMode", Message: "must be one of walk_in, private_vehicle, ambulance"})
+		errs = append(errs, apierr.FieldError{Field: "arrivalMode", Message: "must be one of walk_in, private_vehicle, ambulance"})
 	}
 	return errs
 }
@@ -86,17 +86,18 @@ const checkInAttempts = 3
 // then the change is announced. Errors: 403 for a role that may not check in, 400 with
 // every invalid field, 404 when the patient is not in the clinic, 409 (cause
 // *OpenEncounterError, details {reason, encounterId}) when the patient already has an
-// open encounter.
-func (s *Store) CheckIn(ctx context.Context, actor auth.Principal, in CheckIn) (Encounter, error) {
+// open encounter. commit is the request's commit marker (the zero Marker without an
+// Idempotency-Key): a retry of a check-in that committed answers with its encounter.
+func (s *Store) CheckIn(ctx context.Context, actor auth.Principal, in CheckIn, commit commitmark.Marker) (Encounter, error) {
 	if !actor.HasRole(CheckInRoles...) {
-		return Encounter{}, httpx.PermissionDenied("role %s may not check patients in", actor.Role)
+		return Encounter{}, apierr.PermissionDenied("role %s may not check patients in", actor.Role)
 	}
 	if !ValidID(actor.ClinicID) {
-		return Encounter{}, httpx.NotFound("patient not found")
+		return Encounter{}, apierr.NotFound("patient not found")
 	}
 	in = in.Normalize()
 	if errs := in.Validate(); len(errs) > 0 {
-		return Encounter{}, httpx.InvalidFields(errs)
+		return Encounter{}, apierr.InvalidFields(errs)
 	}
 	clinicID := actor.ClinicID
 	// The id is chosen once, outside the transaction, so that retries of the
@@ -109,7 +110,7 @@ func (s *Store) CheckIn(ctx context.Context, actor auth.Principal, in CheckIn) (
 	var err error
 	for range checkInAttempts {
 		err = s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-			enc, ev, replayed, err = s.checkInTx(ctx, tx, actor, id, in)
+			enc, ev, replayed, err = s.checkInTx(ctx, tx, actor, id, in, commit)
 			return err
 		})
 		// A concurrent check-in created the pointer between our read and our commit:
@@ -119,7 +120,7 @@ func (s *Store) CheckIn(ctx context.Context, actor auth.Principal, in CheckIn) (
 		}
 	}
 	if err != nil {
-		var he *httpx.Error
+		var he *apierr.Error
 		if errors.As(err, &he) {
 			return Encounter{}, he
 		}
@@ -141,13 +142,13 @@ func (s *Store) CheckIn(ctx context.Context, actor auth.Principal, in CheckIn) (
 // checkInTx is one attempt of the check-in transaction; replayed is true when an earlier
 // attempt of this very request (same idempotency claim) committed and its answer was
 // lost: enc is then that attempt's encounter and nothing is written.
-func (s *Store) checkInTx(ctx context.Context, tx *firestore.Transaction, actor auth.Principal, id string, in CheckIn) (enc Encounter, ev Event, replayed bool, err error) {
+func (s *Store) checkInTx(ctx context.Context, tx *firestore.Transaction, actor auth.Principal, id string, in CheckIn, commit commitmark.Marker) (enc Encounter, ev Event, replayed bool, err error) {
 	clinicID := actor.ClinicID
 	patientRef := s.clinic(clinicID).Collection(CollectionPatients).Doc(in.PatientID)
 	openRef := s.openRef(clinicID, in.PatientID)
 
 	// An earlier attempt of this very request that committed: answer with its encounter.
-	prevID, replay, err := idempotency.CommittedTx(ctx, s.fs, tx)
+	prevID, replay, err := commit.CommittedTx(s.fs, tx)
 	if err != nil {
 		return Encounter{}, Event{}, false, err
 	}
@@ -165,7 +166,7 @@ func (s *Store) checkInTx(ctx context.Context, tx *firestore.Transaction, actor 
 		return Encounter{}, Event{}, false, err
 	}
 	if !snaps[0].Exists() {
-		return Encounter{}, Event{}, false, httpx.NotFound("patient not found")
+		return Encounter{}, Event{}, false, apierr.NotFound("patient not found")
 	}
 	staleOpen := false
 	if snaps[1].Exists() {
@@ -230,7 +231,7 @@ func (s *Store) checkInTx(ctx context.Context, tx *firestore.Transaction, actor 
 	if err != nil {
 		return Encounter{}, Event{}, false, err
 	}
-	if err := idempotency.RecordCommitTx(ctx, s.fs, tx, id, now); err != nil {
+	if err := commit.RecordTx(s.fs, tx, id, now); err != nil {
 		return Encounter{}, Event{}, false, err
 	}
 	rec := audit.New(ctx, clinicID, AuditCheckIn, auditResource, id).ForPatient(in.PatientID)
@@ -242,6 +243,6 @@ func (s *Store) checkInTx(ctx context.Context, tx *firestore.Transaction, actor 
 }
 
 func isNotFound(err error) bool {
-	var he *httpx.Error
-	return errors.As(err, &he) && he.Code == httpx.CodeNotFound
+	var he *apierr.Error
+	return errors.As(err, &he) && he.Code == apierr.CodeNotFound
 }

@@ -12,7 +12,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/auth"
+	"github.com/medi-os/medi/shared/commitmark"
 	"github.com/medi-os/medi/shared/encounter"
 	"github.com/medi-os/medi/shared/events"
 	"github.com/medi-os/medi/shared/httpx"
@@ -29,7 +31,7 @@ func TestCheckIn(t *testing.T) {
 
 	enc, err := f.store.CheckIn(ctx, rec, encounter.CheckIn{
 		PatientID: " " + patient + " ", ChiefComplaint: "  fever and cough for 3 days ", ArrivalMode: encounter.ArrivalAmbulance,
-	})
+	}, commitmark.Marker{})
 	if err != nil {
 		t.Fatalf("CheckIn: %v", err)
 	}
@@ -117,8 +119,8 @@ func TestCheckInRefusesPatientWithOpenEncounter(t *testing.T) {
 	rec := f.actor(auth.RoleNurse)
 	ctx, _ := reqCtx(rec)
 
-	_, err := f.store.CheckIn(ctx, rec, encounter.CheckIn{PatientID: first.PatientID, ChiefComplaint: "again", ArrivalMode: encounter.ArrivalWalkIn})
-	he := wantError(t, err, http.StatusConflict, httpx.CodeConflict)
+	_, err := f.store.CheckIn(ctx, rec, encounter.CheckIn{PatientID: first.PatientID, ChiefComplaint: "again", ArrivalMode: encounter.ArrivalWalkIn}, commitmark.Marker{})
+	he := wantError(t, err, http.StatusConflict, apierr.CodeConflict)
 	if diff := cmp.Diff(map[string]string{"reason": encounter.ReasonOpenEncounter, "encounterId": first.ID}, he.Details); diff != "" {
 		t.Errorf("details (-want +got):\n%s", diff)
 	}
@@ -148,7 +150,7 @@ func TestCheckInConcurrentForOnePatient(t *testing.T) {
 		wg.Go(func() {
 			rec := f.actor(auth.RoleReceptionist)
 			ctx, _ := reqCtx(rec)
-			enc, err := f.store.CheckIn(ctx, rec, encounter.CheckIn{PatientID: patient, ChiefComplaint: "dizzy", ArrivalMode: encounter.ArrivalWalkIn})
+			enc, err := f.store.CheckIn(ctx, rec, encounter.CheckIn{PatientID: patient, ChiefComplaint: "dizzy", ArrivalMode: encounter.ArrivalWalkIn}, commitmark.Marker{})
 			results[i] = result{enc, err}
 		})
 	}
@@ -211,22 +213,22 @@ func TestCheckInRefusals(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := f.actor(tc.role)
 			ctx, _ := reqCtx(p)
-			_, err := f.store.CheckIn(ctx, p, tc.in)
+			_, err := f.store.CheckIn(ctx, p, tc.in, commitmark.Marker{})
 			if tc.succeeds {
 				if err != nil {
 					t.Fatalf("CheckIn: %v", err)
 				}
 				return
 			}
-			var he *httpx.Error
-			if !errors.As(err, &he) || he.Status != tc.status {
+			var he *apierr.Error
+			if !errors.As(err, &he) || httpx.FromAPI(he).Status != tc.status {
 				t.Fatalf("err = %v, want status %d", err, tc.status)
 			}
 			if tc.badFields == nil {
 				return
 			}
 			var got []string
-			for _, fe := range he.Details.(map[string]any)["fields"].([]httpx.FieldError) {
+			for _, fe := range he.Details.(map[string]any)["fields"].([]apierr.FieldError) {
 				got = append(got, fe.Field)
 			}
 			if diff := cmp.Diff(tc.badFields, got); diff != "" {
@@ -250,7 +252,7 @@ func TestCheckInReplacesStalePointer(t *testing.T) {
 	}
 	p := f.actor(auth.RoleReceptionist)
 	ctx, _ := reqCtx(p)
-	enc, err := f.store.CheckIn(ctx, p, encounter.CheckIn{PatientID: patient, ChiefComplaint: "x", ArrivalMode: "walk_in"})
+	enc, err := f.store.CheckIn(ctx, p, encounter.CheckIn{PatientID: patient, ChiefComplaint: "x", ArrivalMode: "walk_in"}, commitmark.Marker{})
 	if err != nil {
 		t.Fatalf("CheckIn with a stale pointer: %v", err)
 	}

@@ -14,8 +14,10 @@ import (
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"google.golang.org/api/iterator"
 
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/auth"
+	"github.com/medi-os/medi/shared/commitmark"
 	"github.com/medi-os/medi/shared/encounter"
 	"github.com/medi-os/medi/shared/events"
 	"github.com/medi-os/medi/shared/httpx"
@@ -160,7 +162,7 @@ func (f *fixture) checkIn() encounter.Encounter {
 	ctx, _ := reqCtx(f.actor(auth.RoleReceptionist))
 	enc, err := f.store.CheckIn(ctx, f.actor(auth.RoleReceptionist), encounter.CheckIn{
 		PatientID: f.patient(f.clinic), ChiefComplaint: "chest pain since this morning", ArrivalMode: encounter.ArrivalWalkIn,
-	})
+	}, commitmark.Marker{})
 	if err != nil {
 		f.t.Fatalf("CheckIn: %v", err)
 	}
@@ -207,15 +209,15 @@ func pathTo(st encounter.Status) []step {
 	return nil
 }
 
-// wantError checks that err is an *httpx.Error with status and code, and returns it.
-func wantError(t *testing.T, err error, status int, code string) *httpx.Error {
+// wantError checks that err is an *apierr.Error with status and code, and returns it.
+func wantError(t *testing.T, err error, status int, code string) *apierr.Error {
 	t.Helper()
-	var he *httpx.Error
+	var he *apierr.Error
 	if !errors.As(err, &he) {
-		t.Fatalf("err = %v (%T), want *httpx.Error %d %s", err, err, status, code)
+		t.Fatalf("err = %v (%T), want *apierr.Error %d %s", err, err, status, code)
 	}
-	if he.Status != status || he.Code != code {
-		t.Fatalf("err = %d %s (%s), want %d %s", he.Status, he.Code, he.Message, status, code)
+	if httpx.FromAPI(he).Status != status || he.Code != code {
+		t.Fatalf("err = %d %s (%s), want %d %s", httpx.FromAPI(he).Status, he.Code, he.Message, status, code)
 	}
 	return he
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/medi-os/medi/shared/auth"
+	"github.com/medi-os/medi/shared/commitmark"
 	"github.com/medi-os/medi/shared/encounter"
 	"github.com/medi-os/medi/shared/events"
 )
@@ -70,7 +71,7 @@ func TestFailedPublishGoesToTheOutbox(t *testing.T) {
 	f := newFixture(t, fixtureOptions{noTopic: true}) // publishing fails: no topic
 	p := f.actor(auth.RoleReceptionist)
 	ctx, _ := reqCtx(p)
-	enc, err := f.store.CheckIn(ctx, p, encounter.CheckIn{PatientID: f.patient(f.clinic), ChiefComplaint: "cut finger", ArrivalMode: "walk_in"})
+	enc, err := f.store.CheckIn(ctx, p, encounter.CheckIn{PatientID: f.patient(f.clinic), ChiefComplaint: "cut finger", ArrivalMode: "walk_in"}, commitmark.Marker{})
 	if err != nil {
 		t.Fatalf("CheckIn must succeed although publishing fails: %v", err)
 	}

@@ -13,8 +13,8 @@ import (
 	"cloud.google.com/go/firestore"
 	"google.golang.org/api/iterator"
 
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/audit"
-	"github.com/medi-os/medi/shared/httpx"
 )
 
 // Page sizes of List and Events.
@@ -66,7 +66,7 @@ func (c cursor) encode() string {
 }
 
 func decodeCursor(token, query string) (cursor, error) {
-	bad := httpx.InvalidFields([]httpx.FieldError{{Field: "pageToken", Message: "invalid or from another query; start again without it"}})
+	bad := apierr.InvalidFields([]apierr.FieldError{{Field: "pageToken", Message: "invalid or from another query; start again without it"}})
 	if token == "" {
 		return cursor{}, nil
 	}
@@ -100,7 +100,7 @@ func pageSize(n int) (int, error) {
 	case n == 0:
 		return DefaultPageSize, nil
 	case n < 1 || n > MaxPageSize:
-		return 0, httpx.InvalidFields([]httpx.FieldError{{Field: "pageSize", Message: fmt.Sprintf("must be between 1 and %d", MaxPageSize)}})
+		return 0, apierr.InvalidFields([]apierr.FieldError{{Field: "pageSize", Message: fmt.Sprintf("must be between 1 and %d", MaxPageSize)}})
 	}
 	return n, nil
 }
@@ -119,7 +119,7 @@ func (s *Store) List(ctx context.Context, clinicID string, opts ListOptions) (Pa
 	var statuses []string
 	for _, st := range opts.Statuses {
 		if !st.Valid() {
-			return Page{}, httpx.InvalidFields([]httpx.FieldError{{Field: "status", Message: "must be one of " + statusList(Statuses)}})
+			return Page{}, apierr.InvalidFields([]apierr.FieldError{{Field: "status", Message: "must be one of " + statusList(Statuses)}})
 		}
 		if !slices.Contains(statuses, string(st)) {
 			statuses = append(statuses, string(st))

@@ -8,9 +8,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/auth"
 	"github.com/medi-os/medi/shared/encounter"
-	"github.com/medi-os/medi/shared/httpx"
 )
 
 func TestList(t *testing.T) {
@@ -86,8 +86,8 @@ func TestList(t *testing.T) {
 		{"unknown status", encounter.ListOptions{Statuses: []encounter.Status{"lost"}}, "status"},
 	} {
 		_, err := f.store.List(ctx, f.clinic, tc.opts)
-		he := wantError(t, err, http.StatusBadRequest, httpx.CodeInvalidArgument)
-		if fields := he.Details.(map[string]any)["fields"].([]httpx.FieldError); len(fields) != 1 || fields[0].Field != tc.field {
+		he := wantError(t, err, http.StatusBadRequest, apierr.CodeInvalidArgument)
+		if fields := he.Details.(map[string]any)["fields"].([]apierr.FieldError); len(fields) != 1 || fields[0].Field != tc.field {
 			t.Errorf("%s: fields %+v, want %s", tc.name, fields, tc.field)
 		}
 	}

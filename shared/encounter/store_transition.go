@@ -11,9 +11,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/auth"
-	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/logging"
 )
 
@@ -65,7 +65,7 @@ func (s *Store) Transition(ctx context.Context, clinicID, id string, to Status, 
 		return err
 	})
 	if err != nil {
-		var he *httpx.Error
+		var he *apierr.Error
 		if errors.As(err, &he) {
 			return Encounter{}, Event{}, he
 		}
@@ -95,7 +95,7 @@ func (s *Store) Transition(ctx context.Context, clinicID, id string, to Status, 
 // After tx commits the caller must call Announce(ctx, encounter, event); the changes
 // are not published otherwise (the board still converges at the clinic's next change).
 //
-// Errors, as *httpx.Error: 404 (no such encounter in clinicID, or actor of another
+// Errors, as *apierr.Error: 404 (no such encounter in clinicID, or actor of another
 // clinic), 412 (IfVersion stale; details.currentVersion), 409 (illegal move;
 // details.allowed lists the legal next states, details.current the status), 403 (role
 // may not make this move; a doctor naming another doctor), 400 (unknown status, missing
@@ -121,7 +121,7 @@ func (s *Store) TransitionTx(ctx context.Context, tx *firestore.Transaction, cli
 		return Encounter{}, Event{}, err
 	}
 	if o.hasIfVersion && enc.Version != o.ifVersion {
-		return Encounter{}, Event{}, httpx.PreconditionFailed("the encounter has changed (version %d); reload it and retry", enc.Version).
+		return Encounter{}, Event{}, apierr.PreconditionFailed("the encounter has changed (version %d); reload it and retry", enc.Version).
 			WithDetails(map[string]int64{"currentVersion": enc.Version})
 	}
 	action, err := Check(enc.Status, to, actor.Role, reason)
@@ -217,19 +217,19 @@ func (s *Store) TransitionTx(ctx context.Context, tx *firestore.Transaction, cli
 func (s *Store) resolveDoctor(tx *firestore.Transaction, clinicID string, to Status, actor auth.Principal, uid string) (string, error) {
 	if to != StatusInConsultation {
 		if uid != "" {
-			return "", httpx.InvalidFields([]httpx.FieldError{{Field: "doctorUid", Message: "only applies to a move to in_consultation"}})
+			return "", apierr.InvalidFields([]apierr.FieldError{{Field: "doctorUid", Message: "only applies to a move to in_consultation"}})
 		}
 		return "", nil
 	}
 	if actor.Role == auth.RoleDoctor {
 		if uid != "" && uid != actor.UID {
-			return "", httpx.PermissionDenied("a doctor may only claim a patient for themselves; ask a nurse or an admin to assign another doctor")
+			return "", apierr.PermissionDenied("a doctor may only claim a patient for themselves; ask a nurse or an admin to assign another doctor")
 		}
 		return actor.UID, nil
 	}
-	notDoctor := httpx.InvalidFields([]httpx.FieldError{{Field: "doctorUid", Message: "must be the uid of an active doctor of this clinic"}})
+	notDoctor := apierr.InvalidFields([]apierr.FieldError{{Field: "doctorUid", Message: "must be the uid of an active doctor of this clinic"}})
 	if uid == "" {
-		return "", httpx.InvalidFields([]httpx.FieldError{{Field: "doctorUid", Message: "required when a nurse or an admin starts a consultation"}})
+		return "", apierr.InvalidFields([]apierr.FieldError{{Field: "doctorUid", Message: "required when a nurse or an admin starts a consultation"}})
 	}
 	if !ValidID(uid) {
 		return "", notDoctor

@@ -13,7 +13,9 @@ import (
 	"cloud.google.com/go/firestore"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/auth"
+	"github.com/medi-os/medi/shared/commitmark"
 	"github.com/medi-os/medi/shared/encounter"
 	"github.com/medi-os/medi/shared/httpx"
 )
@@ -67,7 +69,7 @@ func TestTransitionEveryPair(t *testing.T) {
 					p := f.actor(role)
 					ctx, _ := reqCtx(p)
 					_, _, err := f.store.Transition(ctx, f.clinic, enc.ID, to, "some reason", p)
-					he := wantError(t, err, http.StatusConflict, httpx.CodeConflict)
+					he := wantError(t, err, http.StatusConflict, apierr.CodeConflict)
 					want := map[string]any{"current": from, "allowed": wantAllowed[from]}
 					if diff := cmp.Diff(want, he.Details); diff != "" {
 						t.Errorf("%s -> %s as %s: details (-want +got):\n%s", from, to, role, diff)
@@ -166,17 +168,17 @@ func TestTransitionRefusals(t *testing.T) {
 		code   string
 		field  string
 	}{
-		{"receptionist may not triage", encounter.StatusWaiting, encounter.StatusTriaged, f.actor(auth.RoleReceptionist), "", "", http.StatusForbidden, httpx.CodePermissionDenied, ""},
-		{"doctor may not cancel", encounter.StatusWaiting, encounter.StatusCancelled, f.actor(auth.RoleDoctor), "dup", "", http.StatusForbidden, httpx.CodePermissionDenied, ""},
-		{"nurse may not complete", encounter.StatusInConsultation, encounter.StatusCompleted, f.actor(auth.RoleNurse), "", "", http.StatusForbidden, httpx.CodePermissionDenied, ""},
-		{"cancel needs a reason", encounter.StatusWaiting, encounter.StatusCancelled, f.actor(auth.RoleReceptionist), "   ", "", http.StatusBadRequest, httpx.CodeInvalidArgument, "reason"},
-		{"left without being seen needs a reason", encounter.StatusTriaged, encounter.StatusLeftWithout, f.actor(auth.RoleNurse), "", "", http.StatusBadRequest, httpx.CodeInvalidArgument, "reason"},
-		{"retriage needs a reason", encounter.StatusInConsultation, encounter.StatusTriaged, f.actor(auth.RoleDoctor), "", "", http.StatusBadRequest, httpx.CodeInvalidArgument, "reason"},
-		{"reason too long", encounter.StatusWaiting, encounter.StatusCancelled, f.actor(auth.RoleReceptionist), strings.Repeat("x", encounter.MaxReasonLength+1), "", http.StatusBadRequest, httpx.CodeInvalidArgument, "reason"},
-		{"unknown status", encounter.StatusWaiting, "discharged", f.actor(auth.RoleNurse), "", "", http.StatusBadRequest, httpx.CodeInvalidArgument, "to"},
-		{"actor of another clinic", encounter.StatusWaiting, encounter.StatusTriaged, auth.Principal{UID: "n2", Role: auth.RoleNurse, ClinicID: "other-" + f.clinic}, "", "", http.StatusNotFound, httpx.CodeNotFound, ""},
-		{"no such encounter", encounter.StatusWaiting, encounter.StatusTriaged, f.actor(auth.RoleNurse), "", "no-such-encounter", http.StatusNotFound, httpx.CodeNotFound, ""},
-		{"malformed id", encounter.StatusWaiting, encounter.StatusTriaged, f.actor(auth.RoleNurse), "", "a/b", http.StatusNotFound, httpx.CodeNotFound, ""},
+		{"receptionist may not triage", encounter.StatusWaiting, encounter.StatusTriaged, f.actor(auth.RoleReceptionist), "", "", http.StatusForbidden, apierr.CodePermissionDenied, ""},
+		{"doctor may not cancel", encounter.StatusWaiting, encounter.StatusCancelled, f.actor(auth.RoleDoctor), "dup", "", http.StatusForbidden, apierr.CodePermissionDenied, ""},
+		{"nurse may not complete", encounter.StatusInConsultation, encounter.StatusCompleted, f.actor(auth.RoleNurse), "", "", http.StatusForbidden, apierr.CodePermissionDenied, ""},
+		{"cancel needs a reason", encounter.StatusWaiting, encounter.StatusCancelled, f.actor(auth.RoleReceptionist), "   ", "", http.StatusBadRequest, apierr.CodeInvalidArgument, "reason"},
+		{"left without being seen needs a reason", encounter.StatusTriaged, encounter.StatusLeftWithout, f.actor(auth.RoleNurse), "", "", http.StatusBadRequest, apierr.CodeInvalidArgument, "reason"},
+		{"retriage needs a reason", encounter.StatusInConsultation, encounter.StatusTriaged, f.actor(auth.RoleDoctor), "", "", http.StatusBadRequest, apierr.CodeInvalidArgument, "reason"},
+		{"reason too long", encounter.StatusWaiting, encounter.StatusCancelled, f.actor(auth.RoleReceptionist), strings.Repeat("x", encounter.MaxReasonLength+1), "", http.StatusBadRequest, apierr.CodeInvalidArgument, "reason"},
+		{"unknown status", encounter.StatusWaiting, "discharged", f.actor(auth.RoleNurse), "", "", http.StatusBadRequest, apierr.CodeInvalidArgument, "to"},
+		{"actor of another clinic", encounter.StatusWaiting, encounter.StatusTriaged, auth.Principal{UID: "n2", Role: auth.RoleNurse, ClinicID: "other-" + f.clinic}, "", "", http.StatusNotFound, apierr.CodeNotFound, ""},
+		{"no such encounter", encounter.StatusWaiting, encounter.StatusTriaged, f.actor(auth.RoleNurse), "", "no-such-encounter", http.StatusNotFound, apierr.CodeNotFound, ""},
+		{"malformed id", encounter.StatusWaiting, encounter.StatusTriaged, f.actor(auth.RoleNurse), "", "a/b", http.StatusNotFound, apierr.CodeNotFound, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -189,7 +191,7 @@ func TestTransitionRefusals(t *testing.T) {
 			_, _, err := f.store.Transition(ctx, f.clinic, id, tc.to, tc.reason, tc.actor)
 			he := wantError(t, err, tc.status, tc.code)
 			if tc.field != "" {
-				fields := he.Details.(map[string]any)["fields"].([]httpx.FieldError)
+				fields := he.Details.(map[string]any)["fields"].([]apierr.FieldError)
 				if len(fields) != 1 || fields[0].Field != tc.field {
 					t.Errorf("fields = %+v, want %s", fields, tc.field)
 				}
@@ -316,7 +318,7 @@ func TestOpenPointerFollowsTheEncounter(t *testing.T) {
 			// The patient may check in again.
 			p := f.actor(auth.RoleReceptionist)
 			ctx, _ := reqCtx(p)
-			next, err := f.store.CheckIn(ctx, p, encounter.CheckIn{PatientID: enc.PatientID, ChiefComplaint: "back again", ArrivalMode: "walk_in"})
+			next, err := f.store.CheckIn(ctx, p, encounter.CheckIn{PatientID: enc.PatientID, ChiefComplaint: "back again", ArrivalMode: "walk_in"}, commitmark.Marker{})
 			if err != nil {
 				t.Fatalf("check-in after %s: %v", end, err)
 			}
@@ -342,7 +344,7 @@ func TestTransitionIfVersion(t *testing.T) {
 	ctx, _ := reqCtx(nurse)
 
 	_, _, err := f.store.Transition(ctx, f.clinic, enc.ID, encounter.StatusTriaged, "", nurse, encounter.IfVersion(enc.Version+1))
-	he := wantError(t, err, http.StatusPreconditionFailed, httpx.CodeFailedPrecondition)
+	he := wantError(t, err, http.StatusPreconditionFailed, apierr.CodeFailedPrecondition)
 	if diff := cmp.Diff(map[string]int64{"currentVersion": 1}, he.Details); diff != "" {
 		t.Errorf("details (-want +got):\n%s", diff)
 	}
@@ -355,7 +357,7 @@ func TestTransitionIfVersion(t *testing.T) {
 	}
 	// The version the client read is now stale, even for a legal move.
 	_, _, err = f.store.Transition(ctx, f.clinic, enc.ID, encounter.StatusCancelled, "gone home", nurse, encounter.IfVersion(enc.Version))
-	wantError(t, err, http.StatusPreconditionFailed, httpx.CodeFailedPrecondition)
+	wantError(t, err, http.StatusPreconditionFailed, apierr.CodeFailedPrecondition)
 }
 
 func TestDoctorAssignment(t *testing.T) {
@@ -402,8 +404,8 @@ func TestDoctorAssignment(t *testing.T) {
 			ctx, _ := reqCtx(tc.actor)
 			got, ev, err := f.store.Transition(ctx, f.clinic, enc.ID, to, "", tc.actor, opts...)
 			if tc.status != 0 {
-				var he *httpx.Error
-				if !errors.As(err, &he) || he.Status != tc.status {
+				var he *apierr.Error
+				if !errors.As(err, &he) || httpx.FromAPI(he).Status != tc.status {
 					t.Fatalf("err = %v, want %d", err, tc.status)
 				}
 				return

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/medi-os/medi/shared/apierr"
 )
 
 // DefaultMaxBody is the request body limit unless an endpoint says otherwise.
@@ -85,7 +87,7 @@ func decodeError(err error, limit int64) *Error {
 			return BadRequest("request body must be a %s", kindName(typeErr.Type))
 		}
 		return BadRequest("field %q must be a %s", field, kindName(typeErr.Type)).
-			WithDetails(map[string]any{"fields": []FieldError{{Field: field, Message: "wrong type"}}})
+			WithDetails(map[string]any{"fields": []apierr.FieldError{{Field: field, Message: "wrong type"}}})
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		quoted := strings.TrimPrefix(err.Error(), "json: unknown field ")
 		name, uerr := strconv.Unquote(quoted)
@@ -94,7 +96,7 @@ func decodeError(err error, limit int64) *Error {
 		}
 		name = clip(name, maxFieldName)
 		return BadRequest("unknown field %q", name).
-			WithDetails(map[string]any{"fields": []FieldError{{Field: name, Message: "unknown field"}}})
+			WithDetails(map[string]any{"fields": []apierr.FieldError{{Field: name, Message: "unknown field"}}})
 	default:
 		return BadRequest("malformed JSON: %s", sanitize(err.Error()))
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/medi-os/medi/shared/apierr"
 )
 
 type bindVitals struct {
@@ -47,7 +48,7 @@ func TestBind(t *testing.T) {
 		wantStatus  int // 0: success
 		wantCode    string
 		wantMsg     string // substring of the message
-		wantFields  []FieldError
+		wantFields  []apierr.FieldError
 	}{
 		{
 			name:        "valid",
@@ -113,22 +114,22 @@ func TestBind(t *testing.T) {
 		{
 			name: "unknown field", contentType: ctJSON, body: `{"patientId":"p1","nmae":"` + secret + `"}`,
 			wantStatus: 400, wantCode: CodeInvalidArgument, wantMsg: `unknown field "nmae"`,
-			wantFields: []FieldError{{Field: "nmae", Message: "unknown field"}},
+			wantFields: []apierr.FieldError{{Field: "nmae", Message: "unknown field"}},
 		},
 		{
 			name: "wrong type", contentType: ctJSON, body: `{"age":"` + secret + `"}`,
 			wantStatus: 400, wantCode: CodeInvalidArgument, wantMsg: `field "age" must be a number`,
-			wantFields: []FieldError{{Field: "age", Message: "wrong type"}},
+			wantFields: []apierr.FieldError{{Field: "age", Message: "wrong type"}},
 		},
 		{
 			name: "wrong type nested", contentType: ctJSON, body: `{"vitals":{"heartRate":true}}`,
 			wantStatus: 400, wantCode: CodeInvalidArgument, wantMsg: `field "vitals.heartRate" must be a number`,
-			wantFields: []FieldError{{Field: "vitals.heartRate", Message: "wrong type"}},
+			wantFields: []apierr.FieldError{{Field: "vitals.heartRate", Message: "wrong type"}},
 		},
 		{
 			name: "wrong type pointer", contentType: ctJSON, body: `{"weightKg":"heavy"}`,
 			wantStatus: 400, wantCode: CodeInvalidArgument, wantMsg: `field "weightKg" must be a number`,
-			wantFields: []FieldError{{Field: "weightKg", Message: "wrong type"}},
+			wantFields: []apierr.FieldError{{Field: "weightKg", Message: "wrong type"}},
 		},
 		{
 			name: "wrong type array", contentType: ctJSON, body: `{"tags":"` + secret + `"}`,

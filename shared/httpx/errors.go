@@ -11,22 +11,26 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/medi-os/medi/shared/apierr"
 )
 
-// Stable error codes. Clients switch on these strings; never rename one.
+// Stable error codes. Clients switch on these strings; never rename one. The codes of
+// refusals domain code reports are defined in shared/apierr; the last three exist only
+// over HTTP.
 const (
-	CodeInvalidArgument    = "invalid_argument"
-	CodeUnauthenticated    = "unauthenticated"
-	CodePermissionDenied   = "permission_denied"
-	CodeNotFound           = "not_found"
-	CodeConflict           = "conflict"
-	CodeFailedPrecondition = "failed_precondition"
-	CodeRateLimited        = "rate_limited"
-	CodeInternal           = "internal"
+	CodeInvalidArgument    = apierr.CodeInvalidArgument
+	CodeUnauthenticated    = apierr.CodeUnauthenticated
+	CodePermissionDenied   = apierr.CodePermissionDenied
+	CodeNotFound           = apierr.CodeNotFound
+	CodeConflict           = apierr.CodeConflict
+	CodeFailedPrecondition = apierr.CodeFailedPrecondition
+	CodeRateLimited        = apierr.CodeRateLimited
+	CodeInternal           = apierr.CodeInternal
+	CodeUnavailable        = apierr.CodeUnavailable
 	CodeUnsupportedMedia   = "unsupported_media_type"
 	CodePayloadTooLarge    = "payload_too_large"
 	CodeMethodNotAllowed   = "method_not_allowed"
-	CodeUnavailable        = "unavailable"
 )
 
 // Error is an API error: an HTTP status, a stable code, a message a client developer can
@@ -123,24 +127,54 @@ func Unavailable(retryAfterSeconds int, cause error) *Error {
 		WithHeader("Retry-After", fmt.Sprint(retryAfterSeconds)).WithCause(cause)
 }
 
-// FieldError names one invalid field of a request.
-type FieldError struct {
-	Field   string `json:"field"`
-	Message string `json:"message"`
+// InvalidFields is a 400 listing every invalid field.
+func InvalidFields(fields []apierr.FieldError) *Error {
+	return FromAPI(apierr.InvalidFields(fields))
 }
 
-// InvalidFields is a 400 listing every invalid field.
-func InvalidFields(fields []FieldError) *Error {
-	return BadRequest("%d invalid field(s)", len(fields)).WithDetails(map[string]any{"fields": fields})
+// statusOf is the HTTP status of each kind of refusal.
+var statusOf = map[apierr.Kind]int{
+	apierr.KindInternal:           http.StatusInternalServerError,
+	apierr.KindInvalidArgument:    http.StatusBadRequest,
+	apierr.KindUnauthenticated:    http.StatusUnauthorized,
+	apierr.KindPermissionDenied:   http.StatusForbidden,
+	apierr.KindNotFound:           http.StatusNotFound,
+	apierr.KindConflict:           http.StatusConflict,
+	apierr.KindFailedPrecondition: http.StatusPreconditionFailed,
+	apierr.KindRateLimited:        http.StatusTooManyRequests,
+	apierr.KindUnavailable:        http.StatusServiceUnavailable,
+}
+
+// FromAPI is the HTTP form of a domain error: its kind's status, its code, message and
+// details, Retry-After when it has one, and its cause for logs.
+func FromAPI(e *apierr.Error) *Error {
+	status, ok := statusOf[e.Kind]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	code := e.Code
+	if code == "" {
+		code = e.Kind.Code()
+	}
+	out := &Error{Status: status, Code: code, Message: e.Message, Details: e.Details, cause: e.Cause()}
+	if e.RetryAfter > 0 {
+		out = out.WithHeader("Retry-After", fmt.Sprint(e.RetryAfter))
+	}
+	return out
 }
 
 // AsError converts any error to an *Error: an *Error anywhere in the chain is returned
-// as is; a backend that is down, overloaded or too slow (see Transient) is 503 with
-// Retry-After; anything else is an internal error.
+// as is, a domain error (*apierr.Error) is translated (FromAPI); a backend that is down,
+// overloaded or too slow (see Transient) is 503 with Retry-After; anything else is an
+// internal error.
 func AsError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
+	}
+	var d *apierr.Error
+	if errors.As(err, &d) {
+		return FromAPI(d)
 	}
 	if Transient(err) {
 		return Unavailable(2, err)

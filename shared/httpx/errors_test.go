@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/medi-os/medi/shared/apierr"
 )
 
 func TestConstructors(t *testing.T) {
@@ -94,5 +95,56 @@ func TestAsError(t *testing.T) {
 	got := AsError(plain)
 	if got.Status != 500 || got.Code != CodeInternal || !errors.Is(got, plain) {
 		t.Errorf("AsError(plain) = %d %q (is cause %v), want 500 internal wrapping the cause", got.Status, got.Code, errors.Is(got, plain))
+	}
+}
+
+// A domain error (shared/apierr) is answered with its kind's status, its code (or the
+// code it was given instead), its message and details, Retry-After when it has one, and
+// its cause only in logs.
+func TestDomainErrorsTranslated(t *testing.T) {
+	t.Parallel()
+	cause := errors.New("firestore: deadline")
+	tests := []struct {
+		name       string
+		err        error
+		wantStatus int
+		wantCode   string
+		retryAfter string
+	}{
+		{"invalid fields", apierr.InvalidFields([]apierr.FieldError{{Field: "mrn", Message: "too long"}}), 400, "invalid_argument", ""},
+		{"unauthenticated", apierr.Unauthenticated("x"), 401, "unauthenticated", ""},
+		{"permission denied", apierr.PermissionDenied("x"), 403, "permission_denied", ""},
+		{"not found", apierr.NotFound("encounter not found"), 404, "not_found", ""},
+		{"conflict", apierr.Conflict("closed"), 409, "conflict", ""},
+		{"conflict reported as failed_precondition", apierr.Conflict("frozen").WithCode(apierr.CodeFailedPrecondition), 409, "failed_precondition", ""},
+		{"stale version", apierr.PreconditionFailed("stale"), 412, "failed_precondition", ""},
+		{"rate limited", apierr.RateLimited(30, "slow down"), 429, "rate_limited", "30"},
+		{"unavailable", apierr.Unavailable(2, cause), 503, "unavailable", "2"},
+		{"internal", apierr.Internal(cause), 500, "internal", ""},
+		{"wrapped", fmt.Errorf("encounter: check-in: %w", apierr.NotFound("patient not found")), 404, "not_found", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := AsError(tc.err)
+			if e.Status != tc.wantStatus || e.Code != tc.wantCode {
+				t.Errorf("AsError = %d %s, want %d %s", e.Status, e.Code, tc.wantStatus, tc.wantCode)
+			}
+			if got := e.Header.Get("Retry-After"); got != tc.retryAfter {
+				t.Errorf("Retry-After = %q, want %q", got, tc.retryAfter)
+			}
+			body, _ := json.Marshal(e)
+			if strings.Contains(string(body), "firestore") {
+				t.Errorf("the cause reached the client: %s", body)
+			}
+		})
+	}
+	e := AsError(apierr.InvalidFields([]apierr.FieldError{{Field: "mrn", Message: "too long"}}))
+	body, _ := json.Marshal(e)
+	if want := `{"code":"invalid_argument","message":"1 invalid field(s)","details":{"fields":[{"field":"mrn","message":"too long"}]}}`; string(body) != want {
+		t.Errorf("body = %s, want %s", body, want)
+	}
+	if got := AsError(apierr.Unavailable(2, cause)); !errors.Is(got, cause) {
+		t.Error("the cause was dropped from the logs' error")
 	}
 }

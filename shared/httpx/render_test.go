@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/medi-os/medi/shared/apierr"
 )
 
 const (
@@ -117,7 +118,7 @@ func TestWriteError_Envelope(t *testing.T) {
 	}{
 		{
 			name:        "api error with details",
-			err:         InvalidFields([]FieldError{{Field: "dob", Message: "must be a date"}}),
+			err:         InvalidFields([]apierr.FieldError{{Field: "dob", Message: "must be a date"}}),
 			wantStatus:  400,
 			wantCode:    CodeInvalidArgument,
 			wantMessage: "1 invalid field(s)",

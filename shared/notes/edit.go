@@ -7,7 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/medi-os/medi/shared/httpx"
+	"github.com/medi-os/medi/shared/apierr"
 )
 
 // Limits of edited content.
@@ -41,13 +41,13 @@ func MergeEdit(base, edit Content) (Content, error) {
 			}
 		}
 	}
-	var fields []httpx.FieldError
+	var fields []apierr.FieldError
 	used := map[string]bool{}
 	out := Content{}
 	outSecs := out.Sections()
 	for si, sec := range edit.Sections() {
 		if len(*sec.Sentences) > MaxSentencesPerSection {
-			fields = append(fields, httpx.FieldError{Field: "content." + sec.Name, Message: fmt.Sprintf("at most %d sentences", MaxSentencesPerSection)})
+			fields = append(fields, apierr.FieldError{Field: "content." + sec.Name, Message: fmt.Sprintf("at most %d sentences", MaxSentencesPerSection)})
 			continue
 		}
 		res := make([]Sentence, 0, len(*sec.Sentences))
@@ -56,10 +56,10 @@ func MergeEdit(base, edit Content) (Content, error) {
 			text := strings.TrimSpace(s.Text)
 			switch {
 			case text == "":
-				fields = append(fields, httpx.FieldError{Field: f + ".text", Message: "required"})
+				fields = append(fields, apierr.FieldError{Field: f + ".text", Message: "required"})
 				continue
 			case utf8.RuneCountInString(text) > MaxSentenceRunes:
-				fields = append(fields, httpx.FieldError{Field: f + ".text", Message: fmt.Sprintf("at most %d characters", MaxSentenceRunes)})
+				fields = append(fields, apierr.FieldError{Field: f + ".text", Message: fmt.Sprintf("at most %d characters", MaxSentenceRunes)})
 				continue
 			case utf8.RuneCountInString(s.Heading) > MaxHeadingRunes:
 				fields = append(fields, httpx.FieldError{Field: f + ".heading", Message: fmt.Sprintf("at most %d characters", MaxHeadingRunes)})
@@ -67,7 +67,7 @@ func MergeEdit(base, edit Content) (Content, error) {
 			}
 			if s.ID == "" {
 				if len(s.Evidence) > 0 {
-					fields = append(fields, httpx.FieldError{Field: f + ".evidence", Message: "a new sentence cannot cite evidence: links are kept or dropped, never added"})
+					fields = append(fields, apierr.FieldError{Field: f + ".evidence", Message: "a new sentence cannot cite evidence: links are kept or dropped, never added"})
 					continue
 				}
 				maxN++
@@ -76,7 +76,7 @@ func MergeEdit(base, edit Content) (Content, error) {
 			}
 			b, ok := baseByID[s.ID]
 			if !ok || used[s.ID] {
-				fields = append(fields, httpx.FieldError{Field: f + ".id", Message: "unknown or repeated sentence id"})
+				fields = append(fields, apierr.FieldError{Field: f + ".id", Message: "unknown or repeated sentence id"})
 				continue
 			}
 			used[s.ID] = true
@@ -84,7 +84,7 @@ func MergeEdit(base, edit Content) (Content, error) {
 			if s.Evidence != nil {
 				for _, e := range s.Evidence {
 					if !slices.Contains(b.Evidence, e) {
-						fields = append(fields, httpx.FieldError{Field: f + ".evidence", Message: "may only keep or drop the sentence's existing links"})
+						fields = append(fields, apierr.FieldError{Field: f + ".evidence", Message: "may only keep or drop the sentence's existing links"})
 						break
 					}
 				}
@@ -110,7 +110,7 @@ func MergeEdit(base, edit Content) (Content, error) {
 		*outSecs[si].Sentences = res
 	}
 	if len(fields) > 0 {
-		return Content{}, httpx.InvalidFields(fields)
+		return Content{}, apierr.InvalidFields(fields)
 	}
 	return out, nil
 }

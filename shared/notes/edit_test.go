@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/transcript"
 )
@@ -61,8 +61,8 @@ func TestMergeEditNeverInventsEvidence(t *testing.T) {
 		{"empty text", Content{Plan: []Sentence{{ID: "P1", Text: "  "}}}, "content.plan[0].text"},
 	} {
 		_, err := MergeEdit(base(), tc.edit)
-		var he *httpx.Error
-		if !errors.As(err, &he) || he.Status != 400 {
+		var he *apierr.Error
+		if !errors.As(err, &he) || httpx.FromAPI(he).Status != 400 {
 			t.Errorf("%s: err = %v, want a 400", tc.name, err)
 			continue
 		}
@@ -72,9 +72,9 @@ func TestMergeEditNeverInventsEvidence(t *testing.T) {
 	}
 }
 
-func containsField(he *httpx.Error, field string) bool {
+func containsField(he *apierr.Error, field string) bool {
 	d, _ := he.Details.(map[string]any)
-	fs, _ := d["fields"].([]httpx.FieldError)
+	fs, _ := d["fields"].([]apierr.FieldError)
 	for _, f := range fs {
 		if f.Field == field {
 			return true

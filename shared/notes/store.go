@@ -15,10 +15,10 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/auth"
 	"github.com/medi-os/medi/shared/events"
-	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/logging"
 )
 
@@ -135,7 +135,7 @@ func (s *Store) publish(ctx context.Context, typ string, n Note, version int) er
 }
 
 // notFound is the answer for a note that does not exist in the caller's clinic.
-func notFound() error { return httpx.NotFound("note not found") }
+func notFound() error { return apierr.NotFound("note not found") }
 
 // Get reads a note.
 func (s *Store) Get(ctx context.Context, clinicID, id string) (Note, error) {
@@ -203,7 +203,7 @@ func (s *Store) Versions(ctx context.Context, clinicID, id string) ([]Version, e
 func (s *Store) Version(ctx context.Context, clinicID, id string, n int) (Version, error) {
 	snap, err := s.versionRef(clinicID, id, n).Get(ctx)
 	if status.Code(err) == codes.NotFound {
-		return Version{}, httpx.NotFound("version not found")
+		return Version{}, apierr.NotFound("version not found")
 	}
 	if err != nil {
 		return Version{}, err
@@ -260,16 +260,16 @@ func (s *Store) Apply(ctx context.Context, clinicID, id string, ch Change) (Note
 		if err := audit.New(ctx, clinicID, "note.approve", "note", id).WithOutcome(audit.OutcomeDenied).Write(ctx, s.fs); err != nil {
 			logging.FromContext(ctx).LogAttrs(ctx, slog.LevelWarn, "denied approval not audited", slog.String("error", err.Error()))
 		}
-		return Note{}, httpx.PermissionDenied("only a doctor of the clinic may approve a note")
+		return Note{}, apierr.PermissionDenied("only a doctor of the clinic may approve a note")
 	}
 	if ch.Action == ActionReject && strings.TrimSpace(ch.Reason) == "" {
-		return Note{}, httpx.InvalidFields([]httpx.FieldError{{Field: "reason", Message: "required"}})
+		return Note{}, apierr.InvalidFields([]apierr.FieldError{{Field: "reason", Message: "required"}})
 	}
 	if utf8.RuneCountInString(ch.Reason) > MaxReasonRunes {
-		return Note{}, httpx.InvalidFields([]httpx.FieldError{{Field: "reason", Message: fmt.Sprintf("at most %d characters", MaxReasonRunes)}})
+		return Note{}, apierr.InvalidFields([]apierr.FieldError{{Field: "reason", Message: fmt.Sprintf("at most %d characters", MaxReasonRunes)}})
 	}
 	if (ch.Action == ActionEdit || ch.Action == ActionAmend) && ch.BaseVersion == 0 {
-		return Note{}, httpx.InvalidFields([]httpx.FieldError{{Field: "baseVersion", Message: "required"}})
+		return Note{}, apierr.InvalidFields([]apierr.FieldError{{Field: "baseVersion", Message: "required"}})
 	}
 	var n Note
 	err := s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
@@ -284,11 +284,11 @@ func (s *Store) Apply(ctx context.Context, clinicID, id string, ch Change) (Note
 			return err
 		}
 		if ch.BaseVersion != 0 && ch.BaseVersion != n.CurrentVersion {
-			return httpx.PreconditionFailed("the note has changed: base version %d, current version %d", ch.BaseVersion, n.CurrentVersion).
+			return apierr.PreconditionFailed("the note has changed: base version %d, current version %d", ch.BaseVersion, n.CurrentVersion).
 				WithDetails(map[string]any{"currentVersion": n.CurrentVersion})
 		}
 		if !Allowed(ch.Action, n.Status) {
-			return httpx.Conflict("cannot %s a note in status %s", ch.Action, n.Status).
+			return apierr.Conflict("cannot %s a note in status %s", ch.Action, n.Status).
 				WithDetails(map[string]any{"status": n.Status, "allowedFrom": allowedFrom[ch.Action]})
 		}
 		now := s.now()
@@ -325,7 +325,7 @@ func (s *Store) Apply(ctx context.Context, clinicID, id string, ch Change) (Note
 				return err
 			}
 			if v.Approval != nil {
-				return httpx.Conflict("version %d is already approved", v.Number)
+				return apierr.Conflict("version %d is already approved", v.Number)
 			}
 			a := &Approval{SignerUID: p.UID, SignedAt: now, SHA256: CanonicalHash(id, v.Number, v.Content)}
 			if err := tx.Update(s.versionRef(clinicID, id, v.Number), []firestore.Update{{Path: "approval", Value: a}}); err != nil {
@@ -354,8 +354,8 @@ func (s *Store) Apply(ctx context.Context, clinicID, id string, ch Change) (Note
 
 // IsNotFound reports whether err is a 404 of this package.
 func IsNotFound(err error) bool {
-	var he *httpx.Error
-	return errors.As(err, &he) && he.Status == 404
+	var he *apierr.Error
+	return errors.As(err, &he) && he.Kind == apierr.KindNotFound
 }
 
 // Firestore returns the store's client (handlers write read audits with it).

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/medi-os/medi/shared/httpx"
+	"github.com/medi-os/medi/shared/apierr"
 )
 
 // ErrNotFound is returned for a patient that does not exist in the clinic (including a
@@ -18,7 +18,7 @@ var ErrAudit = errors.New("patient: audit record could not be written")
 // ValidationError lists every invalid field of a request. Messages name the rule
 // broken, never the value given.
 type ValidationError struct {
-	Fields []httpx.FieldError
+	Fields []apierr.FieldError
 }
 
 func (e *ValidationError) Error() string {
@@ -46,10 +46,10 @@ func (e *VersionConflictError) Error() string {
 }
 
 // fieldErrors collects field errors in order.
-type fieldErrors []httpx.FieldError
+type fieldErrors []apierr.FieldError
 
 func (f *fieldErrors) add(field, message string) {
-	*f = append(*f, httpx.FieldError{Field: field, Message: message})
+	*f = append(*f, apierr.FieldError{Field: field, Message: message})
 }
 
 // err returns a *ValidationError, or nil when nothing was added.
@@ -61,5 +61,5 @@ func (f fieldErrors) err() error {
 }
 
 func invalidField(field, message string) error {
-	return &ValidationError{Fields: []httpx.FieldError{{Field: field, Message: message}}}
+	return &ValidationError{Fields: []apierr.FieldError{{Field: field, Message: message}}}
 }

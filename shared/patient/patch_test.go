@@ -4,8 +4,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/medi-os/medi/shared/httpx"
+	"github.com/medi-os/medi/shared/apierr"
 )
 
 func TestParsePatch(t *testing.T) {
@@ -43,7 +42,7 @@ func TestParsePatchReportsEveryField(t *testing.T) {
 	t.Parallel()
 	body := `{"givenName":null,"sex":7,"address":{"line1":"x","planet":"Mars"},"allergies":[{"substance":1}],"shoeSize":42,"phone":["1"]}`
 	_, err := ParsePatch([]byte(body))
-	want := []httpx.FieldError{
+	want := []apierr.FieldError{
 		{Field: "address", Message: `unknown member "planet"`},
 		{Field: "allergies", Message: `member "substance" has the wrong type`},
 		{Field: "givenName", Message: "must not be null: this field is required"},
@@ -56,7 +55,7 @@ func TestParsePatchReportsEveryField(t *testing.T) {
 	}
 	for _, b := range []string{`[]`, `"x"`, `null`, `3`} {
 		_, err := ParsePatch([]byte(b))
-		if diff := cmp.Diff([]httpx.FieldError{{Field: "body", Message: "must be a JSON object"}}, fieldsOf(t, err)); diff != "" {
+		if diff := cmp.Diff([]apierr.FieldError{{Field: "body", Message: "must be a JSON object"}}, fieldsOf(t, err)); diff != "" {
 			t.Errorf("ParsePatch(%s) (-want +got):\n%s", b, diff)
 		}
 	}
@@ -85,7 +84,7 @@ func TestPatchValidateAndApply(t *testing.T) {
 
 	bad := Patch{BirthDate: To("2999-01-01"), MRN: To(""), Address: To(&Address{City: "x", Country: "GB"})}
 	_, err = bad.validate(fixedNow)
-	wantErrs := []httpx.FieldError{
+	wantErrs := []apierr.FieldError{
 		{Field: "birthDate", Message: "must not be in the future"},
 		{Field: "mrn", Message: "must not be empty"},
 		{Field: "address.line1", Message: "is required"},

@@ -12,7 +12,7 @@ import (
 
 	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/auth"
-	"github.com/medi-os/medi/shared/httpx/idempotency"
+	"github.com/medi-os/medi/shared/commitmark"
 )
 
 // Firestore layout, under clinics/{clinicId}.
@@ -108,8 +108,10 @@ func isNotFound(err error) bool { return status.Code(err) == codes.NotFound }
 // Create registers a patient in the clinic. Without an MRN the clinic's next number is
 // assigned. It fails with *ValidationError for invalid input and *DuplicateMRNError
 // when the MRN is another patient's. The patient, its MRN index entry, the counter and
-// the audit record commit together.
-func (s *Store) Create(ctx context.Context, clinicID string, r Registration) (Patient, error) {
+// the audit record commit together. commit is the request's commit marker (the zero
+// Marker without an Idempotency-Key): a retry of a registration that committed answers
+// with its patient.
+func (s *Store) Create(ctx context.Context, clinicID string, r Registration, commit commitmark.Marker) (Patient, error) {
 	now := s.timestamp()
 	base, err := r.validate(now)
 	if err != nil {
@@ -128,7 +130,7 @@ func (s *Store) Create(ctx context.Context, clinicID string, r Registration) (Pa
 		err = s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 			// An earlier attempt of this very request committed and its answer was lost:
 			// answer with that patient rather than register a second one.
-			prevID, replay, err := idempotency.CommittedTx(ctx, s.fs, tx)
+			prevID, replay, err := commit.CommittedTx(s.fs, tx)
 			if err != nil {
 				return err
 			}
@@ -174,7 +176,7 @@ func (s *Store) Create(ctx context.Context, clinicID string, r Registration) (Pa
 			if err := tx.Create(ref, p); err != nil {
 				return err
 			}
-			if err := idempotency.RecordCommitTx(ctx, s.fs, tx, p.ID, now); err != nil {
+			if err := commit.RecordTx(s.fs, tx, p.ID, now); err != nil {
 				return err
 			}
 			created = p

@@ -12,10 +12,11 @@ import (
 	"cloud.google.com/go/firestore"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/auth"
+	"github.com/medi-os/medi/shared/commitmark"
 	"github.com/medi-os/medi/shared/encounter"
-	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/logging"
 	"github.com/medi-os/medi/shared/patient"
 	"github.com/medi-os/medi/shared/testenv"
@@ -54,7 +55,7 @@ func reg(given, family, birth string) patient.Registration {
 
 func (e env) create(t *testing.T, r patient.Registration) patient.Patient {
 	t.Helper()
-	p, err := e.store.Create(reception, clinic, r)
+	p, err := e.store.Create(reception, clinic, r, commitmark.Marker{})
 	if err != nil {
 		t.Fatalf("create: %v", err)
 	}
@@ -105,7 +106,7 @@ func cmpStr(a, b string) int {
 	return 0
 }
 
-func fields(t *testing.T, err error) []httpx.FieldError {
+func fields(t *testing.T, err error) []apierr.FieldError {
 	t.Helper()
 	var ve *patient.ValidationError
 	if !errors.As(err, &ve) {
@@ -170,13 +171,13 @@ func TestCreateRejectsDuplicateMRN(t *testing.T) {
 
 	r2 := reg("Mia", "Okafor", "2019-07-21")
 	r2.MRN = " ABC-7 "
-	_, err := e.store.Create(reception, clinic, r2)
+	_, err := e.store.Create(reception, clinic, r2, commitmark.Marker{})
 	var dup *patient.DuplicateMRNError
 	if !errors.As(err, &dup) || dup.PatientID != first.ID {
 		t.Fatalf("second create = %v, want DuplicateMRNError naming %s", err, first.ID)
 	}
 	// The same MRN in another clinic is another record number.
-	if _, err := e.store.Create(as("rec-b", auth.RoleReceptionist, "clinic-b"), "clinic-b", r2); err != nil {
+	if _, err := e.store.Create(as("rec-b", auth.RoleReceptionist, "clinic-b"), "clinic-b", r2, commitmark.Marker{}); err != nil {
 		t.Errorf("same MRN in another clinic: %v", err)
 	}
 	// An assigned number skips one a client already used.
@@ -217,7 +218,7 @@ func TestCreateSameMRNConcurrently(t *testing.T) {
 			defer wg.Done()
 			r := reg(fmt.Sprintf("Twin%d", i), "Race", "2000-01-01")
 			r.MRN = "RACE-1"
-			p, err := e.store.Create(reception, clinic, r)
+			p, err := e.store.Create(reception, clinic, r, commitmark.Marker{})
 			var dup *patient.DuplicateMRNError
 			mu.Lock()
 			defer mu.Unlock()
@@ -263,7 +264,7 @@ func TestCreateAssignsDistinctMRNsConcurrently(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p, err := e.store.Create(reception, clinic, reg(fmt.Sprintf("P%d", i), "Rush", "2000-01-01"))
+			p, err := e.store.Create(reception, clinic, reg(fmt.Sprintf("P%d", i), "Rush", "2000-01-01"), commitmark.Marker{})
 			mrns[i], errs[i] = p.MRN, err
 		}()
 	}
@@ -284,8 +285,8 @@ func TestCreateAssignsDistinctMRNsConcurrently(t *testing.T) {
 func TestCreateInvalidWritesNothing(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	_, err := e.store.Create(reception, clinic, patient.Registration{GivenName: "Ann", BirthDate: "3000-01-01", Sex: "x"})
-	want := []httpx.FieldError{
+	_, err := e.store.Create(reception, clinic, patient.Registration{GivenName: "Ann", BirthDate: "3000-01-01", Sex: "x"}, commitmark.Marker{})
+	want := []apierr.FieldError{
 		{Field: "familyName", Message: "is required"},
 		{Field: "birthDate", Message: "must not be in the future"},
 		{Field: "sex", Message: "must be one of female, male, other, unknown"},
@@ -421,17 +422,17 @@ func TestSearchRejectsBadCriteria(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		c    patient.Criteria
-		want []httpx.FieldError
+		want []apierr.FieldError
 	}{
-		{"nothing", patient.Criteria{PageSize: 5}, []httpx.FieldError{{Field: "body", Message: "give at least one of mrn, name and birthDate"}}},
-		{"punctuation only", patient.Criteria{Name: " -, "}, []httpx.FieldError{{Field: "name", Message: "must contain a letter or digit"}}},
-		{"bad date and mrn", patient.Criteria{BirthDate: "04/03/1972", MRN: "a b"}, []httpx.FieldError{
+		{"nothing", patient.Criteria{PageSize: 5}, []apierr.FieldError{{Field: "body", Message: "give at least one of mrn, name and birthDate"}}},
+		{"punctuation only", patient.Criteria{Name: " -, "}, []apierr.FieldError{{Field: "name", Message: "must contain a letter or digit"}}},
+		{"bad date and mrn", patient.Criteria{BirthDate: "04/03/1972", MRN: "a b"}, []apierr.FieldError{
 			{Field: "mrn", Message: "must start with a letter or digit and contain only letters, digits, '.', '_' and '-'"},
 			{Field: "birthDate", Message: "must be a date YYYY-MM-DD"},
 		}},
-		{"page size too big", patient.Criteria{Name: "a", PageSize: 51}, []httpx.FieldError{{Field: "pageSize", Message: "must be between 1 and 50"}}},
-		{"negative page size", patient.Criteria{Name: "a", PageSize: -1}, []httpx.FieldError{{Field: "pageSize", Message: "must be between 1 and 50"}}},
-		{"garbage page token", patient.Criteria{Name: "a", PageToken: "bm90IGEgY3Vyc29y"}, []httpx.FieldError{
+		{"page size too big", patient.Criteria{Name: "a", PageSize: 51}, []apierr.FieldError{{Field: "pageSize", Message: "must be between 1 and 50"}}},
+		{"negative page size", patient.Criteria{Name: "a", PageSize: -1}, []apierr.FieldError{{Field: "pageSize", Message: "must be between 1 and 50"}}},
+		{"garbage page token", patient.Criteria{Name: "a", PageToken: "bm90IGEgY3Vyc29y"}, []apierr.FieldError{
 			{Field: "pageToken", Message: "is invalid or belongs to another query; start again without it"},
 		}},
 	} {
@@ -511,7 +512,7 @@ func TestSearchPaginatesWithCursor(t *testing.T) {
 		"with a birthdate": {Name: "page ", BirthDate: "1990-05-05", PageToken: first.NextPageToken},
 	} {
 		_, err := e.store.Search(reception, clinic, crit)
-		if diff := cmp.Diff([]httpx.FieldError{{Field: "pageToken", Message: "is invalid or belongs to another query; start again without it"}}, fields(t, err)); diff != "" {
+		if diff := cmp.Diff([]apierr.FieldError{{Field: "pageToken", Message: "is invalid or belongs to another query; start again without it"}}, fields(t, err)); diff != "" {
 			t.Errorf("%s: (-want +got):\n%s", name, diff)
 		}
 	}
@@ -596,7 +597,7 @@ func TestUpdate(t *testing.T) {
 		t.Error("empty patch accepted")
 	}
 	_, err = e.store.Update(doctor, clinic, p.ID, 2, patient.Patch{Sex: patient.To(patient.Sex("?"))})
-	if diff := cmp.Diff([]httpx.FieldError{{Field: "sex", Message: "must be one of female, male, other, unknown"}}, fields(t, err)); diff != "" {
+	if diff := cmp.Diff([]apierr.FieldError{{Field: "sex", Message: "must be one of female, male, other, unknown"}}, fields(t, err)); diff != "" {
 		t.Errorf("bad value (-want +got):\n%s", diff)
 	}
 	if _, err := e.store.Update(doctor, clinic, "missing", 1, patient.Patch{Phone: patient.To("0123 45678")}); !errors.Is(err, patient.ErrNotFound) {
@@ -650,7 +651,7 @@ func TestUpdateMovesMRN(t *testing.T) {
 	// The released MRN can be given to someone else; a case change of one's own MRN is no conflict.
 	r := reg("Alan", "Turing", "1912-06-23")
 	r.MRN = a.MRN
-	if _, err := e.store.Create(reception, clinic, r); err != nil {
+	if _, err := e.store.Create(reception, clinic, r, commitmark.Marker{}); err != nil {
 		t.Errorf("reusing the released MRN: %v", err)
 	}
 	if _, err := e.store.Update(reception, clinic, a.ID, 2, patient.Patch{MRN: patient.To("LEGACY-42")}); err != nil {

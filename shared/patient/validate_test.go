@@ -7,8 +7,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/medi-os/medi/shared/httpx"
+	"github.com/medi-os/medi/shared/apierr"
 )
 
 var fixedNow = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
@@ -24,7 +23,7 @@ func validRegistration() Registration {
 	}
 }
 
-func fieldsOf(t *testing.T, err error) []httpx.FieldError {
+func fieldsOf(t *testing.T, err error) []apierr.FieldError {
 	t.Helper()
 	if err == nil {
 		return nil
@@ -38,11 +37,11 @@ func fieldsOf(t *testing.T, err error) []httpx.FieldError {
 
 func TestRegistrationValidate(t *testing.T) {
 	t.Parallel()
-	fe := func(field, msg string) httpx.FieldError { return httpx.FieldError{Field: field, Message: msg} }
+	fe := func(field, msg string) apierr.FieldError { return apierr.FieldError{Field: field, Message: msg} }
 	for _, tc := range []struct {
 		name   string
 		change func(*Registration)
-		want   []httpx.FieldError
+		want   []apierr.FieldError
 	}{
 		{"valid", func(*Registration) {}, nil},
 		{"minimal", func(r *Registration) {
@@ -50,57 +49,57 @@ func TestRegistrationValidate(t *testing.T) {
 		}, nil},
 		{"born today in the earliest time zone", func(r *Registration) { r.BirthDate = "2026-03-11" }, nil},
 		{"born 1900-01-01", func(r *Registration) { r.BirthDate = "1900-01-01" }, nil},
-		{"every required field missing", func(r *Registration) { *r = Registration{} }, []httpx.FieldError{
+		{"every required field missing", func(r *Registration) { *r = Registration{} }, []apierr.FieldError{
 			fe("givenName", "is required"), fe("familyName", "is required"),
 			fe("birthDate", "is required"), fe("sex", "is required"),
 		}},
-		{"blank names", func(r *Registration) { r.GivenName, r.FamilyName = "   ", "--" }, []httpx.FieldError{
+		{"blank names", func(r *Registration) { r.GivenName, r.FamilyName = "   ", "--" }, []apierr.FieldError{
 			fe("givenName", "is required"), fe("familyName", "must contain a letter or digit"),
 		}},
-		{"name too long", func(r *Registration) { r.GivenName = strings.Repeat("é", MaxNameLength+1) }, []httpx.FieldError{
+		{"name too long", func(r *Registration) { r.GivenName = strings.Repeat("é", MaxNameLength+1) }, []apierr.FieldError{
 			fe("givenName", "must be at most 100 characters"),
 		}},
-		{"name with line break", func(r *Registration) { r.FamilyName = "Nu\nnez" }, []httpx.FieldError{
+		{"name with line break", func(r *Registration) { r.FamilyName = "Nu\nnez" }, []apierr.FieldError{
 			fe("familyName", "must not contain control characters or line breaks"),
 		}},
-		{"birth date in the future", func(r *Registration) { r.BirthDate = "2026-03-12" }, []httpx.FieldError{
+		{"birth date in the future", func(r *Registration) { r.BirthDate = "2026-03-12" }, []apierr.FieldError{
 			fe("birthDate", "must not be in the future"),
 		}},
-		{"birth date before 1900", func(r *Registration) { r.BirthDate = "1899-12-31" }, []httpx.FieldError{
+		{"birth date before 1900", func(r *Registration) { r.BirthDate = "1899-12-31" }, []apierr.FieldError{
 			fe("birthDate", "must not be before 1900-01-01"),
 		}},
-		{"birth date malformed", func(r *Registration) { r.BirthDate = "1972-3-4" }, []httpx.FieldError{
+		{"birth date malformed", func(r *Registration) { r.BirthDate = "1972-3-4" }, []apierr.FieldError{
 			fe("birthDate", "must be a date YYYY-MM-DD"),
 		}},
-		{"birth date impossible", func(r *Registration) { r.BirthDate = "1972-02-30" }, []httpx.FieldError{
+		{"birth date impossible", func(r *Registration) { r.BirthDate = "1972-02-30" }, []apierr.FieldError{
 			fe("birthDate", "must be a date YYYY-MM-DD"),
 		}},
-		{"sex unknown value", func(r *Registration) { r.Sex = "f" }, []httpx.FieldError{
+		{"sex unknown value", func(r *Registration) { r.Sex = "f" }, []apierr.FieldError{
 			fe("sex", "must be one of female, male, other, unknown"),
 		}},
-		{"phone letters", func(r *Registration) { r.Phone = "call me" }, []httpx.FieldError{
+		{"phone letters", func(r *Registration) { r.Phone = "call me" }, []apierr.FieldError{
 			fe("phone", "must be a phone number: 5 to 15 digits, optionally a leading + and spaces, dots, dashes or parentheses"),
 		}},
-		{"phone too few digits", func(r *Registration) { r.Phone = "+12 3" }, []httpx.FieldError{
+		{"phone too few digits", func(r *Registration) { r.Phone = "+12 3" }, []apierr.FieldError{
 			fe("phone", "must be a phone number: 5 to 15 digits, optionally a leading + and spaces, dots, dashes or parentheses"),
 		}},
-		{"address incomplete", func(r *Registration) { r.Address = &Address{PostalCode: "#1", Country: "Britain"} }, []httpx.FieldError{
+		{"address incomplete", func(r *Registration) { r.Address = &Address{PostalCode: "#1", Country: "Britain"} }, []apierr.FieldError{
 			fe("address.line1", "is required"), fe("address.city", "is required"),
 			fe("address.postalCode", "must contain only letters, digits, spaces and '-'"),
 			fe("address.country", "must be an ISO 3166-1 alpha-2 code such as GB or DE"),
 		}},
-		{"mrn malformed", func(r *Registration) { r.MRN = "-x/1" }, []httpx.FieldError{
+		{"mrn malformed", func(r *Registration) { r.MRN = "-x/1" }, []apierr.FieldError{
 			fe("mrn", "must start with a letter or digit and contain only letters, digits, '.', '_' and '-'"),
 		}},
-		{"mrn blank", func(r *Registration) { r.MRN = "  " }, []httpx.FieldError{fe("mrn", "must not be empty")}},
-		{"mrn too long", func(r *Registration) { r.MRN = strings.Repeat("A", MaxMRNLength+1) }, []httpx.FieldError{
+		{"mrn blank", func(r *Registration) { r.MRN = "  " }, []apierr.FieldError{fe("mrn", "must not be empty")}},
+		{"mrn too long", func(r *Registration) { r.MRN = strings.Repeat("A", MaxMRNLength+1) }, []apierr.FieldError{
 			fe("mrn", "must be at most 32 characters"),
 		}},
 		{"list entries", func(r *Registration) {
 			r.Allergies = []Allergy{{Substance: "Latex"}, {Severity: "fatal"}}
 			r.Medications = []Medication{{Dose: "5 mg"}}
 			r.Problems = []Problem{{Description: "Asthma", Onset: "2030"}, {Description: "x", Code: "E 11", Onset: "1850-01"}}
-		}, []httpx.FieldError{
+		}, []apierr.FieldError{
 			fe("allergies[1].substance", "is required"),
 			fe("allergies[1].severity", "must be one of mild, moderate, severe (or absent when not known)"),
 			fe("medications[0].name", "is required"),
@@ -108,10 +107,10 @@ func TestRegistrationValidate(t *testing.T) {
 			fe("problems[1].code", "must contain only letters, digits, '.', ':' and '-'"),
 			fe("problems[1].onset", "must not be before 1900"),
 		}},
-		{"onset malformed", func(r *Registration) { r.Problems = []Problem{{Description: "x", Onset: "2015-13"}} }, []httpx.FieldError{
+		{"onset malformed", func(r *Registration) { r.Problems = []Problem{{Description: "x", Onset: "2015-13"}} }, []apierr.FieldError{
 			fe("problems[0].onset", "must be a date YYYY, YYYY-MM or YYYY-MM-DD"),
 		}},
-		{"too many allergies", func(r *Registration) { r.Allergies = make([]Allergy, MaxListItems+1) }, []httpx.FieldError{
+		{"too many allergies", func(r *Registration) { r.Allergies = make([]Allergy, MaxListItems+1) }, []apierr.FieldError{
 			fe("allergies", "must have at most 100 entries"),
 		}},
 	} {

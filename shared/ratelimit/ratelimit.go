@@ -22,7 +22,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/medi-os/medi/shared/httpx"
+	"github.com/medi-os/medi/shared/apierr"
 )
 
 // Collection holds the counters.
@@ -111,7 +111,7 @@ func (rl *Limiter) Check(ctx context.Context, rules ...Rule) error {
 		}
 		d, err := rl.Allow(ctx, r.Name+":"+r.Key, r.Limit)
 		if err != nil {
-			return httpx.Unavailable(2, err)
+			return apierr.Unavailable(2, err)
 		}
 		if !d.Allowed {
 			return Exceeded(d.RetryAfter)
@@ -121,13 +121,12 @@ func (rl *Limiter) Check(ctx context.Context, rules ...Rule) error {
 }
 
 // Exceeded is the 429 answer.
-func Exceeded(retryAfter time.Duration) *httpx.Error {
+func Exceeded(retryAfter time.Duration) *apierr.Error {
 	secs := int(math.Ceil(retryAfter.Seconds()))
 	if secs < 1 {
 		secs = 1
 	}
-	return httpx.NewError(http.StatusTooManyRequests, httpx.CodeRateLimited, "too many requests; retry later").
-		WithHeader("Retry-After", strconv.Itoa(secs)).
+	return apierr.RateLimited(secs, "too many requests; retry later").
 		WithDetails(map[string]any{"retryAfterSeconds": secs})
 }
 

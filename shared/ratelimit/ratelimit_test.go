@@ -10,6 +10,7 @@ import (
 
 	"cloud.google.com/go/firestore"
 
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/ratelimit"
 	"github.com/medi-os/medi/shared/testenv"
@@ -43,8 +44,8 @@ func TestLimiterSharedCounterAndWindow(t *testing.T) {
 		t.Error("another key is limited too")
 	}
 	err = a.Check(ctx, ratelimit.Rule{Name: "x", Key: "", Limit: lim}, ratelimit.Rule{Name: "n", Key: "k", Limit: lim})
-	var he *httpx.Error
-	if !errors.As(err, &he) || he.Status != http.StatusTooManyRequests || he.Code != httpx.CodeRateLimited || he.Header.Get("Retry-After") != "30" {
+	var he *apierr.Error
+	if !errors.As(err, &he) || httpx.FromAPI(he).Status != http.StatusTooManyRequests || he.Code != apierr.CodeRateLimited || httpx.FromAPI(he).Header.Get("Retry-After") != "30" {
 		t.Fatalf("Check = %v, want 429 rate_limited with Retry-After 30", err)
 	}
 	now = now.Add(31 * time.Second) // next window

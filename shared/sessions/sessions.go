@@ -21,8 +21,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/auth"
-	"github.com/medi-os/medi/shared/httpx"
 )
 
 // Collection holds one document per live session.
@@ -152,7 +152,7 @@ func (s *Store) Create(ctx context.Context, idToken string, check func(auth.Prin
 	}
 	set, err := ClinicSettings(ctx, s.fs, p.ClinicID)
 	if err != nil {
-		return Session{}, httpx.Unavailable(2, err)
+		return Session{}, apierr.Unavailable(2, err)
 	}
 	cookie, err := s.fb.SessionCookie(ctx, idToken, set.MaxAge)
 	if err != nil {
@@ -167,7 +167,7 @@ func (s *Store) Create(ctx context.Context, idToken string, check func(auth.Prin
 		IdleMinutes: int64(set.IdleTimeout / time.Minute), ExpireAt: sess.ExpiresAt,
 	}
 	if _, err := s.doc(sess.ID).Set(ctx, rec); err != nil {
-		return Session{}, httpx.Unavailable(2, fmt.Errorf("storing session: %w", err))
+		return Session{}, apierr.Unavailable(2, fmt.Errorf("storing session: %w", err))
 	}
 	return sess, nil
 }
@@ -187,7 +187,7 @@ func (s *Store) VerifySession(ctx context.Context, cookie string) (*fbauth.Token
 		return nil, auth.ErrSessionUnknown
 	}
 	if err != nil {
-		return nil, httpx.Unavailable(2, fmt.Errorf("reading session: %w", err))
+		return nil, apierr.Unavailable(2, fmt.Errorf("reading session: %w", err))
 	}
 	var rec Record
 	if err := snap.DataTo(&rec); err != nil {
@@ -209,7 +209,7 @@ func (s *Store) VerifySession(ctx context.Context, cookie string) (*fbauth.Token
 		// Only move lastSeen forward; a failed touch costs at most one interval.
 		if _, err := ref.Update(ctx, []firestore.Update{{Path: "lastSeen", Value: now}},
 			firestore.LastUpdateTime(snap.UpdateTime)); err != nil && status.Code(err) != codes.FailedPrecondition {
-			return nil, httpx.Unavailable(2, fmt.Errorf("touching session: %w", err))
+			return nil, apierr.Unavailable(2, fmt.Errorf("touching session: %w", err))
 		}
 	}
 	return tok, nil
@@ -221,7 +221,7 @@ func (s *Store) VerifySession(ctx context.Context, cookie string) (*fbauth.Token
 func (s *Store) End(ctx context.Context, cookie string) error {
 	tok, err := s.fb.VerifySessionCookieAndCheckRevoked(ctx, cookie)
 	if _, derr := s.doc(ID(cookie)).Delete(ctx); derr != nil {
-		return httpx.Unavailable(2, fmt.Errorf("deleting session: %w", derr))
+		return apierr.Unavailable(2, fmt.Errorf("deleting session: %w", derr))
 	}
 	if err != nil {
 		return nil

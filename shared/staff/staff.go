@@ -19,9 +19,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/auth"
-	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/logging"
 	medimail "github.com/medi-os/medi/shared/mail"
 	"github.com/medi-os/medi/shared/tasks"
@@ -112,16 +112,16 @@ func validName(n string) bool {
 }
 
 // Validate lists the invalid fields of in.
-func (in NewStaff) Validate() []httpx.FieldError {
-	var fe []httpx.FieldError
+func (in NewStaff) Validate() []apierr.FieldError {
+	var fe []apierr.FieldError
 	if !validEmail(in.Email) {
-		fe = append(fe, httpx.FieldError{Field: "email", Message: "must be one e-mail address"})
+		fe = append(fe, apierr.FieldError{Field: "email", Message: "must be one e-mail address"})
 	}
 	if !validName(in.DisplayName) {
-		fe = append(fe, httpx.FieldError{Field: "displayName", Message: "required, at most 100 characters, no control characters"})
+		fe = append(fe, apierr.FieldError{Field: "displayName", Message: "required, at most 100 characters, no control characters"})
 	}
 	if !in.Role.Valid() {
-		fe = append(fe, httpx.FieldError{Field: "role", Message: "must be receptionist, nurse, doctor or admin"})
+		fe = append(fe, apierr.FieldError{Field: "role", Message: "must be receptionist, nurse, doctor or admin"})
 	}
 	return fe
 }
@@ -133,29 +133,29 @@ func (s *Service) Create(ctx context.Context, actor auth.Principal, in NewStaff)
 	in.Email = strings.ToLower(strings.TrimSpace(in.Email))
 	in.DisplayName = strings.TrimSpace(in.DisplayName)
 	if fe := in.Validate(); len(fe) > 0 {
-		return Created{}, httpx.InvalidFields(fe)
+		return Created{}, apierr.InvalidFields(fe)
 	}
 	if in.ClinicID == "" {
 		in.ClinicID = actor.ClinicID
 	}
 	if in.ClinicID != actor.ClinicID {
-		return Created{}, httpx.PermissionDenied("admins add staff to their own clinic only")
+		return Created{}, apierr.PermissionDenied("admins add staff to their own clinic only")
 	}
 	u, err := s.users.CreateUser(ctx, (&fbauth.UserToCreate{}).Email(in.Email).DisplayName(in.DisplayName).
 		EmailVerified(false).Disabled(false))
 	switch {
 	case fbauth.IsEmailAlreadyExists(err):
-		return Created{}, httpx.Conflict("an account with this e-mail address already exists")
+		return Created{}, apierr.Conflict("an account with this e-mail address already exists")
 	case fbauth.IsInvalidEmail(err):
-		return Created{}, httpx.InvalidFields([]httpx.FieldError{{Field: "email", Message: "must be one e-mail address"}})
+		return Created{}, apierr.InvalidFields([]apierr.FieldError{{Field: "email", Message: "must be one e-mail address"}})
 	case err != nil:
-		return Created{}, httpx.Unavailable(2, fmt.Errorf("creating auth user: %w", err))
+		return Created{}, apierr.Unavailable(2, fmt.Errorf("creating auth user: %w", err))
 	}
 	undo := func(cause error) error {
 		if derr := s.users.DeleteUser(context.WithoutCancel(ctx), u.UID); derr != nil {
 			logging.FromContext(ctx).Error("could not remove half-created staff user", "uid", u.UID, "error", derr.Error())
 		}
-		return httpx.Unavailable(2, cause)
+		return apierr.Unavailable(2, cause)
 	}
 	if err := s.users.SetCustomUserClaims(ctx, u.UID, Claims(in.Role, in.ClinicID)); err != nil {
 		return Created{}, undo(fmt.Errorf("setting claims: %w", err))
@@ -199,17 +199,17 @@ func Claims(role auth.Role, clinicID string) map[string]any {
 func (s *Service) Get(ctx context.Context, clinicID, uid string) (Profile, error) {
 	snap, err := s.doc(uid).Get(ctx)
 	if status.Code(err) == codes.NotFound {
-		return Profile{}, httpx.NotFound("staff member not found")
+		return Profile{}, apierr.NotFound("staff member not found")
 	}
 	if err != nil {
-		return Profile{}, httpx.Unavailable(2, fmt.Errorf("reading staff profile: %w", err))
+		return Profile{}, apierr.Unavailable(2, fmt.Errorf("reading staff profile: %w", err))
 	}
 	var p Profile
 	if err := snap.DataTo(&p); err != nil {
 		return Profile{}, fmt.Errorf("decoding staff profile: %w", err)
 	}
 	if p.ClinicID == "" || p.ClinicID != clinicID {
-		return Profile{}, httpx.NotFound("staff member not found")
+		return Profile{}, apierr.NotFound("staff member not found")
 	}
 	return p, nil
 }
@@ -255,7 +255,7 @@ func (s *Service) List(ctx context.Context, clinicID string, pageSize int, pageT
 	}
 	snaps, err := q.Limit(pageSize + 1).Documents(ctx).GetAll()
 	if err != nil {
-		return Page{}, httpx.Unavailable(2, fmt.Errorf("listing staff: %w", err))
+		return Page{}, apierr.Unavailable(2, fmt.Errorf("listing staff: %w", err))
 	}
 	out := Page{Staff: []Profile{}}
 	for i, snap := range snaps {
@@ -280,16 +280,16 @@ type Patch struct {
 }
 
 // Validate lists the invalid fields of p.
-func (p Patch) Validate() []httpx.FieldError {
-	var fe []httpx.FieldError
+func (p Patch) Validate() []apierr.FieldError {
+	var fe []apierr.FieldError
 	if p.Role == nil && p.DisplayName == nil && p.Disabled == nil {
-		fe = append(fe, httpx.FieldError{Field: "", Message: "give at least one of role, displayName, disabled"})
+		fe = append(fe, apierr.FieldError{Field: "", Message: "give at least one of role, displayName, disabled"})
 	}
 	if p.Role != nil && !p.Role.Valid() {
-		fe = append(fe, httpx.FieldError{Field: "role", Message: "must be receptionist, nurse, doctor or admin"})
+		fe = append(fe, apierr.FieldError{Field: "role", Message: "must be receptionist, nurse, doctor or admin"})
 	}
 	if p.DisplayName != nil && !validName(*p.DisplayName) {
-		fe = append(fe, httpx.FieldError{Field: "displayName", Message: "required, at most 100 characters, no control characters"})
+		fe = append(fe, apierr.FieldError{Field: "displayName", Message: "required, at most 100 characters, no control characters"})
 	}
 	return fe
 }
@@ -299,7 +299,7 @@ func (p Patch) Validate() []httpx.FieldError {
 // tokens issued earlier are refused.
 func (s *Service) Update(ctx context.Context, actor auth.Principal, uid string, patch Patch) (Profile, error) {
 	if fe := patch.Validate(); len(fe) > 0 {
-		return Profile{}, httpx.InvalidFields(fe)
+		return Profile{}, apierr.InvalidFields(fe)
 	}
 	cur, err := s.Get(ctx, actor.ClinicID, uid)
 	if err != nil {
@@ -308,7 +308,7 @@ func (s *Service) Update(ctx context.Context, actor auth.Principal, uid string, 
 	roleChange := patch.Role != nil && *patch.Role != cur.Role
 	disabling := patch.Disabled != nil && *patch.Disabled && !cur.Disabled
 	if uid == actor.UID && (roleChange || (patch.Disabled != nil && *patch.Disabled)) {
-		return Profile{}, httpx.PermissionDenied("nobody changes their own role or disables their own account")
+		return Profile{}, apierr.PermissionDenied("nobody changes their own role or disables their own account")
 	}
 	next := cur
 	if patch.Role != nil {
@@ -336,17 +336,17 @@ func (s *Service) Update(ctx context.Context, actor auth.Principal, uid string, 
 	}
 	if changedUser {
 		if _, err := s.users.UpdateUser(ctx, uid, upd); err != nil {
-			return Profile{}, httpx.Unavailable(2, fmt.Errorf("updating auth user: %w", err))
+			return Profile{}, apierr.Unavailable(2, fmt.Errorf("updating auth user: %w", err))
 		}
 	}
 	if roleChange {
 		if err := s.users.SetCustomUserClaims(ctx, uid, Claims(next.Role, next.ClinicID)); err != nil {
-			return Profile{}, httpx.Unavailable(2, fmt.Errorf("setting claims: %w", err))
+			return Profile{}, apierr.Unavailable(2, fmt.Errorf("setting claims: %w", err))
 		}
 	}
 	if roleChange || disabling {
 		if err := s.users.RevokeRefreshTokens(ctx, uid); err != nil {
-			return Profile{}, httpx.Unavailable(2, fmt.Errorf("revoking tokens: %w", err))
+			return Profile{}, apierr.Unavailable(2, fmt.Errorf("revoking tokens: %w", err))
 		}
 	}
 	next.UpdatedAt, next.UpdatedBy = s.now().UTC(), actor.UID
@@ -358,7 +358,7 @@ func (s *Service) Update(ctx context.Context, actor auth.Principal, uid string, 
 		return rec.InTransaction(s.fs, tx)
 	})
 	if err != nil {
-		return Profile{}, httpx.Unavailable(2, fmt.Errorf("writing staff profile: %w", err))
+		return Profile{}, apierr.Unavailable(2, fmt.Errorf("writing staff profile: %w", err))
 	}
 	return next, nil
 }

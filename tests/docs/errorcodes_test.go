@@ -39,6 +39,15 @@ type source struct {
 	// string constants by name.
 	consts map[string]map[string]string
 	files  []parsedFile
+	// aliases are constants defined by another constant (CodeNotFound = apierr.CodeNotFound),
+	// resolved once every file is parsed.
+	aliases []constAlias
+}
+
+type constAlias struct {
+	pf   parsedFile
+	name string
+	expr ast.Expr
 }
 
 type parsedFile struct {
@@ -92,7 +101,34 @@ func parseSource(t *testing.T, root string, dirs ...string) *source {
 			t.Fatal(err)
 		}
 	}
+	src.resolveAliases()
 	return src
+}
+
+// resolveAliases gives constants defined by other constants their values (a chain of
+// aliases resolves in as many rounds as it is long).
+func (s *source) resolveAliases() {
+	for pending := s.aliases; len(pending) > 0; {
+		var left []constAlias
+		for _, a := range pending {
+			if v, ok := s.resolve(a.pf, a.expr); ok {
+				s.setConst(a.pf.dir, a.name, v)
+			} else {
+				left = append(left, a)
+			}
+		}
+		if len(left) == len(pending) {
+			return // the rest are not string constants
+		}
+		pending = left
+	}
+}
+
+func (s *source) setConst(dir, name, v string) {
+	if s.consts[dir] == nil {
+		s.consts[dir] = map[string]string{}
+	}
+	s.consts[dir][name] = v
 }
 
 // position is pos as path:line relative to the repository root ("" for NoPos).
@@ -120,18 +156,17 @@ func (s *source) collectConsts(pf parsedFile) {
 				if i >= len(vs.Values) {
 					continue
 				}
-				lit, ok := vs.Values[i].(*ast.BasicLit)
-				if !ok || lit.Kind != token.STRING {
-					continue
+				switch x := vs.Values[i].(type) {
+				case *ast.BasicLit:
+					if x.Kind != token.STRING {
+						continue
+					}
+					if v, err := strconv.Unquote(x.Value); err == nil {
+						s.setConst(pf.dir, name.Name, v)
+					}
+				case *ast.Ident, *ast.SelectorExpr:
+					s.aliases = append(s.aliases, constAlias{pf: pf, name: name.Name, expr: x})
 				}
-				v, err := strconv.Unquote(lit.Value)
-				if err != nil {
-					continue
-				}
-				if s.consts[pf.dir] == nil {
-					s.consts[pf.dir] = map[string]string{}
-				}
-				s.consts[pf.dir][name.Name] = v
 			}
 		}
 	}
@@ -203,9 +238,9 @@ func isType(pf parsedFile, t ast.Expr, dir, name string) bool {
 
 // extractCodes finds every code the code can return:
 //
-//   - error.code: the Code* constants of shared/httpx (where the stable codes are
-//     defined), plus the code argument of every httpx.NewError call and the Code field of
-//     every httpx.Error literal;
+//   - error.code: the Code* constants of shared/apierr and shared/httpx (where the stable
+//     codes are defined), plus the code argument of every httpx.NewError call and of every
+//     WithCode call, and the Code field of every httpx.Error literal;
 //   - error.details.reason: the value of the "reason" key of every map literal passed to
 //     (*httpx.Error).WithDetails. A value that is not a constant (a parameter, as in
 //     shared/auth's unauth(reason, msg)) stands for every Reason* string constant of its
@@ -216,13 +251,15 @@ func isType(pf parsedFile, t ast.Expr, dir, name string) bool {
 // Anything that cannot be resolved is returned in unresolved, so that the test fails
 // rather than silently missing a code.
 func extractCodes(src *source) (found []occurrence, unresolved []string) {
-	const httpxDir, scribeDir = "shared/httpx", "shared/scribe"
+	const httpxDir, apierrDir, scribeDir = "shared/httpx", "shared/apierr", "shared/scribe"
 	add := func(kind, code string, pos token.Pos) {
 		found = append(found, occurrence{kind: kind, code: code, pos: src.position(pos)})
 	}
-	for name, v := range src.consts[httpxDir] {
-		if strings.HasPrefix(name, "Code") {
-			add(kindCode, v, token.NoPos)
+	for _, dir := range []string{apierrDir, httpxDir} {
+		for name, v := range src.consts[dir] {
+			if strings.HasPrefix(name, "Code") {
+				add(kindCode, v, token.NoPos)
+			}
 		}
 	}
 	for _, pf := range src.files {
@@ -235,6 +272,12 @@ func extractCodes(src *source) (found []occurrence, unresolved []string) {
 						add(kindCode, v, x.Pos())
 					} else {
 						unresolved = append(unresolved, fmt.Sprintf("%s: httpx.NewError code", src.position(x.Pos())))
+					}
+				case isMethodCall(x, "WithCode") && len(x.Args) == 1:
+					if v, ok := src.resolve(pf, x.Args[0]); ok {
+						add(kindCode, v, x.Pos())
+					} else if !isParam(x.Args[0]) {
+						unresolved = append(unresolved, fmt.Sprintf("%s: WithCode code", src.position(x.Pos())))
 					}
 				case isFunc(pf, x, scribeDir, "Fail") && len(x.Args) >= 1:
 					if v, ok := src.resolve(pf, x.Args[0]); ok {

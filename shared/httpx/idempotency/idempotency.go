@@ -12,8 +12,9 @@
 //     or 4xx (except 408 and 429, which invite a retry) and the body is at most
 //     Options.MaxStoredBody. A 5xx, a panic, another status or a bigger body deletes the
 //     record, so that a retry runs the handler again. The handler finds the request's
-//     Claim in its context (ClaimFrom); a handler whose commit may precede such an answer
-//     can store the claim with its write and recognise its own commit on the retry.
+//     commit marker in its context (MarkerFrom); a handler whose commit may precede such
+//     an answer passes it to its store, which writes it with its write and recognises its
+//     own commit on the retry (shared/commitmark).
 //   - Completed record, same request (body and query): the stored status, body and
 //     Content-Type, Location and ETag headers are sent with Idempotent-Replayed: true.
 //     The body is the first response's, including its requestId; X-Request-Id names the
@@ -65,6 +66,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/medi-os/medi/shared/apierr"
+	"github.com/medi-os/medi/shared/commitmark"
 	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/logging"
 )
@@ -220,7 +223,7 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	if len(keys) > 1 || !ValidKey(keys[0]) {
 		httpx.WriteError(w, r, httpx.BadRequest(
 			"%s must be one value of 1 to %d printable ASCII characters", HeaderKey, MaxKeyLength).
-			WithDetails(map[string]any{"fields": []httpx.FieldError{{Field: HeaderKey, Message: "invalid"}}}))
+			WithDetails(map[string]any{"fields": []apierr.FieldError{{Field: HeaderKey, Message: "invalid"}}}))
 		return
 	}
 	scope := m.scope(r)
@@ -274,7 +277,7 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 			m.finish(ctx, ref, owner, nil)
 		}
 	}()
-	next.ServeHTTP(cw, r.WithContext(context.WithValue(ctx, claimKey{}, Claim{Record: ref.ID, Request: reqHash, Expires: time.Now().Add(m.ttl)})))
+	next.ServeHTTP(cw, r.WithContext(context.WithValue(ctx, markerKey{}, commitmark.Marker{Record: ref.ID, Request: reqHash, Expires: time.Now().Add(m.ttl)})))
 	returned = true
 	// The client has its answer now, whatever finish meets: when Firestore hangs, the
 	// record's write must not hold the response back past the request's deadline.
@@ -294,27 +297,14 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	m.finish(ctx, ref, owner, cw)
 }
 
-// Claim identifies the idempotent request a handler runs for: the key record's document
-// id and the request's fingerprint (query and body). Neither holds the key or any request
-// data. A 5xx answer releases the key's record so that a retry runs the handler again; a
-// handler whose write may have committed before such an answer (a deadline that expired
-// after the commit) records the commit with its write (RecordCommitTx) and, on the retry,
-// finds it (CommittedTx) and answers as the first attempt should have.
-type Claim struct {
-	Record  string
-	Request string
-	// Expires is when the key's record would expire (now + Options.TTL): a commit
-	// marker (RecordCommitTx) is kept as long.
-	Expires time.Time
-}
+type markerKey struct{}
 
-type claimKey struct{}
-
-// ClaimFrom returns the claim of the request ctx belongs to; false without an
-// Idempotency-Key.
-func ClaimFrom(ctx context.Context) (Claim, bool) {
-	c, ok := ctx.Value(claimKey{}).(Claim)
-	return c, ok
+// MarkerFrom returns the commit marker of the keyed request ctx belongs to, for the
+// handler to pass to its store; the zero Marker (which the store ignores) for a request
+// without an Idempotency-Key.
+func MarkerFrom(ctx context.Context) commitmark.Marker {
+	m, _ := ctx.Value(markerKey{}).(commitmark.Marker)
+	return m
 }
 
 // ValidKey reports whether key is an acceptable Idempotency-Key: 1 to MaxKeyLength

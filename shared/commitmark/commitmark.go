@@ -1,0 +1,93 @@
+// Package commitmark records, in a write's own transaction, that a keyed request
+// (Idempotency-Key) committed, so that its retry answers with what the first attempt
+// wrote instead of writing again.
+//
+// Why: a 5xx answer releases the key's stored response, so the retry runs the handler
+// again. When the first attempt had committed before its answer was lost (the request
+// deadline ran out after the commit, the instance was stopped), the retry must not write
+// a second patient or assessment, nor answer 409 for a check-in it made itself. The store
+// reads the marker first in the retry's transaction and writes it with the first
+// attempt's writes.
+//
+// The HTTP side (shared/httpx/idempotency) makes the Marker of a keyed request; the
+// handler passes it to the store explicitly. A request without a key has the zero Marker,
+// which reads nothing and writes nothing.
+package commitmark
+
+import (
+	"fmt"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Collection is the top-level collection of commit markers: for a keyed request whose
+// write committed, the id of the resource it wrote. The document id is the key record's
+// id (a hash); expireAt is its TTL field.
+const Collection = "idempotencyCommits"
+
+// DefaultTTL is how long a marker is kept when its Marker has no expiry.
+const DefaultTTL = 24 * time.Hour
+
+// Marker identifies one keyed request: the key record's document id and the request's
+// fingerprint (query and body). Neither holds the key or any request data.
+type Marker struct {
+	Record  string
+	Request string
+	// Expires is when the key's record expires: the marker is kept as long.
+	Expires time.Time
+}
+
+// IsZero reports whether m is the marker of a request without a key.
+func (m Marker) IsZero() bool { return m.Record == "" }
+
+// stored is idempotencyCommits/{record}.
+type stored struct {
+	Request     string    `firestore:"request"`
+	ResourceID  string    `firestore:"resourceId"`
+	CommittedAt time.Time `firestore:"committedAt"`
+	ExpireAt    time.Time `firestore:"expireAt"`
+}
+
+// CommittedTx reads, in tx, whether an earlier attempt of m's request committed, and the
+// id of the resource it wrote; false for the zero Marker. A marker of another request
+// under the same key (a key reused after its record was released) does not count. Read
+// it before the transaction's writes.
+func (m Marker) CommittedTx(fs *firestore.Client, tx *firestore.Transaction) (resourceID string, ok bool, err error) {
+	if m.IsZero() {
+		return "", false, nil
+	}
+	snap, err := tx.Get(fs.Collection(Collection).Doc(m.Record))
+	if status.Code(err) == codes.NotFound {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("commitmark: read: %w", err)
+	}
+	var s stored
+	if err := snap.DataTo(&s); err != nil {
+		return "", false, fmt.Errorf("commitmark: decode: %w", err)
+	}
+	if s.Request != m.Request || s.ResourceID == "" || (!s.ExpireAt.IsZero() && time.Now().After(s.ExpireAt)) {
+		return "", false, nil
+	}
+	return s.ResourceID, true, nil
+}
+
+// RecordTx writes, in tx, that m's request committed resourceID; nothing for the zero
+// Marker. It holds no request data: the key record's id, the request's hash and the
+// resource's id.
+func (m Marker) RecordTx(fs *firestore.Client, tx *firestore.Transaction, resourceID string, now time.Time) error {
+	if m.IsZero() {
+		return nil
+	}
+	expires := m.Expires
+	if expires.IsZero() {
+		expires = now.Add(DefaultTTL)
+	}
+	return tx.Set(fs.Collection(Collection).Doc(m.Record), stored{
+		Request: m.Request, ResourceID: resourceID, CommittedAt: now, ExpireAt: expires,
+	})
+}
