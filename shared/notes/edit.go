@@ -62,7 +62,7 @@ func MergeEdit(base, edit Content) (Content, error) {
 				fields = append(fields, apierr.FieldError{Field: f + ".text", Message: fmt.Sprintf("at most %d characters", MaxSentenceRunes)})
 				continue
 			case utf8.RuneCountInString(s.Heading) > MaxHeadingRunes:
-				fields = append(fields, httpx.FieldError{Field: f + ".heading", Message: fmt.Sprintf("at most %d characters", MaxHeadingRunes)})
+				fields = append(fields, apierr.FieldError{Field: f + ".heading", Message: fmt.Sprintf("at most %d characters", MaxHeadingRunes)})
 				continue
 			}
 			if s.ID == "" {
