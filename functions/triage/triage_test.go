@@ -141,6 +141,12 @@ func (s *server) seed(t *testing.T, clinic string, st encounter.Status) string {
 	if _, err := ref.Create(context.Background(), e); err != nil {
 		t.Fatal(err)
 	}
+	// The patient, 40 years old (validInput's age; the record's age applies).
+	birth := now.AddDate(-40, 0, -100).Format(time.DateOnly)
+	if _, err := s.fs.Collection("clinics").Doc(clinic).Collection("patients").Doc(e.PatientID).
+		Set(context.Background(), map[string]any{"birthDate": birth}); err != nil {
+		t.Fatal(err)
+	}
 	return ref.ID
 }
 

@@ -85,11 +85,13 @@ func (r *recorder) ofType(typ string) []published {
 
 // fixture is one test's Firestore project with a clinic and a nurse.
 type fixture struct {
-	fs     *firestore.Client
-	pub    *recorder
-	svc    *Service
-	clinic string
-	nurse  auth.Principal
+	// birthDate is the seeded patients' birth date (40 years old when empty).
+	birthDate string
+	fs        *firestore.Client
+	pub       *recorder
+	svc       *Service
+	clinic    string
+	nurse     auth.Principal
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -140,7 +142,22 @@ func (f *fixture) seedEncounterIn(t *testing.T, clinic string, st encounter.Stat
 	if _, err := ref.Create(context.Background(), e); err != nil {
 		t.Fatal(err)
 	}
+	// The patient, whose birth date gives the assessment its age (40 unless set).
+	birth := f.birthDate
+	if birth == "" {
+		birth = birthDateForAge(40)
+	}
+	if _, err := f.fs.Collection("clinics").Doc(clinic).Collection("patients").Doc(e.PatientID).
+		Set(context.Background(), map[string]any{"birthDate": birth}); err != nil {
+		t.Fatal(err)
+	}
 	return ref.ID
+}
+
+// birthDateForAge is a birth date that makes a patient `years` old today (and for the next
+// hundred days).
+func birthDateForAge(years int) string {
+	return time.Now().UTC().AddDate(-years, 0, -100).Format(time.DateOnly)
 }
 
 func (f *fixture) encounter(t *testing.T, id string) encounter.Encounter {

@@ -79,9 +79,14 @@ func NewService(fs *firestore.Client, publisher events.Publisher, topic string) 
 		topic: topic, now: timestamp}
 }
 
-// Record validates and assesses in, then records the assessment for the encounter (see
-// Store.Record), publishes encounter.triaged and checks the SLA.
+// Record takes the patient's age from the patient record (withPatientAge), validates and
+// assesses in, then records the assessment for the encounter (see Store.Record), publishes
+// encounter.triaged and checks the SLA.
 func (s *Service) Record(ctx context.Context, clinicID, encounterID string, in triage.Input, commit commitmark.Marker) (Recorded, error) {
+	in, err := s.withPatientAge(ctx, clinicID, encounterID, in, s.now())
+	if err != nil {
+		return Recorded{}, err
+	}
 	if errs := triage.Validate(in); len(errs) > 0 {
 		return Recorded{}, InvalidInput(errs)
 	}

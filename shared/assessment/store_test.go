@@ -2,6 +2,7 @@ package assessment
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -75,7 +76,20 @@ func TestRecordFirstAssessmentTriagesTheEncounter(t *testing.T) {
 	if diff := cmp.Diff(rec.Assessment, stored); diff != "" {
 		t.Errorf("stored assessment differs from the returned one (-returned +stored):\n%s", diff)
 	}
-	want := NewResult(triage.Assess(adultInput()))
+	// Replay: the stored input (with the age taken from the patient record) gives the stored
+	// result again.
+	raw, err := json.Marshal(stored.Input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var replay triage.Input
+	if err := json.Unmarshal(raw, &replay); err != nil {
+		t.Fatal(err)
+	}
+	if replay.AgeYears == nil || *replay.AgeYears != 40 {
+		t.Errorf("stored age %v, want 40 years from the birth date", replay.AgeYears)
+	}
+	want := NewResult(triage.Assess(replay))
 	if diff := cmp.Diff(want, stored.Result); diff != "" {
 		t.Errorf("stored result (-want +got):\n%s", diff)
 	}
@@ -288,7 +302,7 @@ func TestRecordPointAWithoutVitals(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	id := f.seedEncounter(t, encounter.StatusWaiting, time.Minute, nil)
-	in := triage.Input{AgeYears: ip(60), ChiefComplaint: "collapsed", Flags: triage.Flags{Pulseless: true}}
+	in := triage.Input{ChiefComplaint: "collapsed", Flags: triage.Flags{Pulseless: true}}
 	rec, err := f.svc.Record(as(f.nurse), f.clinic, id, in, commitmark.Marker{})
 	if err != nil {
 		t.Fatalf("point A without vital signs must be recorded: %v", err)

@@ -136,7 +136,7 @@ func (s *stackUnderTest) buildClinic(t *testing.T, id string) *clinicFixture {
 	cf.IDs["encounter"] = s.checkIn(t, cf.Users[roles.RoleReceptionist].Token, cf.IDs["patient"])
 
 	nurse := cf.Users[roles.RoleNurse].Token
-	s.must(t, apitest.Request{Method: http.MethodPost, Path: "/v1/triage/" + cf.IDs["encounter"], Token: nurse, Body: triageInput()},
+	s.must(t, apitest.Request{Method: http.MethodPost, Path: "/v1/triage/" + cf.IDs["encounter"], Token: nurse, Body: triageRecordInput()},
 		http.StatusCreated, nil)
 	cf.IDs["session"], cf.IDs["note"] = s.scribeNote(t, nurse, cf.IDs["encounter"])
 

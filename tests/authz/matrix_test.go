@@ -254,7 +254,7 @@ var matrix = map[string]map[string]Row{
 		"POST /v1/triage/assess": {Access: Staff, Roles: []roles.Role{roles.RoleNurse, roles.RoleDoctor, roles.RoleAdmin}, Scope: ScopeNone,
 			Body: func(map[string]string, staffUser) any { return triageInput() }},
 		"POST /v1/triage/{encounterId}": {Access: Staff, Roles: clinical, Scope: ScopeResource, Path: "/v1/triage/{encounter}",
-			Body: func(map[string]string, staffUser) any { return triageInput() }},
+			Body: func(map[string]string, staffUser) any { return triageRecordInput() }},
 		"GET /v1/triage/{encounterId}": {Access: Staff, Roles: clinical, Scope: ScopeResource, Path: "/v1/triage/{encounter}"},
 		"POST /v1/triage/{encounterId}/confirm": {Access: Staff, Roles: clinical, Scope: ScopeResource, Path: "/v1/triage/{encounter}/confirm",
 			Body: func(map[string]string, staffUser) any { return map[string]any{"level": 3} }},
@@ -415,6 +415,14 @@ func newPatient(family string) map[string]any {
 }
 
 // triageInput is a complete adult assessment (ESI 3).
+// triageRecordInput is triageInput without the age: an assessment recorded for an encounter
+// takes the age from the patient record.
+func triageRecordInput() map[string]any {
+	in := triageInput()
+	delete(in, "ageYears")
+	return in
+}
+
 func triageInput() map[string]any {
 	return map[string]any{
 		"ageYears": 41, "sex": "female", "chiefComplaint": "twisted ankle, swollen", "complaintCategory": "minor_injury",

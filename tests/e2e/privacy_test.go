@@ -322,6 +322,7 @@ func TestPrivacyPatientDataStaysOutOfLogsURLsAndEvents(t *testing.T) {
 	// Triage: the nurse records (free-text complaint), then down-triages with a reason.
 	nurse := q.tokens["nurse"]
 	triage := triageBody()
+	delete(triage, "ageYears") // taken from the patient record
 	triage["chiefComplaint"] = "wrist pain after a fall at " + f["triageComplaint"]
 	v.refused(t, "triage assess: unknown sex and category, over-long complaint", apitest.Request{Method: http.MethodPost, Path: "/v1/triage/assess",
 		Token: nurse, Body: map[string]any{"chiefComplaint": long(f["triageComplaint"], 1000), "sex": f["triageComplaint"],

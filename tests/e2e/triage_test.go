@@ -51,6 +51,12 @@ func seedWaitingEncounter(t *testing.T, fs *firestore.Client, clinic string, arr
 	if _, err := ref.Create(context.Background(), e); err != nil {
 		t.Fatal(err)
 	}
+	// The patient, 34 years old: the age of triageBody, taken from the record.
+	birth := time.Now().UTC().AddDate(-34, 0, -100).Format(time.DateOnly)
+	if _, err := fs.Collection("clinics").Doc(clinic).Collection("patients").Doc(e.PatientID).
+		Set(context.Background(), map[string]any{"birthDate": birth}); err != nil {
+		t.Fatal(err)
+	}
 	return ref.ID
 }
 

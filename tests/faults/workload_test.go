@@ -193,10 +193,10 @@ func (a *accepted) addNoteEdit(e noteEdit) {
 	a.noteEdits = append(a.noteEdits, e)
 }
 
-// triageBody is a complete adult assessment (ESI 3).
+// triageBody is a complete adult assessment without the age: the record's age applies.
 func triageBody() map[string]any {
 	return map[string]any{
-		"ageYears": 34, "sex": "male", "chiefComplaint": "fell on outstretched hand, wrist swollen",
+		"sex": "male", "chiefComplaint": "fell on outstretched hand, wrist swollen",
 		"complaintCategory": "minor_injury", "arrivalMode": "walk_in", "injury": true, "mentalStatus": "A",
 		"painScore": 5, "expectedResources": []string{"ecg_xray", "parenteral_medication"},
 		"vitals": map[string]any{"heartRate": 88, "respiratoryRate": 16, "systolicBP": 132, "diastolicBP": 84,

@@ -80,7 +80,7 @@ func (w *workload) fixture(ctx context.Context, s stage) (patientID, encounterID
 	if s == stageWaiting {
 		return p.ID, e.ID, nil
 	}
-	if err := call(ctx, w.base, http.MethodPost, "/v1/triage/"+e.ID, w.clinic.Tokens[roleNurse], triageBody(), nil, http.StatusCreated); err != nil {
+	if err := call(ctx, w.base, http.MethodPost, "/v1/triage/"+e.ID, w.clinic.Tokens[roleNurse], recordBody(), nil, http.StatusCreated); err != nil {
 		return "", "", err
 	}
 	w.ledger.transitioned(e.ID, stTriaged)

@@ -216,6 +216,14 @@ func checkInBody(patientID string) map[string]any {
 	return map[string]any{"patientId": patientID, "chiefComplaint": "load test", "arrivalMode": "walk_in"}
 }
 
+// recordBody is triageBody without the age: an assessment recorded for an encounter takes
+// the age from the patient record.
+func recordBody() map[string]any {
+	b := triageBody()
+	delete(b, "ageYears")
+	return b
+}
+
 // triageBody is a complete adult assessment (ESI 3 at point D), as tests/e2e sends.
 func triageBody() map[string]any {
 	return map[string]any{
@@ -268,7 +276,7 @@ func (w *workload) targeter(endpoint string) vegeta.Targeter {
 				return w.starvedTarget(t, endpoint)
 			}
 			t.Method, t.URL = http.MethodPost, w.base+"/v1/triage/"+id
-			t.Body, t.Header = jsonBody(triageBody()), w.header(roleNurse)
+			t.Body, t.Header = jsonBody(recordBody()), w.header(roleNurse)
 		case epTransition:
 			// Complete a consultation when one is open, else start one: the doctor's day.
 			to := stCompleted
