@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/medi-os/medi/shared/transcript"
@@ -215,4 +216,35 @@ func normalize(c Content) Content {
 		}
 	}
 	return c
+}
+
+// Text writes the note as a reader sees it: each section's name, then its sentences
+// grouped under their headings, one paragraph per heading.
+func (c Content) Text() string {
+	var b strings.Builder
+	for _, sec := range c.Sections() {
+		if len(*sec.Sentences) == 0 {
+			continue
+		}
+		b.WriteString(strings.ToUpper(sec.Name))
+		b.WriteString("\n")
+		heading := ""
+		for i, s := range *sec.Sentences {
+			if s.Heading != heading || i == 0 {
+				if i > 0 {
+					b.WriteString("\n")
+				}
+				if s.Heading != "" {
+					b.WriteString(s.Heading)
+					b.WriteString(": ")
+				}
+				heading = s.Heading
+			} else {
+				b.WriteString(" ")
+			}
+			b.WriteString(s.Text)
+		}
+		b.WriteString("\n\n")
+	}
+	return strings.TrimSpace(b.String())
 }

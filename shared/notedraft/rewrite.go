@@ -1,0 +1,208 @@
+package notedraft
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/medi-os/medi/shared/transcript"
+)
+
+// Patient is what the draft needs to know of the patient (from the patient record): how
+// to refer to them. Nothing of it is sent anywhere.
+type Patient struct {
+	// Sex is "female", "male" or "" (unknown: the note says "the patient").
+	Sex string
+}
+
+// pronouns of a patient: subject, object, possessive, reflexive.
+type pronouns struct{ subj, obj, poss, refl string }
+
+func (p Patient) pronouns() pronouns {
+	switch strings.ToLower(p.Sex) {
+	case "female", "f", "woman":
+		return pronouns{"she", "her", "her", "herself"}
+	case "male", "m", "man":
+		return pronouns{"he", "him", "his", "himself"}
+	}
+	return pronouns{"the patient", "the patient", "the patient's", "themselves"}
+}
+
+// irregular third-person forms.
+var thirdPerson = map[string]string{"have": "has", "do": "does", "go": "goes", "am": "is", "are": "is", "be": "is", "was": "was",
+	"were": "was", "don't": "does not", "haven't": "has not", "aren't": "is not", "wasn't": "was not", "weren't": "was not",
+	"didn't": "did not", "can't": "cannot", "won't": "will not", "couldn't": "could not", "wouldn't": "would not",
+	"shouldn't": "should not", "isn't": "is not", "hasn't": "has not", "doesn't": "does not", "ain't": "is not"}
+
+// unchangedVerbs keep their form after a third-person subject.
+var unchangedVerbs = map[string]bool{"can": true, "could": true, "will": true, "would": true, "should": true, "may": true,
+	"might": true, "must": true, "did": true, "had": true, "also": true, "just": true, "still": true, "never": true, "really": true,
+	"always": true, "usually": true, "only": true, "already": true, "actually": true, "definitely": true, "probably": true,
+	"not": true, "too": true, "then": true, "and": true, "or": true, "but": true, "to": true, "sometimes": true,
+	"often": true, "mostly": true, "even": true, "recently": true, "kind": true, "sort": true, "pretty": true, "so": true, "very": true}
+
+// conjugate writes verb after a third-person singular subject ("have" -> "has", "feel"
+// -> "feels"); adverbs, modals and past forms stay.
+func conjugate(verb string) string {
+	if v, ok := thirdPerson[verb]; ok {
+		return v
+	}
+	if unchangedVerbs[verb] || strings.HasSuffix(verb, "ed") || strings.HasSuffix(verb, "ly") || strings.HasSuffix(verb, "ing") ||
+		strings.HasSuffix(verb, "n't") || !isWord(verb) {
+		return verb
+	}
+	switch {
+	case strings.HasSuffix(verb, "s") || strings.HasSuffix(verb, "sh") || strings.HasSuffix(verb, "ch") || strings.HasSuffix(verb, "x") || strings.HasSuffix(verb, "o"):
+		return verb + "es"
+	case strings.HasSuffix(verb, "y") && len(verb) > 2 && !strings.ContainsAny(verb[len(verb)-2:len(verb)-1], "aeiou"):
+		return verb[:len(verb)-1] + "ies"
+	}
+	return verb + "s"
+}
+
+func isWord(s string) bool {
+	for _, r := range s {
+		if !unicode.IsLetter(r) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// firstPersonSubjects are the patient's "I" forms and what they become: the subject and
+// the verb that follows it ("" when the next word is the verb).
+var firstPersonSubjects = map[string][2]string{
+	"i": {"", ""}, "i'm": {"", "is"}, "i've": {"", "has"}, "i'll": {"", "will"}, "i'd": {"", "would"},
+}
+
+var secondPersonSubjects = map[string][2]string{
+	"you": {"", ""}, "you're": {"", "is"}, "you've": {"", "has"}, "you'll": {"", "will"}, "you'd": {"", "would"},
+}
+
+// clinicianIntents are how clinicians announce what they will do, and what the note writes.
+var clinicianIntents = []struct{ said, write string }{
+	{"i'm going to go ahead and", "we will"}, {"we're going to go ahead and", "we will"}, {"i am going to go ahead and", "we will"},
+	{"i'm going to have you", "she will"}, {"i'm going to", "we will"}, {"i am going to", "we will"}, {"we're going to", "we will"},
+	{"we are going to", "we will"}, {"i'll go ahead and", "we will"}, {"we'll go ahead and", "we will"}, {"i'd like to", "we will"},
+	{"i want to", "we will"}, {"let's go ahead and", "we will"}, {"let's", "we will"}, {"i'll", "we will"}, {"we'll", "we will"},
+	{"i will", "we will"}, {"i want you to", "she should"}, {"i'd like you to", "she should"}, {"i need you to", "she should"},
+	{"you need to", "she needs to"}, {"you should", "she should"}, {"make sure you", "she should"}, {"you can", "she can"},
+	{"go ahead and", ""},
+}
+
+// thirdPersonTokens rewrites a sentence's tokens in the third person: the patient's "I",
+// "my", "me" and, in a clinician's sentence, "you", "your" become the patient's pronouns
+// with verbs agreeing; a clinician's "i'm going to" becomes "we will".
+func thirdPersonTokens(s transcript.Sentence, p Patient) []string {
+	pr := p.pronouns()
+	words := make([]string, 0, len(s.Tokens))
+	for _, t := range s.Tokens {
+		words = append(words, t.Text)
+	}
+	lower := make([]string, len(words))
+	for i, w := range words {
+		lower[i] = strings.ToLower(w)
+	}
+	var out []string
+	subjects := firstPersonSubjects
+	possessive, object, reflexive := map[string]bool{"my": true}, map[string]bool{"me": true}, map[string]bool{"myself": true}
+	if s.Role == transcript.RoleClinician {
+		subjects = secondPersonSubjects
+		possessive, object, reflexive = map[string]bool{"your": true}, map[string]bool{}, map[string]bool{"yourself": true}
+	}
+	for i := 0; i < len(words); i++ {
+		w := lower[i]
+		if s.Role == transcript.RoleClinician {
+			if n, write := intentAt(lower, i); n > 0 {
+				if write != "" {
+					out = append(out, strings.Fields(strings.ReplaceAll(write, "she", pr.subj))...)
+				}
+				i += n - 1
+				continue
+			}
+		}
+		if sub, ok := subjects[w]; ok {
+			out = append(out, pr.subj)
+			if sub[1] != "" {
+				out = append(out, sub[1])
+				continue
+			}
+			// The verb after "I"/"you" agrees with the new subject.
+			if i+1 < len(words) && !isPunct(words[i+1]) {
+				i++
+				out = append(out, conjugate(lower[i]))
+			}
+			continue
+		}
+		switch {
+		case possessive[w]:
+			out = append(out, pr.poss)
+		case reflexive[w]:
+			out = append(out, pr.refl)
+		case object[w] || s.Role == transcript.RoleClinician && w == "you":
+			out = append(out, pr.obj)
+		case w == "mine" && s.Role != transcript.RoleClinician:
+			out = append(out, pr.poss)
+		default:
+			out = append(out, words[i])
+		}
+	}
+	return out
+}
+
+func intentAt(lower []string, i int) (int, string) {
+	for _, c := range clinicianIntents {
+		ws := strings.Fields(c.said)
+		if i+len(ws) > len(lower) {
+			continue
+		}
+		ok := true
+		for k, w := range ws {
+			if lower[i+k] != w {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return len(ws), c.write
+		}
+	}
+	return 0, ""
+}
+
+func isPunct(w string) bool {
+	r, _ := utf8.DecodeRuneInString(w)
+	return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+}
+
+// sentenceText joins words into a sentence: capitalised, punctuation attached, ending
+// with a period (a question mark is never written: the note states).
+func sentenceText(words []string) string {
+	var b strings.Builder
+	for i, w := range words {
+		if i > 0 && !(isPunct(w) && w != "(" && w != "\"") && words[i-1] != "(" {
+			b.WriteByte(' ')
+		}
+		b.WriteString(w)
+	}
+	s := strings.TrimSpace(b.String())
+	s = strings.TrimRight(s, " ,;:-?")
+	if s == "" {
+		return ""
+	}
+	if !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "!") {
+		s += "."
+	}
+	if strings.HasSuffix(s, "!") {
+		s = strings.TrimSuffix(s, "!") + "."
+	}
+	return capitalize(s)
+}
+
+func capitalize(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
+}
