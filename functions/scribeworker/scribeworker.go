@@ -7,12 +7,16 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/medi-os/medi/shared/app"
 	"github.com/medi-os/medi/shared/config"
 	"github.com/medi-os/medi/shared/events"
 	"github.com/medi-os/medi/shared/httpx"
+	"github.com/medi-os/medi/shared/llm"
+	"github.com/medi-os/medi/shared/notedraft"
 	"github.com/medi-os/medi/shared/notes"
+	"github.com/medi-os/medi/shared/patient"
 	"github.com/medi-os/medi/shared/scribe"
 	"github.com/medi-os/medi/shared/tasks"
 )
@@ -31,12 +35,40 @@ type Config struct {
 	// Prices of the model in US dollars per million tokens, for llmUsage.costUsd.
 	GeminiInputPrice  float64 `env:"MEDI_GEMINI_PRICE_INPUT_PER_MTOK, default=0.30"`
 	GeminiOutputPrice float64 `env:"MEDI_GEMINI_PRICE_OUTPUT_PER_MTOK, default=2.50"`
+	// MonthlyBudgetUSD caps each clinic's model spend per calendar month (UTC) unless the
+	// clinic document sets llmMonthlyBudgetUsd; 0 means no cap. Shared with the
+	// summarizer: both draw on the clinic's one ledger.
+	MonthlyBudgetUSD float64 `env:"MEDI_LLM_MONTHLY_BUDGET_USD, default=50"`
+	// ModelTimeout bounds each model call; ModelAttempts is how often a 429/503 is tried.
+	ModelTimeout  time.Duration `env:"MEDI_LLM_TIMEOUT, default=60s"`
+	ModelAttempts int           `env:"MEDI_LLM_ATTEMPTS, default=4"`
 	// SpeechModel enables Speech-to-Text v2 for audio uploads ("medical_conversation",
 	// "chirp_2", ...). Empty: no speech provider; audio sessions fail with
 	// speech_not_configured.
 	SpeechModel    string `env:"MEDI_SPEECH_MODEL"`
 	SpeechLocation string `env:"MEDI_SPEECH_LOCATION, default=global"`
 	SpeechLanguage string `env:"MEDI_SPEECH_LANGUAGE, default=en-US"`
+}
+
+// Validate checks the drafter choice, prices, budget and the model call's bounds.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Drafter != "" && c.Drafter != "deterministic" && c.Drafter != "gemini" {
+		errs = append(errs, &config.VarError{Var: "MEDI_SCRIBE_DRAFTER", Err: errors.New("must be deterministic or gemini")})
+	}
+	if c.GeminiInputPrice < 0 || c.GeminiOutputPrice < 0 {
+		errs = append(errs, &config.VarError{Var: "MEDI_GEMINI_PRICE_INPUT_PER_MTOK", Err: errors.New("prices must not be negative")})
+	}
+	if c.MonthlyBudgetUSD < 0 {
+		errs = append(errs, &config.VarError{Var: "MEDI_LLM_MONTHLY_BUDGET_USD", Err: errors.New("must not be negative")})
+	}
+	if c.ModelTimeout <= 0 {
+		errs = append(errs, &config.VarError{Var: "MEDI_LLM_TIMEOUT", Err: errors.New("must be positive")})
+	}
+	if c.ModelAttempts < 1 || c.ModelAttempts > 10 {
+		errs = append(errs, &config.VarError{Var: "MEDI_LLM_ATTEMPTS", Err: errors.New("must be between 1 and 10")})
+	}
+	return errors.Join(errs...)
 }
 
 // Function is the deployable, registered in functions.go as "scribe-worker".
@@ -62,8 +94,8 @@ func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error
 		w := &scribe.Worker{
 			Sessions: scribe.NewStore(fs),
 			Notes:    notes.NewStore(fs, events.NewPubSubPublisher(ps), cfg.NoteEventsTopic),
+			Patients: patient.NewStore(fs),
 			Objects:  scribe.GCSObjects{Client: gcs},
-			Drafter:  scribe.Deterministic{},
 		}
 		switch cfg.Drafter {
 		case "", "deterministic":
@@ -72,9 +104,9 @@ func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error
 			if err != nil {
 				return nil, err
 			}
-			w.Drafter = &scribe.Gemini{Client: c, Model: cfg.GeminiModel,
-				Price: scribe.Price{InputPerMTok: cfg.GeminiInputPrice, OutputPerMTok: cfg.GeminiOutputPrice}}
-			w.Fallback = scribe.Deterministic{}
+			w.Model = &notedraft.Model{LLM: &llm.Client{GenAI: c, Model: cfg.GeminiModel,
+				Price:  llm.Price{InputPerMTok: cfg.GeminiInputPrice, OutputPerMTok: cfg.GeminiOutputPrice},
+				Ledger: &llm.FirestoreLedger{FS: fs, DefaultCapUSD: cfg.MonthlyBudgetUSD}, Timeout: cfg.ModelTimeout, Attempts: cfg.ModelAttempts}}
 		default:
 			return nil, errors.New("MEDI_SCRIBE_DRAFTER must be deterministic or gemini")
 		}

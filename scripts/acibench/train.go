@@ -1,6 +1,8 @@
 package acibench
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -28,7 +30,7 @@ type example struct {
 
 // Train fits the section classifier on encounters (see scripts/cmd/scribetrain) and
 // describes what it did.
-func Train(encs []Encounter) (*notedraft.Model, string, error) {
+func Train(encs []Encounter) (*notedraft.Classifier, string, error) {
 	var raw [][]string
 	var labels []int
 	counts := make([]int, len(notedraft.Classes))
@@ -85,7 +87,7 @@ func Train(encs []Encounter) (*notedraft.Model, string, error) {
 	}
 	bias := make([]float64, k)
 	fit(exs, w, bias)
-	m := notedraft.Model{
+	m := notedraft.Classifier{
 		Source: "Trained by go run ./scripts/cmd/scribetrain on the ACI-Bench training split (Yim et al., Scientific Data 10, 586 (2023); CC BY 4.0); " +
 			fmt.Sprintf("%d sentences of %d conversations; labels: division holding >= %.0f %% of >= %d content words.", len(exs), len(encs), LabelShare*100, MinContentWords),
 		Classes: notedraft.Classes,
@@ -260,4 +262,15 @@ func wordSet(text string) map[string]bool {
 		m[w] = true
 	}
 	return m
+}
+
+// EncodeClassifier writes a classifier as salience.json holds it.
+func EncodeClassifier(m *notedraft.Classifier) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }

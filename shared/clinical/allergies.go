@@ -40,7 +40,8 @@ func allergiesIn(s transcript.Sentence, prevQ *transcript.Sentence) (out []Aller
 	for i, t := range ts {
 		var subjStart, subjEnd int
 		switch {
-		case (t.Norm == "allergic" || t.Norm == "allergy" || t.Norm == "allergies") && i+1 < len(ts) && ts[i+1].Norm == "to":
+		case (t.Norm == "allergic" || t.Norm == "allergy" || t.Norm == "allergies" || t.Norm == "reaction" || t.Norm == "reactions") &&
+			i+1 < len(ts) && ts[i+1].Norm == "to":
 			subjStart = i + 2
 			if subjStart < len(ts) && (ts[subjStart].Norm == "the" || ts[subjStart].Norm == "a") {
 				subjStart++

@@ -29,6 +29,7 @@ const (
 	ActionDecrease  = "decrease"   // the dose goes down
 	ActionRefill    = "refill"     // a refill
 	ActionNotTaking = "not_taking" // the patient does not take it
+	ActionTried     = "tried"      // the patient took or tried it before (for this complaint)
 	ActionMentioned = "mentioned"  // named, nothing said about taking it
 )
 
@@ -37,6 +38,9 @@ type Dose struct {
 	Value float64 `json:"value"`
 	// Unit is mg, mcg, g, units, mL, puffs, tablets, capsules, drops or %.
 	Unit string `json:"unit"`
+	// UnitInferred is true when no unit was said ("two point five of norvasc"): mg is
+	// inferred (units for insulin) and the note marks it as estimated.
+	UnitInferred bool `json:"unitInferred,omitempty"`
 }
 
 // String writes the dose ("40 mg").
@@ -48,8 +52,12 @@ type Medication struct {
 	Name, Generic string
 	Action        string
 	Dose          *Dose
-	Frequency     string
-	Route         string
+	// PriorDose and PriorFrequency are what was taken before an increase or decrease,
+	// when said.
+	PriorDose      *Dose
+	PriorFrequency string
+	Frequency      string
+	Route          string
 	// ByClinician is true when a clinician said it.
 	ByClinician bool
 	Evidence    []transcript.Span
@@ -181,6 +189,12 @@ func CurrentMedications(meds []Medication) []Medication {
 	})
 }
 
+// TriedMedications merges the mentions of each medication the patient took or tried
+// before and does not take now.
+func TriedMedications(meds []Medication) []Medication {
+	return merged(meds, func(action string) bool { return action == ActionTried })
+}
+
 // MedicationChanges merges the mentions of each medication the clinician changed at the
 // visit (started, stopped, continued, increased, decreased, refilled).
 func MedicationChanges(meds []Medication) []Medication {
@@ -194,7 +208,7 @@ func MedicationChanges(meds []Medication) []Medication {
 }
 
 // actionRank orders actions: a later decision of the visit outranks a report.
-var actionRank = map[string]int{ActionMentioned: 0, ActionCurrent: 1, ActionNotTaking: 2, ActionContinue: 3, ActionRefill: 3,
+var actionRank = map[string]int{ActionMentioned: 0, ActionTried: 1, ActionCurrent: 1, ActionNotTaking: 2, ActionContinue: 3, ActionRefill: 3,
 	ActionStart: 4, ActionIncrease: 4, ActionDecrease: 4, ActionStopped: 5, ActionStop: 6}
 
 // merged merges mentions by generic name and keeps those whose resulting action keep
@@ -218,6 +232,9 @@ func merged(meds []Medication, keep func(string) bool) []Medication {
 			}
 			if m.Dose == nil && (m.Action == ActionContinue || m.Action == ActionRefill || m.Action == ActionCurrent) {
 				m.Dose = cur.Dose
+			}
+			if (m.Action == ActionIncrease || m.Action == ActionDecrease) && cur.Dose != nil && (m.Dose == nil || *m.Dose != *cur.Dose) {
+				cur.PriorDose, cur.PriorFrequency = cur.Dose, cur.Frequency
 			}
 			cur.Action, cur.Name, cur.ByClinician = m.Action, m.Name, cur.ByClinician || m.ByClinician
 			if m.Dose != nil || m.Action == ActionIncrease || m.Action == ActionDecrease {

@@ -11,8 +11,10 @@ import (
 type Number struct {
 	Value float64
 	// Second is the value after a slash or "over" ("120/80", "one twenty over eighty").
-	Second     float64
-	HasSecond  bool
+	Second    float64
+	HasSecond bool
+	// Suffix is what a number written with digits has attached ("25mg" -> "mg").
+	Suffix     string
 	Start, End int // token indexes, End exclusive
 }
 
@@ -76,7 +78,8 @@ func numberAt(ts []transcript.Token, i int) (Number, bool) {
 			}
 			return Number{}, false
 		}
-		x, err := strconv.ParseFloat(strings.TrimSuffix(w, "%"), 64)
+		num, suffix := splitDigits(w)
+		x, err := strconv.ParseFloat(num, 64)
 		if err != nil {
 			return Number{}, false
 		}
@@ -87,9 +90,9 @@ func numberAt(ts []transcript.Token, i int) (Number, bool) {
 				x, end = f, end+2
 			}
 		}
-		return Number{Value: x, Start: i, End: end}, true
+		return Number{Value: x, Suffix: suffix, Start: i, End: end}, true
 	}
-	// Spoken: collect the words.
+	// Spoken: collect the words ("twenty-five" is two).
 	j := i
 	if w == "a" || w == "an" {
 		if i+1 < len(ts) && (ts[i+1].Norm == "hundred" || ts[i+1].Norm == "thousand") {
@@ -102,6 +105,11 @@ func numberAt(ts []transcript.Token, i int) (Number, bool) {
 	k := j
 	for k < len(ts) {
 		t := ts[k].Norm
+		if a, b, ok := strings.Cut(t, "-"); ok && isNumberToken(a) && isNumberToken(b) && a[0] > '9' {
+			words = append(words, a, b)
+			k++
+			continue
+		}
 		if isNumberToken(t) && !(t != "" && t[0] >= '0' && t[0] <= '9') || t == "oh" && len(words) > 0 {
 			words = append(words, t)
 			k++
@@ -236,3 +244,13 @@ func isDigits(w string) bool {
 
 // FormatNumber writes a value without a trailing ".0".
 func FormatNumber(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+// splitDigits splits a token written with digits into its number and an attached
+// suffix ("25mg" -> "25", "mg"; "95%" -> "95", "%").
+func splitDigits(w string) (num, suffix string) {
+	i := 0
+	for i < len(w) && (w[i] >= '0' && w[i] <= '9' || w[i] == '.') {
+		i++
+	}
+	return strings.TrimSuffix(w[:i], "."), w[i:]
+}

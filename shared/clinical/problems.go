@@ -98,6 +98,9 @@ func symptomsIn(s transcript.Sentence, prevQ *transcript.Sentence, ss []transcri
 	if s.Role == transcript.RoleClinician && !anyCue(ts, reportedCues) {
 		return nil
 	}
+	if anyCue(ts, []string{"allergic", "allergy", "allergies", "reaction to", "reaction"}) {
+		return nil // the reaction of an allergy is not a complaint of today
+	}
 	for _, m := range Symptoms().FindAll(ts) {
 		if familyContext(ts, m.Start) || hypothetical(ts, m.Start) || s.Role != transcript.RoleClinician && otherSubject(ts, m.Start) {
 			continue

@@ -30,9 +30,9 @@ var symptomSystems = map[string][]string{
 		"seizure|seizures", "memory loss|forgetful|memory problems", "tremor|tremors|shaky", "loss of consciousness", "confusion|confused", "weakness in your arm|weakness in your leg"},
 	"Psychiatric": {"depression|depressed|feeling down|sad", "anxiety|anxious|nervous|worried", "trouble sleeping|difficulty sleeping|insomnia|can't sleep|not sleeping",
 		"suicidal|suicidal thoughts|harm yourself|hurt yourself|thoughts of hurting|suicidal ideation", "stress|stressed"},
-	"Endocrine": {"excessive thirst|thirsty|polydipsia", "frequent urination at night|nocturia", "heat intolerance", "cold intolerance"},
+	"Endocrine":             {"excessive thirst|thirsty|polydipsia", "frequent urination at night|nocturia", "heat intolerance", "cold intolerance"},
 	"Hematologic/Lymphatic": {"swollen glands|swollen lymph nodes|lymph nodes", "easy bruising", "bleeding"},
-	"Allergic/Immunologic": {"seasonal allergies|allergies", "frequent infections"},
+	"Allergic/Immunologic":  {"seasonal allergies|allergies", "frequent infections"},
 }
 
 // Conditions clinicians name as diagnoses or problems: synonyms|... -> the first is the

@@ -2,6 +2,7 @@ package clinical
 
 import (
 	"math"
+	"strings"
 
 	"github.com/medi-os/medi/shared/transcript"
 )
@@ -17,7 +18,7 @@ var vitalCues = []vitalCue{
 	{"heart rate", VitalHeartRate}, {"pulse rate", VitalHeartRate}, {"pulse ox", VitalSpO2}, {"pulse oximetry", VitalSpO2}, {"pulse", VitalHeartRate}, {"hr", VitalHeartRate},
 	{"respiratory rate", VitalRespRate}, {"respiration rate", VitalRespRate}, {"respirations", VitalRespRate}, {"breathing rate", VitalRespRate}, {"rr", VitalRespRate},
 	{"oxygen saturation", VitalSpO2}, {"o2 saturation", VitalSpO2}, {"o2 sat", VitalSpO2}, {"oxygen level", VitalSpO2}, {"oxygen levels", VitalSpO2},
-	{"sats", VitalSpO2}, {"saturation", VitalSpO2}, {"saturating", VitalSpO2}, {"spo2", VitalSpO2}, {"sat", VitalSpO2}, {"oxygen", VitalSpO2},
+	{"sats", VitalSpO2}, {"saturation", VitalSpO2}, {"saturating", VitalSpO2}, {"satting", VitalSpO2}, {"sating", VitalSpO2}, {"oxygenation", VitalSpO2}, {"spo2", VitalSpO2}, {"sat", VitalSpO2}, {"oxygen", VitalSpO2},
 	{"temperature", VitalTemperature}, {"temp", VitalTemperature}, {"fever of", VitalTemperature}, {"febrile to", VitalTemperature}, {"fever", VitalTemperature},
 	{"weight", VitalWeight}, {"weigh", VitalWeight}, {"weighs", VitalWeight}, {"weighed", VitalWeight},
 }
@@ -28,17 +29,19 @@ var vitalCues = []vitalCue{
 // said); values outside the ranges are left out.
 func vitalsIn(s transcript.Sentence) []Vital {
 	ts := s.Tokens
-	if s.Question {
-		return nil
-	}
 	type hit struct {
 		at, end int
 		kind    string
 	}
 	var hits []hit
+	bare := make([]transcript.Token, len(ts)) // "pressure's" is "pressure"
+	for i, t := range ts {
+		t.Norm = strings.TrimSuffix(t.Norm, "'s")
+		bare[i] = t
+	}
 	for i := 0; i < len(ts); i++ {
 		for _, c := range vitalCues {
-			if j := indexPhrase(ts, c.phrase, i); j == i {
+			if j := indexPhrase(bare, c.phrase, i); j == i {
 				hits = append(hits, hit{i, i + len(termWords(c.phrase)), c.kind})
 				i += len(termWords(c.phrase)) - 1
 				break
@@ -63,6 +66,19 @@ func vitalsIn(s transcript.Sentence) []Vital {
 				used[ni] = true
 				break
 			}
+		}
+	}
+	// "180 over 95" said without naming it is a blood pressure.
+	for ni, n := range nums {
+		if used[ni] || !n.HasSecond || n.Start+1 >= len(ts) || n.End-n.Start < 2 && !strings.Contains(ts[n.Start].Norm, "/") {
+			continue
+		}
+		if strings.Contains(ts[n.Start].Norm, "/") {
+			continue // "3/6", "5/5": grades, not pressures, unless named
+		}
+		if v, ok := readVital(VitalBloodPressure, n, ts); ok && v.Value >= 80 {
+			v.Evidence = []transcript.Span{s.Span()}
+			out = append(out, v)
 		}
 	}
 	return out

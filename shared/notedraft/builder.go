@@ -20,7 +20,8 @@ const (
 	HeadingChiefComplaint = "Chief complaint"
 	HeadingHPI            = "History of present illness"
 	HeadingROS            = "Review of systems"
-	HeadingMedications    = "Medications"
+	HeadingMedications    = "Current medications"
+	HeadingTried          = "Previously tried"
 	HeadingAllergies      = "Allergies"
 	HeadingVitals         = "Vital signs"
 	HeadingExam           = "Physical examination"
@@ -37,8 +38,8 @@ const MinWords = 4
 
 // Builder writes deterministic drafts.
 type Builder struct {
-	// Model is the section classifier (DefaultModel when nil).
-	Model *Model
+	// Model is the section classifier (DefaultClassifier when nil).
+	Classifier *Classifier
 }
 
 // item is a note sentence under construction.
@@ -52,10 +53,10 @@ type item struct {
 // Build writes the draft of t. It never calls out and gives the same draft for the same
 // transcript and patient.
 func (b Builder) Build(t transcript.Transcript, p Patient) (notes.Content, error) {
-	m := b.Model
+	m := b.Classifier
 	if m == nil {
 		var err error
-		if m, err = DefaultModel(); err != nil {
+		if m, err = DefaultClassifier(); err != nil {
 			return notes.Content{}, err
 		}
 	}
@@ -120,6 +121,9 @@ func (d *draft) subjective() {
 	}
 	d.subj = append(d.subj, d.reviewOfSystems()...)
 	if it, ok := d.medicationList(); ok {
+		d.subj = append(d.subj, it)
+	}
+	if it, ok := d.triedMedications(); ok {
 		d.subj = append(d.subj, it)
 	}
 	if it, ok := d.allergies(); ok {
@@ -292,6 +296,9 @@ func (d *draft) statement(i int, heading string) (item, bool) {
 	}
 	words := thirdPersonTokens(s, d.p)
 	if s.Role == transcript.RolePatient && !startsWithSubject(words, d.p) {
+		if len(words) > 0 && strings.ToLower(words[0][1:]) == words[0][1:] {
+			words[0] = strings.ToLower(words[0]) // "It started" -> "... reports that it started"
+		}
 		words = append(strings.Fields(d.p.pronouns().subj+" reports that"), words...)
 	}
 	text := sentenceText(words)
@@ -402,12 +409,17 @@ func (d *draft) reviewOfSystems() []item {
 func (d *draft) medicationList() (item, bool) {
 	var parts []string
 	var spans []transcript.Span
+	var flags []notes.Flag
 	for _, m := range clinical.CurrentMedications(d.facts.Medications) {
 		if m.Action == clinical.ActionStart {
 			continue // started today: in the plan
 		}
+		flags = append(flags, doseFlags(m)...)
 		if m.Action == clinical.ActionIncrease || m.Action == clinical.ActionDecrease {
-			parts = append(parts, m.Name) // the dose changes: in the plan
+			// The dose changes today (in the plan): list what was taken until now.
+			prior := m
+			prior.Dose, prior.Frequency, prior.Route = m.PriorDose, m.PriorFrequency, ""
+			parts = append(parts, medicationPhrase(prior))
 		} else {
 			parts = append(parts, medicationPhrase(m))
 		}
@@ -416,7 +428,35 @@ func (d *draft) medicationList() (item, bool) {
 	if len(parts) == 0 {
 		return item{}, false
 	}
-	return item{text: "Current medications: " + strings.Join(parts, "; ") + ".", heading: HeadingMedications, spans: spans}, true
+	return item{text: HeadingMedications + ": " + strings.Join(parts, "; ") + ".", heading: HeadingMedications, spans: spans, flags: flags}, true
+}
+
+// triedMedications lists what the patient took or tried before ("a little tylenol").
+func (d *draft) triedMedications() (item, bool) {
+	var parts []string
+	var spans []transcript.Span
+	for _, m := range clinical.TriedMedications(d.facts.Medications) {
+		parts = append(parts, medicationPhrase(m))
+		spans = appendSpans(spans, firstSpans(m.Evidence, 2)...)
+	}
+	if len(parts) == 0 {
+		return item{}, false
+	}
+	return item{text: "Previously tried: " + strings.Join(parts, "; ") + ".", heading: HeadingTried, spans: spans}, true
+}
+
+// doseFlags marks a dose whose unit was inferred.
+func doseFlags(ms ...clinical.Medication) []notes.Flag {
+	var out []notes.Flag
+	for _, m := range ms {
+		for _, d := range []*clinical.Dose{m.Dose, m.PriorDose} {
+			if d != nil && d.UnitInferred {
+				out = append(out, notes.Flag{Kind: notes.FlagEstimated, Claim: "unit",
+					Detail: fmt.Sprintf("%s %s: no unit was said; %s inferred", m.Name, clinical.FormatNumber(d.Value), d.Unit)})
+			}
+		}
+	}
+	return out
 }
 
 func medicationPhrase(m clinical.Medication) string {
@@ -455,7 +495,7 @@ func medicationChange(m clinical.Medication) item {
 	case clinical.ActionRefill:
 		text = "Refill " + medicationPhrase(m)
 	}
-	return item{text: text + ".", spans: firstSpans(lastSpans(m.Evidence, 2), 2)}
+	return item{text: text + ".", spans: firstSpans(lastSpans(m.Evidence, 2), 2), flags: doseFlags(m)}
 }
 
 func (d *draft) allergies() (item, bool) {
@@ -470,7 +510,7 @@ func (d *draft) allergies() (item, bool) {
 			parts = append(parts, p)
 			spans = appendSpans(spans, firstSpans(a.Evidence, 2)...)
 		}
-		return item{text: "Allergies: " + strings.Join(parts, "; ") + ".", heading: HeadingAllergies, spans: spans}, true
+		return item{text: HeadingAllergies + ": " + strings.Join(parts, "; ") + ".", heading: HeadingAllergies, spans: spans}, true
 	}
 	if len(d.facts.NoKnownAllergies) > 0 {
 		return item{text: "No known drug allergies.", heading: HeadingAllergies, spans: firstSpans(d.facts.NoKnownAllergies, 1)}, true
@@ -493,7 +533,7 @@ func (d *draft) vitals() (item, bool) {
 	if len(parts) == 0 {
 		return item{}, false
 	}
-	return item{text: "Vital signs: " + strings.Join(parts, ", ") + ".", heading: HeadingVitals, spans: spans, flags: flags}, true
+	return item{text: HeadingVitals + ": " + strings.Join(parts, ", ") + ".", heading: HeadingVitals, spans: spans, flags: flags}, true
 }
 
 func vitalName(kind string) string {
@@ -575,7 +615,9 @@ func (d *draft) content() notes.Content {
 	return notes.Content{Subjective: conv(d.subj), Objective: conv(d.obj), Assessment: conv(d.assess), Plan: conv(d.plan)}
 }
 
-func firstSpans(s []transcript.Span, n int) []transcript.Span { return slices.Clone(s[:min(n, len(s))]) }
+func firstSpans(s []transcript.Span, n int) []transcript.Span {
+	return slices.Clone(s[:min(n, len(s))])
+}
 
 func lastSpans(s []transcript.Span, n int) []transcript.Span {
 	return slices.Clone(s[max(0, len(s)-n):])

@@ -45,9 +45,33 @@ func Ground(text string, spans []transcript.Span) []notes.Flag {
 			}
 		}
 	}
+	for _, q := range ev.quotes {
+		for i, t := range q {
+			switch t.Norm {
+			case "once", "a", "an", "single":
+				if t.Norm == "once" || i+1 < len(q) && timeUnits[q[i+1].Norm] {
+					evNums[1] = true
+				}
+			case "twice", "both", "couple", "pair":
+				evNums[2] = true
+			case "half":
+				evNums[0.5] = true
+			}
+			if m, ok := months[t.Norm]; ok {
+				evNums[m] = true
+			}
+		}
+	}
 	nums := clinical.Numbers(sent)
 	for k, n := range nums {
 		if k > 0 && derived(sent, nums[k-1], n) {
+			continue
+		}
+		if n.HasSecond && n.Second >= 1900 && n.Value >= 1 && n.Value <= 12 {
+			// A date ("02/2020"): its year must be said; the month may be said as a name.
+			if !evNums[n.Second] {
+				add("number", "%s is not in the cited words", clinical.FormatNumber(n.Second))
+			}
 			continue
 		}
 		for _, v := range []float64{n.Value, n.Second} {
@@ -101,6 +125,13 @@ func Ground(text string, spans []transcript.Span) []notes.Flag {
 	if evSide["left"] && evSide["right"] {
 		evSide["bilateral"] = true
 	}
+	for _, q := range ev.quotes {
+		for _, t := range q {
+			if pairedPlurals[t.Norm] {
+				evSide["bilateral"] = true // "swelling in my legs": both sides
+			}
+		}
+	}
 	for k := range side(sent) {
 		if k == "right" && hasPhrase(sent, "right now") || k == "right" && hasPhrase(sent, "all right") {
 			continue
@@ -122,14 +153,12 @@ func Ground(text string, spans []transcript.Span) []notes.Flag {
 		}
 	}
 	sentNeg := false
-	for _, t := range sent {
-		if negationWord(t.Norm) {
-			sentNeg = true
-		}
-	}
 	terms := termPositions(sent)
 	for _, tp := range terms {
-		neg := clinical.Negated(sent, tp.at) || deniesBefore(sent, tp.at)
+		neg := negatedAt(sent, tp.at)
+		if neg {
+			sentNeg = true
+		}
 		pol, found := ev.polarity(tp.name)
 		if found && pol != !neg {
 			if neg {
@@ -140,7 +169,7 @@ func Ground(text string, spans []transcript.Span) []notes.Flag {
 		}
 	}
 	if sentNeg && !ev.negated {
-		add("negation", "the sentence denies something; the cited words deny nothing")
+		add("negation", "the sentence denies a symptom or condition; the cited words deny nothing")
 	}
 	return flags
 }
@@ -148,6 +177,9 @@ func Ground(text string, spans []transcript.Span) []notes.Flag {
 // evidence is what cited spans say.
 type evidence struct {
 	quotes [][]transcript.Token
+	// questions marks the quotes that ask (a question mark, or an interrogative opening
+	// in speech transcribed without punctuation).
+	questions []bool
 	// negated is true when some quote holds a negation or a "no" reply.
 	negated bool
 }
@@ -156,7 +188,9 @@ func evidenceOf(spans []transcript.Span) evidence {
 	var ev evidence
 	for _, sp := range spans {
 		ts := transcript.Tokenize(sp.Quote)
+		_, q := transcript.Clean(ts)
 		ev.quotes = append(ev.quotes, ts)
+		ev.questions = append(ev.questions, q)
 		for _, t := range ts {
 			if negationWord(t.Norm) || t.Norm == "nope" || t.Norm == "nothing" {
 				ev.negated = true
@@ -178,18 +212,32 @@ func (ev evidence) hasSymptomNamed(name string) bool {
 }
 
 // polarity says whether the spans report (true) or deny (false) a term, and whether they
-// name it at all. A term in a question is answered by a quote that is a short yes/no.
+// name it with one polarity at all. A term in a question takes the polarity of the reply
+// cited right after it: a short "no" denies it, a short "yes" to a question about it
+// alone reports it, and a reply naming some of the symptoms a question lists denies the
+// others ("fever, chills, congestion?" "a little congestion").
 func (ev evidence) polarity(name string) (present, found bool) {
-	answer := ""
-	for _, q := range ev.quotes {
-		if a := replyOf(q); a != "" {
-			answer = a
-		}
-	}
 	anyPresent, anyDenied := false, false
-	for _, q := range ev.quotes {
-		question := len(q) > 0 && q[len(q)-1].Text == "?"
-		for _, tp := range termPositions(q) {
+	for k, q := range ev.quotes {
+		question := ev.questions[k]
+		terms := termPositions(q)
+		var reply []transcript.Token
+		answer := ""
+		if question && k+1 < len(ev.quotes) && !ev.questions[k+1] {
+			reply = ev.quotes[k+1]
+			answer = replyOf(reply)
+		}
+		repliedNames := map[string]bool{}
+		for _, tp := range termPositions(reply) {
+			repliedNames[tp.name] = true
+		}
+		answersList := false
+		for _, tp := range terms {
+			if repliedNames[tp.name] {
+				answersList = true
+			}
+		}
+		for _, tp := range terms {
 			if tp.name != name {
 				continue
 			}
@@ -197,11 +245,13 @@ func (ev evidence) polarity(name string) (present, found bool) {
 			switch {
 			case question && answer == "no":
 				anyDenied = true
-			case question && answer == "yes":
+			case question && answer == "yes" && len(terms) == 1:
 				anyPresent = true
+			case question && answer == "" && len(terms) > 1 && answersList && !repliedNames[name]:
+				anyDenied = true
 			case question:
-				// Asked, answer not cited: no polarity.
-			case clinical.Negated(q, tp.at) || deniesBefore(q, tp.at):
+				// Asked, the reply not cited or not telling: no polarity.
+			case negatedAt(q, tp.at):
 				anyDenied = true
 			default:
 				anyPresent = true
@@ -212,6 +262,26 @@ func (ev evidence) polarity(name string) (present, found bool) {
 		return true, false // not named, or said both ways: nothing to compare
 	}
 	return anyPresent, true
+}
+
+// negatedAt reports whether the term at ts[i] is negated: a negation in its clause, a
+// "denies" before it in a list, or "no longer" ("no longer gets up at night with
+// reflux").
+func negatedAt(ts []transcript.Token, i int) bool {
+	if clinical.Negated(ts, i) || deniesBefore(ts, i) {
+		return true
+	}
+	for k := max(0, i-6); k+1 < i; k++ {
+		if ts[k].Norm == "no" && ts[k+1].Norm == "longer" || ts[k].Norm == "anymore" {
+			return true
+		}
+	}
+	for k := i + 1; k < len(ts) && k <= i+4; k++ {
+		if ts[k].Norm == "anymore" {
+			return true
+		}
+	}
+	return false
 }
 
 // replyOf classifies a quote that is a short yes/no reply.
@@ -308,6 +378,18 @@ func derived(ts []transcript.Token, prev, n clinical.Number) bool {
 	}
 	return false
 }
+
+// timeUnits make "a"/"an" before them mean one ("a year", "an hour").
+var timeUnits = map[string]bool{"year": true, "week": true, "day": true, "month": true, "hour": true, "time": true, "minute": true}
+
+// months are said by name where notes write numbers.
+var months = map[string]float64{"january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
+	"august": 8, "september": 9, "october": 10, "november": 11, "december": 12}
+
+// pairedPlurals are body parts said in the plural: both sides.
+var pairedPlurals = map[string]bool{"legs": true, "ankles": true, "knees": true, "feet": true, "hands": true, "arms": true,
+	"extremities": true, "eyes": true, "ears": true, "wrists": true, "hips": true, "shoulders": true, "elbows": true,
+	"lungs": true, "kidneys": true, "breasts": true, "calves": true, "thighs": true, "fingers": true, "toes": true, "both": true}
 
 var doseUnitWords = map[string]bool{"mg": true, "milligram": true, "milligrams": true, "mcg": true, "microgram": true, "micrograms": true,
 	"g": true, "gram": true, "grams": true, "units": true, "unit": true, "ml": true, "milliliters": true, "cc": true, "puffs": true,

@@ -8,11 +8,16 @@ import (
 	"github.com/medi-os/medi/shared/transcript"
 )
 
-// Patient is what the draft needs to know of the patient (from the patient record): how
-// to refer to them. Nothing of it is sent anywhere.
+// Patient is what a drafter knows of the patient from the patient record: the sex, for
+// the pronouns of the deterministic note, and the identifiers the model path replaces
+// with placeholders before any text leaves for the model (and restores after).
 type Patient struct {
 	// Sex is "female", "male" or "" (unknown: the note says "the patient").
 	Sex string
+	// Identifiers; empty when unknown.
+	GivenName, FamilyName, MRN, BirthDate, Phone, Email string
+	// Address lines (street, city, postal code).
+	Address []string
 }
 
 // pronouns of a patient: subject, object, possessive, reflexive.
@@ -79,6 +84,13 @@ var secondPersonSubjects = map[string][2]string{
 	"you": {"", ""}, "you're": {"", "is"}, "you've": {"", "has"}, "you'll": {"", "will"}, "you'd": {"", "would"},
 }
 
+// subjectBefore are words after which "you" is a subject ("and you have"); after any
+// other word it is an object ("start you on").
+var subjectBefore = map[string]bool{"and": true, "but": true, "so": true, "that": true, "if": true, "when": true, "because": true,
+	"since": true, "or": true, "then": true, ",": true, "think": true, "know": true, "mean": true, "until": true, "unless": true,
+	"before": true, "after": true, "while": true, "once": true, "where": true, "now": true, "also": true, "said": true,
+	"guess": true, "see": true, "okay": true, "well": true, "like": true, "as": true, "though": true, "although": true}
+
 // clinicianIntents are how clinicians announce what they will do, and what the note writes.
 var clinicianIntents = []struct{ said, write string }{
 	{"i'm going to go ahead and", "we will"}, {"we're going to go ahead and", "we will"}, {"i am going to go ahead and", "we will"},
@@ -121,7 +133,7 @@ func thirdPersonTokens(s transcript.Sentence, p Patient) []string {
 				continue
 			}
 		}
-		if sub, ok := subjects[w]; ok {
+		if sub, ok := subjects[w]; ok && (w != "you" || i == 0 || subjectBefore[lower[i-1]]) {
 			out = append(out, pr.subj)
 			if sub[1] != "" {
 				out = append(out, sub[1])

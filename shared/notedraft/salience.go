@@ -27,9 +27,9 @@ const (
 // Classes in the model's order.
 var Classes = []string{ClassNone, ClassSubjective, ClassExam, ClassResults, ClassAP}
 
-// Model is a multinomial logistic regression over sentence features: Weights[feature]
+// Classifier is a multinomial logistic regression over sentence features: Weights[feature]
 // holds one weight per class (Classes order).
-type Model struct {
+type Classifier struct {
 	// Source says what the model was trained on, and how to regenerate it.
 	Source  string               `json:"source"`
 	Classes []string             `json:"classes"`
@@ -42,15 +42,15 @@ var modelJSON []byte
 
 var (
 	modelOnce sync.Once
-	model     *Model
+	model     *Classifier
 	modelErr  error
 )
 
-// DefaultModel is the section classifier trained on the ACI-Bench training split by
+// DefaultClassifier is the section classifier trained on the ACI-Bench training split by
 // scripts/cmd/scribetrain (salience.json).
-func DefaultModel() (*Model, error) {
+func DefaultClassifier() (*Classifier, error) {
 	modelOnce.Do(func() {
-		var m Model
+		var m Classifier
 		if err := json.Unmarshal(modelJSON, &m); err != nil {
 			modelErr = fmt.Errorf("notedraft: salience.json: %w", err)
 			return
@@ -65,7 +65,7 @@ func DefaultModel() (*Model, error) {
 }
 
 // Predict returns the class probabilities of a feature set (Classes order).
-func (m *Model) Predict(features []string) []float64 {
+func (m *Classifier) Predict(features []string) []float64 {
 	z := make([]float64, len(m.Bias))
 	copy(z, m.Bias)
 	for _, f := range features {
@@ -179,7 +179,7 @@ func lengthBucket(n int) string {
 }
 
 // SortedFeatures returns the model's features in order (for writing it).
-func (m *Model) SortedFeatures() []string {
+func (m *Classifier) SortedFeatures() []string {
 	out := make([]string, 0, len(m.Weights))
 	for k := range m.Weights {
 		out = append(out, k)

@@ -59,7 +59,8 @@ type Flag struct {
 	// Kind is unsupported (the cited spans do not support the claim) or estimated (the
 	// drafter inferred it).
 	Kind string `firestore:"kind" json:"kind"`
-	// Claim names what: number, dose, drug, laterality, negation, diagnosis, unit.
+	// Claim names what: number, dose, drug, laterality, negation, diagnosis, quote (the
+	// quoted words are not in the segment), unit.
 	Claim string `firestore:"claim" json:"claim"`
 	// Detail says it in words for the doctor ("40 mg is not in the cited words").
 	Detail string `firestore:"detail" json:"detail"`
@@ -219,7 +220,8 @@ func normalize(c Content) Content {
 }
 
 // Text writes the note as a reader sees it: each section's name, then its sentences
-// grouped under their headings, one paragraph per heading.
+// grouped under their headings, one paragraph per heading (a heading the paragraph's
+// first sentence starts with is not repeated).
 func (c Content) Text() string {
 	var b strings.Builder
 	for _, sec := range c.Sections() {
@@ -234,7 +236,7 @@ func (c Content) Text() string {
 				if i > 0 {
 					b.WriteString("\n")
 				}
-				if s.Heading != "" {
+				if s.Heading != "" && !strings.HasPrefix(strings.ToLower(s.Text), strings.ToLower(s.Heading)) {
 					b.WriteString(s.Heading)
 					b.WriteString(": ")
 				}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/events"
+	"github.com/medi-os/medi/shared/notedraft"
 	"github.com/medi-os/medi/shared/notes"
 	"github.com/medi-os/medi/shared/scribe"
 	"github.com/medi-os/medi/shared/tasks"
@@ -107,8 +108,7 @@ func newRig(t *testing.T) *rig {
 		q: &queue{}, pub: &publisher{}}
 	objs := scribe.GCSObjects{Client: r.gcs}
 	r.ingester = &scribe.Ingester{Sessions: r.sessions, Objects: objs, Tasks: r.q, Bucket: bucket, WorkerURL: "http://worker.test/"}
-	r.worker = &scribe.Worker{Sessions: r.sessions, Notes: notes.NewStore(fs, r.pub, notes.DefaultTopic), Objects: objs,
-		Drafter: scribe.Deterministic{}}
+	r.worker = &scribe.Worker{Sessions: r.sessions, Notes: notes.NewStore(fs, r.pub, notes.DefaultTopic), Objects: objs}
 	return r
 }
 
@@ -210,7 +210,7 @@ func TestPipelineTranscriptToDraft(t *testing.T) {
 		t.Errorf("late duplicate: err %v, %d enqueue calls (had %d)", err, r.q.calls, calls)
 	}
 	done := r.get(s.ID)
-	if done.Status != scribe.StatusDrafted || done.NoteID != s.ID || done.Engine != scribe.DeterministicEngine {
+	if done.Status != scribe.StatusDrafted || done.NoteID != s.ID || done.Engine != notedraft.Engine || done.FallbackReason != "" {
 		t.Fatalf("after worker: %+v", done)
 	}
 	for name, ts := range map[string]bool{"transcribing": done.Timings.TranscribingAt.IsZero(),

@@ -10,8 +10,11 @@ import (
 
 	"cloud.google.com/go/firestore"
 
+	"github.com/medi-os/medi/shared/llm"
 	"github.com/medi-os/medi/shared/logging"
+	"github.com/medi-os/medi/shared/notedraft"
 	"github.com/medi-os/medi/shared/notes"
+	"github.com/medi-os/medi/shared/patient"
 )
 
 // Worker turns an accepted upload into draft note version 1.
@@ -19,12 +22,32 @@ type Worker struct {
 	Sessions *Store
 	Notes    *notes.Store
 	Objects  Objects
-	// Drafter writes the draft; Fallback (the deterministic drafter, if set) is used
-	// when Drafter fails or returns an invalid draft. Both record their engine.
-	Drafter  Drafter
-	Fallback Drafter
+	// Patients reads the patient record (pronouns, and the identifiers the model path
+	// replaces); nil drafts without it.
+	Patients PatientRecords
+	// Model, when set, drafts with the language model; the deterministic drafter writes
+	// the draft when it is not set or its draft cannot be used (the reason is stored).
+	Model         *notedraft.Model
+	Deterministic notedraft.Deterministic
 	// Speech transcribes audio; nil fails audio sessions with FailNoSpeechProvider.
 	Speech Speech
+}
+
+// PatientRecords reads patients (patient.Store; the read is audited).
+type PatientRecords interface {
+	Get(ctx context.Context, clinicID, id string) (patient.Patient, error)
+}
+
+// Speech transcribes an audio upload. The Google implementation uses Speech-to-Text v2;
+// with none configured, audio sessions fail with FailNoSpeechProvider.
+type Speech interface {
+	Transcribe(ctx context.Context, audio AudioObject) (transcript.Transcript, error)
+}
+
+// AudioObject is the upload a Speech provider reads (gs://bucket/object).
+type AudioObject struct {
+	Bucket, Object, ContentType string
+	Generation                  int64
 }
 
 // permanentFailure marks a failure that is recorded on the session rather than retried.
@@ -134,7 +157,11 @@ func (w *Worker) run(ctx context.Context, sess Session, job Job) error {
 		return ignoreIllegal(err)
 	}
 	start = time.Now()
-	d, err := w.draft(ctx, t)
+	in, err := w.input(ctx, sess, t)
+	if err != nil {
+		return err
+	}
+	d, err := w.draft(ctx, sess.ClinicID, in)
 	if err != nil {
 		return err
 	}
@@ -143,11 +170,11 @@ func (w *Worker) run(ctx context.Context, sess Session, job Job) error {
 	start = time.Now()
 	n, _, err := w.Notes.CreateDraft(ctx, notes.DraftInput{
 		NoteID: sess.ID, ClinicID: sess.ClinicID, EncounterID: sess.EncounterID, PatientID: sess.PatientID,
-		SessionID: sess.ID, Content: d.Content, Engine: d.Engine, Usage: d.Usage,
+		SessionID: sess.ID, Content: d.Content, Engine: d.Engine, FallbackReason: d.FallbackReason, Usage: d.Usage,
 	}, func(tx *firestore.Transaction) error {
 		now := w.Sessions.now()
 		_, err := w.Sessions.UpdateInTx(tx, sess.ClinicID, sess.ID, func(s *Session) error {
-			s.Status, s.NoteID, s.Engine = StatusDrafted, sess.ID, d.Engine
+			s.Status, s.NoteID, s.Engine, s.FallbackReason = StatusDrafted, sess.ID, d.Engine, d.FallbackReason
 			s.Timings.DraftedAt = now
 			s.Timings.TranscribeMs, s.Timings.DraftMs = transcribeMs, draftMs
 			s.Timings.StoreMs = time.Since(start).Milliseconds()
@@ -168,30 +195,53 @@ func (w *Worker) run(ctx context.Context, sess Session, job Job) error {
 	return nil
 }
 
-// draft runs the drafter, validates its output, and falls back to Fallback.
-func (w *Worker) draft(ctx context.Context, t transcript.Transcript) (Draft, error) {
-	d, err := w.Drafter.Draft(ctx, t)
-	if err == nil {
-		err = ValidateDraft(&d, t)
+// input is what the drafters read: the transcript and the patient record's details
+// (none when the patient is gone).
+func (w *Worker) input(ctx context.Context, sess Session, t transcript.Transcript) (notedraft.Input, error) {
+	in := notedraft.Input{Transcript: t}
+	if w.Patients == nil || sess.PatientID == "" {
+		return in, nil
 	}
-	if err == nil {
-		return d, nil
+	p, err := w.Patients.Get(ctx, sess.ClinicID, sess.PatientID)
+	if errors.Is(err, patient.ErrNotFound) {
+		return in, nil
 	}
-	if w.Fallback == nil {
-		if errors.Is(err, ErrInvalidDraft) {
-			return Draft{}, permanentFailure{Fail(FailDraft, "%s", trimPrefix(err.Error()))}
+	if err != nil {
+		return in, err
+	}
+	in.Patient = notedraft.Patient{Sex: string(p.Sex), GivenName: p.GivenName, FamilyName: p.FamilyName, MRN: p.MRN,
+		BirthDate: p.BirthDate, Phone: p.Phone}
+	if a := p.Address; a != nil {
+		in.Patient.Address = []string{a.Line1, a.Line2, a.City, a.PostalCode}
+	}
+	return in, nil
+}
+
+// draft writes the draft with the model when one is configured, else (or when the
+// model's draft cannot be used, with the reason) with the deterministic drafter.
+func (w *Worker) draft(ctx context.Context, clinicID string, in notedraft.Input) (notedraft.Draft, error) {
+	reason := ""
+	if w.Model != nil {
+		d, err := w.Model.DraftFor(ctx, clinicID, in)
+		if err == nil {
+			return d, nil
 		}
-		return Draft{}, err
+		if ctx.Err() != nil {
+			return notedraft.Draft{}, err // the task is retried
+		}
+		reason = llm.ReasonOf(err)
+		logging.FromContext(ctx).LogAttrs(ctx, slog.LevelWarn, "model draft not used; deterministic drafter used",
+			slog.String("reason", reason), slog.String("error", err.Error()))
 	}
-	logging.FromContext(ctx).LogAttrs(ctx, slog.LevelWarn, "drafter failed; using the fallback", slog.String("error", err.Error()))
-	fd, ferr := w.Fallback.Draft(ctx, t)
-	if ferr == nil {
-		ferr = ValidateDraft(&fd, t)
+	d, err := w.Deterministic.Draft(ctx, in)
+	if err != nil {
+		if errors.Is(err, notedraft.ErrInvalidDraft) {
+			return notedraft.Draft{}, permanentFailure{Fail(FailDraft, "no draft could be written from this transcript")}
+		}
+		return notedraft.Draft{}, err
 	}
-	if ferr != nil {
-		return Draft{}, permanentFailure{Fail(FailDraft, "no draft could be written from this transcript")}
-	}
-	return fd, nil
+	d.FallbackReason = reason
+	return d, nil
 }
 
 func ignoreIllegal(err error) error {
@@ -203,7 +253,7 @@ func ignoreIllegal(err error) error {
 
 // trimPrefix removes the sentinel's text from a wrapped error message.
 func trimPrefix(msg string) string {
-	for _, p := range []string{transcript.ErrTranscript.Error() + ": ", ErrInvalidDraft.Error() + ": "} {
+	for _, p := range []string{transcript.ErrTranscript.Error() + ": ", notedraft.ErrInvalidDraft.Error() + ": "} {
 		if len(msg) > len(p) && msg[:len(p)] == p {
 			return msg[len(p):]
 		}

@@ -217,7 +217,7 @@ func startsQuestion(ts []Token) bool {
 	}
 	switch ts[0].Norm {
 	case "any", "anything":
-		return true
+		return len(ts) <= 12 // "any chest pain", not a fragment "any signs of arthritis that i would've been suspecting i would like you to ..."
 	case "what", "how", "when", "where", "why", "which", "who":
 		// "how long", "what do", "when did", but not "when i was a kid".
 		return whFollowers[ts[1].Norm] || questionStarts[ts[1].Norm]

@@ -82,14 +82,26 @@ const MaxUnpunctuatedWords = 18
 func SegmentSentences(seg Segment) []Sentence {
 	rs := []rune(seg.Text)
 	toks := Tokenize(seg.Text)
+	// Speech transcribed without sentence punctuation is split at discourse markers; a
+	// punctuated segment keeps its long sentences whole.
+	punctuated := false
+	for _, tk := range toks {
+		if tk.Punct && (tk.Text == "." || tk.Text == "?" || tk.Text == "!") {
+			punctuated = true
+			break
+		}
+	}
 	var out []Sentence
 	start := 0
 	emit := func(end int) {
 		if end <= start {
 			return
 		}
-		part := toks[start:end]
-		for _, piece := range splitUnpunctuated(part) {
+		pieces := [][]Token{toks[start:end]}
+		if !punctuated {
+			pieces = splitUnpunctuated(toks[start:end])
+		}
+		for _, piece := range pieces {
 			if s, ok := newSentence(seg, rs, piece); ok {
 				out = append(out, s)
 			}
@@ -193,14 +205,15 @@ func opensQuestion(ts []Token, i int) bool {
 	if !questionOpeners[w] {
 		return false
 	}
-	if i > 0 && subjects[ts[i-1].Norm] { // "we have you on", "i do"
+	if i > 0 && (subjects[ts[i-1].Norm] || bindsNext[ts[i-1].Norm]) { // "we have you on", "going to have you"
 		return false
 	}
 	switch w {
 	case "how", "what", "when", "where", "why":
-		return true
+		// "how long", "what do you", but not "what we call".
+		return i+1 < len(ts) && (whFollowers[ts[i+1].Norm] || questionStarts[ts[i+1].Norm])
 	case "any":
-		return i+1 < len(ts) && !ts[i+1].Punct && !isNumberWord(ts[i+1].Norm)
+		return false // "stop taking any of the nonsteroidals": an object as often as a question
 	}
 	if i+1 >= len(ts) {
 		return false
@@ -211,6 +224,12 @@ func opensQuestion(ts []Token, i int) bool {
 	}
 	return false
 }
+
+// bindsNext are words after which an auxiliary continues the clause ("going to have
+// you continue") rather than opening a question.
+var bindsNext = map[string]bool{"to": true, "will": true, "would": true, "can": true, "could": true, "should": true, "might": true,
+	"must": true, "let": true, "make": true, "help": true, "that": true, "which": true, "who": true,
+	"going to": true, "want to": true, "got to": true, "going": true}
 
 // subjects are pronouns that make the next word a verb, not a question opening.
 var subjects = map[string]bool{"i": true, "we": true, "you": true, "they": true, "he": true, "she": true, "it": true}

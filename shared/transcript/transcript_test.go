@@ -103,4 +103,3 @@ func TestParseTranscriptRejects(t *testing.T) {
 		})
 	}
 }
-

@@ -70,8 +70,9 @@ func groundingEval(e acibench.Encounter, t transcript.Transcript) (perturbed, Ra
 			continue
 		}
 		falseFlags.Total++
-		if len(notedraft.Ground(ref, spans)) > 0 {
+		if fl := notedraft.Ground(ref, spans); len(fl) > 0 {
 			falseFlags.Hit++
+			miss(e, "false flag", "%q: %v | spans %q", ref, fl, quotesOf(spans))
 		}
 		for _, p := range perturb(ref, spans) {
 			r := res.byKind[p.kind]
@@ -84,6 +85,8 @@ func groundingEval(e acibench.Encounter, t transcript.Transcript) (perturbed, Ra
 			if len(notedraft.Ground(p.text, spans)) > 0 {
 				r.Hit++
 				res.all.Hit++
+			} else {
+				miss(e, "perturbation missed", "%s: %q | spans %q", p.kind, p.text, quotesOf(spans))
 			}
 		}
 	}
@@ -361,4 +364,12 @@ func flipNegation(ref string, ts []transcript.Token, rs []rune) (string, bool) {
 		}
 	}
 	return string(rs[:ts[first].Start]) + "no " + string(rs[ts[first].Start:]), true
+}
+
+func quotesOf(spans []transcript.Span) []string {
+	var out []string
+	for _, s := range spans {
+		out = append(out, s.Quote)
+	}
+	return out
 }

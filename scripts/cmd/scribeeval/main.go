@@ -25,7 +25,11 @@ func main() {
 	split := flag.String("split", "valid,train", "comma-separated splits to measure")
 	cv := flag.Int("cv", 0, "k > 1: measure by k-fold cross-validation, training the classifier on the other folds")
 	data := flag.String("data", "", "ACI-Bench folder (default ../shared/data/aci-bench from the repository root)")
+	misses := flag.Bool("misses", false, "list what each measure missed (for studying the training split)")
 	flag.Parse()
+	if *misses {
+		Misses = func(enc, what, detail string) { fmt.Printf("%s\t%s\t%s\n", enc, what, detail) }
+	}
 	dir := *data
 	if dir == "" {
 		var err error

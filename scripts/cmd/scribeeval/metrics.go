@@ -15,6 +15,15 @@ import (
 	"github.com/medi-os/medi/shared/transcript"
 )
 
+// Misses, when set, receives what the measures missed (the -misses flag).
+var Misses func(encounter, what, detail string)
+
+func miss(e acibench.Encounter, what, format string, a ...any) {
+	if Misses != nil {
+		Misses(e.ID, what, fmt.Sprintf(format, a...))
+	}
+}
+
 // Ratio is a count of hits out of a total.
 type Ratio struct{ Hit, Total int }
 
@@ -59,13 +68,13 @@ type Report struct {
 // Evaluate drafts every encounter with the deterministic builder and measures it.
 // models, when not nil, gives the section classifier of each encounter (cross-
 // validation); otherwise the committed one drafts.
-func Evaluate(split string, encs []acibench.Encounter, models []*notedraft.Model) (Report, error) {
+func Evaluate(split string, encs []acibench.Encounter, models []*notedraft.Classifier) (Report, error) {
 	rep := Report{Split: split, Encounters: len(encs), Division: map[string]Rouge{}, PerturbedByKind: map[string]*Ratio{}}
 	divSum := map[string]Rouge{}
 	for ei, e := range encs {
 		var b notedraft.Builder
 		if models != nil {
-			b.Model = models[ei]
+			b.Classifier = models[ei]
 		}
 		t, err := e.Transcript()
 		if err != nil {
@@ -193,6 +202,8 @@ func medicationRecall(e acibench.Encounter, ss []transcript.Sentence, draft stri
 		r.Total++
 		if slices.Contains(have, g) {
 			r.Hit++
+		} else {
+			miss(e, "medication", "%s", g)
 		}
 	}
 	return r
@@ -226,11 +237,17 @@ func doseRecall(e acibench.Encounter, ss []transcript.Sentence, c notes.Content)
 			}
 			seen[key] = true
 			r.Total++
+			hit := false
 			for _, s := range sentences {
 				if slices.Contains(generics(s), d.generic) && hasDose(s, d.value) {
-					r.Hit++
+					hit = true
 					break
 				}
+			}
+			if hit {
+				r.Hit++
+			} else {
+				miss(e, "dose", "%s %s", d.generic, clinical.FormatNumber(d.value))
 			}
 		}
 	}
@@ -244,13 +261,18 @@ type drugDose struct {
 
 var amountRE = regexp.MustCompile(`(?i)^\s*(?:\w+\s+){0,3}?(\d+(?:\.\d+)?)\s*` + doseUnitRE)
 
-// drugDoses finds "lisinopril 40 mg", "metformin 1000 mg" in a sentence.
+// drugDoses finds "lisinopril 40 mg", "metformin 1000 mg" in a sentence: an amount and
+// unit within four words after the drug, before any other drug.
 func drugDoses(s string) []drugDose {
 	var out []drugDose
 	ts := transcript.Tokenize(s)
 	rs := []rune(s)
-	for _, m := range clinical.Drugs().FindAll(ts) {
+	ms := clinical.Drugs().FindAll(ts)
+	for k, m := range ms {
 		after := string(rs[ts[m.End-1].End:])
+		if k+1 < len(ms) {
+			after = string(rs[ts[m.End-1].End:ts[ms[k+1].Start].Start]) // up to the next drug
+		}
 		if g := amountRE.FindStringSubmatch(strings.ReplaceAll(after, ",", "")); g != nil {
 			v, _ := strconv.ParseFloat(g[1], 64)
 			out = append(out, drugDose{m.Value.Generic, v})
@@ -328,6 +350,8 @@ func vitalRecall(e acibench.Encounter, ss []transcript.Sentence, draft string) R
 		r.Total++
 		if draftHasVital(draft, v) {
 			r.Hit++
+		} else {
+			miss(e, "vital", "%s %v/%v", v.kind, v.value, v.value2)
 		}
 	}
 	return r
@@ -397,17 +421,43 @@ func diagnosisRecall(e acibench.Encounter, ss []transcript.Sentence, c notes.Con
 	return r
 }
 
-var stopRE = regexp.MustCompile(`(?i)\b(stop|stopped|discontinue|discontinued|hold|holding|cease|come off|no longer)\b`)
+// stopWords say to stop a drug named within the next eight words ("stop the norvasc",
+// "discontinue the use of ibuprofen"); blockers between them end the reach ("stop the
+// ibuprofen and take tylenol", "switched her from furosemide to torsemide").
+var (
+	stopWords = map[string]bool{"stop": true, "stopped": true, "stopping": true, "discontinue": true, "discontinued": true,
+		"discontinuing": true, "cease": true, "hold": true, "off": true, "quit": true}
+	stopBlockers = map[string]bool{"start": true, "starting": true, "started": true, "put": true, "switch": true, "switched": true,
+		"instead": true, "and": true, "but": true, "then": true, "prescribe": true, "give": true, "continue": true, "can": true,
+		"may": true, "to": true, "smoking": true, ".": true, ";": true, ",": false}
+)
 
-// stoppedDrugs: drugs a clinician's sentence says to stop (a stop word and the drug in
-// one sentence, "don't stop" excepted), and drugs the reference note says were stopped.
+// stoppedIn returns the generics a text says to stop.
+func stoppedIn(text string) []string {
+	ts := transcript.Tokenize(text)
+	var out []string
+	for _, m := range clinical.Drugs().FindAll(ts) {
+		for q := m.Start - 1; q >= 0 && q >= m.Start-8; q-- {
+			w := ts[q].Norm
+			if stopBlockers[w] {
+				break
+			}
+			if stopWords[w] && !(q > 0 && (ts[q-1].Norm == "don't" || ts[q-1].Norm == "not")) {
+				if !slices.Contains(out, m.Value.Generic) {
+					out = append(out, m.Value.Generic)
+				}
+				break
+			}
+		}
+	}
+	return out
+}
+
+// stoppedDrugs: drugs a clinician's sentence or the reference note says to stop.
 func stoppedDrugs(e acibench.Encounter, ss []transcript.Sentence) []string {
 	var out []string
 	add := func(text string) {
-		if !stopRE.MatchString(text) || regexp.MustCompile(`(?i)\b(don't|do not|not to) stop\b`).MatchString(text) {
-			return
-		}
-		for _, g := range generics(text) {
+		for _, g := range stoppedIn(text) {
 			if !slices.Contains(out, g) {
 				out = append(out, g)
 			}
@@ -429,8 +479,8 @@ func currentMedicationText(c notes.Content) string {
 	var b strings.Builder
 	for _, sec := range c.Sections() {
 		for _, s := range *sec.Sentences {
-			if s.Heading == notedraft.HeadingMedications || strings.HasPrefix(s.Text, "Current medications") ||
-				strings.HasPrefix(s.Text, "Continue ") || strings.HasPrefix(s.Text, "Start ") {
+			if strings.HasPrefix(s.Text, "Current medications") || strings.HasPrefix(s.Text, "Continue ") ||
+				strings.HasPrefix(s.Text, "Start ") {
 				b.WriteString(s.Text)
 				b.WriteString("\n")
 			}
@@ -445,23 +495,39 @@ func stoppedAsCurrent(e acibench.Encounter, ss []transcript.Sentence, c notes.Co
 	for _, g := range stoppedDrugs(e, ss) {
 		if slices.Contains(cur, g) {
 			n++
+			miss(e, "stopped as current", "%s in %q", g, currentMedicationText(c))
 		}
 	}
 	return n
 }
 
-var allergyRE = regexp.MustCompile(`(?i)\b(?:allergic|allergy|allergies)\b`)
+// allergensIn returns the drugs a text names as allergies: "allergic to X", "allergy to
+// X", "allergies to X", "reaction to X" (X within the next three words) and "X allergy".
+func allergensIn(text string) []string {
+	ts := transcript.Tokenize(strings.ToLower(text))
+	var out []string
+	for _, m := range clinical.Drugs().FindAll(ts) {
+		hit := m.End < len(ts) && (ts[m.End].Norm == "allergy" || ts[m.End].Norm == "allergies")
+		for q := m.Start - 1; q >= 1 && q >= m.Start-4 && !hit; q-- {
+			if ts[q].Norm == "to" && (ts[q-1].Norm == "allergic" || ts[q-1].Norm == "allergy" || ts[q-1].Norm == "allergies" || ts[q-1].Norm == "reaction") {
+				hit = true
+			}
+		}
+		if hit && !slices.Contains(out, m.Value.Generic) {
+			out = append(out, m.Value.Generic)
+		}
+	}
+	return out
+}
 
-// allergyAsMedication counts drugs named with "allergic"/"allergy" in one sentence of
-// the conversation that the draft lists as medications taken or started.
+// allergyAsMedication counts drugs the conversation names as allergies that the draft
+// lists as medications taken or started.
 func allergyAsMedication(ss []transcript.Sentence, c notes.Content) int {
 	var allergens []string
 	for _, s := range ss {
-		if allergyRE.MatchString(s.Text) {
-			for _, g := range generics(s.Text) {
-				if !slices.Contains(allergens, g) {
-					allergens = append(allergens, g)
-				}
+		for _, g := range allergensIn(s.Clean()) {
+			if !slices.Contains(allergens, g) {
+				allergens = append(allergens, g)
 			}
 		}
 	}
@@ -470,6 +536,7 @@ func allergyAsMedication(ss []transcript.Sentence, c notes.Content) int {
 	for _, g := range allergens {
 		if slices.Contains(cur, g) {
 			n++
+			miss(acibench.Encounter{}, "allergy as medication", "%s in %q", g, currentMedicationText(c))
 		}
 	}
 	return n
@@ -546,7 +613,7 @@ func roundPct(v float64) float64 { return math.Round(v*10) / 10 }
 // CrossValidate evaluates encounters with k-fold cross-validation: the encounters of fold
 // f (index mod k) are drafted by a classifier trained on the others.
 func CrossValidate(split string, encs []acibench.Encounter, k int) (Report, error) {
-	models := make([]*notedraft.Model, len(encs))
+	models := make([]*notedraft.Classifier, len(encs))
 	for f := 0; f < k; f++ {
 		var train []acibench.Encounter
 		for i, e := range encs {

@@ -17,7 +17,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -57,13 +56,10 @@ func run(dir string, check bool) error {
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(m); err != nil {
+	b, err := acibench.EncodeClassifier(m)
+	if err != nil {
 		return err
 	}
-	b := buf.Bytes()
 	fmt.Fprintln(os.Stderr, stats)
 	path := filepath.Join(root, outPath)
 	if check {
@@ -78,4 +74,3 @@ func run(dir string, check bool) error {
 	}
 	return os.WriteFile(path, b, 0o644)
 }
-
