@@ -98,11 +98,15 @@ func symptomsIn(s transcript.Sentence, prevQ *transcript.Sentence, ss []transcri
 	if s.Role == transcript.RoleClinician && !anyCue(ts, reportedCues) {
 		return nil
 	}
-	if anyCue(ts, []string{"allergic", "allergy", "allergies", "reaction to", "reaction"}) {
-		return nil // the reaction of an allergy is not a complaint of today
+	allergyAt := len(ts) // the reaction of an allergy is not a complaint of today
+	for i, t := range ts {
+		if t.Norm == "allergic" || t.Norm == "allergy" || t.Norm == "allergies" || t.Norm == "reaction" {
+			allergyAt = i
+			break
+		}
 	}
 	for _, m := range Symptoms().FindAll(ts) {
-		if familyContext(ts, m.Start) || hypothetical(ts, m.Start) || s.Role != transcript.RoleClinician && otherSubject(ts, m.Start) {
+		if m.Start > allergyAt || familyContext(ts, m.Start) || hypothetical(ts, m.Start) || s.Role != transcript.RoleClinician && otherSubject(ts, m.Start) {
 			continue
 		}
 		out = append(out, SymptomFact{Name: m.Value.Name, System: m.Value.System, Present: !Negated(ts, m.Start),

@@ -106,7 +106,7 @@ func (d *draft) subjective() {
 			continue
 		}
 		c, _ := d.class(i)
-		if c != ClassSubjective {
+		if c != ClassSubjective || d.measured(i) {
 			continue
 		}
 		if s.Question {
@@ -286,6 +286,17 @@ func (d *draft) chiefComplaint() (item, bool) {
 		return item{text: capitalize(pr.Name) + ".", heading: HeadingChiefComplaint, spans: firstSpans(pr.Evidence, 1)}, true
 	}
 	return item{}, false
+}
+
+// measured reports whether sentence i states a measurement the vital signs line already
+// holds (it belongs to the objective findings, not the history).
+func (d *draft) measured(i int) bool {
+	for _, v := range d.facts.Vitals {
+		if containsSpanOf(v.Evidence, d.ss[i]) && d.ss[i].Role == transcript.RoleClinician {
+			return true
+		}
+	}
+	return false
 }
 
 // statement rewrites sentence i in the third person.

@@ -134,7 +134,7 @@ func thirdPersonTokens(s transcript.Sentence, p Patient) []string {
 			}
 		}
 		if sub, ok := subjects[w]; ok && (w != "you" || i == 0 || subjectBefore[lower[i-1]]) {
-			out = append(out, pr.subj)
+			out = append(out, strings.Fields(pr.subj)...)
 			if sub[1] != "" {
 				out = append(out, sub[1])
 				continue
@@ -148,13 +148,13 @@ func thirdPersonTokens(s transcript.Sentence, p Patient) []string {
 		}
 		switch {
 		case possessive[w]:
-			out = append(out, pr.poss)
+			out = append(out, strings.Fields(pr.poss)...)
 		case reflexive[w]:
 			out = append(out, pr.refl)
 		case object[w] || s.Role == transcript.RoleClinician && w == "you":
-			out = append(out, pr.obj)
+			out = append(out, strings.Fields(pr.obj)...)
 		case w == "mine" && s.Role != transcript.RoleClinician:
-			out = append(out, pr.poss)
+			out = append(out, strings.Fields(pr.poss)...)
 		default:
 			out = append(out, words[i])
 		}

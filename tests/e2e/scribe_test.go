@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -126,6 +127,11 @@ type noteView struct {
 		ID       string   `json:"id"`
 		Text     string   `json:"text"`
 		Evidence []string `json:"evidence"`
+		Spans    []struct {
+			SegmentID  string `json:"segmentId"`
+			Start, End int
+			Quote      string `json:"quote"`
+		} `json:"spans"`
 	} `json:"content"`
 }
 
@@ -144,16 +150,51 @@ func TestScribeTranscriptToApprovedNote(t *testing.T) {
 		t.Fatalf("note: %d %+v", resp.Status, n)
 	}
 	total := 0
+	var all strings.Builder
 	for sec, ss := range n.Content {
 		for _, s := range ss {
 			total++
-			if len(s.Evidence) == 0 {
-				t.Errorf("%s sentence %q has no evidence", sec, s.ID)
+			all.WriteString(s.Text + "\n")
+			if len(s.Evidence) == 0 || len(s.Spans) == 0 {
+				t.Errorf("%s sentence %q has no evidence spans", sec, s.ID)
 			}
 		}
 	}
-	if total < 6 || len(n.Content["plan"]) == 0 || len(n.Content["objective"]) < 3 {
+	if total < 6 || len(n.Content["plan"]) == 0 || len(n.Content["objective"]) < 2 || len(n.Content["assessment"]) == 0 {
 		t.Fatalf("draft too thin: %+v", n.Content)
+	}
+	// The facts a doctor checks first: vitals with units (38.4 is Celsius), the allergy
+	// (never a medication), the prescription with its dose.
+	for _, want := range []string{"blood pressure 142/90 mmHg", "temperature 38.4 °C", "Allergies: penicillin", "clarithromycin 500 mg"} {
+		if !strings.Contains(all.String(), want) {
+			t.Errorf("draft lacks %q:\n%s", want, all.String())
+		}
+	}
+	// The doctor reads the transcript the spans point into.
+	tresp := sc.c.Do(t, apitest.Request{Method: http.MethodGet, Path: "/v1/scribe/sessions/" + sess.ID + "/transcript", Token: sc.doctor})
+	var tr struct {
+		Segments []struct {
+			ID   string `json:"id"`
+			Text string `json:"text"`
+		} `json:"segments"`
+	}
+	tresp.Decode(t, &tr)
+	if tresp.Status != http.StatusOK || len(tr.Segments) != 6 {
+		t.Fatalf("transcript: %d, %d segments", tresp.Status, len(tr.Segments))
+	}
+	seg := map[string]string{}
+	for _, sg := range tr.Segments {
+		seg[sg.ID] = sg.Text
+	}
+	for _, ss := range n.Content {
+		for _, s := range ss {
+			for _, sp := range s.Spans {
+				rs := []rune(seg[sp.SegmentID])
+				if sp.Start < 0 || sp.End > len(rs) || sp.Start >= sp.End || string(rs[sp.Start:sp.End]) != sp.Quote {
+					t.Errorf("span %+v of %q is not in the transcript", sp, s.Text)
+				}
+			}
+		}
 	}
 
 	// Duplicate finalize events (the bridge already delivered one) produce nothing new.
