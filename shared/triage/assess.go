@@ -461,6 +461,39 @@ func (e *engine) pointA() bool {
 	return e.a.Reasons.Len() > 0
 }
 
+// complaintRaise is the reason of the first modifier of complaint c that raises it to level
+// and holds for this patient (complaints.csv, raise).
+func (e *engine) complaintRaise(c uint16, level Level) (Reason, bool) {
+	var set ComplaintSet
+	set.add(c)
+	for _, rz := range vocab().complaints[c].raises {
+		if rz.level != level {
+			continue
+		}
+		r := Reason{Code: CodeComplaintModifier, Evidence: EvidenceComplaint, Complaints: set, Limit: float64(rz.min)}
+		switch rz.field {
+		case raiseAge:
+			r.Field = FieldAge
+			if e.ageKnown {
+				r.Value, r.HasValue = float64(yearsFromDays(e.ageDays)), true
+				if int(r.Value) < rz.min {
+					continue
+				}
+			}
+		case raisePain:
+			r.Field = FieldPainScore
+			if p := e.in.PainScore; p != nil {
+				r.Value, r.HasValue = float64(*p), true
+				if *p < rz.min {
+					continue
+				}
+			}
+		}
+		return r, true
+	}
+	return Reason{}, false
+}
+
 // feverReason fills a fever reason from the temperature (T > limitTenths), the complaint, or
 // the missing temperature; ok is false when none of them shows fever.
 func (e *engine) feverReason(r Reason, limitTenths int, complaintCounts bool) (Reason, bool) {
@@ -485,19 +518,15 @@ func (e *engine) pointB() bool {
 	if e.cr.words == 0 && !e.categoryScreens() { // nothing to screen: errs to urgent (triage-rules.md §6)
 		e.add(Reason{Point: PointB, Code: CodeHighRiskComplaint, Evidence: EvidenceNotRecorded, Field: FieldChiefComplaint})
 	}
-	// triage-rules.md §1 B: high-risk situations named in the complaint (complaints.csv, rules B and
-	// B65), and new confusion written in it (rule AMS).
-	var highRisk, olderAdult, ams ComplaintSet
+	// triage-rules.md §1 B: high-risk situations named in the complaint (complaints.csv, rule
+	// B), new confusion written in it (rule AMS), and complaints raised to 2 by a modifier
+	// (complaints.csv, raise).
+	var highRisk, ams ComplaintSet
 	cs := vocab().complaints
-	older := !e.ageKnown || e.ageDays >= daysFromYears(olderAdultYears)
 	for _, f := range e.cr.findings[:e.cr.nFindings] {
 		switch cs[f.complaint].rule {
 		case ruleB:
 			highRisk.add(f.complaint)
-		case ruleB65:
-			if older {
-				olderAdult.add(f.complaint)
-			}
 		case ruleAMS:
 			ams.add(f.complaint)
 		}
@@ -506,13 +535,11 @@ func (e *engine) pointB() bool {
 		e.add(Reason{Point: PointB, Code: CodeHighRiskComplaint, Evidence: EvidenceComplaint, Field: FieldChiefComplaint,
 			Complaints: highRisk})
 	}
-	if !olderAdult.Empty() {
-		r := Reason{Point: PointB, Code: CodeHighRiskComplaint, Evidence: EvidenceComplaint, Field: FieldChiefComplaint,
-			Complaints: olderAdult, Limit: olderAdultYears}
-		if e.ageKnown {
-			r.Value, r.HasValue = float64(e.ageDays*4/1461), true
+	for _, f := range e.cr.findings[:e.cr.nFindings] {
+		if r, ok := e.complaintRaise(f.complaint, Level2); ok {
+			r.Point = PointB
+			e.add(r)
 		}
-		e.add(r)
 	}
 	if !ams.Empty() {
 		e.add(Reason{Point: PointB, Code: CodeAlteredMentalStatus, Evidence: EvidenceComplaint, Field: FieldChiefComplaint,

@@ -160,3 +160,16 @@ func (in *Input) ageInDays() (days int, known bool) {
 	}
 	return days, true
 }
+
+// yearsFromDays is the completed years of an age held in days: the largest y with
+// daysFromYears(y) <= d (daysFromYears(y) gives y, one day less gives y-1).
+func yearsFromDays(d int) int {
+	y := d * 4 / 1461
+	for daysFromYears(y+1) <= d {
+		y++
+	}
+	for y > 0 && daysFromYears(y) > d {
+		y--
+	}
+	return y
+}

@@ -231,10 +231,11 @@ func (e *engine) features() (x Features) {
 		switch c.rule {
 		case ruleA, ruleB:
 			high = true
-		case ruleB65:
-			high = high || older
 		case ruleAMS:
 			ams = true
+		}
+		if _, ok := e.complaintRaise(f.complaint, Level2); ok {
+			high = true
 		}
 		if g, ok := groupFeature[c.Group]; ok {
 			x[g] = 1

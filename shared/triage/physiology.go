@@ -189,6 +189,12 @@ func (e *engine) modifiers(out *Reasons) bool {
 		out.add(Reason{Point: PointM, Code: CodeCentralPain, Evidence: EvidenceObserved, Field: FieldPainScore,
 			Value: float64(*p), Limit: centralPainModerateMin, HasValue: true, Complaints: e.centralComplaints()})
 	}
+	for _, f := range e.cr.findings[:e.cr.nFindings] {
+		if r, ok := e.complaintRaise(f.complaint, Level3); ok {
+			r.Point = PointM
+			out.add(r)
+		}
+	}
 	if e.cr.words > 0 && !e.cr.recognised() && !e.categoryScreens() {
 		out.add(Reason{Point: PointM, Code: CodeUnrecognisedComplaint, Evidence: EvidenceComplaint, Field: FieldChiefComplaint,
 			Count: e.cr.unknown})

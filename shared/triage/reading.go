@@ -568,7 +568,7 @@ type ComplaintFinding struct {
 	Laterality Laterality `json:"laterality,omitempty"`
 	// Phrase is the vocabulary phrase that matched (in the lexicon's words).
 	Phrase string `json:"phrase"`
-	// Rule is the complaint's decision rule (A, B, B65, AMS) when it has one.
+	// Rule is the complaint's decision rule (A, B, AMS) when it has one.
 	Rule string `json:"rule,omitempty"`
 }
 

@@ -121,6 +121,9 @@ const (
 	CodeFeverUnwell           ReasonCode = "fever_unwell"
 	CodeCentralPain           ReasonCode = "central_pain_moderate"
 	CodeUnrecognisedComplaint ReasonCode = "unrecognised_complaint"
+	// CodeComplaintModifier: a complaint's modifier (complaints.csv, raise) holds: point B at
+	// level 2, point M at level 3.
+	CodeComplaintModifier ReasonCode = "complaint_modifier"
 
 	// Point L: the learned second opinion.
 	CodeModel ReasonCode = "model"
@@ -394,6 +397,20 @@ func (r Reason) String() string {
 		b.WriteString("moderate central pain " + formatInt(r.Value) + "/10 (")
 		writeComplaintNames(&b, r.Complaints)
 		b.WriteString("): at least level 3")
+	case CodeComplaintModifier:
+		writeComplaintNames(&b, r.Complaints)
+		name := "age"
+		if r.Field == FieldPainScore {
+			name = "pain"
+		}
+		if r.HasValue {
+			b.WriteString(" with " + name + " " + formatInt(r.Value) + " >= " + formatInt(r.Limit))
+		} else {
+			b.WriteString(" with " + name + " not recorded (>= " + formatInt(r.Limit) + " cannot be ruled out)")
+		}
+		if r.Point == PointM {
+			b.WriteString(": at least level 3")
+		}
 	case CodeUnrecognisedComplaint:
 		b.WriteString("the complaint was not recognised (" + strconv.Itoa(r.Count) + " unknown word")
 		if r.Count != 1 {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math/bits"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -69,13 +70,28 @@ const (
 	ruleNone complaintRule = iota
 	ruleA                  // point A: level 1
 	ruleB                  // point B: high-risk situation
-	ruleB65                // point B at age >= 65
 	ruleAMS                // point B: new confusion written in the complaint
 )
 
 // olderAdultYears is the age of the older adult of the Geriatric Emergency Department
-// Guidelines (ACEP, AGS, ENA, SAEM 2014): the B65 rule of complaints.csv.
+// Guidelines (ACEP, AGS, ENA, SAEM 2014).
 const olderAdultYears = 65
+
+// raiseField is what a complaint modifier's condition reads.
+type raiseField uint8
+
+const (
+	raiseAge  raiseField = iota + 1 // age in completed years, >= min (an unknown age holds)
+	raisePain                       // pain score, >= min (a missing score holds)
+)
+
+// raise is one modifier of a complaint (complaints.csv, raise): at least level when the
+// condition holds.
+type raise struct {
+	field raiseField
+	min   int
+	level Level
+}
 
 // Complaint is one entry of the presenting-complaint vocabulary.
 type Complaint struct {
@@ -86,15 +102,16 @@ type Complaint struct {
 	Site      PainSite `json:"site,omitempty"`
 	rule      complaintRule
 	resources ResourceSet
+	raises    []raise
 }
 
-// Rule is the complaint's rule as written in complaints.csv ("A", "B", "B65", "AMS" or "").
+// Rule is the complaint's rule as written in complaints.csv ("A", "B", "AMS" or "").
 func (c Complaint) Rule() string { return ruleNames[c.rule] }
 
 // Resources are the resource types the usual work-up of the complaint needs.
 func (c Complaint) Resources() ResourceSet { return c.resources }
 
-var ruleNames = [...]string{ruleNone: "", ruleA: "A", ruleB: "B", ruleB65: "B65", ruleAMS: "AMS"}
+var ruleNames = [...]string{ruleNone: "", ruleA: "A", ruleB: "B", ruleAMS: "AMS"}
 
 // termWord is one word of a vocabulary phrase: a word id, or a lexicon class (class > 0 is
 // the class's bit + 1).
@@ -321,8 +338,8 @@ func loadVocabulary(fsys fs.FS) (*vocabulary, error) {
 		classBit[n] = b
 	}
 	for i, r := range comp {
-		if len(r) != 8 {
-			bad(complaintsFile, i, "want 8 columns, got %d", len(r))
+		if len(r) != 9 {
+			bad(complaintsFile, i, "want 9 columns, got %d", len(r))
 			continue
 		}
 		c := Complaint{Code: r[0], Group: r[1], Name: r[2], Situation: r[4], Site: PainSite(r[5])}
@@ -344,12 +361,10 @@ func loadVocabulary(fsys fs.FS) (*vocabulary, error) {
 			c.rule = ruleA
 		case "B":
 			c.rule = ruleB
-		case "B65":
-			c.rule = ruleB65
 		case "AMS":
 			c.rule = ruleAMS
 		default:
-			bad(complaintsFile, i, "%s: rule %q must be A, B, B65, AMS or empty", c.Code, r[3])
+			bad(complaintsFile, i, "%s: rule %q must be A, B, AMS or empty", c.Code, r[3])
 		}
 		if (c.rule == ruleNone) != (c.Situation == "") {
 			bad(complaintsFile, i, "%s: a situation is named exactly when there is a rule", c.Code)
@@ -365,6 +380,14 @@ func loadVocabulary(fsys fs.FS) (*vocabulary, error) {
 			}
 			c.resources |= 1 << idx
 		}
+		for _, m := range strings.Fields(r[7]) {
+			rz, err := parseRaise(m)
+			if err != nil {
+				bad(complaintsFile, i, "%s: raise %q: %v", c.Code, m, err)
+				continue
+			}
+			c.raises = append(c.raises, rz)
+		}
 		if len(v.complaints) >= maxComplaints {
 			bad(complaintsFile, i, "more than %d complaints", maxComplaints)
 			continue
@@ -372,8 +395,8 @@ func loadVocabulary(fsys fs.FS) (*vocabulary, error) {
 		ci := uint16(len(v.complaints))
 		v.byCode[c.Code] = ci
 		v.complaints = append(v.complaints, c)
-		phrases := strings.Split(r[7], ";")
-		if strings.TrimSpace(r[7]) == "" {
+		phrases := strings.Split(r[8], ";")
+		if strings.TrimSpace(r[8]) == "" {
 			bad(complaintsFile, i, "%s: no terms", c.Code)
 		}
 		for _, p := range phrases {
@@ -466,6 +489,37 @@ func loadVocabulary(fsys fs.FS) (*vocabulary, error) {
 		}
 	}
 	return v, nil
+}
+
+// parseRaise reads a complaint modifier "age>=65:3" or "pain>=4:3".
+func parseRaise(s string) (raise, error) {
+	cond, lvl, ok := strings.Cut(s, ":")
+	if !ok {
+		return raise{}, errors.New(`want "<condition>:<level>"`)
+	}
+	var r raise
+	switch {
+	case strings.HasPrefix(cond, "age>="):
+		r.field, cond = raiseAge, strings.TrimPrefix(cond, "age>=")
+	case strings.HasPrefix(cond, "pain>="):
+		r.field, cond = raisePain, strings.TrimPrefix(cond, "pain>=")
+	default:
+		return raise{}, errors.New("the condition must be age>=N or pain>=N")
+	}
+	n, err := strconv.Atoi(cond)
+	if err != nil || n < 0 || n > maxAgeYears || r.field == raisePain && n > maxPain {
+		return raise{}, errors.New("the condition's number is out of range")
+	}
+	r.min = n
+	switch lvl {
+	case "2":
+		r.level = Level2
+	case "3":
+		r.level = Level3
+	default:
+		return raise{}, errors.New("the level must be 2 or 3")
+	}
+	return r, nil
 }
 
 func isVocabularyWord(w string) bool {

@@ -247,17 +247,19 @@ func TestVocabularyRowsAreChecked(t *testing.T) {
 		lex, comp string
 		want      string
 	}{
-		{"unknown resource", string(lex), string(comp) + "x_bad,general,Bad,,,,xray,bad thing\n", `"xray" is not an ESI resource type`},
-		{"unknown rule", string(lex), string(comp) + "x_bad,general,Bad,C,something,,,bad thing\n", "rule \"C\""},
-		{"rule without situation", string(lex), string(comp) + "x_bad,general,Bad,B,,,,bad thing\n", "a situation is named exactly when there is a rule"},
-		{"unknown class", string(lex), string(comp) + "x_bad,general,Bad,,,,,{nope} pain\n", "unknown class {nope}"},
-		{"duplicate id", string(lex), string(comp) + "fever,general,Again,,,,,again\n", `id "fever" listed twice`},
-		{"wrong column count", string(lex), string(comp) + "x_bad,general\n", "want 8 columns"},
-		{"bad site", string(lex), string(comp) + "x_bad,general,Bad,,,inside,,bad thing\n", `site "inside"`},
-		{"uppercase word", string(lex), string(comp) + "x_bad,general,Bad,,,,,Bad Thing\n", "lowercase ASCII word"},
+		{"unknown resource", string(lex), string(comp) + "x_bad,general,Bad,,,,xray,,bad thing\n", `"xray" is not an ESI resource type`},
+		{"unknown rule", string(lex), string(comp) + "x_bad,general,Bad,C,something,,,,bad thing\n", "rule \"C\""},
+		{"rule without situation", string(lex), string(comp) + "x_bad,general,Bad,B,,,,,bad thing\n", "a situation is named exactly when there is a rule"},
+		{"unknown class", string(lex), string(comp) + "x_bad,general,Bad,,,,,,{nope} pain\n", "unknown class {nope}"},
+		{"duplicate id", string(lex), string(comp) + "fever,general,Again,,,,,,again\n", `id "fever" listed twice`},
+		{"wrong column count", string(lex), string(comp) + "x_bad,general\n", "want 9 columns"},
+		{"bad site", string(lex), string(comp) + "x_bad,general,Bad,,,inside,,,bad thing\n", `site "inside"`},
+		{"uppercase word", string(lex), string(comp) + "x_bad,general,Bad,,,,,,Bad Thing\n", "lowercase ASCII word"},
 		{"unknown lexicon kind", string(lex) + "synonym,a,b\n", string(comp), `unknown kind "synonym"`},
 		{"bad laterality", string(lex) + "laterality,upper,up\n", string(comp), `laterality "up"`},
 		{"abbreviation twice", string(lex) + "abbr,abd,abdomen\n", string(comp), `abbreviation "abd" listed twice`},
+		{"bad modifier", string(lex), string(comp) + "x_bad,general,Bad,,,,,age>65:3,bad thing\n", `raise "age>65:3"`},
+		{"modifier level 4", string(lex), string(comp) + "x_bad,general,Bad,,,,,age>=65:4,bad thing\n", "the level must be 2 or 3"},
 		{"missing fever", string(lex), strings.Replace(string(comp), "\nfever,", "\nfeverx,", 1), `complaint "fever" is missing`},
 	} {
 		_, err := loadVocabulary(fstest.MapFS{
@@ -270,5 +272,53 @@ func TestVocabularyRowsAreChecked(t *testing.T) {
 	}
 	if _, err := loadVocabulary(fstest.MapFS{}); err == nil || !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing files: %v", err)
+	}
+}
+
+// TestComplaintModifiers: a complaint's modifier keeps the patient from levels 4-5 when its
+// condition holds (an unknown age holds), and only then.
+func TestComplaintModifiers(t *testing.T) {
+	t.Parallel()
+	base := func(age *int, complaint string) Input {
+		return with(normalAdult(), func(in *Input) {
+			in.AgeYears, in.ChiefComplaint, in.ComplaintCategory, in.PainScore = age, complaint, "", ip(2)
+			in.ExpectedResources = rs() // no resources: ESI 5 before the modifier
+		})
+	}
+	for _, tc := range []struct {
+		name  string
+		in    Input
+		level Level
+		point DecisionPoint
+		text  string
+	}{
+		{"abdominal pain at 72", base(ip(72), "abd pain"), 3, PointM, "M: Abdominal pain with age 72 >= 65: at least level 3"},
+		{"abdominal pain at 40", base(ip(40), "abd pain"), 5, PointC, ""},
+		{"syncope at 81", base(ip(81), "syncope"), 3, PointM, "M: Syncope / pre-syncope with age 81 >= 65: at least level 3"},
+		{"headache at 55", base(ip(55), "headache"), 3, PointM, "M: Headache with age 55 >= 50: at least level 3"},
+		{"headache at 30", base(ip(30), "headache"), 5, PointC, ""},
+	} {
+		a := AssessWith(tc.in, nil)
+		if a.Level != tc.level || a.DecisionPoint != tc.point {
+			t.Errorf("%s: level %d at %s, want %d at %s (%q)", tc.name, a.Level, a.DecisionPoint, tc.level, tc.point, a.Reasons.Strings())
+			continue
+		}
+		if tc.text != "" && !strings.Contains(strings.Join(a.Reasons.Strings(), "\n"), tc.text) {
+			t.Errorf("%s: reasons %q, want %q", tc.name, a.Reasons.Strings(), tc.text)
+		}
+	}
+}
+
+func TestYearsFromDays(t *testing.T) {
+	t.Parallel()
+	for y := range 121 {
+		if got := yearsFromDays(daysFromYears(y)); got != y {
+			t.Errorf("yearsFromDays(daysFromYears(%d)) = %d", y, got)
+		}
+		if y > 0 {
+			if got := yearsFromDays(daysFromYears(y) - 1); got != y-1 {
+				t.Errorf("a day before %d years: %d", y, got)
+			}
+		}
 	}
 }
