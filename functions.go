@@ -8,9 +8,9 @@ import (
 	"github.com/medi-os/medi/functions/accessalerts"
 	"github.com/medi-os/medi/functions/auditseal"
 	"github.com/medi-os/medi/functions/auth"
+	"github.com/medi-os/medi/functions/encounters"
 	"github.com/medi-os/medi/functions/mailer"
 	"github.com/medi-os/medi/functions/patients"
-	"github.com/medi-os/medi/functions/queue"
 	"github.com/medi-os/medi/functions/queueprojector"
 	"github.com/medi-os/medi/functions/retention"
 	"github.com/medi-os/medi/functions/scribe"
@@ -26,7 +26,7 @@ import (
 func init() {
 	app.RegisterHTTP(auth.Function)
 	app.RegisterHTTP(patients.Function)
-	app.RegisterHTTP(queue.Function)
+	app.RegisterHTTP(encounters.Function)
 	app.RegisterCloudEvent(queueprojector.Function)
 	app.RegisterHTTP(triage.Function)
 	app.RegisterHTTP(scribe.Function)

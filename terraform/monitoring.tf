@@ -12,7 +12,7 @@ resource "google_monitoring_notification_channel" "email" {
 }
 
 # Logged when a waiting patient passes the target time to physician of their triage level
-# (shared/assessment.LogSLA: message "triage_sla_breach", slaBreach=true, ids, level,
+# (shared/triagerecord.LogSLA: message "triage_sla_breach", slaBreach=true, ids, level,
 # stage and minutes only, never patient data), labelled by level and stage.
 resource "google_logging_metric" "triage_sla_breach" {
   project     = var.project_id
@@ -44,7 +44,7 @@ resource "google_logging_metric" "triage_sla_breach" {
 }
 
 # Logged by access-alerts once the alert mails of a break-glass grant are queued
-# (shared/access.AlertedMessage "break_glass_alerted": grant, clinics and counts, never
+# (shared/breakglass.AlertedMessage "break_glass_alerted": grant, clinics and counts, never
 # patient data), one line per grant, labelled by the patient's clinic. Compared with the
 # grants in the audit trail (action access.break_glass) it shows grants nobody was told
 # about (docs/runbooks/break-glass-unnotified.md).
@@ -220,7 +220,7 @@ locals {
       severity     = "WARNING"
       filter       = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"retention\" AND (jsonPayload.message=(\"retention purge failed\" OR \"retention of a clinic failed\") OR (jsonPayload.message=\"request\" AND jsonPayload.status>=500))"
     }
-    # shared/access: a break-glass grant whose admins were not told, although the grant is
+    # shared/breakglass: a break-glass grant whose admins were not told, although the grant is
     # audited: its event could not be published (auth), the patient's clinic has no active
     # admin with an address, or access-alerts dropped the event (malformed, inconsistent or
     # older than the cut-off). Events access-alerts keeps failing on are dead-lettered

@@ -53,7 +53,7 @@ module "topic_note_events" {
   depends_on = [google_project_service.this]
 }
 
-# Break-glass grants and revocations (shared/access), for admin notification: access-alerts
+# Break-glass grants and revocations (shared/breakglass), for admin notification: access-alerts
 # mails the active admins of the patient's clinic about each grant. A failed publish is
 # logged at error level (alert break-glass-unnotified); an event the consumer cannot
 # handle in 5 attempts lands on access-events-dlq-hold (alert dead-letter-backlog).

@@ -1,7 +1,7 @@
 // Package accessalerts is the `access-alerts` function: the Pub/Sub push consumer of the
 // access-events topic that tells a clinic's admins about break-glass access to one of
 // their patients. For each grant event it queues one alert mail per active admin of the
-// patient's clinic on the mail queue (access.Notifier; the mailer sends it), and logs
+// patient's clinic on the mail queue (breakglass.Notifier; the mailer sends it), and logs
 // "break_glass_alerted" with ids and counts for the log-based metric.
 //
 // Delivery discipline (events.HandleEnvelope): events are de-duplicated on their event id,
@@ -17,8 +17,8 @@ import (
 
 	"github.com/cloudevents/sdk-go/v2/event"
 
-	"github.com/medi-os/medi/shared/access"
 	"github.com/medi-os/medi/shared/app"
+	"github.com/medi-os/medi/shared/breakglass"
 	"github.com/medi-os/medi/shared/config"
 	"github.com/medi-os/medi/shared/events"
 	"github.com/medi-os/medi/shared/mail"
@@ -54,7 +54,7 @@ func setup(ctx context.Context, cfg *Config, env *app.Env) (app.EventHandler, er
 		}
 		return cfg.MailerURL, nil
 	})
-	n := access.NewNotifier(access.NewFirestoreDirectory(fs), q)
+	n := breakglass.NewNotifier(breakglass.NewFirestoreDirectory(fs), q)
 	opts := events.HandleOptions{ProjectID: cfg.ProjectID, Logger: env.Logger,
 		Dedupe: events.NewDeduper(fs, 0), Consumer: Name}
 	return func(ctx context.Context, ce event.Event) error {

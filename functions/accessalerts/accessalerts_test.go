@@ -18,8 +18,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/medi-os/medi/functions/accessalerts"
-	"github.com/medi-os/medi/shared/access"
 	"github.com/medi-os/medi/shared/app"
+	"github.com/medi-os/medi/shared/breakglass"
 	"github.com/medi-os/medi/shared/config"
 	"github.com/medi-os/medi/shared/events"
 	"github.com/medi-os/medi/shared/events/eventstest"
@@ -108,9 +108,9 @@ func TestGrantEventDeliveredThreeTimesAlertsEachAdminOnce(t *testing.T) {
 	h := handler(t, project, srv.URL)
 
 	granted := time.Now().UTC().Truncate(time.Second)
-	env, err := events.NewEnvelope(ctx, access.EventGranted, 1, clinic, access.Alert{
+	env, err := events.NewEnvelope(ctx, breakglass.EventGranted, 1, clinic, breakglass.Alert{
 		GrantID: "bg-feed", GranteeUID: "doc-1", GranteeClinic: home, ClinicID: clinic, PatientID: "patient-42",
-		GrantedAt: granted, ExpiresAt: granted.Add(access.Duration),
+		GrantedAt: granted, ExpiresAt: granted.Add(breakglass.Duration),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +133,7 @@ func TestGrantEventDeliveredThreeTimesAlertsEachAdminOnce(t *testing.T) {
 		t.Errorf("late redelivery: %v", err)
 	}
 
-	want := []string{access.AlertTaskID(env.EventID, "adm-1"), access.AlertTaskID(env.EventID, "adm-2")}
+	want := []string{breakglass.AlertTaskID(env.EventID, "adm-1"), breakglass.AlertTaskID(env.EventID, "adm-2")}
 	sort.Strings(want)
 	// The dispatcher delivers asynchronously: wait for the expected mails, then give a
 	// duplicate the time to show up too (the dispatch of every accepted task started
@@ -180,11 +180,11 @@ func TestUnusableEventsAreAcknowledged(t *testing.T) {
 	srv := httptest.NewServer(stub)
 	defer srv.Close()
 	h := handler(t, testenv.ProjectID(t), srv.URL)
-	revoked, err := events.NewEnvelope(ctx, access.EventRevoked, 1, "clinic-b", access.Alert{GrantID: "bg-1", GranteeUID: "u", ClinicID: "clinic-b"})
+	revoked, err := events.NewEnvelope(ctx, breakglass.EventRevoked, 1, "clinic-b", breakglass.Alert{GrantID: "bg-1", GranteeUID: "u", ClinicID: "clinic-b"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	inconsistent, err := events.NewEnvelope(ctx, access.EventGranted, 1, "clinic-b", access.Alert{GrantID: "bg-1", GranteeUID: "u", ClinicID: "clinic-c"})
+	inconsistent, err := events.NewEnvelope(ctx, breakglass.EventGranted, 1, "clinic-b", breakglass.Alert{GrantID: "bg-1", GranteeUID: "u", ClinicID: "clinic-c"})
 	if err != nil {
 		t.Fatal(err)
 	}

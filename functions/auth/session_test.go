@@ -6,20 +6,21 @@ import (
 	"testing"
 
 	authfn "github.com/medi-os/medi/functions/auth"
+	"github.com/medi-os/medi/functions/auth/authtest"
 	"github.com/medi-os/medi/shared/auth"
 )
 
 func TestSessionCookieLifecycle(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, func(c *authfn.Config) { c.SessionPerAccountPer5Mn = 2 })
-	s, token := f.staff(t, "receptionist", f.clinic)
+	f := authtest.New(t, func(c *authfn.Config) { c.SessionPerAccountPer5Mn = 2 })
+	s, token := f.Staff(t, "receptionist", f.Clinic)
 
-	resp := f.do(t, http.MethodPost, "/v1/sessions", "", map[string]string{"idToken": token})
+	resp := f.Do(t, http.MethodPost, "/v1/sessions", "", map[string]string{"idToken": token})
 	if resp.Status != http.StatusCreated {
 		t.Fatalf("create session: %d %s", resp.Status, resp.Env.Data)
 	}
 	var info authfn.SessionInfo
-	resp.decode(t, &info)
+	resp.Decode(t, &info)
 	if info.UID != s.UID || info.IdleTimeoutSeconds != 15*60 {
 		t.Errorf("session = %+v, want default idle 900 s", info)
 	}
@@ -32,18 +33,18 @@ func TestSessionCookieLifecycle(t *testing.T) {
 	cookie := strings.SplitN(setCookie, ";", 2)[0]
 
 	// The cookie authenticates like a token.
-	resp = f.do(t, http.MethodGet, "/v1/me", "", nil, "Cookie", cookie)
+	resp = f.Do(t, http.MethodGet, "/v1/me", "", nil, "Cookie", cookie)
 	var me authfn.Me
-	resp.decode(t, &me)
+	resp.Decode(t, &me)
 	if resp.Status != http.StatusOK || me.UID != s.UID {
 		t.Fatalf("me with cookie: %d %+v", resp.Status, me)
 	}
 	// Logout ends it.
-	if resp := f.do(t, http.MethodDelete, "/v1/sessions", "", nil, "Cookie", cookie); resp.Status != http.StatusOK ||
+	if resp := f.Do(t, http.MethodDelete, "/v1/sessions", "", nil, "Cookie", cookie); resp.Status != http.StatusOK ||
 		!strings.Contains(resp.Header.Get("Set-Cookie"), "Max-Age=0") {
 		t.Fatalf("logout: %d Set-Cookie %q", resp.Status, resp.Header.Get("Set-Cookie"))
 	}
-	if resp := f.do(t, http.MethodGet, "/v1/me", "", nil, "Cookie", cookie); resp.Status != http.StatusUnauthorized {
+	if resp := f.Do(t, http.MethodGet, "/v1/me", "", nil, "Cookie", cookie); resp.Status != http.StatusUnauthorized {
 		t.Errorf("cookie after logout: %d, want 401", resp.Status)
 	}
 
@@ -56,7 +57,7 @@ func TestSessionCookieLifecycle(t *testing.T) {
 		{"garbage token", map[string]string{"idToken": "garbage"}, 401},
 		{"unknown field", map[string]string{"idToken": token, "extra": "x"}, 400},
 	} {
-		if resp := f.do(t, http.MethodPost, "/v1/sessions", "", tc.body); resp.Status != tc.status {
+		if resp := f.Do(t, http.MethodPost, "/v1/sessions", "", tc.body); resp.Status != tc.status {
 			t.Errorf("%s: %d, want %d", tc.name, resp.Status, tc.status)
 		}
 	}
@@ -64,12 +65,12 @@ func TestSessionCookieLifecycle(t *testing.T) {
 
 func TestSessionCreationRateLimit(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, func(c *authfn.Config) { c.SessionPerAccountPer5Mn = 1 })
-	s, token := f.staff(t, "nurse", f.clinic)
-	if resp := f.do(t, http.MethodPost, "/v1/sessions", "", map[string]string{"idToken": token}); resp.Status != http.StatusCreated {
+	f := authtest.New(t, func(c *authfn.Config) { c.SessionPerAccountPer5Mn = 1 })
+	s, token := f.Staff(t, "nurse", f.Clinic)
+	if resp := f.Do(t, http.MethodPost, "/v1/sessions", "", map[string]string{"idToken": token}); resp.Status != http.StatusCreated {
 		t.Fatalf("first: %d", resp.Status)
 	}
-	resp := f.do(t, http.MethodPost, "/v1/sessions", "", map[string]string{"idToken": token})
+	resp := f.Do(t, http.MethodPost, "/v1/sessions", "", map[string]string{"idToken": token})
 	if resp.Status != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
 		t.Errorf("second for %s: %d, want 429 with Retry-After", s.UID, resp.Status)
 	}

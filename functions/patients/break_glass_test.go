@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/medi-os/medi/shared/access"
 	"github.com/medi-os/medi/shared/audit"
+	"github.com/medi-os/medi/shared/breakglass"
 	"github.com/medi-os/medi/shared/testenv"
 )
 
@@ -36,7 +36,7 @@ func TestBreakGlassRead(t *testing.T) {
 	const reason = "Unconscious patient transferred from the sister clinic"
 	grant := func(id string, uid, role string, expires time.Time) {
 		t.Helper()
-		if _, err := s.fs.Collection(access.Collection).Doc(id).Set(ctx, map[string]any{
+		if _, err := s.fs.Collection(breakglass.Collection).Doc(id).Set(ctx, map[string]any{
 			"granteeUid": uid, "granteeRole": role, "granteeClinicId": sister, "clinicId": s.clinic,
 			"patientId": p.ID, "organizationId": "org-1", "reason": reason,
 			"createdAt": now.Add(-time.Minute), "expiresAt": expires, "revokedAt": nil,

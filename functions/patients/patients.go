@@ -20,9 +20,9 @@ import (
 	"cloud.google.com/go/firestore"
 	"net/http"
 
-	"github.com/medi-os/medi/shared/access"
 	"github.com/medi-os/medi/shared/app"
 	"github.com/medi-os/medi/shared/auth"
+	"github.com/medi-os/medi/shared/breakglass"
 	"github.com/medi-os/medi/shared/config"
 	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/httpx/idempotency"
@@ -62,7 +62,7 @@ func setup(_ context.Context, _ *Config, env *app.Env, rt *httpx.Router) error {
 type handlers struct {
 	store       *app.Lazy[*patient.Store]
 	idempotency *app.Lazy[httpx.Middleware]
-	grants      *app.Lazy[*access.Store]
+	grants      *app.Lazy[*breakglass.Store]
 	firestore   func(context.Context) (*firestore.Client, error)
 }
 
@@ -76,13 +76,13 @@ func newHandlers(platform *app.Platform) *handlers {
 			}
 			return patient.NewStore(fs), nil
 		}),
-		grants: app.NewLazy(func(ctx context.Context) (*access.Store, error) {
+		grants: app.NewLazy(func(ctx context.Context) (*breakglass.Store, error) {
 			fs, err := platform.Firestore(ctx)
 			if err != nil {
 				return nil, err
 			}
 			// Reads only: no publisher needed.
-			return access.New(fs, nil, "", nil), nil
+			return breakglass.New(fs, nil, "", nil), nil
 		}),
 		idempotency: app.NewLazy(func(ctx context.Context) (httpx.Middleware, error) {
 			fs, err := platform.Firestore(ctx)

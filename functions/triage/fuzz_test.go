@@ -10,12 +10,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/medi-os/medi/shared/assessment"
 	"github.com/medi-os/medi/shared/auth"
 	"github.com/medi-os/medi/shared/commitmark"
 	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/httpx/httpxtest"
 	engine "github.com/medi-os/medi/shared/triage"
+	"github.com/medi-os/medi/shared/triagerecord"
 )
 
 // fuzzRequest is a POST with body from a nurse of clinic c1, as the auth middleware
@@ -41,7 +41,7 @@ func FuzzAssessHandler(f *testing.F) {
 		if rec.Code != http.StatusOK {
 			return
 		}
-		var res assessment.Result
+		var res triagerecord.Result
 		if err := json.Unmarshal(env.Data, &res); err != nil {
 			t.Fatalf("200 without a result: %v", err)
 		}
@@ -63,19 +63,19 @@ func FuzzAssessHandler(f *testing.F) {
 var errBackend = httpx.Unavailable(1, errors.New("no backend in fuzzing"))
 
 // fuzzAssessments records what reached the service and answers 503.
-type fuzzAssessments struct{ confirms []assessment.ConfirmRequest }
+type fuzzAssessments struct{ confirms []triagerecord.ConfirmRequest }
 
-func (f *fuzzAssessments) Record(context.Context, string, string, engine.Input, commitmark.Marker) (assessment.Recorded, error) {
-	return assessment.Recorded{}, errBackend
+func (f *fuzzAssessments) Record(context.Context, string, string, engine.Input, commitmark.Marker) (triagerecord.Recorded, error) {
+	return triagerecord.Recorded{}, errBackend
 }
 
-func (f *fuzzAssessments) Confirm(_ context.Context, req assessment.ConfirmRequest) (assessment.Confirmed, error) {
+func (f *fuzzAssessments) Confirm(_ context.Context, req triagerecord.ConfirmRequest) (triagerecord.Confirmed, error) {
 	f.confirms = append(f.confirms, req)
-	return assessment.Confirmed{}, errBackend
+	return triagerecord.Confirmed{}, errBackend
 }
 
-func (f *fuzzAssessments) History(context.Context, string, string) (assessment.History, error) {
-	return assessment.History{}, errBackend
+func (f *fuzzAssessments) History(context.Context, string, string) (triagerecord.History, error) {
+	return triagerecord.History{}, errBackend
 }
 
 // FuzzConfirmHandler runs POST /v1/triage/{encounterId}/confirm in process with a

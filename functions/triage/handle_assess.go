@@ -3,9 +3,9 @@ package triage
 import (
 	"net/http"
 
-	"github.com/medi-os/medi/shared/assessment"
 	"github.com/medi-os/medi/shared/httpx"
 	engine "github.com/medi-os/medi/shared/triage"
+	"github.com/medi-os/medi/shared/triagerecord"
 )
 
 // handleAssess is POST /v1/triage/assess: the engine on the body, nothing stored, for the
@@ -16,7 +16,7 @@ func handleAssess(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, err)
 		return
 	}
-	res, err := assessment.Assess(in)
+	res, err := triagerecord.Assess(in)
 	if err != nil {
 		httpx.WriteError(w, r, err)
 		return

@@ -4,10 +4,10 @@ import (
 	"net/http"
 
 	"github.com/medi-os/medi/shared/apierr"
-	"github.com/medi-os/medi/shared/assessment"
 	"github.com/medi-os/medi/shared/auth"
 	"github.com/medi-os/medi/shared/httpx"
 	engine "github.com/medi-os/medi/shared/triage"
+	"github.com/medi-os/medi/shared/triagerecord"
 )
 
 // ConfirmRequest is the body of POST /v1/triage/{encounterId}/confirm.
@@ -44,7 +44,7 @@ func (h *handlers) handleConfirm(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, httpx.InvalidFields([]apierr.FieldError{{Field: "level", Message: "must be between 1 and 5"}}))
 		return
 	}
-	c, err := h.svc.Confirm(r.Context(), assessment.ConfirmRequest{
+	c, err := h.svc.Confirm(r.Context(), triagerecord.ConfirmRequest{
 		ClinicID: p.ClinicID, EncounterID: id, Level: engine.Level(*body.Level),
 		Reason: body.Reason, AssessmentID: body.AssessmentID,
 	})

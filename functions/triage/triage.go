@@ -1,7 +1,7 @@
 // Package triage is the `triage` HTTP function (DESIGN.md section 3): the explainable
 // triage engine on a body (POST /v1/triage/assess), assessments recorded for an encounter,
 // the nurse's confirmation or override of the level, and an encounter's triage history.
-// It decodes, calls shared/assessment, and encodes.
+// It decodes, calls shared/triagerecord, and encodes.
 package triage
 
 import (
@@ -9,7 +9,6 @@ import (
 	"net/http"
 
 	"github.com/medi-os/medi/shared/app"
-	"github.com/medi-os/medi/shared/assessment"
 	"github.com/medi-os/medi/shared/auth"
 	"github.com/medi-os/medi/shared/commitmark"
 	"github.com/medi-os/medi/shared/config"
@@ -17,6 +16,7 @@ import (
 	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/httpx/idempotency"
 	engine "github.com/medi-os/medi/shared/triage"
+	"github.com/medi-os/medi/shared/triagerecord"
 )
 
 // Config is the function's configuration, read from the environment.
@@ -29,11 +29,11 @@ type Config struct {
 // Function is the deployable, registered in functions.go as "triage".
 var Function = app.NewHTTP("triage", func() *Config { return new(Config) }, setup)
 
-// assessments is what the handlers need of shared/assessment.
+// assessments is what the handlers need of shared/triagerecord.
 type assessments interface {
-	Record(ctx context.Context, clinicID, encounterID string, in engine.Input, commit commitmark.Marker) (assessment.Recorded, error)
-	Confirm(ctx context.Context, req assessment.ConfirmRequest) (assessment.Confirmed, error)
-	History(ctx context.Context, clinicID, encounterID string) (assessment.History, error)
+	Record(ctx context.Context, clinicID, encounterID string, in engine.Input, commit commitmark.Marker) (triagerecord.Recorded, error)
+	Confirm(ctx context.Context, req triagerecord.ConfirmRequest) (triagerecord.Confirmed, error)
+	History(ctx context.Context, clinicID, encounterID string) (triagerecord.History, error)
 }
 
 func setup(ctx context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error {
@@ -53,18 +53,18 @@ func setup(ctx context.Context, cfg *Config, env *app.Env, rt *httpx.Router) err
 // first request that needs them, never at setup, so that listing the routes needs no
 // credentials and a failed client creation is retried by the next request.
 type lazyDeps struct {
-	svc  *app.Lazy[*assessment.Service]
+	svc  *app.Lazy[*triagerecord.Service]
 	idem *app.Lazy[httpx.Middleware]
 }
 
 func newLazyDeps(p *app.Platform, topic string) *lazyDeps {
 	return &lazyDeps{
-		svc: app.NewLazy(func(ctx context.Context) (*assessment.Service, error) {
+		svc: app.NewLazy(func(ctx context.Context) (*triagerecord.Service, error) {
 			fs, err := p.Firestore(ctx)
 			if err != nil {
 				return nil, err
 			}
-			return assessment.NewService(fs, newLazyPublisher(p), topic), nil
+			return triagerecord.NewService(fs, newLazyPublisher(p), topic), nil
 		}),
 		idem: app.NewLazy(func(ctx context.Context) (httpx.Middleware, error) {
 			fs, err := p.Firestore(ctx)
@@ -89,28 +89,28 @@ func (d *lazyDeps) idempotent(next http.Handler) http.Handler {
 }
 
 // Record implements assessments.
-func (d *lazyDeps) Record(ctx context.Context, clinicID, encounterID string, in engine.Input, commit commitmark.Marker) (assessment.Recorded, error) {
+func (d *lazyDeps) Record(ctx context.Context, clinicID, encounterID string, in engine.Input, commit commitmark.Marker) (triagerecord.Recorded, error) {
 	s, err := d.svc.Get(ctx)
 	if err != nil {
-		return assessment.Recorded{}, httpx.Unavailable(2, err)
+		return triagerecord.Recorded{}, httpx.Unavailable(2, err)
 	}
 	return s.Record(ctx, clinicID, encounterID, in, commit)
 }
 
 // Confirm implements assessments.
-func (d *lazyDeps) Confirm(ctx context.Context, req assessment.ConfirmRequest) (assessment.Confirmed, error) {
+func (d *lazyDeps) Confirm(ctx context.Context, req triagerecord.ConfirmRequest) (triagerecord.Confirmed, error) {
 	s, err := d.svc.Get(ctx)
 	if err != nil {
-		return assessment.Confirmed{}, httpx.Unavailable(2, err)
+		return triagerecord.Confirmed{}, httpx.Unavailable(2, err)
 	}
 	return s.Confirm(ctx, req)
 }
 
 // History implements assessments.
-func (d *lazyDeps) History(ctx context.Context, clinicID, encounterID string) (assessment.History, error) {
+func (d *lazyDeps) History(ctx context.Context, clinicID, encounterID string) (triagerecord.History, error) {
 	s, err := d.svc.Get(ctx)
 	if err != nil {
-		return assessment.History{}, httpx.Unavailable(2, err)
+		return triagerecord.History{}, httpx.Unavailable(2, err)
 	}
 	return s.History(ctx, clinicID, encounterID)
 }

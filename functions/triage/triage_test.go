@@ -12,12 +12,12 @@ import (
 	"cloud.google.com/go/firestore"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/medi-os/medi/shared/assessment"
 	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/config"
 	"github.com/medi-os/medi/shared/encounter"
 	"github.com/medi-os/medi/shared/httpx/idempotency"
 	"github.com/medi-os/medi/shared/testenv"
+	"github.com/medi-os/medi/shared/triagerecord"
 	"github.com/medi-os/medi/tests/apitest"
 )
 
@@ -202,7 +202,7 @@ func TestAssessEndpoint(t *testing.T) {
 	if resp.Status != http.StatusOK {
 		t.Fatalf("assess: %d %s", resp.Status, resp.Body.Data)
 	}
-	var res assessment.Result
+	var res triagerecord.Result
 	if err := json.Unmarshal(resp.Body.Data, &res); err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +246,7 @@ func TestRecordConfirmAndGet(t *testing.T) {
 	noVitals := validInput()
 	noVitals["vitals"] = map[string]any{"heartRate": 80}
 	resp := s.do(t, "POST", "/v1/triage/"+id, "nurse", noVitals)
-	if resp.Status != http.StatusBadRequest || resp.Body.Error.Details.Reason != assessment.ReasonVitalsRequired {
+	if resp.Status != http.StatusBadRequest || resp.Body.Error.Details.Reason != triagerecord.ReasonVitalsRequired {
 		t.Fatalf("no vitals: %d %+v", resp.Status, resp.Body.Error)
 	}
 	if diff := cmp.Diff([]string{"vitals.respiratoryRate", "vitals.spo2", "vitals.temperatureC", "vitals.systolicBP"}, resp.fields()); diff != "" {
@@ -254,7 +254,7 @@ func TestRecordConfirmAndGet(t *testing.T) {
 	}
 
 	// Record, with an idempotency key retried.
-	var first assessment.Recorded
+	var first triagerecord.Recorded
 	for i := range 2 {
 		resp = s.do(t, "POST", "/v1/triage/"+id, "nurse", validInput(), idempotency.HeaderKey, "k-"+id)
 		if resp.Status != http.StatusCreated {
@@ -286,7 +286,7 @@ func TestRecordConfirmAndGet(t *testing.T) {
 
 	// Down-triage without a reason: 400; with a reason: accepted and audited.
 	resp = s.do(t, "POST", "/v1/triage/"+id+"/confirm", "nurse", map[string]any{"level": 4})
-	if resp.Status != http.StatusBadRequest || resp.Body.Error.Details.Reason != assessment.ReasonReasonRequired {
+	if resp.Status != http.StatusBadRequest || resp.Body.Error.Details.Reason != triagerecord.ReasonReasonRequired {
 		t.Fatalf("down-triage without reason: %d %+v", resp.Status, resp.Body.Error)
 	}
 	if diff := cmp.Diff([]string{"reason"}, resp.fields()); diff != "" {
@@ -296,13 +296,13 @@ func TestRecordConfirmAndGet(t *testing.T) {
 	if resp.Status != http.StatusOK {
 		t.Fatalf("down-triage with reason: %d %+v", resp.Status, resp.Body.Error)
 	}
-	var c assessment.Confirmed
+	var c triagerecord.Confirmed
 	_ = json.Unmarshal(resp.Body.Data, &c)
 	if c.Change != "down_triage" || c.Level != 4 || c.PreviousLevel != 3 || !c.Encounter.Triage.Confirmed {
 		t.Errorf("confirmed = %+v", c)
 	}
 	docs, err := s.fs.Collection("clinics").Doc(s.clinic).Collection(audit.Collection).
-		Where("action", "==", assessment.ActionDownTriage).Documents(context.Background()).GetAll()
+		Where("action", "==", triagerecord.ActionDownTriage).Documents(context.Background()).GetAll()
 	if err != nil || len(docs) != 1 {
 		t.Fatalf("down-triage audit records: %d, %v", len(docs), err)
 	}
@@ -322,7 +322,7 @@ func TestRecordConfirmAndGet(t *testing.T) {
 	if resp.Status != http.StatusOK {
 		t.Fatalf("get: %d", resp.Status)
 	}
-	var h assessment.History
+	var h triagerecord.History
 	_ = json.Unmarshal(resp.Body.Data, &h)
 	if h.Current == nil || h.Current.ID != "000001" || len(h.Assessments) != 1 || len(h.Current.Confirmations) != 1 ||
 		h.Encounter.Triage.Level != 4 {
@@ -352,7 +352,7 @@ func TestFrozenLevel(t *testing.T) {
 		{"/v1/triage/" + id + "/confirm", map[string]any{"level": 5, "reason": "better"}},
 	} {
 		resp := s.do(t, "POST", c.path, "doctor", c.body)
-		if resp.Status != http.StatusConflict || resp.code() != "failed_precondition" || resp.Body.Error.Details.Reason != assessment.ReasonLevelFrozen {
+		if resp.Status != http.StatusConflict || resp.code() != "failed_precondition" || resp.Body.Error.Details.Reason != triagerecord.ReasonLevelFrozen {
 			t.Errorf("POST %s after consultation: %d %s, want 409 failed_precondition level_frozen", c.path, resp.Status, resp.code())
 		}
 	}
@@ -378,13 +378,13 @@ func TestRecordRetryAfterALostAnswer(t *testing.T) {
 			}
 		}
 	}
-	record := func(input map[string]any) assessment.Recorded {
+	record := func(input map[string]any) triagerecord.Recorded {
 		t.Helper()
 		resp := s.do(t, "POST", "/v1/triage/"+id, "nurse", input, idempotency.HeaderKey, "k-"+id)
 		if resp.Status != http.StatusCreated || resp.Header.Get(idempotency.HeaderReplayed) == "true" {
 			t.Fatalf("record: %d replayed=%q %s", resp.Status, resp.Header.Get(idempotency.HeaderReplayed), resp.Body.Data)
 		}
-		var out assessment.Recorded
+		var out triagerecord.Recorded
 		if err := json.Unmarshal(resp.Body.Data, &out); err != nil {
 			t.Fatal(err)
 		}
@@ -396,7 +396,7 @@ func TestRecordRetryAfterALostAnswer(t *testing.T) {
 	if again.Assessment.ID != first.Assessment.ID || again.Encounter.Status != encounter.StatusTriaged {
 		t.Errorf("retry answered assessment %s (%s), want %s", again.Assessment.ID, again.Encounter.Status, first.Assessment.ID)
 	}
-	docs, err := s.fs.Collection("clinics").Doc(s.clinic).Collection("encounters").Doc(id).Collection(assessment.Collection).Documents(ctx).GetAll()
+	docs, err := s.fs.Collection("clinics").Doc(s.clinic).Collection("encounters").Doc(id).Collection(triagerecord.Collection).Documents(ctx).GetAll()
 	if err != nil || len(docs) != 1 {
 		t.Errorf("%d assessments stored (%v), want 1", len(docs), err)
 	}

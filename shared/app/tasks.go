@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/medi-os/medi/shared/config"
+	"github.com/medi-os/medi/shared/mail"
 	"github.com/medi-os/medi/shared/tasks"
 )
 
@@ -69,4 +70,17 @@ func NewTaskVerifier(ctx context.Context, tier config.Tier, self string, c Tasks
 			ServiceAccountEmail: c.InvokerServiceAccount, PlatformVerified: true})
 	}
 	return tasks.NewSecretVerifier(c.DevSecret.Reveal())
+}
+
+// MailQueue returns the queue mail is sent through: tasks for the mailer function at
+// mailerURL (MEDI_FUNCTION_URL_MAILER) on the tier's task queue, which is created on the
+// first mail. Without mailerURL every send fails with an error naming the variable.
+func (e *Env) MailQueue(c TasksConfig, mailerURL string) *mail.Queue {
+	enq := NewLazy(func(context.Context) (tasks.Enqueuer, error) { return e.Enqueuer(c) })
+	return mail.NewQueue(enq.Get, func() (string, error) {
+		if mailerURL == "" {
+			return "", errors.New("MEDI_FUNCTION_URL_MAILER is not set: mail cannot be queued")
+		}
+		return mailerURL, nil
+	})
 }

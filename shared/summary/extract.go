@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/medi-os/medi/shared/assessment"
 	"github.com/medi-os/medi/shared/patient"
 	"github.com/medi-os/medi/shared/triage"
+	"github.com/medi-os/medi/shared/triagerecord"
 )
 
 // MaxTimeline bounds the recent encounters listed.
@@ -190,7 +190,7 @@ func timelineEntry(es EncounterSource) EncounterItem {
 }
 
 // observedInput decodes the input a nurse recorded with an assessment.
-func observedInput(r assessment.Record) (triage.Input, bool) {
+func observedInput(r triagerecord.Record) (triage.Input, bool) {
 	b, err := json.Marshal(r.Input)
 	if err != nil {
 		return triage.Input{}, false

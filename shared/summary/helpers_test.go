@@ -3,10 +3,10 @@ package summary
 import (
 	"time"
 
-	"github.com/medi-os/medi/shared/assessment"
 	"github.com/medi-os/medi/shared/encounter"
 	"github.com/medi-os/medi/shared/notes"
 	"github.com/medi-os/medi/shared/patient"
+	"github.com/medi-os/medi/shared/triagerecord"
 )
 
 var (
@@ -39,13 +39,13 @@ func testSources() Sources {
 				Encounter: encounter.Encounter{ID: "e2", PatientID: "p1", Status: encounter.StatusCompleted, ChiefComplaint: "cough",
 					ArrivedAt: day2, Version: 5, UpdatedAt: day2,
 					Triage: &encounter.Triage{Level: 3, AssessmentID: "000001"}},
-				Assessments: []assessment.Record{{ID: "000001", Seq: 1, AssessedAt: day2, Input: vitalsInput(125, 18, 128, 97, 38.4)}},
+				Assessments: []triagerecord.Record{{ID: "000001", Seq: 1, AssessedAt: day2, Input: vitalsInput(125, 18, 128, 97, 38.4)}},
 			},
 			{
 				Encounter: encounter.Encounter{ID: "e1", PatientID: "p1", Status: encounter.StatusCompleted, ChiefComplaint: "check-up",
 					ArrivedAt: day1, Version: 4, UpdatedAt: day1,
 					Triage: &encounter.Triage{Level: 5, AssessmentID: "000001"}},
-				Assessments: []assessment.Record{{ID: "000001", Seq: 1, AssessedAt: day1, Input: vitalsInput(72, 14, 130, 98, 36.8)}},
+				Assessments: []triagerecord.Record{{ID: "000001", Seq: 1, AssessedAt: day1, Input: vitalsInput(72, 14, 130, 98, 36.8)}},
 			},
 		},
 		Notes: []NoteSource{{
@@ -58,4 +58,4 @@ func testSources() Sources {
 	}
 }
 
-type assessmentConfirmation = assessment.Confirmation
+type assessmentConfirmation = triagerecord.Confirmation

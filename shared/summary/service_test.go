@@ -12,10 +12,10 @@ import (
 	"cloud.google.com/go/firestore"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/medi-os/medi/shared/assessment"
 	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/tasks"
 	"github.com/medi-os/medi/shared/testenv"
+	"github.com/medi-os/medi/shared/triagerecord"
 )
 
 // recordingQueue is an Enqueuer that keeps what it is given, dropping repeated names as
@@ -100,7 +100,7 @@ func (f *fixture) seed(t *testing.T, src Sources) {
 			t.Fatal(err)
 		}
 		for _, a := range es.Assessments {
-			if _, err := c.Collection("encounters").Doc(e.ID).Collection(assessment.Collection).Doc(a.ID).Set(ctx, a); err != nil {
+			if _, err := c.Collection("encounters").Doc(e.ID).Collection(triagerecord.Collection).Doc(a.ID).Set(ctx, a); err != nil {
 				t.Fatal(err)
 			}
 		}

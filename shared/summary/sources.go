@@ -13,10 +13,10 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/medi-os/medi/shared/assessment"
 	"github.com/medi-os/medi/shared/encounter"
 	"github.com/medi-os/medi/shared/notes"
 	"github.com/medi-os/medi/shared/patient"
+	"github.com/medi-os/medi/shared/triagerecord"
 )
 
 // Bounds of what one summary reads.
@@ -35,7 +35,7 @@ var ErrPatientNotFound = errors.New("summary: patient not found")
 // EncounterSource is an encounter with its triage assessments (in recording order).
 type EncounterSource struct {
 	Encounter   encounter.Encounter
-	Assessments []assessment.Record
+	Assessments []triagerecord.Record
 }
 
 // NoteSource is an approved version of a note.
@@ -120,14 +120,14 @@ func (l *Loader) encounters(ctx context.Context, clinicID, patientID string) ([]
 	return out, nil
 }
 
-func (l *Loader) assessments(ctx context.Context, enc *firestore.DocumentRef) ([]assessment.Record, error) {
-	docs, err := enc.Collection(assessment.Collection).OrderBy("seq", firestore.Asc).Limit(MaxAssessments).Documents(ctx).GetAll()
+func (l *Loader) assessments(ctx context.Context, enc *firestore.DocumentRef) ([]triagerecord.Record, error) {
+	docs, err := enc.Collection(triagerecord.Collection).OrderBy("seq", firestore.Asc).Limit(MaxAssessments).Documents(ctx).GetAll()
 	if err != nil {
 		return nil, fmt.Errorf("summary: reading assessments of encounter %s: %w", enc.ID, err)
 	}
-	out := make([]assessment.Record, 0, len(docs))
+	out := make([]triagerecord.Record, 0, len(docs))
 	for _, d := range docs {
-		var r assessment.Record
+		var r triagerecord.Record
 		if err := d.DataTo(&r); err != nil {
 			return nil, fmt.Errorf("summary: decoding assessment %s/%s: %w", enc.ID, d.Ref.ID, err)
 		}

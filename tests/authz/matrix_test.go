@@ -16,9 +16,9 @@ import (
 
 	"github.com/medi-os/medi/functions/auditseal"
 	"github.com/medi-os/medi/functions/auth"
+	"github.com/medi-os/medi/functions/encounters"
 	"github.com/medi-os/medi/functions/mailer"
 	"github.com/medi-os/medi/functions/patients"
-	"github.com/medi-os/medi/functions/queue"
 	"github.com/medi-os/medi/functions/retention"
 	"github.com/medi-os/medi/functions/scribe"
 	"github.com/medi-os/medi/functions/scribeworker"
@@ -40,7 +40,7 @@ type routeLister interface {
 var httpFunctions = map[string]routeLister{
 	"auth.Function":            auth.Function,
 	"patients.Function":        patients.Function,
-	"queue.Function":           queue.Function,
+	"encounters.Function":      encounters.Function,
 	"triage.Function":          triage.Function,
 	"scribe.Function":          scribe.Function,
 	"scribeworker.Function":    scribeworker.Function,

@@ -13,9 +13,9 @@ import (
 	"cloud.google.com/go/firestore"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/medi-os/medi/shared/assessment"
 	"github.com/medi-os/medi/shared/encounter"
 	"github.com/medi-os/medi/shared/testenv"
+	"github.com/medi-os/medi/shared/triagerecord"
 	"github.com/medi-os/medi/tests/apitest"
 )
 
@@ -100,7 +100,7 @@ func TestTriageAssessThroughGateway(t *testing.T) {
 	if resp.Status != http.StatusOK {
 		t.Fatalf("assess: %d %s", resp.Status, resp.Body)
 	}
-	var res assessment.Result
+	var res triagerecord.Result
 	resp.Decode(t, &res)
 	if res.Level != 3 || res.DecisionPoint != "D" || len(res.Reasons) == 0 || res.NEWS2.Aggregate != 0 || res.TargetMinutes != 30 {
 		t.Errorf("assess result: level %d at %s, NEWS2 %d, target %d, reasons %v", res.Level, res.DecisionPoint,
@@ -152,7 +152,7 @@ func TestTriageRecordConfirmAndReadThroughGateway(t *testing.T) {
 
 	// Record, retried with the same Idempotency-Key.
 	key := map[string]string{"Idempotency-Key": randomID("triage")}
-	var rec assessment.Recorded
+	var rec triagerecord.Recorded
 	for i := range 2 {
 		resp = c.Do(t, apitest.Request{Method: http.MethodPost, Path: path, Token: nurse, Body: triageBody(), Header: key})
 		if resp.Status != http.StatusCreated {
@@ -189,7 +189,7 @@ func TestTriageRecordConfirmAndReadThroughGateway(t *testing.T) {
 	if resp.Status != http.StatusOK {
 		t.Fatalf("down-triage with reason: %d %s", resp.Status, resp.Body)
 	}
-	var conf assessment.Confirmed
+	var conf triagerecord.Confirmed
 	resp.Decode(t, &conf)
 	if conf.Change != "down_triage" || conf.Level != 4 || conf.PreviousLevel != 3 {
 		t.Errorf("confirmed = %+v", conf)
@@ -200,7 +200,7 @@ func TestTriageRecordConfirmAndReadThroughGateway(t *testing.T) {
 	if resp.Status != http.StatusOK {
 		t.Fatalf("get: %d %s", resp.Status, resp.Body)
 	}
-	var h assessment.History
+	var h triagerecord.History
 	resp.Decode(t, &h)
 	if h.Current == nil || h.Current.ID != "000001" || len(h.Assessments) != 1 || len(h.Current.Confirmations) != 1 ||
 		h.Current.Confirmations[0].Reason != "isolated wrist injury, X-ray only" || h.Encounter.Triage.Level != 4 {

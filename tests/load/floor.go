@@ -15,11 +15,11 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/medi-os/medi/shared/assessment"
 	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/encounter"
 	"github.com/medi-os/medi/shared/patient"
 	"github.com/medi-os/medi/shared/triage"
+	"github.com/medi-os/medi/shared/triagerecord"
 )
 
 // floor performs, for each write endpoint, the Firestore transaction its handler
@@ -37,7 +37,7 @@ type floor struct {
 	notes      pool[string]
 	noteDoc    map[string]any // a real drafted note and its first version, copied
 	versionDoc map[string]any
-	assessment assessment.Result
+	assessment triagerecord.Result
 	input      map[string]any
 	seq        atomic.Int64
 }
@@ -64,7 +64,7 @@ func newFloor(ctx context.Context, fs *firestore.Client, runClinic string, noteI
 	if err := json.Unmarshal(jsonBody(triageBody()), &in); err != nil {
 		return nil, err
 	}
-	res, err := assessment.Assess(in)
+	res, err := triagerecord.Assess(in)
 	if err != nil {
 		return nil, fmt.Errorf("floor assessment: %w", err)
 	}
@@ -244,10 +244,10 @@ func (f *floor) change(ctx context.Context, extra func(tx *firestore.Transaction
 // records (the assessment and the transition).
 func (f *floor) triage(ctx context.Context) error {
 	return f.change(ctx, func(tx *firestore.Transaction, ref *firestore.DocumentRef, e encounter.Encounter) error {
-		rec := assessment.Record{Seq: 1, ClinicID: f.clinicID, EncounterID: ref.ID, PatientID: e.PatientID, Input: f.input,
-			Result: f.assessment, AssessedAt: time.Now().UTC(), AssessedBy: "floor", AssessedByRole: "nurse", Confirmations: []assessment.Confirmation{}}
-		return tx.Create(ref.Collection(assessment.Collection).NewDoc(), rec)
-	}, assessment.ActionRecord, encounter.AuditTransition)
+		rec := triagerecord.Record{Seq: 1, ClinicID: f.clinicID, EncounterID: ref.ID, PatientID: e.PatientID, Input: f.input,
+			Result: f.assessment, AssessedAt: time.Now().UTC(), AssessedBy: "floor", AssessedByRole: "nurse", Confirmations: []triagerecord.Confirmation{}}
+		return tx.Create(ref.Collection(triagerecord.Collection).NewDoc(), rec)
+	}, triagerecord.ActionRecord, encounter.AuditTransition)
 }
 
 // transition: encounter read, then encounter update + event + audit record.

@@ -9,9 +9,9 @@ import (
 	"cloud.google.com/go/firestore"
 	"cloud.google.com/go/firestore/apiv1/firestorepb"
 
-	"github.com/medi-os/medi/shared/assessment"
 	"github.com/medi-os/medi/shared/encounter"
 	"github.com/medi-os/medi/shared/patient"
+	"github.com/medi-os/medi/shared/triagerecord"
 )
 
 // Check is one reconciled count: what the 2xx answers say against what Firestore holds.
@@ -163,7 +163,7 @@ func reconcile(ctx context.Context, fs *firestore.Client, clinicID string, l *le
 	}{
 		{patient.ActionCreate, l.ok[epRegister]},
 		{encounter.AuditCheckIn, l.ok[epCheckIn]},
-		{assessment.ActionRecord, l.ok[epTriage]},
+		{triagerecord.ActionRecord, l.ok[epTriage]},
 		{encounter.AuditTransition, l.ok[epTransition] + l.moved},
 		{"note.edit", l.ok[epNoteEdit]},
 	} {

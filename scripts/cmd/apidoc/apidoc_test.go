@@ -11,8 +11,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/medi-os/medi/functions/auth"
+	"github.com/medi-os/medi/functions/encounters"
 	"github.com/medi-os/medi/functions/patients"
-	"github.com/medi-os/medi/functions/queue"
 	"github.com/medi-os/medi/functions/scribe"
 	"github.com/medi-os/medi/functions/summarize"
 	"github.com/medi-os/medi/functions/triage"
@@ -107,7 +107,7 @@ func TestEveryPublicRouteIsDocumented(t *testing.T) {
 	t.Setenv("MEDI_UPLOADS_BUCKET", "demo-uploads")
 	doc := spec(t)
 	served := map[string]bool{}
-	for _, f := range []routeLister{auth.Function, patients.Function, queue.Function, triage.Function, scribe.Function, summarize.Function} {
+	for _, f := range []routeLister{auth.Function, patients.Function, encounters.Function, triage.Function, scribe.Function, summarize.Function} {
 		routes, err := f.Routes(context.Background())
 		if err != nil {
 			t.Fatalf("%s: %v", f.Name(), err)

@@ -1,0 +1,370 @@
+// Package breakglass implements break-glass (emergency) access, HIPAA 45 CFR
+// 164.312(a)(2)(ii): a doctor or nurse may read a patient of another clinic of the same
+// organisation (clinics/{c}.organizationId) for one hour after stating a reason. Each
+// grant is audited with the reason in both clinics, published on the access-events topic
+// so that admins are alerted (the access-alerts function mails every active admin of the
+// patient's clinic through [Notifier]), listed for admins of the patient's clinic and
+// revocable by them. Functions serving patient reads call [Store.Active] for a caller
+// whose clinic is not the patient's.
+package breakglass
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"cloud.google.com/go/firestore"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/medi-os/medi/shared/apierr"
+	"github.com/medi-os/medi/shared/audit"
+	"github.com/medi-os/medi/shared/auth"
+	"github.com/medi-os/medi/shared/events"
+	"github.com/medi-os/medi/shared/logging"
+)
+
+// Collection holds the grants (top level: a grant spans two clinics).
+const Collection = "breakGlassGrants"
+
+// Duration of a grant.
+const Duration = time.Hour
+
+// Audit actions and event types.
+const (
+	ActionGrant   = "access.break_glass"
+	ActionRevoke  = "access.break_glass_revoke"
+	EventGranted  = "access.break_glass_granted"
+	EventRevoked  = "access.break_glass_revoked"
+	DefaultTopic  = "access-events"
+	resourceType  = "breakGlassGrant"
+	minReasonLen  = 10
+	maxReasonLen  = 500
+	grantIDPrefix = "bg-"
+)
+
+// Grant is one break-glass grant.
+type Grant struct {
+	ID             string     `firestore:"-" json:"id"`
+	GranteeUID     string     `firestore:"granteeUid" json:"granteeUid"`
+	GranteeRole    auth.Role  `firestore:"granteeRole" json:"granteeRole"`
+	GranteeClinic  string     `firestore:"granteeClinicId" json:"granteeClinicId"`
+	ClinicID       string     `firestore:"clinicId" json:"clinicId"` // the patient's clinic
+	PatientID      string     `firestore:"patientId" json:"patientId"`
+	OrganizationID string     `firestore:"organizationId" json:"organizationId"`
+	Reason         string     `firestore:"reason" json:"reason"`
+	CreatedAt      time.Time  `firestore:"createdAt" json:"createdAt"`
+	ExpiresAt      time.Time  `firestore:"expiresAt" json:"expiresAt"`
+	RevokedAt      *time.Time `firestore:"revokedAt" json:"revokedAt"`
+	RevokedBy      string     `firestore:"revokedBy,omitempty" json:"revokedBy,omitempty"`
+	Active         bool       `firestore:"-" json:"active"`
+}
+
+func (g *Grant) activeAt(now time.Time) bool {
+	return g.RevokedAt == nil && now.Before(g.ExpiresAt)
+}
+
+// Store keeps grants.
+type Store struct {
+	fs    *firestore.Client
+	pub   events.Publisher
+	topic string
+	now   func() time.Time
+}
+
+// New returns a Store publishing alerts to topic (empty: DefaultTopic); now is the
+// clock (nil: time.Now).
+func New(fs *firestore.Client, pub events.Publisher, topic string, now func() time.Time) *Store {
+	if topic == "" {
+		topic = DefaultTopic
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{fs: fs, pub: pub, topic: topic, now: now}
+}
+
+// Request is the body of POST /v1/access/break-glass.
+type Request struct {
+	PatientID string `json:"patientId"`
+	Reason    string `json:"reason"`
+	// ClinicID optionally names the patient's clinic; otherwise every other clinic of the
+	// caller's organisation is searched.
+	ClinicID string `json:"clinicId,omitempty"`
+}
+
+// Validate lists the invalid fields.
+func (r Request) Validate() []apierr.FieldError {
+	var fe []apierr.FieldError
+	if !documentID(r.PatientID) {
+		fe = append(fe, apierr.FieldError{Field: "patientId", Message: "required: a patient id"})
+	}
+	if n := utf8.RuneCountInString(strings.TrimSpace(r.Reason)); n < minReasonLen || n > maxReasonLen {
+		fe = append(fe, apierr.FieldError{Field: "reason", Message: fmt.Sprintf("state the reason in %d to %d characters", minReasonLen, maxReasonLen)})
+	}
+	if r.ClinicID != "" && !documentID(r.ClinicID) {
+		fe = append(fe, apierr.FieldError{Field: "clinicId", Message: "invalid"})
+	}
+	return fe
+}
+
+// documentID reports whether id can name a Firestore document (1 to 1500 bytes, no '/',
+// not "." or "..", not __reserved__, no surrounding blanks), so that an id Firestore
+// would refuse is a 400 here rather than a backend error.
+func documentID(id string) bool {
+	return id != "" && len(id) <= 1500 && id == strings.TrimSpace(id) && !strings.Contains(id, "/") &&
+		id != "." && id != ".." && !(len(id) >= 4 && strings.HasPrefix(id, "__") && strings.HasSuffix(id, "__"))
+}
+
+func (s *Store) clinicOrg(ctx context.Context, clinicID string) (string, error) {
+	snap, err := s.fs.Collection("clinics").Doc(clinicID).Get(ctx)
+	if status.Code(err) == codes.NotFound {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	org, _ := snap.Data()["organizationId"].(string)
+	return org, nil
+}
+
+// findPatient returns the clinic (of org, other than own) holding patientID.
+func (s *Store) findPatient(ctx context.Context, org, own string, req Request) (string, error) {
+	var clinics []string
+	if req.ClinicID != "" {
+		o, err := s.clinicOrg(ctx, req.ClinicID)
+		if err != nil {
+			return "", err
+		}
+		if o == org && req.ClinicID != own {
+			clinics = []string{req.ClinicID}
+		}
+	} else {
+		snaps, err := s.fs.Collection("clinics").Where("organizationId", "==", org).Documents(ctx).GetAll()
+		if err != nil {
+			return "", err
+		}
+		for _, c := range snaps {
+			if c.Ref.ID != own {
+				clinics = append(clinics, c.Ref.ID)
+			}
+		}
+	}
+	if len(clinics) == 0 {
+		return "", nil
+	}
+	refs := make([]*firestore.DocumentRef, len(clinics))
+	for i, c := range clinics {
+		refs[i] = s.fs.Collection("clinics").Doc(c).Collection("patients").Doc(req.PatientID)
+	}
+	snaps, err := s.fs.GetAll(ctx, refs)
+	if err != nil {
+		return "", err
+	}
+	for i, snap := range snaps {
+		if snap.Exists() {
+			return clinics[i], nil
+		}
+	}
+	return "", nil
+}
+
+func newID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return grantIDPrefix + hex.EncodeToString(b[:])
+}
+
+// Grant creates a one-hour grant for the caller (doctor or nurse) to read a patient of
+// another clinic of the caller's organisation, audited in both clinics with the reason,
+// and publishes the alert. A patient not found in such a clinic is 404.
+func (s *Store) Grant(ctx context.Context, p auth.Principal, req Request) (Grant, error) {
+	req.Reason = strings.TrimSpace(req.Reason)
+	if fe := req.Validate(); len(fe) > 0 {
+		return Grant{}, apierr.InvalidFields(fe)
+	}
+	if !p.HasRole(auth.RoleDoctor, auth.RoleNurse) {
+		return Grant{}, apierr.PermissionDenied("only doctors and nurses may use emergency access")
+	}
+	org, err := s.clinicOrg(ctx, p.ClinicID)
+	if err != nil {
+		return Grant{}, apierr.Unavailable(2, err)
+	}
+	if org == "" {
+		return Grant{}, apierr.NotFound("patient not found")
+	}
+	clinic, err := s.findPatient(ctx, org, p.ClinicID, req)
+	if err != nil {
+		return Grant{}, apierr.Unavailable(2, err)
+	}
+	if clinic == "" {
+		return Grant{}, apierr.NotFound("patient not found")
+	}
+	now := s.now().UTC()
+	g := Grant{
+		ID: newID(), GranteeUID: p.UID, GranteeRole: p.Role, GranteeClinic: p.ClinicID, ClinicID: clinic,
+		PatientID: req.PatientID, OrganizationID: org, Reason: req.Reason, CreatedAt: now, ExpiresAt: now.Add(Duration),
+	}
+	err = s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		if err := tx.Create(s.fs.Collection(Collection).Doc(g.ID), g); err != nil {
+			return err
+		}
+		for _, c := range []string{g.ClinicID, g.GranteeClinic} {
+			rec := audit.New(ctx, c, ActionGrant, resourceType, g.ID).ForPatient(g.PatientID).WithReason(g.Reason)
+			if err := rec.InTransaction(s.fs, tx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Grant{}, apierr.Unavailable(2, fmt.Errorf("storing grant: %w", err))
+	}
+	g.Active = true
+	s.publish(ctx, EventGranted, g)
+	return g, nil
+}
+
+// Alert is the data of access-events (ids only; the reason stays in the audit trail).
+type Alert struct {
+	GrantID       string    `json:"grantId"`
+	GranteeUID    string    `json:"granteeUid"`
+	GranteeClinic string    `json:"granteeClinicId"`
+	ClinicID      string    `json:"clinicId"`
+	PatientID     string    `json:"patientId"`
+	GrantedAt     time.Time `json:"grantedAt"`
+	ExpiresAt     time.Time `json:"expiresAt"`
+}
+
+func (s *Store) publish(ctx context.Context, typ string, g Grant) {
+	log := logging.FromContext(ctx)
+	if s.pub == nil {
+		log.Error("break-glass alert not published: no publisher", "grantId", g.ID)
+		return
+	}
+	env, err := events.NewEnvelope(ctx, typ, 1, g.ClinicID, Alert{
+		GrantID: g.ID, GranteeUID: g.GranteeUID, GranteeClinic: g.GranteeClinic, ClinicID: g.ClinicID,
+		PatientID: g.PatientID, GrantedAt: g.CreatedAt, ExpiresAt: g.ExpiresAt,
+	})
+	if err == nil {
+		_, err = s.pub.Publish(ctx, s.topic, env, "")
+	}
+	if err != nil {
+		// The grant and its audit records exist; the alert is the admins' notification. Log
+		// at error level so that the log-based alert on break-glass fires anyway.
+		log.Error("break-glass alert not published", "grantId", g.ID, "clinicId", g.ClinicID, "error", err.Error())
+	}
+}
+
+// List returns the grants on patients of clinicID, newest first (admins).
+func (s *Store) List(ctx context.Context, clinicID string, activeOnly bool) ([]Grant, error) {
+	snaps, err := s.fs.Collection(Collection).Where("clinicId", "==", clinicID).
+		OrderBy("createdAt", firestore.Desc).Limit(500).Documents(ctx).GetAll()
+	if err != nil {
+		return nil, apierr.Unavailable(2, fmt.Errorf("listing grants: %w", err))
+	}
+	now := s.now()
+	out := []Grant{}
+	for _, snap := range snaps {
+		var g Grant
+		if err := snap.DataTo(&g); err != nil {
+			return nil, err
+		}
+		g.ID = snap.Ref.ID
+		g.Active = g.activeAt(now)
+		if activeOnly && !g.Active {
+			continue
+		}
+		out = append(out, g)
+	}
+	return out, nil
+}
+
+// Revoke ends grant id on a patient of the admin's clinic (another clinic's grant: 404).
+func (s *Store) Revoke(ctx context.Context, admin auth.Principal, id string) (Grant, error) {
+	ref := s.fs.Collection(Collection).Doc(id)
+	var g Grant
+	err := s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		snap, err := tx.Get(ref)
+		if status.Code(err) == codes.NotFound {
+			return apierr.NotFound("grant not found")
+		}
+		if err != nil {
+			return err
+		}
+		if err := snap.DataTo(&g); err != nil {
+			return err
+		}
+		g.ID = id
+		if err := admin.InClinic(g.ClinicID, "grant"); err != nil {
+			return err
+		}
+		if g.RevokedAt != nil {
+			return nil
+		}
+		now := s.now().UTC()
+		g.RevokedAt, g.RevokedBy = &now, admin.UID
+		if err := tx.Update(ref, []firestore.Update{{Path: "revokedAt", Value: now}, {Path: "revokedBy", Value: admin.UID}}); err != nil {
+			return err
+		}
+		return audit.New(ctx, g.ClinicID, ActionRevoke, resourceType, id).ForPatient(g.PatientID).InTransaction(s.fs, tx)
+	})
+	var he *apierr.Error
+	switch {
+	case errors.As(err, &he):
+		return Grant{}, he
+	case err != nil:
+		return Grant{}, apierr.Unavailable(2, fmt.Errorf("revoking grant: %w", err))
+	}
+	g.Active = g.activeAt(s.now())
+	return g, nil
+}
+
+// Active reports whether uid holds an unexpired, unrevoked grant on patientID of
+// clinicID (for functions serving patient reads to a caller of another clinic).
+func (s *Store) Active(ctx context.Context, uid, clinicID, patientID string) (bool, error) {
+	snaps, err := s.fs.Collection(Collection).Where("granteeUid", "==", uid).Where("clinicId", "==", clinicID).
+		Where("patientId", "==", patientID).Documents(ctx).GetAll()
+	if err != nil {
+		return false, err
+	}
+	now := s.now()
+	for _, snap := range snaps {
+		var g Grant
+		if err := snap.DataTo(&g); err != nil {
+			return false, err
+		}
+		if g.activeAt(now) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// GrantFor returns the caller's active grant for patientID, if any: the grant names the
+// patient's clinic, so a break-glass read knows where the patient lives. Equality
+// filters only (served by Firestore's single-field indexes).
+func (s *Store) GrantFor(ctx context.Context, uid, patientID string) (Grant, bool, error) {
+	snaps, err := s.fs.Collection(Collection).Where("granteeUid", "==", uid).
+		Where("patientId", "==", patientID).Documents(ctx).GetAll()
+	if err != nil {
+		return Grant{}, false, err
+	}
+	now := s.now()
+	for _, snap := range snaps {
+		var g Grant
+		if err := snap.DataTo(&g); err != nil {
+			return Grant{}, false, err
+		}
+		if g.activeAt(now) {
+			g.ID, g.Active = snap.Ref.ID, true
+			return g, true, nil
+		}
+	}
+	return Grant{}, false, nil
+}

@@ -1,0 +1,134 @@
+package triagerecord
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"cloud.google.com/go/pubsub/v2"
+	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/medi-os/medi/shared/commitmark"
+	"github.com/medi-os/medi/shared/encounter"
+	"github.com/medi-os/medi/shared/events"
+	"github.com/medi-os/medi/shared/testenv"
+)
+
+// TestPublishesTriagedToPubSub records an assessment through the real publisher on the
+// Pub/Sub emulator and reads the encounter.triaged fact back from an ordered subscription.
+func TestPublishesTriagedToPubSub(t *testing.T) {
+	t.Parallel()
+	testenv.Require(t, "FIRESTORE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST")
+	ctx := context.Background()
+	project := testenv.ProjectID(t)
+	ps, err := pubsub.NewClient(ctx, project)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ps.Close() })
+	topic := fmt.Sprintf("projects/%s/topics/encounter-events", project)
+	sub := fmt.Sprintf("projects/%s/subscriptions/encounter-events-test", project)
+	if _, err := ps.TopicAdminClient.CreateTopic(ctx, &pubsubpb.Topic{Name: topic}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ps.SubscriptionAdminClient.CreateSubscription(ctx, &pubsubpb.Subscription{
+		Name: sub, Topic: topic, AckDeadlineSeconds: 60, EnableMessageOrdering: true,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := firestore.NewClient(ctx, project)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = fs.Close() })
+	publisher := events.NewPubSubPublisher(ps)
+	t.Cleanup(func() { _ = publisher.Close() })
+
+	f := &fixture{fs: fs, svc: NewService(fs, publisher, "encounter-events"), clinic: uniqueID("clinic")}
+	f.nurse.UID, f.nurse.Role, f.nurse.ClinicID = uniqueID("nurse"), "nurse", f.clinic
+	id := f.seedEncounter(t, encounter.StatusWaiting, time.Minute, nil)
+	rec, err := f.svc.Record(as(f.nurse), f.clinic, id, adultInput(), commitmark.Marker{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	msgs := pullN(t, ps, sub, 2)
+	byType := map[string]*pubsubpb.PubsubMessage{}
+	for _, m := range msgs {
+		byType[m.GetAttributes()[events.AttrType]] = m
+		if m.GetOrderingKey() != f.clinic {
+			t.Errorf("%s: ordering key %q, want the clinic id", m.GetAttributes()[events.AttrType], m.GetOrderingKey())
+		}
+		if strings.Contains(string(m.GetData()), "twisted ankle") || strings.Contains(fmt.Sprint(m.GetAttributes()), "twisted") {
+			t.Error("patient data in a published message")
+		}
+	}
+	m := byType[events.TypeEncounterTriaged]
+	if m == nil || byType[encounter.EventTypeTransitioned] == nil {
+		t.Fatalf("got types %v, want %s and %s", keys(byType), events.TypeEncounterTriaged, encounter.EventTypeTransitioned)
+	}
+	env, err := events.DecodeEnvelope(events.Message{ID: m.GetMessageId(), Data: m.GetData(), Attributes: m.GetAttributes()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var data TriagedEvent
+	if err := env.DecodeData(&data); err != nil {
+		t.Fatal(err)
+	}
+	want := TriagedEvent{EncounterID: id, PatientID: rec.Encounter.PatientID, AssessmentID: "000001", Level: 3,
+		ProposedLevel: 3, Version: rec.Encounter.Version}
+	if diff := cmp.Diff(want, data); diff != "" {
+		t.Errorf("data (-want +got):\n%s", diff)
+	}
+	var raw map[string]any
+	_ = json.Unmarshal(env.Data, &raw)
+	if len(raw) != 7 {
+		t.Errorf("data has fields %v; ids and levels only", raw)
+	}
+	wantAttrs := map[string]string{events.AttrEventID: env.EventID, events.AttrType: events.TypeEncounterTriaged,
+		events.AttrSchemaVersion: "1", events.AttrClinicID: f.clinic}
+	if diff := cmp.Diff(wantAttrs, m.GetAttributes()); diff != "" {
+		t.Errorf("attributes (-want +got):\n%s", diff)
+	}
+	if want := events.DeriveEventID(events.TypeEncounterTriaged, f.clinic, fmt.Sprintf("%s/v%d", id, rec.Encounter.Version)); env.EventID != want {
+		t.Errorf("event id %s, want the id derived from encounter and version %s", env.EventID, want)
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// pullN receives and acknowledges n messages from sub.
+func pullN(t *testing.T, c *pubsub.Client, sub string, n int) []*pubsubpb.PubsubMessage {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var got []*pubsubpb.PubsubMessage
+	for len(got) < n {
+		resp, err := c.SubscriptionAdminClient.Pull(ctx, &pubsubpb.PullRequest{Subscription: sub, MaxMessages: int32(n - len(got))})
+		if err != nil {
+			t.Fatalf("pull after %d of %d messages: %v", len(got), n, err)
+		}
+		var ack []string
+		for _, rm := range resp.GetReceivedMessages() {
+			got = append(got, rm.GetMessage())
+			ack = append(ack, rm.GetAckId())
+		}
+		if len(ack) > 0 {
+			if err := c.SubscriptionAdminClient.Acknowledge(ctx, &pubsubpb.AcknowledgeRequest{Subscription: sub, AckIds: ack}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return got
+}

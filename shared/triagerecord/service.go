@@ -1,0 +1,172 @@
+package triagerecord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"cloud.google.com/go/firestore"
+
+	"github.com/medi-os/medi/shared/apierr"
+	"github.com/medi-os/medi/shared/audit"
+	"github.com/medi-os/medi/shared/commitmark"
+	"github.com/medi-os/medi/shared/encounter"
+	"github.com/medi-os/medi/shared/events"
+	"github.com/medi-os/medi/shared/logging"
+	"github.com/medi-os/medi/shared/triage"
+)
+
+// DefaultTopic is the encounter-events topic id (MEDI_TOPIC_ENCOUNTER_EVENTS).
+const DefaultTopic = "encounter-events"
+
+// TriagedSchemaVersion is the schema version of TriagedEvent.
+const TriagedSchemaVersion = 1
+
+// publishTimeout bounds the publish after a commit; it runs even if the client has gone.
+const publishTimeout = 10 * time.Second
+
+// TriagedEvent is the data of an encounter.triaged fact: identifiers and levels only.
+// It is published after every recorded assessment and every confirmation, so that the
+// queue board always has the level in force.
+type TriagedEvent struct {
+	EncounterID   string `json:"encounterId"`
+	PatientID     string `json:"patientId"`
+	AssessmentID  string `json:"assessmentId"`
+	Level         int    `json:"level"`
+	ProposedLevel int    `json:"proposedLevel"`
+	Confirmed     bool   `json:"confirmed"`
+	// Version is the encounter's version after the change; consumers keep the highest.
+	Version int64 `json:"version"`
+}
+
+// Assess runs the engine on in without storing anything: 400 with one error per invalid
+// field (physiologically impossible values included), else the result.
+func Assess(in triage.Input) (Result, error) {
+	if errs := triage.Validate(in); len(errs) > 0 {
+		return Result{}, InvalidInput(errs)
+	}
+	return NewResult(triage.Assess(in)), nil
+}
+
+// InvalidInput converts the engine's field errors into the API's 400.
+func InvalidInput(errs triage.FieldErrors) *apierr.Error {
+	fields := make([]apierr.FieldError, len(errs))
+	for i, e := range errs {
+		fields[i] = apierr.FieldError{Field: e.Field, Message: e.Message}
+	}
+	return apierr.InvalidFields(fields)
+}
+
+// Service records, confirms and reads assessments, publishes encounter.triaged after
+// each change and logs SLA breaches.
+type Service struct {
+	store     *Store
+	fs        *firestore.Client
+	publisher events.Publisher
+	topic     string
+	now       func() time.Time
+}
+
+// NewService returns a service over fs that publishes to topic with publisher (both the
+// encounter.triaged facts and, through encounter.Store, the waiting -> triaged transition).
+func NewService(fs *firestore.Client, publisher events.Publisher, topic string) *Service {
+	if topic == "" {
+		topic = DefaultTopic
+	}
+	return &Service{store: NewStore(fs, encounter.NewStore(fs, publisher, topic)), fs: fs, publisher: publisher,
+		topic: topic, now: timestamp}
+}
+
+// Record takes the patient's age from the patient record (withPatientAge), validates and
+// assesses in, then records the assessment for the encounter (see Store.Record), publishes
+// encounter.triaged and checks the SLA.
+func (s *Service) Record(ctx context.Context, clinicID, encounterID string, in triage.Input, commit commitmark.Marker) (Recorded, error) {
+	in, err := s.withPatientAge(ctx, clinicID, encounterID, in, s.now())
+	if err != nil {
+		return Recorded{}, err
+	}
+	if errs := triage.Validate(in); len(errs) > 0 {
+		return Recorded{}, InvalidInput(errs)
+	}
+	a := triage.Assess(in)
+	if a.VitalsRequired {
+		return Recorded{}, VitalsRequiredError(a)
+	}
+	rec, err := s.store.Record(ctx, RecordRequest{ClinicID: clinicID, EncounterID: encounterID, Input: in, Assessment: a, Commit: commit})
+	if err != nil {
+		return Recorded{}, err
+	}
+	s.publish(ctx, clinicID, rec.Encounter)
+	s.checkSLA(ctx, clinicID, rec.Encounter, SLAStageAssessment)
+	return rec, nil
+}
+
+// Confirm confirms or overrides the level in force (see Store.Confirm), then publishes
+// encounter.triaged and checks the SLA.
+func (s *Service) Confirm(ctx context.Context, req ConfirmRequest) (Confirmed, error) {
+	c, err := s.store.Confirm(ctx, req)
+	if err != nil {
+		return Confirmed{}, err
+	}
+	s.publish(ctx, req.ClinicID, c.Encounter)
+	s.checkSLA(ctx, req.ClinicID, c.Encounter, SLAStageConfirmation)
+	return c, nil
+}
+
+// History returns the encounter's assessments after auditing the read; when the audit
+// record cannot be written the data is not returned (503).
+func (s *Service) History(ctx context.Context, clinicID, encounterID string) (History, error) {
+	h, err := s.store.History(ctx, clinicID, encounterID)
+	if err != nil {
+		return History{}, err
+	}
+	if err := audit.New(ctx, clinicID, ActionRead, resourceType, encounterID).ForPatient(h.Encounter.PatientID).
+		Write(ctx, s.fs); err != nil {
+		return History{}, apierr.Unavailable(2, fmt.Errorf("assessment: audit read: %w", err))
+	}
+	return h, nil
+}
+
+// publish sends encounter.triaged for the committed change. The change is already
+// committed, so a failure is logged (ids only) and not returned: the queue projector
+// also reads the encounter document, and the next change publishes the level again.
+func (s *Service) publish(ctx context.Context, clinicID string, e EncounterState) {
+	if s.publisher == nil || e.Triage == nil {
+		return
+	}
+	data := TriagedEvent{EncounterID: e.ID, PatientID: e.PatientID, AssessmentID: e.Triage.AssessmentID,
+		Level: e.Triage.Level, ProposedLevel: e.Triage.ProposedLevel, Confirmed: e.Triage.Confirmed, Version: e.Version}
+	env, err := events.NewEnvelope(ctx, events.TypeEncounterTriaged, TriagedSchemaVersion, clinicID, data)
+	if err == nil {
+		env = env.WithIdempotencyKey(fmt.Sprintf("%s/v%d", e.ID, e.Version))
+		// Bounded by the request's deadline too: during a Pub/Sub outage the nurse gets
+		// the recorded assessment in time (the board reads the level from Firestore).
+		pctx, cancel := events.AfterCommitContext(ctx, publishTimeout, time.Second)
+		defer cancel()
+		_, err = s.publisher.Publish(pctx, s.topic, env, clinicID)
+	}
+	if err != nil {
+		logging.FromContext(ctx).LogAttrs(ctx, slog.LevelError, "publishing encounter.triaged failed",
+			slog.String("clinicId", clinicID), slog.String("encounterId", e.ID),
+			slog.Int64("version", e.Version), slog.String("error", errorText(err)))
+	}
+}
+
+func (s *Service) checkSLA(ctx context.Context, clinicID string, e EncounterState, stage SLAStage) {
+	if e.Triage == nil {
+		return
+	}
+	LogSLA(ctx, SLACheck{ClinicID: clinicID, EncounterID: e.ID, Level: triage.Level(e.Triage.Level),
+		ArrivedAt: e.ArrivedAt, At: s.now(), Stage: stage})
+}
+
+// errorText is err's text for a log line; errors of this path carry ids, never patient data.
+func errorText(err error) string {
+	var he *apierr.Error
+	if errors.As(err, &he) {
+		return he.Code
+	}
+	return err.Error()
+}
