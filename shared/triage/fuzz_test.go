@@ -89,11 +89,11 @@ func FuzzAssess(f *testing.F) {
 		if !a.Level.Valid() {
 			t.Fatalf("level %d", a.Level)
 		}
-		if a.Reasons.Len() == 0 || !strings.Contains("ABCD", string(a.DecisionPoint)) || a.DecisionPoint == "" {
+		if a.Reasons.Len() == 0 || len(a.DecisionPoint) != 1 || !strings.Contains("ABPCDML", string(a.DecisionPoint)) {
 			t.Fatalf("decision point %q with %d reasons", a.DecisionPoint, a.Reasons.Len())
 		}
 		for _, s := range a.Reasons.Strings() {
-			if !strings.HasPrefix(s, "A: ") && !strings.HasPrefix(s, "B: ") && !strings.HasPrefix(s, "C: ") && !strings.HasPrefix(s, "D: ") {
+			if len(s) < 3 || !strings.Contains("ABPCDML", s[:1]) || s[1:3] != ": " {
 				t.Fatalf("reason %q", s)
 			}
 		}
