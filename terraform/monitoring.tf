@@ -220,6 +220,15 @@ locals {
       severity     = "WARNING"
       filter       = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"retention\" AND (jsonPayload.message=(\"retention purge failed\" OR \"retention of a clinic failed\") OR (jsonPayload.message=\"request\" AND jsonPayload.status>=500))"
     }
+    # shared/mail: the SMTP relay refused our sender (MAIL FROM, authentication, relaying,
+    # a policy block) or the message (end of DATA). The recipient is not suppressed and the
+    # mail queue retries; someone must fix the relay, the sender domain or the template
+    # within the queue's retry window (mail: 2 h).
+    "mail-rejected" = {
+      display_name = "Mail refused by the relay"
+      severity     = "ERROR"
+      filter       = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"mailer\" AND jsonPayload.message=\"mail rejected by the relay\""
+    }
     # shared/breakglass: a break-glass grant whose admins were not told, although the grant is
     # audited: its event could not be published (auth), the patient's clinic has no active
     # admin with an address, or access-alerts dropped the event (malformed, inconsistent or

@@ -5,9 +5,13 @@
 // staging and production, a folder (the dev outbox) in development.
 //
 // Delivery discipline: a transient failure (network, SMTP 4xx) is an error, answered 5xx
-// so that the queue retries with backoff; a permanent failure (SMTP 5xx: no such mailbox)
-// records the address in mailSuppressions and is acknowledged, so that it is not retried
-// forever, and later mail to a suppressed address is dropped.
+// so that the queue retries with backoff. SMTP failures are classified by the phase of the
+// transaction and the reply code (RFC 5321, enhanced status codes RFC 3463; see Classify):
+// only a recipient-level permanent failure (a 5xx to RCPT TO saying the mailbox does not
+// exist) records the address in mailSuppressions and is acknowledged, and later mail to a
+// suppressed address is dropped. A 5xx about our sender, the relay's policy or the message
+// (at MAIL FROM, AUTH, a 530, or at the end of DATA) suppresses nobody: it is logged as
+// LogMailRejected, which alerts the operators, and retried by the queue until they fix it.
 //
 // Mail bodies contain sign-in links: they are never logged, and neither are addresses.
 package mail

@@ -15,21 +15,29 @@ import (
 )
 
 // Provider sends a rendered message. An error wrapping *PermanentError means the address
-// will never accept mail; any other error is transient.
+// will never accept mail; *RejectedError means the relay refused us or the message (the
+// operators must act; retried); any other error is transient.
 type Provider interface {
 	Send(ctx context.Context, m Message) error
 }
 
-// PermanentError is a refusal that retrying cannot fix (SMTP 5xx).
+// PermanentError is a refusal of the recipient that retrying cannot fix (an SMTP 5xx
+// at RCPT TO saying the mailbox does not exist; see Classify). It suppresses the address.
 type PermanentError struct {
-	Code int
-	Err  error
+	Code     int
+	Enhanced string // RFC 3463 enhanced status code, when the relay sent one
+	Err      error
 }
 
+// Error names the codes, never the relay's text (which may quote the address).
 func (e *PermanentError) Error() string {
-	return fmt.Sprintf("permanent delivery failure (%d): %v", e.Code, e.Err)
+	return "permanent delivery failure: the recipient's mailbox refused, reply " + replyCodes(e.Code, e.Enhanced)
 }
 func (e *PermanentError) Unwrap() error { return e.Err }
+
+// LogMailRejected is the message of the log line (ERROR) written when the relay refuses
+// the sender or the message; the log-based alert mail-rejected fires on it.
+const LogMailRejected = "mail rejected by the relay"
 
 // SuppressionCollection records addresses that failed permanently, keyed by AddressKey.
 const SuppressionCollection = "mailSuppressions"
@@ -105,12 +113,20 @@ func (d *Deliverer) Deliver(ctx context.Context, t Task) (string, error) {
 	}
 	err = d.provider.Send(ctx, msg)
 	var perm *PermanentError
+	var rejected *RejectedError
 	switch {
 	case err == nil:
 		return OutcomeSent, nil
+	case errors.As(err, &rejected):
+		// Our sender, the relay's policy or the message was refused: nothing the recipient
+		// did. Alert the operators (log-based alert mail-rejected) and let the queue retry.
+		logging.FromContext(ctx).Error(LogMailRejected, "kind", t.Kind, "class", string(rejected.Class),
+			"phase", string(rejected.Phase), "smtpCode", rejected.Code, "enhancedCode", rejected.Enhanced)
+		return "", err
 	case errors.As(err, &perm):
-		logging.FromContext(ctx).Warn("mail bounced permanently; address suppressed", "address", key, "smtpCode", perm.Code)
-		_, serr := ref.Set(ctx, map[string]any{"code": perm.Code, "kind": t.Kind, "createdAt": d.now().UTC()})
+		logging.FromContext(ctx).Warn("mail bounced permanently; address suppressed", "address", key,
+			"smtpCode", perm.Code, "enhancedCode", perm.Enhanced)
+		_, serr := ref.Set(ctx, map[string]any{"code": perm.Code, "enhancedCode": perm.Enhanced, "kind": t.Kind, "createdAt": d.now().UTC()})
 		if serr != nil {
 			return "", fmt.Errorf("recording suppression: %w", serr)
 		}

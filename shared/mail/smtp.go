@@ -12,7 +12,6 @@ import (
 	"mime/quotedprintable"
 	"net"
 	"net/smtp"
-	"net/textproto"
 	"strings"
 	"time"
 )
@@ -28,7 +27,8 @@ type SMTPConfig struct {
 }
 
 // SMTP sends through an SMTP relay with STARTTLS (or implicit TLS on port 465) and
-// PLAIN authentication. Replies 5xx are permanent failures, anything else transient.
+// PLAIN authentication. Failures are classified by the phase of the transaction and the
+// reply's code (see Classify): only a recipient-level refusal is a *PermanentError.
 type SMTP struct{ cfg SMTPConfig }
 
 // NewSMTP returns an SMTP provider.
@@ -71,35 +71,35 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 	c, err := smtp.NewClient(conn, s.cfg.Host)
 	if err != nil {
 		conn.Close()
-		return classifySMTP(err)
+		return classifySMTP(PhaseSession, err)
 	}
 	defer c.Close()
 	if ok, _ := c.Extension("STARTTLS"); ok && s.cfg.Port != 465 {
 		if err := c.StartTLS(&tls.Config{ServerName: s.cfg.Host, MinVersion: tls.VersionTLS12}); err != nil {
-			return classifySMTP(err)
+			return classifySMTP(PhaseSession, err)
 		}
 	}
 	if s.cfg.Username != "" {
+		// A refused login is our configuration, not the recipient: alert and retry.
 		if err := c.Auth(smtp.PlainAuth("", s.cfg.Username, s.cfg.Password, s.cfg.Host)); err != nil {
-			// A refused login is our configuration, not the recipient: retry (and alert).
-			return fmt.Errorf("smtp auth: %w", err)
+			return classifySMTP(PhaseSession, err)
 		}
 	}
 	if err := c.Mail(from); err != nil {
-		return classifySMTP(err)
+		return classifySMTP(PhaseMailFrom, err)
 	}
 	if err := c.Rcpt(m.To); err != nil {
-		return classifySMTP(err)
+		return classifySMTP(PhaseRcptTo, err)
 	}
 	w, err := c.Data()
 	if err != nil {
-		return classifySMTP(err)
+		return classifySMTP(PhaseData, err)
 	}
 	if _, err := w.Write(body); err != nil {
 		return fmt.Errorf("smtp data: %w", err)
 	}
 	if err := w.Close(); err != nil {
-		return classifySMTP(err)
+		return classifySMTP(PhaseEndOfData, err)
 	}
 	return c.Quit()
 }
@@ -112,15 +112,6 @@ func parseFrom(from string) (string, error) {
 		return from, nil
 	}
 	return "", errors.New("mail: invalid from address")
-}
-
-// classifySMTP wraps 5xx replies as permanent.
-func classifySMTP(err error) error {
-	var te *textproto.Error
-	if errors.As(err, &te) && te.Code >= 500 && te.Code < 600 {
-		return &PermanentError{Code: te.Code, Err: err}
-	}
-	return fmt.Errorf("smtp: %w", err)
 }
 
 // buildMIME renders a multipart/alternative message with text and HTML parts.
