@@ -1,7 +1,7 @@
 # One external HTTPS load balancer in front of the public HTTP functions. Its URL map
-# routes by path prefix exactly as the local gateway does (scripts/stack/catalog.go; the
-# terraform tests check both tables agree): a prefix matches itself and everything below
-# it, anything else goes to the default function.
+# routes by path prefix from the route table (shared/routes/routes.json, read in
+# locals.tf), the table the local gateway routes by: a prefix matches itself and
+# everything below it, anything else goes to the default function.
 locals {
   url_map_routes = { for k, f in local.public_functions : k => f.path_prefixes }
 

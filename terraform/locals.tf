@@ -79,6 +79,10 @@ locals {
     for name in local.function_names : name => "https://${name}-${data.google_project.this.number}.${var.region}.run.app"
   }
 
-  # Paths no prefix matches go here (scripts/stack/catalog.go DefaultService).
-  default_http_function = "auth"
+  # The route table (shared/routes/routes.json): which function serves each path prefix
+  # and which one gets the paths no prefix matches. The same file drives the local
+  # stack's gateway and the docs' route table, so the three cannot disagree.
+  route_table           = jsondecode(file("${path.module}/../shared/routes/routes.json"))
+  routes                = { for r in local.route_table.routes : r.function => r.prefixes }
+  default_http_function = local.route_table.default
 }

@@ -9,7 +9,7 @@ module "auth" {
   description   = "Staff, sessions, access and audit trail"
   deployment    = local.function_deployment
   trigger       = "http"
-  path_prefixes = ["/v1/me", "/v1/staff", "/v1/auth", "/v1/sessions", "/v1/access", "/v1/audit", "/v1/dev", "/v1/health"]
+  path_prefixes = local.routes["auth"]
 
   public_ingress = var.public_ingress
   min_instances  = var.http_min_instances

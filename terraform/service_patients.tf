@@ -6,7 +6,7 @@ module "patients" {
   description   = "Patient records of a clinic"
   deployment    = local.function_deployment
   trigger       = "http"
-  path_prefixes = ["/v1/patients"]
+  path_prefixes = local.routes["patients"]
 
   public_ingress = var.public_ingress
   min_instances  = var.http_min_instances

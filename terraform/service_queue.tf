@@ -6,7 +6,7 @@ module "queue" {
   description   = "Encounters and the live queue"
   deployment    = local.function_deployment
   trigger       = "http"
-  path_prefixes = ["/v1/encounters", "/v1/queue"]
+  path_prefixes = local.routes["queue"]
 
   public_ingress = var.public_ingress
   min_instances  = var.http_min_instances

@@ -7,7 +7,7 @@ module "scribe" {
   description   = "Scribe sessions and clinical notes"
   deployment    = local.function_deployment
   trigger       = "http"
-  path_prefixes = ["/v1/scribe", "/v1/notes"]
+  path_prefixes = local.routes["scribe"]
 
   public_ingress = var.public_ingress
   min_instances  = var.http_min_instances

@@ -7,7 +7,7 @@ module "summarize" {
   description   = "Patient history summaries"
   deployment    = local.function_deployment
   trigger       = "http"
-  path_prefixes = ["/v1/summaries"]
+  path_prefixes = local.routes["summarize"]
 
   public_ingress = var.public_ingress
   min_instances  = var.http_min_instances

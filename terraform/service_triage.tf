@@ -7,7 +7,7 @@ module "triage" {
   description   = "Triage assessments"
   deployment    = local.function_deployment
   trigger       = "http"
-  path_prefixes = ["/v1/triage"]
+  path_prefixes = local.routes["triage"]
 
   public_ingress = var.public_ingress
   min_instances  = var.http_min_instances

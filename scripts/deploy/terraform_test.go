@@ -72,8 +72,9 @@ func terraformBinary(t *testing.T) string {
 	return bin
 }
 
-// copyConfig lays out a copy of terraform/ (with the runbooks and firestore.rules it
-// references from its parent) and the code facts, and returns the copy's terraform dir.
+// copyConfig lays out a copy of terraform/ (with the runbooks, firestore.rules and the
+// route table it references from its parent) and the code facts, and returns the copy's
+// terraform dir.
 func copyConfig(t *testing.T, env string) string {
 	t.Helper()
 	repo := repoDir(t)
@@ -110,6 +111,7 @@ func copyConfig(t *testing.T, env string) string {
 	}
 	copyTree(filepath.Join(repo, "terraform"), filepath.Join(dst, "terraform"))
 	copyTree(filepath.Join(repo, "docs", "runbooks"), filepath.Join(dst, "docs", "runbooks"))
+	copyTree(filepath.Join(repo, "shared", "routes"), filepath.Join(dst, "shared", "routes"))
 	rules, err := os.ReadFile(filepath.Join(repo, "firestore.rules"))
 	if err != nil {
 		t.Fatalf("firestore.rules (deployed by terraform/firestore.tf): %v", err)

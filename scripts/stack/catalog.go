@@ -1,6 +1,6 @@
 package stack
 
-import "strings"
+import "github.com/medi-os/medi/shared/routes"
 
 // Trigger says how a function is invoked.
 type Trigger string
@@ -18,7 +18,7 @@ const (
 type Function struct {
 	Name     string
 	Trigger  Trigger
-	Prefixes []string // HTTP path prefixes it owns (load balancer URL map)
+	Prefixes []string // HTTP path prefixes it owns (from the route table, shared/routes)
 	Topic    string   // Pub/Sub topic for TriggerPubSub
 	Queue    string   // Cloud Tasks queue for TriggerTask
 	// Ordered: its push subscription delivers in ordering-key order, as the Terraform
@@ -28,18 +28,19 @@ type Function struct {
 
 // Functions is the suite as it exists today. A function appears here once it is
 // registered in functions.go; the gateway routes, push subscriptions and task targets
-// follow from this table.
+// follow from this table. The path prefixes of the public functions come from the route
+// table (shared/routes/routes.json), which the load balancer's Terraform reads too.
 var Functions = []Function{
-	{Name: "auth", Trigger: TriggerHTTP, Prefixes: []string{"/v1/me", "/v1/staff", "/v1/auth", "/v1/sessions", "/v1/access", "/v1/audit", "/v1/dev", "/v1/health"}},
-	{Name: "patients", Trigger: TriggerHTTP, Prefixes: []string{"/v1/patients"}},
-	{Name: "queue", Trigger: TriggerHTTP, Prefixes: []string{"/v1/encounters", "/v1/queue"}},
+	{Name: "auth", Trigger: TriggerHTTP, Prefixes: routes.Get().Prefixes("auth")},
+	{Name: "patients", Trigger: TriggerHTTP, Prefixes: routes.Get().Prefixes("patients")},
+	{Name: "queue", Trigger: TriggerHTTP, Prefixes: routes.Get().Prefixes("queue")},
 	{Name: "queue-projector", Trigger: TriggerPubSub, Topic: "encounter-events", Ordered: true},
-	{Name: "triage", Trigger: TriggerHTTP, Prefixes: []string{"/v1/triage"}},
-	{Name: "scribe", Trigger: TriggerHTTP, Prefixes: []string{"/v1/scribe", "/v1/notes"}},
+	{Name: "triage", Trigger: TriggerHTTP, Prefixes: routes.Get().Prefixes("triage")},
+	{Name: "scribe", Trigger: TriggerHTTP, Prefixes: routes.Get().Prefixes("scribe")},
 	{Name: "scribe-ingest", Trigger: TriggerStorage},
 	{Name: "scribe-worker", Trigger: TriggerTask, Queue: "scribe"},
 	{Name: "retention", Trigger: TriggerScheduler},
-	{Name: "summarize", Trigger: TriggerHTTP, Prefixes: []string{"/v1/summaries"}},
+	{Name: "summarize", Trigger: TriggerHTTP, Prefixes: routes.Get().Prefixes("summarize")},
 	{Name: "summarize-worker", Trigger: TriggerTask, Queue: "summaries"},
 	{Name: "summarize-note-events", Trigger: TriggerPubSub, Topic: "note-events"},
 	{Name: "summarize-encounter-events", Trigger: TriggerPubSub, Topic: "encounter-events"},
@@ -49,7 +50,7 @@ var Functions = []Function{
 }
 
 // DefaultService receives paths no prefix matches (the URL map's default service).
-const DefaultService = "auth"
+var DefaultService = routes.Get().Default
 
 // Topics the stack creates, each with a dead-letter topic "<name>-dlq".
 var Topics = []string{"encounter-events", "note-events", "access-events"}
@@ -61,13 +62,4 @@ const UploadsNotificationTopic = "uploads-notifications"
 // Route returns the function that owns path, following the URL map's rules: a prefix
 // matches the path itself and anything below it ("/v1/staff" matches "/v1/staff/abc",
 // not "/v1/staffing").
-func Route(path string) string {
-	for _, f := range Functions {
-		for _, p := range f.Prefixes {
-			if path == p || strings.HasPrefix(path, p+"/") {
-				return f.Name
-			}
-		}
-	}
-	return DefaultService
-}
+func Route(path string) string { return routes.Get().Owner(path) }

@@ -2,8 +2,10 @@
 # credentials). scripts/tfcheck runs this file once per environment:
 #   terraform test -var-file=envs/<env>.tfvars
 # with tests/code_facts.auto.tfvars.json generated from the Go code
-# (go run ./scripts/deploy facts): the env names the config structs read, the local
-# gateway's route table (scripts/stack/catalog.go) and the code's composite queries.
+# (go run ./scripts/deploy facts): the env names the config structs read, the functions
+# of the local stack's catalog (scripts/stack/catalog.go) with the route table it routes
+# by (shared/routes/routes.json, which locals.tf reads too) and the code's composite
+# queries.
 
 mock_provider "google" {}
 
@@ -119,7 +121,7 @@ run "invariants" {
   # --- load balancer ----------------------------------------------------------------------
   assert {
     condition     = jsonencode({ for k, v in output.url_map_routes : k => sort(v) }) == jsonencode({ for k, v in var.catalog_routes : k => sort(v) })
-    error_message = "The URL map must route exactly as scripts/stack/catalog.go: terraform ${jsonencode(output.url_map_routes)} vs catalog ${jsonencode(var.catalog_routes)}."
+    error_message = "The URL map must route exactly as the local gateway (shared/routes/routes.json, scripts/stack/catalog.go): terraform ${jsonencode(output.url_map_routes)} vs catalog ${jsonencode(var.catalog_routes)}."
   }
 
   assert {
