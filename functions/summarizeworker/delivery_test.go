@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/medi-os/medi/shared/llm"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -102,7 +103,7 @@ func (r *workerRig) summaries(clinic string) (map[string]summary.Stored, int) {
 		}
 		out[d.Ref.ID] = st
 	}
-	usage, err := r.fs.Collection("clinics").Doc(clinic).Collection(summary.CollectionUsage).Documents(ctx).GetAll()
+	usage, err := r.fs.Collection("clinics").Doc(clinic).Collection(llm.CollectionUsage).Documents(ctx).GetAll()
 	if err != nil {
 		r.t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/medi-os/medi/shared/app"
 	"github.com/medi-os/medi/shared/config"
 	"github.com/medi-os/medi/shared/httpx"
+	"github.com/medi-os/medi/shared/llm"
 	"github.com/medi-os/medi/shared/summary"
 	"github.com/medi-os/medi/shared/tasks"
 )
@@ -70,14 +71,15 @@ func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error
 			if err != nil {
 				return nil, err
 			}
-			b := &summary.Builder{Ledger: &summary.FirestoreLedger{FS: fs, DefaultCapUSD: cfg.MonthlyBudgetUSD}}
+			b := &summary.Builder{}
 			if cfg.Engine == summary.EngineGemini {
 				c, err := env.Platform.GenAI(ctx, cfg.VertexLocation)
 				if err != nil {
 					return nil, err
 				}
-				b.Engine = &summary.Gemini{Client: c, Model: cfg.GeminiModel,
-					Price: summary.Price{InputPerMTok: cfg.GeminiInputPrice, OutputPerMTok: cfg.GeminiOutputPrice}}
+				b.Engine = &summary.Gemini{LLM: &llm.Client{GenAI: c, Model: cfg.GeminiModel,
+					Price:  llm.Price{InputPerMTok: cfg.GeminiInputPrice, OutputPerMTok: cfg.GeminiOutputPrice},
+					Ledger: &llm.FirestoreLedger{FS: fs, DefaultCapUSD: cfg.MonthlyBudgetUSD}}}
 			}
 			// The worker only builds; it never enqueues.
 			return summary.NewService(fs, b, nil, ""), nil

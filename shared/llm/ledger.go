@@ -21,6 +21,9 @@ const (
 	BudgetField = "llmMonthlyBudgetUsd"
 )
 
+// transactionAttempts bounds the retries of a contended ledger transaction.
+const transactionAttempts = 20
+
 // ErrBudgetExceeded is returned by Reserve when the reservation would overspend.
 var ErrBudgetExceeded = errors.New("llm: monthly budget exceeded")
 
@@ -77,6 +80,8 @@ func (l *FirestoreLedger) Reserve(ctx context.Context, clinicID string, estimate
 	r := Reservation{ClinicID: clinicID, Month: Month(now), EstimateUSD: estimateUSD}
 	clinic := l.clinic(clinicID)
 	monthRef := clinic.Collection(CollectionUsageMonths).Doc(r.Month)
+	// Concurrent reservations of one clinic contend on its month document: a transaction
+	// that loses is retried (more often than the client's default five times).
 	err := l.FS.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		limit := l.DefaultCapUSD
 		snap, err := tx.Get(clinic)
@@ -105,7 +110,7 @@ func (l *FirestoreLedger) Reserve(ctx context.Context, clinicID string, estimate
 		return tx.Set(monthRef, map[string]any{
 			"clinicId": clinicID, "month": r.Month, "reservedUsd": firestore.Increment(estimateUSD), "updatedAt": now,
 		}, firestore.MergeAll)
-	})
+	}, firestore.MaxAttempts(transactionAttempts))
 	if errors.Is(err, ErrBudgetExceeded) {
 		return Reservation{}, err
 	}
@@ -138,7 +143,7 @@ func (l *FirestoreLedger) Settle(ctx context.Context, r Reservation, rec Record)
 			"reservedUsd":  firestore.Increment(-r.EstimateUSD),
 			"updatedAt":    rec.At,
 		}, firestore.MergeAll)
-	})
+	}, firestore.MaxAttempts(transactionAttempts))
 	if err != nil {
 		return fmt.Errorf("llm: recording model usage: %w", err)
 	}

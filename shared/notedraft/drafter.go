@@ -79,8 +79,9 @@ func Validate(d *Draft, t transcript.Transcript) error {
 }
 
 // Check runs the grounding check on every sentence of a draft and adds an unsupported
-// flag for each claim its spans do not support (estimated flags are kept). It returns
-// how many sentences are flagged unsupported.
+// flag for each claim its spans do not support (estimated flags, and a quote that was
+// not found in its segment, are kept). It returns how many sentences are flagged
+// unsupported.
 func Check(c *notes.Content) int {
 	n := 0
 	for _, sec := range c.Sections() {
@@ -88,7 +89,7 @@ func Check(c *notes.Content) int {
 			s := &(*sec.Sentences)[i]
 			kept := s.Flags[:0:0]
 			for _, f := range s.Flags {
-				if f.Kind != notes.FlagUnsupported {
+				if f.Kind != notes.FlagUnsupported || f.Claim == "quote" { // Ground's own flags are recomputed
 					kept = append(kept, f)
 				}
 			}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/medi-os/medi/shared/llm"
 	"github.com/medi-os/medi/shared/transcript"
 )
 
@@ -121,13 +122,7 @@ func (c Content) SentenceCount() (total, withEvidence int) {
 }
 
 // Usage is what a model-written draft cost.
-type Usage struct {
-	Model        string  `firestore:"model" json:"model"`
-	InputTokens  int64   `firestore:"inputTokens" json:"inputTokens"`
-	OutputTokens int64   `firestore:"outputTokens" json:"outputTokens"`
-	CostUSD      float64 `firestore:"costUsd" json:"costUsd"`
-	LatencyMs    int64   `firestore:"latencyMs" json:"latencyMs"`
-}
+type Usage = llm.Usage
 
 // Approval is a doctor's signature on a version.
 type Approval struct {

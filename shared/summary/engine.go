@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/medi-os/medi/shared/llm"
 	"github.com/medi-os/medi/shared/logging"
 )
 
@@ -17,11 +18,12 @@ const (
 	EngineGemini        = "gemini"
 )
 
-// Fallback reasons recorded when the configured model engine was not used.
+// Fallback reasons recorded when the configured model engine was not used: llm's
+// (budget_exceeded, budget_unavailable, rate_limited, model_unavailable, timeout,
+// model_error, invalid_answer) and the summary's own.
 const (
-	ReasonBudgetExceeded   = "budget_exceeded"
-	ReasonBudgetUnknown    = "budget_unavailable"
-	ReasonModelError       = "model_error"
+	ReasonBudgetExceeded   = llm.ReasonBudgetExceeded
+	ReasonModelError       = llm.ReasonModelError
 	ReasonInvalidCitations = "invalid_citations"
 )
 
@@ -36,10 +38,11 @@ type Written struct {
 	Usage     *Usage
 }
 
-// Engine writes a summary's narrative from the extracted facts only.
+// Engine writes a summary's narrative from the extracted facts only; id are the
+// patient's identifiers a model engine must not send.
 type Engine interface {
 	Name() string
-	Write(ctx context.Context, clinicID string, facts Facts) (Written, error)
+	Write(ctx context.Context, clinicID string, facts Facts, id llm.Identifiers) (Written, error)
 }
 
 // Deterministic is the extractive engine: the narrative is the synopsis.
@@ -49,25 +52,15 @@ type Deterministic struct{}
 func (Deterministic) Name() string { return EngineDeterministic }
 
 // Write implements Engine.
-func (Deterministic) Write(_ context.Context, _ string, f Facts) (Written, error) {
+func (Deterministic) Write(_ context.Context, _ string, f Facts, _ llm.Identifiers) (Written, error) {
 	return Written{Narrative: []Item{f.Synopsis}}, nil
-}
-
-// Ledger keeps what model calls cost per clinic and the clinics' monthly caps.
-type Ledger interface {
-	// Allowed reports whether the clinic may spend more on model calls this month.
-	Allowed(ctx context.Context, clinicID string, now time.Time) (bool, error)
-	// Record stores one model call's usage.
-	Record(ctx context.Context, clinicID, engine string, u Usage, now time.Time) error
 }
 
 // Builder builds a stored summary from sources.
 type Builder struct {
 	// Engine is the configured engine; nil means Deterministic. A model engine falls
-	// back to Deterministic when it fails.
+	// back to Deterministic when it fails (its llm.Client keeps the budget and the usage).
 	Engine Engine
-	// Ledger, when set, caps and records model calls.
-	Ledger Ledger
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
 }
@@ -92,9 +85,11 @@ func (b *Builder) Build(ctx context.Context, clinicID string, src Sources) Store
 		Engine:     EngineDeterministic,
 		BuiltAt:    now,
 	}
-	w, _ := Deterministic{}.Write(ctx, clinicID, facts)
+	w, _ := Deterministic{}.Write(ctx, clinicID, facts, llm.Identifiers{})
 	if eng := b.Engine; eng != nil && eng.Name() != EngineDeterministic {
-		mw, reason := b.tryModel(ctx, clinicID, eng, facts, now)
+		p := src.Patient
+		id := llm.Identifiers{GivenName: p.GivenName, FamilyName: p.FamilyName, MRN: p.MRN, BirthDate: p.BirthDate, Phone: p.Phone}
+		mw, reason := b.tryModel(ctx, clinicID, eng, facts, id)
 		if reason == "" {
 			w, out.Engine = mw, eng.Name()
 		} else {
@@ -110,38 +105,15 @@ func (b *Builder) Build(ctx context.Context, clinicID string, src Sources) Store
 	return out
 }
 
-func (b *Builder) tryModel(ctx context.Context, clinicID string, eng Engine, facts Facts, now time.Time) (Written, string) {
-	log := logging.FromContext(ctx)
-	if b.Ledger != nil {
-		ok, err := b.Ledger.Allowed(ctx, clinicID, now)
-		if err != nil {
-			log.LogAttrs(ctx, slog.LevelWarn, "summary budget unknown; deterministic engine used", slog.String("error", err.Error()))
-			return Written{}, ReasonBudgetUnknown
-		}
-		if !ok {
-			log.LogAttrs(ctx, slog.LevelInfo, "clinic monthly model budget reached; deterministic engine used")
-			return Written{}, ReasonBudgetExceeded
-		}
-	}
-	w, err := eng.Write(ctx, clinicID, facts)
-	if w.Usage != nil && b.Ledger != nil {
-		if rerr := b.Ledger.Record(ctx, clinicID, eng.Name(), *w.Usage, now); rerr != nil {
-			log.LogAttrs(ctx, slog.LevelError, "model usage not recorded", slog.String("error", rerr.Error()))
-		}
-	}
+func (b *Builder) tryModel(ctx context.Context, clinicID string, eng Engine, facts Facts, id llm.Identifiers) (Written, string) {
+	w, err := eng.Write(ctx, clinicID, facts, id)
 	if err == nil {
-		err = ValidateNarrative(w.Narrative, facts)
-	}
-	switch {
-	case err == nil:
 		return w, ""
-	case errors.Is(err, ErrInvalidCitations):
-		log.LogAttrs(ctx, slog.LevelWarn, "model narrative rejected; deterministic engine used", slog.String("error", err.Error()))
-		return w, ReasonInvalidCitations
-	default:
-		log.LogAttrs(ctx, slog.LevelWarn, "model call failed; deterministic engine used", slog.String("error", err.Error()))
-		return w, ReasonModelError
 	}
+	reason := llm.ReasonOf(err)
+	logging.FromContext(ctx).LogAttrs(ctx, slog.LevelWarn, "model narrative not used; deterministic engine used",
+		slog.String("reason", reason), slog.String("error", err.Error()))
+	return w, reason
 }
 
 // SourceIDs lists every source id the facts cite.

@@ -3,32 +3,58 @@ package summary
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"google.golang.org/genai"
+
+	"github.com/medi-os/medi/shared/llm"
+	"github.com/medi-os/medi/shared/llm/llmtest"
 )
 
-// fakeVertex is an in-test Vertex AI generateContent endpoint.
-type fakeVertex struct {
-	mu     sync.Mutex
-	status int
-	answer string
-	calls  int
-	prompt string
+// memLedger is an in-memory llm.Ledger with a cap.
+type memLedger struct {
+	mu       sync.Mutex
+	capUSD   float64
+	spent    float64
+	reserved float64
+	records  []llm.Record
 }
 
-func (f *fakeVertex) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls++
-	b, _ := io.ReadAll(r.Body)
+func (l *memLedger) Reserve(_ context.Context, clinic string, est float64, now time.Time) (llm.Reservation, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.capUSD > 0 && l.spent+l.reserved+est > l.capUSD {
+		return llm.Reservation{}, llm.ErrBudgetExceeded
+	}
+	l.reserved += est
+	return llm.Reservation{ClinicID: clinic, Month: llm.Month(now), EstimateUSD: est}, nil
+}
+
+func (l *memLedger) Settle(_ context.Context, r llm.Reservation, rec llm.Record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.reserved -= r.EstimateUSD
+	l.spent += rec.Usage.CostUSD
+	l.records = append(l.records, rec)
+	return nil
+}
+
+func newGemini(t *testing.T, l llm.Ledger, replies ...llmtest.Reply) (*Gemini, *llmtest.Vertex) {
+	t.Helper()
+	fake, gc := llmtest.New(t, replies...)
+	return &Gemini{LLM: &llm.Client{GenAI: gc, Model: "gemini-test", Price: llm.Price{InputPerMTok: 0.3, OutputPerMTok: 2.5},
+		Ledger: l, Attempts: 1, Now: func() time.Time { return now }}}, fake
+}
+
+// prompt returns the user prompt of the fake's last request.
+func prompt(f *llmtest.Vertex) string {
+	if len(f.Requests) == 0 {
+		return ""
+	}
 	var body struct {
 		Contents []struct {
 			Parts []struct {
@@ -36,61 +62,11 @@ func (f *fakeVertex) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			} `json:"parts"`
 		} `json:"contents"`
 	}
-	_ = json.Unmarshal(b, &body)
-	if len(body.Contents) > 0 && len(body.Contents[0].Parts) > 0 {
-		f.prompt = body.Contents[0].Parts[0].Text
+	_ = json.Unmarshal([]byte(f.Requests[len(f.Requests)-1].Raw), &body)
+	if len(body.Contents) == 0 || len(body.Contents[0].Parts) == 0 {
+		return ""
 	}
-	w.Header().Set("Content-Type", "application/json")
-	if f.status != 0 {
-		w.WriteHeader(f.status)
-		_, _ = w.Write([]byte(`{"error":{"code":500,"message":"backend error","status":"INTERNAL"}}`))
-		return
-	}
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"candidates":    []any{map[string]any{"content": map[string]any{"role": "model", "parts": []any{map[string]any{"text": f.answer}}}, "finishReason": "STOP"}},
-		"usageMetadata": map[string]any{"promptTokenCount": 1000, "candidatesTokenCount": 200, "totalTokenCount": 1200},
-	})
-}
-
-func (f *fakeVertex) callCount() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.calls
-}
-
-func newGemini(t *testing.T, f *fakeVertex) *Gemini {
-	t.Helper()
-	srv := httptest.NewServer(f)
-	t.Cleanup(srv.Close)
-	c, err := genai.NewClient(context.Background(), &genai.ClientConfig{
-		Backend: genai.BackendVertexAI, Project: "proj", Location: "europe-west1",
-		HTTPClient: srv.Client(), HTTPOptions: genai.HTTPOptions{BaseURL: srv.URL + "/"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &Gemini{Client: c, Model: "gemini-test", Price: Price{InputPerMTok: 0.3, OutputPerMTok: 2.5}}
-}
-
-// vertexAnswer is what a fakeVertex answers.
-type vertexAnswer struct {
-	status int
-	answer string
-}
-
-// memLedger is an in-memory Ledger.
-type memLedger struct {
-	mu      sync.Mutex
-	allowed bool
-	records []Usage
-}
-
-func (l *memLedger) Allowed(context.Context, string, time.Time) (bool, error) { return l.allowed, nil }
-func (l *memLedger) Record(_ context.Context, _, _ string, u Usage, _ time.Time) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.records = append(l.records, u)
-	return nil
+	return body.Contents[0].Parts[0].Text
 }
 
 func answer(sentences ...Item) string {
@@ -107,37 +83,37 @@ func TestBuilderEngines(t *testing.T) {
 	wantUsage := &Usage{Model: "gemini-test", InputTokens: 1000, OutputTokens: 200, CostUSD: (1000*0.3 + 200*2.5) / 1e6}
 	tests := []struct {
 		name       string
-		fake       vertexAnswer
-		allowed    bool
+		fake       llmtest.Reply
+		capUSD     float64
 		wantEngine string
 		wantReason string
 		wantCalls  int
 		wantUsage  *Usage
 	}{
-		{name: "valid narrative", fake: vertexAnswer{answer: answer(valid...)}, allowed: true,
+		{name: "valid narrative", fake: llmtest.Reply{Text: answer(valid...)},
 			wantEngine: EngineGemini, wantCalls: 1, wantUsage: wantUsage},
-		{name: "invented id", fake: vertexAnswer{answer: answer(valid[0], Item{Text: "Had surgery in 2020.", Sources: []string{"encounter/e9"}})},
-			allowed: true, wantEngine: EngineDeterministic, wantReason: ReasonInvalidCitations, wantCalls: 1, wantUsage: wantUsage},
-		{name: "uncited sentence", fake: vertexAnswer{answer: answer(valid[0], Item{Text: "Doing well."})},
-			allowed: true, wantEngine: EngineDeterministic, wantReason: ReasonInvalidCitations, wantCalls: 1, wantUsage: wantUsage},
-		{name: "not the schema", fake: vertexAnswer{answer: `{"summary":"free text"}`},
-			allowed: true, wantEngine: EngineDeterministic, wantReason: ReasonInvalidCitations, wantCalls: 1, wantUsage: wantUsage},
-		{name: "model error", fake: vertexAnswer{status: http.StatusBadRequest},
-			allowed: true, wantEngine: EngineDeterministic, wantReason: ReasonModelError, wantCalls: 1},
-		{name: "budget cap", fake: vertexAnswer{answer: answer(valid...)}, allowed: false,
+		{name: "invented id", fake: llmtest.Reply{Text: answer(valid[0], Item{Text: "Had surgery in 2020.", Sources: []string{"encounter/e9"}})},
+			wantEngine: EngineDeterministic, wantReason: ReasonInvalidCitations, wantCalls: 1, wantUsage: wantUsage},
+		{name: "uncited sentence", fake: llmtest.Reply{Text: answer(valid[0], Item{Text: "Doing well."})},
+			wantEngine: EngineDeterministic, wantReason: ReasonInvalidCitations, wantCalls: 1, wantUsage: wantUsage},
+		{name: "not the schema", fake: llmtest.Reply{Text: `{"summary":"free text"}`},
+			wantEngine: EngineDeterministic, wantReason: llm.ReasonInvalidAnswer, wantCalls: 1, wantUsage: wantUsage},
+		{name: "model error", fake: llmtest.Reply{Status: http.StatusBadRequest},
+			wantEngine: EngineDeterministic, wantReason: ReasonModelError, wantCalls: 1},
+		{name: "budget cap", fake: llmtest.Reply{Text: answer(valid...)}, capUSD: 1e-9,
 			wantEngine: EngineDeterministic, wantReason: ReasonBudgetExceeded, wantCalls: 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			fake := &fakeVertex{status: tt.fake.status, answer: tt.fake.answer}
-			ledger := &memLedger{allowed: tt.allowed}
-			b := &Builder{Engine: newGemini(t, fake), Ledger: ledger, Now: func() time.Time { return now }}
+			ledger := &memLedger{capUSD: tt.capUSD}
+			eng, fake := newGemini(t, ledger, tt.fake)
+			b := &Builder{Engine: eng, Now: func() time.Time { return now }}
 			st := b.Build(context.Background(), "c1", testSources())
 			if st.Engine != tt.wantEngine || st.FallbackReason != tt.wantReason {
 				t.Errorf("engine %q reason %q, want %q %q", st.Engine, st.FallbackReason, tt.wantEngine, tt.wantReason)
 			}
-			if got := fake.callCount(); got != tt.wantCalls {
+			if got := fake.Calls(); got != tt.wantCalls {
 				t.Errorf("%d model calls, want %d", got, tt.wantCalls)
 			}
 			if tt.wantUsage != nil {
@@ -150,11 +126,10 @@ func TestBuilderEngines(t *testing.T) {
 				if d := cmp.Diff(&u2, tt.wantUsage); d != "" {
 					t.Errorf("usage diff (-got +want):\n%s", d)
 				}
-				if len(ledger.records) != 1 {
-					t.Errorf("%d usage records in the ledger, want 1", len(ledger.records))
-				}
-			} else if len(ledger.records) != 0 {
-				t.Errorf("usage recorded without a model answer: %+v", ledger.records)
+			}
+			// Every call made is recorded, with its outcome.
+			if len(ledger.records) != tt.wantCalls || tt.wantCalls > 0 && ledger.records[0].Outcome != map[bool]string{true: "ok", false: tt.wantReason}[tt.wantReason == ""] {
+				t.Errorf("ledger records %+v", ledger.records)
 			}
 			wantNarrative := valid
 			if tt.wantEngine == EngineDeterministic {
@@ -173,19 +148,20 @@ func TestBuilderEngines(t *testing.T) {
 // The model is sent the facts with their ids and nothing that identifies the patient.
 func TestGeminiPromptHoldsFactsOnly(t *testing.T) {
 	t.Parallel()
-	fake := &fakeVertex{answer: answer(Item{Text: "x", Sources: []string{"patient/p1"}})}
+	eng, fake := newGemini(t, nil, llmtest.Reply{Text: answer(Item{Text: "x", Sources: []string{"patient/p1"}})})
 	src := testSources()
 	src.Patient.GivenName, src.Patient.FamilyName, src.Patient.MRN = "Ada", "Lovelace", "MRN-000042"
-	b := &Builder{Engine: newGemini(t, fake), Now: func() time.Time { return now }}
+	b := &Builder{Engine: eng, Now: func() time.Time { return now }}
 	b.Build(context.Background(), "c1", src)
+	sent := fake.Sent()
 	for _, s := range []string{"Ada", "Lovelace", "MRN-000042", "1966-03-15"} {
-		if strings.Contains(fake.prompt, s) {
-			t.Errorf("prompt contains %q", s)
+		if strings.Contains(sent, s) {
+			t.Errorf("request contains %q", s)
 		}
 	}
 	for _, s := range []string{"[patient/p1] allergy: penicillin (rash, severe)", "[note/n1/v2] open item: Chest X-ray in 6 weeks."} {
-		if !strings.Contains(fake.prompt, s) {
-			t.Errorf("prompt lacks %q:\n%s", s, fake.prompt)
+		if !strings.Contains(prompt(fake), s) {
+			t.Errorf("prompt lacks %q:\n%s", s, prompt(fake))
 		}
 	}
 }

@@ -2,29 +2,20 @@ package summary
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 
 	"google.golang.org/genai"
 
 	"github.com/medi-os/medi/shared/llm"
 )
 
-// Price is a model's price in US dollars per million tokens.
-type Price = llm.Price
-
-// Gemini writes the narrative with a Gemini model on Vertex AI (google.golang.org/genai,
-// Vertex backend) under a JSON response schema. It is sent only the extracted facts,
-// each line prefixed with the ids it cites, never names or identifiers of the patient;
-// Builder validates the answer's citations.
+// Gemini writes the narrative with a Gemini model through shared/llm (budget reserved,
+// retried, bounded, strictly decoded, recorded, identifiers replaced). It is sent only the
+// extracted facts, each line prefixed with the ids it cites; the answer's citations are
+// validated before it is used.
 type Gemini struct {
-	Client *genai.Client
-	// Model is the model id, e.g. "gemini-2.5-flash".
-	Model string
-	// Price prices the recorded usage (from configuration).
-	Price Price
+	LLM *llm.Client
 }
 
 var _ Engine = (*Gemini)(nil)
@@ -36,7 +27,8 @@ const summaryInstruction = `You summarize a patient's history for a doctor about
 Each input line is "[<ids>] <section>: <fact>". Write at most eight short factual sentences covering
 the synopsis, active problems, medications, allergies, recent encounters, vital-sign trends and open
 items. Every sentence must list in "sources" the ids, copied exactly from the brackets, of the facts
-it states. Use only the facts given; do not add, infer or recommend anything.`
+it states. Use only the facts given; do not add, infer or recommend anything. Placeholders in
+brackets stand for the patient's identifiers: keep them as they are.`
 
 func narrativeSchema() *genai.Schema {
 	sentence := &genai.Schema{
@@ -82,38 +74,32 @@ func FactLines(f Facts) string {
 
 // Write implements Engine. The usage is returned with an error too when the model
 // answered (the call cost).
-func (g *Gemini) Write(ctx context.Context, _ string, f Facts) (Written, error) {
-	temp := float32(0)
-	start := time.Now()
-	resp, err := g.Client.Models.GenerateContent(ctx, g.Model,
-		[]*genai.Content{genai.NewContentFromText(FactLines(f), genai.RoleUser)},
-		&genai.GenerateContentConfig{
-			SystemInstruction: genai.NewContentFromText(summaryInstruction, genai.RoleUser),
-			Temperature:       &temp,
-			ResponseMIMEType:  "application/json",
-			ResponseSchema:    narrativeSchema(),
-		})
-	latency := time.Since(start)
-	if err != nil {
-		return Written{}, fmt.Errorf("gemini: %w", err)
-	}
-	w := Written{Model: g.Model, Usage: &Usage{Model: g.Model, LatencyMs: latency.Milliseconds()}}
-	if u := resp.UsageMetadata; u != nil {
-		w.Usage.InputTokens, w.Usage.OutputTokens = int64(u.PromptTokenCount), int64(u.CandidatesTokenCount)
-		w.Usage.CostUSD = g.Price.Cost(w.Usage.InputTokens, w.Usage.OutputTokens)
-	}
+func (g *Gemini) Write(ctx context.Context, clinicID string, f Facts, id llm.Identifiers) (Written, error) {
 	var out struct {
 		Sentences []Item `json:"sentences"`
 	}
-	dec := json.NewDecoder(strings.NewReader(resp.Text()))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&out); err != nil {
-		return w, fmt.Errorf("%w: the model's answer does not match the schema", ErrInvalidCitations)
-	}
-	for _, s := range out.Sentences {
-		if t := strings.TrimSpace(s.Text); t != "" || len(s.Sources) > 0 {
-			w.Narrative = append(w.Narrative, Item{Text: t, Sources: s.Sources})
+	var narrative []Item
+	res, err := g.LLM.Call(ctx, llm.Request{ClinicID: clinicID, Purpose: "summary", System: summaryInstruction, Prompt: FactLines(f),
+		Schema: narrativeSchema(), Redactor: llm.NewRedactor(id)}, &out, func() error {
+		narrative = nil
+		for _, s := range out.Sentences {
+			if t := strings.TrimSpace(s.Text); t != "" || len(s.Sources) > 0 {
+				narrative = append(narrative, Item{Text: t, Sources: s.Sources})
+			}
 		}
+		if err := ValidateNarrative(narrative, f); err != nil {
+			return &llm.Error{Reason: ReasonInvalidCitations, Err: err}
+		}
+		return nil
+	})
+	w := Written{Model: g.LLM.Model}
+	if res.Usage.InputTokens > 0 || res.Usage.OutputTokens > 0 {
+		u := res.Usage
+		w.Usage = &u
 	}
+	if err != nil {
+		return w, err
+	}
+	w.Narrative = narrative
 	return w, nil
 }

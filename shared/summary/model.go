@@ -1,6 +1,10 @@
 package summary
 
-import "time"
+import (
+	"time"
+
+	"github.com/medi-os/medi/shared/llm"
+)
 
 // Source kinds, the prefixes of source ids.
 const (
@@ -85,13 +89,7 @@ type Citation struct {
 }
 
 // Usage is what one model call cost.
-type Usage struct {
-	Model        string  `firestore:"model" json:"model"`
-	InputTokens  int64   `firestore:"inputTokens" json:"inputTokens"`
-	OutputTokens int64   `firestore:"outputTokens" json:"outputTokens"`
-	CostUSD      float64 `firestore:"costUsd" json:"costUsd"`
-	LatencyMs    int64   `firestore:"latencyMs" json:"latencyMs"`
-}
+type Usage = llm.Usage
 
 // Stored is clinics/{clinicId}/summaries/{patientId}.
 type Stored struct {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/medi-os/medi/shared/llm"
+	"github.com/medi-os/medi/shared/llm/llmtest"
 	"strings"
 	"sync"
 	"testing"
@@ -315,44 +317,38 @@ func TestReadOtherClinicOrMissing(t *testing.T) {
 	}
 }
 
-func TestFirestoreLedgerBudgetCap(t *testing.T) {
+func TestBudgetCapThroughTheFirestoreLedger(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
-	l := &FirestoreLedger{FS: f.fs, DefaultCapUSD: 100}
-	if _, err := f.clinicDoc().Set(ctx, map[string]any{"llmMonthlyBudgetUsd": 0.002}); err != nil {
+	l := &llm.FirestoreLedger{FS: f.fs, DefaultCapUSD: 100}
+	// The clinic's cap is below what one call may cost: the model is not called.
+	if _, err := f.clinicDoc().Set(ctx, map[string]any{llm.BudgetField: 0.002}); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := l.Allowed(ctx, f.clinic, now); err != nil || !ok {
-		t.Fatalf("before any call: allowed %v, %v", ok, err)
-	}
-	for range 2 {
-		if err := l.Record(ctx, f.clinic, EngineGemini, Usage{Model: "m", InputTokens: 1000, OutputTokens: 200, CostUSD: 0.0008}, now); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if ok, _ := l.Allowed(ctx, f.clinic, now); !ok {
-		t.Error("0.0016 of 0.002 spent: refused")
-	}
-	if err := l.Record(ctx, f.clinic, EngineGemini, Usage{CostUSD: 0.0008}, now); err != nil {
-		t.Fatal(err)
-	}
-	if ok, _ := l.Allowed(ctx, f.clinic, now); ok {
-		t.Error("0.0024 of 0.002 spent: allowed")
-	}
-	if ok, _ := l.Allowed(ctx, f.clinic, now.AddDate(0, 1, 0)); !ok {
-		t.Error("next month refused")
-	}
-	recs, err := f.clinicDoc().Collection(CollectionUsage).Documents(ctx).GetAll()
-	if err != nil || len(recs) != 3 {
-		t.Errorf("%d llmUsage records, %v; want 3", len(recs), err)
-	}
-
-	// Through the builder: the cap makes the model engine fall back with the reason.
-	fake := &fakeVertex{answer: answer(Item{Text: "x", Sources: []string{"patient/p1"}})}
-	b := &Builder{Engine: newGemini(t, fake), Ledger: l, Now: func() time.Time { return now }}
+	eng, fake := newGemini(t, l, llmtest.Reply{Text: answer(Item{Text: "x", Sources: []string{"patient/p1"}})})
+	b := &Builder{Engine: eng, Now: func() time.Time { return now }}
 	st := b.Build(ctx, f.clinic, mustLoad(t, f))
-	if st.Engine != EngineDeterministic || st.FallbackReason != ReasonBudgetExceeded || fake.callCount() != 0 {
-		t.Errorf("over budget: engine %s reason %q calls %d", st.Engine, st.FallbackReason, fake.callCount())
+	if st.Engine != EngineDeterministic || st.FallbackReason != ReasonBudgetExceeded || fake.Calls() != 0 {
+		t.Errorf("over budget: engine %s reason %q calls %d", st.Engine, st.FallbackReason, fake.Calls())
+	}
+	// Raised: the call is made, recorded with its cost, and the reservation released.
+	if _, err := f.clinicDoc().Set(ctx, map[string]any{llm.BudgetField: 10.0}); err != nil {
+		t.Fatal(err)
+	}
+	st = b.Build(ctx, f.clinic, mustLoad(t, f))
+	if st.Engine != EngineGemini || fake.Calls() != 1 {
+		t.Fatalf("within budget: engine %s reason %q calls %d", st.Engine, st.FallbackReason, fake.Calls())
+	}
+	recs, err := f.clinicDoc().Collection(llm.CollectionUsage).Documents(ctx).GetAll()
+	if err != nil || len(recs) != 1 || recs[0].Data()["purpose"] != "summary" {
+		t.Errorf("%d llmUsage records, %v", len(recs), err)
+	}
+	m, err := f.clinicDoc().Collection(llm.CollectionUsageMonths).Doc(llm.Month(now)).Get(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := m.DataAt("reservedUsd"); r.(float64) > 1e-12 {
+		t.Errorf("reservation left: %v", r)
 	}
 }
