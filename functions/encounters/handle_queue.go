@@ -53,7 +53,9 @@ func registerQueueRoutes(_ *Config, env *app.Env, rt *httpx.Router) {
 	}
 	staff := env.Require(auth.Roles...)
 	rt.Handle(http.MethodGet, "/v1/queue", staff(http.HandlerFunc(b.handleQueue)))
-	rt.Handle(http.MethodGet, "/v1/queue/stream", staff(http.HandlerFunc(b.handleQueueStream)))
+	// A stream route: the request deadline ends it only if it cannot start (see
+	// httpx.Deadline); it ends itself after maxStream.
+	rt.HandleStream(http.MethodGet, "/v1/queue/stream", staff(http.HandlerFunc(b.handleQueueStream)))
 }
 
 // handleQueue answers GET /v1/queue with the board of the caller's clinic: one

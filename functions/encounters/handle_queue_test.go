@@ -165,4 +165,10 @@ func TestQueueRoutes(t *testing.T) {
 			t.Errorf("GET %s missing from %v", want, routes)
 		}
 	}
+	// Only the board stream is exempt from the request deadline once it has started.
+	for _, r := range routes {
+		if want := r.Method == http.MethodGet && r.Pattern == "/v1/queue/stream"; r.Stream != want {
+			t.Errorf("%s %s: stream route %v, want %v", r.Method, r.Pattern, r.Stream, want)
+		}
+	}
 }

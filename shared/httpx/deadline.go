@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
+	"sync"
 	"time"
 )
 
@@ -12,55 +12,85 @@ import (
 // when d <= 0). A backend that hangs instead of refusing (an outage, a partition, an
 // overloaded emulator) then ends the request with the backend call's deadline error,
 // which AsError answers 503 with Retry-After, rather than keeping the client waiting
-// until its own timeout or the platform's.
-//
-// Event streams (Accept: text/event-stream, as EventSource sends) are exempt: they are
-// long-lived by design and bound themselves. If the handler returns without writing
+// until its own timeout or the platform's. If the handler returns without writing
 // anything after the deadline has passed (it saw its context end and gave up), Deadline
 // answers the 503 itself, so the client never gets an empty 200.
-func Deadline(d time.Duration) Middleware {
+//
+// Stream routes (isStream reports them: the routes a Router registered with HandleStream)
+// are long-lived by design and bound their own duration; what a client sends (an Accept
+// header) exempts nothing. A stream still has d to start: its context is cancelled if
+// nothing was written within d (a backend that hangs before the first event), and the
+// request answered 503 like any other.
+func Deadline(d time.Duration, isStream func(*http.Request) bool) Middleware {
 	return func(next http.Handler) http.Handler {
 		if d <= 0 {
 			return next
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if isEventStream(r) {
-				next.ServeHTTP(w, r)
+			if isStream != nil && isStream(r) {
+				serveStream(d, next, w, r)
 				return
 			}
 			ctx, cancel := context.WithTimeout(r.Context(), d)
 			defer cancel()
 			dw := &deadlineWriter{ResponseWriter: w}
 			next.ServeHTTP(dw, r.WithContext(ctx))
-			if !dw.written && errors.Is(ctx.Err(), context.DeadlineExceeded) && r.Context().Err() == nil {
+			if !dw.wrote() && errors.Is(ctx.Err(), context.DeadlineExceeded) && r.Context().Err() == nil {
 				WriteError(dw, r.WithContext(ctx), Unavailable(2, ctx.Err()))
 			}
 		})
 	}
 }
 
-func isEventStream(r *http.Request) bool {
-	for _, v := range r.Header.Values("Accept") {
-		if strings.Contains(strings.ToLower(v), "text/event-stream") {
-			return true
+// serveStream serves a stream route: no deadline once it has written, d to write first.
+func serveStream(d time.Duration, next http.Handler, w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	dw := &deadlineWriter{ResponseWriter: w}
+	expired := make(chan struct{})
+	timer := time.AfterFunc(d, func() {
+		if !dw.wrote() {
+			close(expired)
+			cancel()
 		}
+	})
+	defer timer.Stop()
+	next.ServeHTTP(dw, r.WithContext(ctx))
+	select {
+	case <-expired:
+		if !dw.wrote() && r.Context().Err() == nil {
+			WriteError(dw, r, Unavailable(2, context.DeadlineExceeded))
+		}
+	default:
 	}
-	return false
 }
 
 // deadlineWriter records whether the handler wrote anything.
 type deadlineWriter struct {
 	http.ResponseWriter
+	mu      sync.Mutex
 	written bool
 }
 
-func (d *deadlineWriter) WriteHeader(code int) {
+func (d *deadlineWriter) wrote() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.written
+}
+
+func (d *deadlineWriter) mark() {
+	d.mu.Lock()
 	d.written = true
+	d.mu.Unlock()
+}
+
+func (d *deadlineWriter) WriteHeader(code int) {
+	d.mark()
 	d.ResponseWriter.WriteHeader(code)
 }
 
 func (d *deadlineWriter) Write(b []byte) (int, error) {
-	d.written = true
+	d.mark()
 	return d.ResponseWriter.Write(b)
 }
 

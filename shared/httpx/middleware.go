@@ -212,8 +212,13 @@ type StackOptions struct {
 }
 
 // Stack wraps h in the standard middleware, in the documented order (the request
-// deadline innermost, so that the access log records the 503 it may answer).
+// deadline innermost, so that the access log records the 503 it may answer). When h is a
+// Router, its stream routes are exempt from the deadline once they have started.
 func Stack(h http.Handler, o StackOptions) http.Handler {
+	var isStream func(*http.Request) bool
+	if s, ok := h.(interface{ IsStream(*http.Request) bool }); ok {
+		isStream = s.IsStream
+	}
 	return Chain(h, Trace(o.Logger, o.ProjectID), Recover(), SecurityHeaders(), CORS(o.CORSOrigins), AccessLog(),
-		Deadline(o.RequestTimeout))
+		Deadline(o.RequestTimeout, isStream))
 }

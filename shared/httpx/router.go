@@ -7,10 +7,12 @@ import (
 	"strings"
 )
 
-// Route is one endpoint of a function: method and path pattern (net/http syntax).
+// Route is one endpoint of a function: method and path pattern (net/http syntax), and
+// whether it is a stream route (HandleStream).
 type Route struct {
 	Method  string
 	Pattern string
+	Stream  bool
 }
 
 // Router maps method + path pattern to handlers on top of http.ServeMux, answering
@@ -20,12 +22,13 @@ type Router struct {
 	mux      *http.ServeMux
 	byPath   map[string]map[string]http.Handler
 	routes   []Route
+	streams  map[string]bool // "METHOD pattern" of the stream routes
 	notFound http.Handler
 }
 
 // NewRouter returns an empty router.
 func NewRouter() *Router {
-	rt := &Router{mux: http.NewServeMux(), byPath: map[string]map[string]http.Handler{}}
+	rt := &Router{mux: http.NewServeMux(), byPath: map[string]map[string]http.Handler{}, streams: map[string]bool{}}
 	rt.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, NotFound("no such endpoint"))
 	})
@@ -45,6 +48,25 @@ func (rt *Router) Handle(method, pattern string, h http.Handler) {
 	}
 	methods[method] = h
 	rt.routes = append(rt.routes, Route{Method: method, Pattern: pattern})
+}
+
+// HandleStream registers h as a stream route (Server-Sent Events): the request deadline
+// does not end it once it has started (see Deadline); h bounds its own duration. Only the
+// route makes a request a stream, never what the client sends.
+func (rt *Router) HandleStream(method, pattern string, h http.Handler) {
+	rt.Handle(method, pattern, h)
+	rt.streams[method+" "+pattern] = true
+	rt.routes[len(rt.routes)-1].Stream = true
+}
+
+// IsStream reports whether r is routed to a stream route.
+func (rt *Router) IsStream(r *http.Request) bool {
+	_, pattern := rt.mux.Handler(r)
+	method := r.Method
+	if method == http.MethodHead {
+		method = http.MethodGet
+	}
+	return rt.streams[method+" "+pattern]
 }
 
 // HandleFunc registers f for method and pattern.
