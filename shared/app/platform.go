@@ -41,6 +41,9 @@ import (
 // stack does not use them (the deterministic drafter, the local task dispatcher, plain
 // configuration values), and tests point the real clients at in-test fakes.
 //
+// Firestore connections roll failed transactions back in the background
+// (RollbackInBackground, firestore.go), so that a request's answer leaves by its deadline.
+//
 // Production options: Application Default Credentials (the function's service account)
 // for every client; Speech-to-Text v2 uses the regional endpoint of its recognizer's
 // location ("global" uses the global endpoint); the genai client uses the Vertex AI
@@ -62,7 +65,7 @@ type Platform struct {
 func NewPlatform(projectID string) *Platform {
 	p := &Platform{ProjectID: projectID}
 	p.firestore = newClient("Firestore", func(ctx context.Context) (*firestore.Client, error) {
-		return firestore.NewClient(ctx, projectID)
+		return newFirestore(ctx, projectID)
 	})
 	p.UseAuthProject(projectID)
 	p.pubsub = newClient("Pub/Sub", func(ctx context.Context) (*pubsub.Client, error) {

@@ -20,8 +20,15 @@
 //     The body is the first response's, including its requestId; X-Request-Id names the
 //     retry.
 //   - Record of a request still running: 409, code "conflict", Retry-After: 1, details
-//     {"reason": "idempotency_key_in_progress"}. A record older than
-//     Options.LockTimeout is taken to belong to a crashed instance and is taken over.
+//     {"reason": "idempotency_key_in_progress"}, while the record's lease is live.
+//   - Record of a request that is no longer running: taken over, and the handler runs
+//     for the retry. The request holding a key renews a short lease (Options.Lease, 5 s)
+//     on its record while its handler runs; an instance that crashed or was killed stops
+//     renewing, so its key is free again within one lease. When that request's write had
+//     committed (its commit marker exists, shared/commitmark), the retry is let through
+//     at once, lease or not: its handler finds the marker and answers with what the first
+//     attempt wrote, writing nothing. A record older than Options.LockTimeout is taken
+//     over even when renewed (a handler that never returns).
 //   - Record of a different request (other body or query): 409, code "conflict",
 //     details {"reason": "idempotency_key_reused"}; the client must use a new key.
 //   - An invalid key (not 1-255 printable ASCII characters, or the header repeated): 400
@@ -30,6 +37,12 @@
 // Requests without the header, and safe methods (GET, HEAD, OPTIONS, TRACE), pass through.
 // Records expire after Options.TTL (field expireAt, deleted by a Firestore TTL policy;
 // an expired record not yet deleted counts as absent).
+//
+// The response is flushed to the client before its record is written, so a hung
+// Firestore never holds an answer back. The write that completes (or, after a 5xx,
+// deletes) the record is then retried until it lands, for up to finishWithin: a request
+// that was answered does not leave its key in progress behind it when Firestore comes
+// back within that time. If the instance dies first, the lease frees the key.
 //
 // # Storage and patient data
 //
@@ -93,16 +106,22 @@ const (
 
 // Defaults and limits.
 const (
-	DefaultTTL           = 24 * time.Hour
-	DefaultLockTimeout   = 10 * time.Minute
+	DefaultTTL         = 24 * time.Hour
+	DefaultLockTimeout = 10 * time.Minute
+	// DefaultLease is how long a key stays locked after its holder last renewed it: the
+	// longest a retry waits for the key of a request whose instance has died.
+	DefaultLease         = 5 * time.Second
 	DefaultMaxStoredBody = 256 << 10
 	// MaxKeyLength is the longest accepted Idempotency-Key.
 	MaxKeyLength = 255
 	// maxStoredBodyLimit keeps a record under Firestore's 1 MiB document limit.
 	maxStoredBodyLimit = 1<<20 - 64<<10
-	// finishTimeout bounds the write that completes or releases a record; it runs even
-	// when the client has gone away.
+	// finishTimeout bounds one attempt of the write that completes or releases a record;
+	// it runs even when the client has gone away.
 	finishTimeout = 10 * time.Second
+	// finishWithin bounds the retries of that write (Firestore unreachable after the
+	// answer was sent); afterwards the record is left to its lease.
+	finishWithin = 2 * time.Minute
 	// beginAttempts bounds retries of the claiming transaction when a concurrent
 	// request created the record between our read and our commit.
 	beginAttempts = 3
@@ -130,17 +149,25 @@ type Options struct {
 	// MaxRequestBody is the largest request body accepted (httpx.DefaultMaxBody when
 	// <= 0); set it to the endpoint's own limit when that is larger.
 	MaxRequestBody int64
-	// LockTimeout is how long a request may hold a key before a retry may take it over
-	// (DefaultLockTimeout when <= 0). It must exceed the function's request timeout.
+	// Lease is how long a key stays locked after the request holding it last renewed it
+	// (DefaultLease when <= 0); the holder renews it every Lease/3 while its handler runs.
+	// A retry of a request whose instance died takes the key over within one Lease.
+	Lease time.Duration
+	// LockTimeout is the longest a request may hold a key, renewals included, before a
+	// retry may take it over (DefaultLockTimeout when <= 0). It must exceed the
+	// function's request timeout.
 	LockTimeout time.Duration
 }
 
 // record is the stored document.
 type record struct {
-	State       string            `firestore:"state"`
-	RequestHash string            `firestore:"requestHash"`
-	Owner       string            `firestore:"owner"` // random id of the request holding the key
-	CreatedAt   time.Time         `firestore:"createdAt"`
+	State       string    `firestore:"state"`
+	RequestHash string    `firestore:"requestHash"`
+	Owner       string    `firestore:"owner"` // random id of the request holding the key
+	CreatedAt   time.Time `firestore:"createdAt"`
+	// LeaseUntil is when an in-progress record stops protecting its key unless its
+	// holder renews it. Zero (records written before leases) means CreatedAt+LockTimeout.
+	LeaseUntil  time.Time         `firestore:"leaseUntil,omitzero"`
 	ExpireAt    time.Time         `firestore:"expireAt"`
 	CompletedAt time.Time         `firestore:"completedAt,omitzero"`
 	Status      int               `firestore:"status,omitempty"`
@@ -165,7 +192,10 @@ var storedHeaders = []string{"Content-Type", "Location", "ETag"}
 type middleware struct {
 	fs             *firestore.Client
 	ttl            time.Duration
+	lease          time.Duration
 	lockTimeout    time.Duration
+	finishAttempt  time.Duration // finishTimeout; tests shorten it
+	finishWithin   time.Duration
 	scope          func(*http.Request) string
 	now            func() time.Time
 	maxStoredBody  int
@@ -176,6 +206,15 @@ type middleware struct {
 // fs (see the package documentation). It panics when fs or opts.Scope is nil: both are
 // programming errors found at start-up.
 func Middleware(fs *firestore.Client, opts Options) httpx.Middleware {
+	m := newMiddleware(fs, opts)
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			m.serve(w, r, next)
+		})
+	}
+}
+
+func newMiddleware(fs *firestore.Client, opts Options) *middleware {
 	if fs == nil {
 		panic("idempotency: nil Firestore client")
 	}
@@ -185,7 +224,10 @@ func Middleware(fs *firestore.Client, opts Options) httpx.Middleware {
 	m := &middleware{
 		fs:             fs,
 		ttl:            opts.TTL,
+		lease:          opts.Lease,
 		lockTimeout:    opts.LockTimeout,
+		finishAttempt:  finishTimeout,
+		finishWithin:   finishWithin,
 		scope:          opts.Scope,
 		now:            opts.Now,
 		maxStoredBody:  opts.MaxStoredBody,
@@ -193,6 +235,9 @@ func Middleware(fs *firestore.Client, opts Options) httpx.Middleware {
 	}
 	if m.ttl <= 0 {
 		m.ttl = DefaultTTL
+	}
+	if m.lease <= 0 {
+		m.lease = DefaultLease
 	}
 	if m.lockTimeout <= 0 {
 		m.lockTimeout = DefaultLockTimeout
@@ -207,11 +252,7 @@ func Middleware(fs *firestore.Client, opts Options) httpx.Middleware {
 	if m.maxRequestBody <= 0 {
 		m.maxRequestBody = httpx.DefaultMaxBody
 	}
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			m.serve(w, r, next)
-		})
-	}
+	return m
 }
 
 func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
@@ -266,14 +307,18 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		return
 	case outcomeTakeover:
 		log.LogAttrs(ctx, slog.LevelWarn, "idempotency key taken over from an abandoned request")
+	case outcomeCommitted:
+		log.LogAttrs(ctx, slog.LevelInfo, "idempotency key of a committed request taken over; the handler answers from its commit marker")
 	}
 
 	cw := &captureWriter{ResponseWriter: w, max: m.maxStoredBody}
+	stopRenewing := m.renew(ctx, ref, owner, d.createdAt)
 	returned := false
 	defer func() {
 		// No recover: a panic travels on to httpx.Recover with its stack. The record
 		// is released first so that a retry can run.
 		if !returned {
+			stopRenewing()
 			m.finish(ctx, ref, owner, nil)
 		}
 	}()
@@ -282,6 +327,7 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	// The client has its answer now, whatever finish meets: when Firestore hangs, the
 	// record's write must not hold the response back past the request's deadline.
 	_ = http.NewResponseController(w).Flush()
+	stopRenewing()
 
 	if !cw.wroteHeader {
 		cw.status = http.StatusOK // the server sends 200 for a handler that wrote nothing
@@ -401,14 +447,16 @@ type outcome int
 const (
 	outcomeRun        outcome = iota // the key is ours: run the handler
 	outcomeTakeover                  // as outcomeRun, after an abandoned request
+	outcomeCommitted                 // as outcomeRun: the holder's write committed (its marker exists)
 	outcomeReplay                    // send the stored response
 	outcomeInProgress                // another request holds the key
 	outcomeReused                    // the key belongs to a different request
 )
 
 type decision struct {
-	outcome outcome
-	rec     record
+	outcome   outcome
+	rec       record
+	createdAt time.Time // of the record this request now holds
 }
 
 // begin claims the key for this request in a transaction, or reports who has it.
@@ -423,9 +471,10 @@ func (m *middleware) begin(ctx context.Context, ref *firestore.DocumentRef, hash
 				RequestHash: hash,
 				Owner:       owner,
 				CreatedAt:   now,
+				LeaseUntil:  now.Add(m.lease),
 				ExpireAt:    now.Add(m.ttl),
 			}
-			d = decision{outcome: outcomeRun}
+			d = decision{outcome: outcomeRun, createdAt: now}
 			snap, err := tx.Get(ref)
 			if status.Code(err) == codes.NotFound {
 				return tx.Create(ref, fresh)
@@ -445,10 +494,20 @@ func (m *middleware) begin(ctx context.Context, ref *firestore.DocumentRef, hash
 				d.outcome = outcomeReused
 			case rec.State == stateCompleted:
 				d.outcome, d.rec = outcomeReplay, rec
-			case now.Sub(rec.CreatedAt) >= m.lockTimeout:
+			case m.abandoned(rec, now):
 				d.outcome = outcomeTakeover
 				return tx.Set(ref, fresh)
 			default:
+				// The holder is alive, or was until a moment ago. If its write has
+				// committed, this retry may run now: its handler reads the marker and
+				// answers with the committed resource without writing.
+				marker := commitmark.Marker{Record: ref.ID, Request: hash}
+				if _, committed, err := marker.CommittedTx(m.fs, tx); err != nil {
+					return err
+				} else if committed {
+					d.outcome = outcomeCommitted
+					return tx.Set(ref, fresh)
+				}
 				d.outcome = outcomeInProgress
 			}
 			return nil
@@ -462,12 +521,105 @@ func (m *middleware) begin(ctx context.Context, ref *firestore.DocumentRef, hash
 	return d, err
 }
 
+// abandoned reports whether the in-progress record rec no longer protects its key at
+// now: its holder stopped renewing the lease (the instance died), or has held it longer
+// than the lock timeout.
+func (m *middleware) abandoned(rec record, now time.Time) bool {
+	if now.Sub(rec.CreatedAt) >= m.lockTimeout {
+		return true
+	}
+	return !rec.LeaseUntil.IsZero() && !now.Before(rec.LeaseUntil)
+}
+
+// renew extends the lease of the record this request holds every lease/3 until the
+// returned stop is called (which waits for a renewal in flight). A renewal that fails
+// (Firestore unreachable) is not retried: the lease then runs out, and a retry may take
+// the key over, which is safe because writes recognise their own commit
+// (shared/commitmark). Renewals stop extending at createdAt+LockTimeout.
+func (m *middleware) renew(ctx context.Context, ref *firestore.DocumentRef, owner string, createdAt time.Time) (stop func()) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(m.lease / 3)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			rctx, rcancel := context.WithTimeout(ctx, m.lease/3)
+			err := m.fs.RunTransaction(rctx, func(ctx context.Context, tx *firestore.Transaction) error {
+				snap, err := tx.Get(ref)
+				if err != nil {
+					return err
+				}
+				var rec record
+				if err := snap.DataTo(&rec); err != nil || rec.Owner != owner || rec.State != stateInProgress {
+					return errLost
+				}
+				until := m.now().UTC().Add(m.lease)
+				if limit := createdAt.Add(m.lockTimeout); until.After(limit) {
+					until = limit
+				}
+				return tx.Update(ref, []firestore.Update{{Path: "leaseUntil", Value: until}})
+			})
+			rcancel()
+			if errors.Is(err, errLost) {
+				return
+			}
+			if err != nil && ctx.Err() == nil {
+				logging.FromContext(ctx).LogAttrs(ctx, slog.LevelWarn, "idempotency: could not renew the key's lease",
+					slog.String("error", err.Error()))
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+// errLost ends renewals of a record another request has taken over.
+var errLost = errors.New("idempotency: key taken over")
+
 // finish completes the record with the captured response, or deletes it when cw is
-// nil, provided this request still owns it.
+// nil, provided this request still owns it. The response has been sent; the write is
+// retried (each attempt bounded by finishAttempt) until it lands or finishWithin has
+// passed, so that Firestore coming back finds no key left in progress.
 func (m *middleware) finish(ctx context.Context, ref *firestore.DocumentRef, owner string, cw *captureWriter) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+	ctx = context.WithoutCancel(ctx)
+	give := time.Now().Add(m.finishWithin)
+	wait := 250 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := m.finishOnce(ctx, ref, owner, cw)
+		if err == nil {
+			if attempt > 1 {
+				logging.FromContext(ctx).LogAttrs(ctx, slog.LevelInfo, "idempotency: key record written after retries",
+					slog.Int("attempts", attempt))
+			}
+			return
+		}
+		if time.Now().Add(wait).After(give) {
+			// The record stays in progress until its lease runs out.
+			what := "store the response"
+			if cw == nil {
+				what = "release the key"
+			}
+			logging.FromContext(ctx).LogAttrs(ctx, slog.LevelError, "idempotency: could not "+what,
+				slog.Int("attempts", attempt), slog.String("error", err.Error()))
+			return
+		}
+		time.Sleep(wait)
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+func (m *middleware) finishOnce(ctx context.Context, ref *firestore.DocumentRef, owner string, cw *captureWriter) error {
+	ctx, cancel := context.WithTimeout(ctx, m.finishAttempt)
 	defer cancel()
-	err := m.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+	return m.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		snap, err := tx.Get(ref)
 		if status.Code(err) == codes.NotFound {
 			return nil
@@ -487,17 +639,9 @@ func (m *middleware) finish(ctx context.Context, ref *firestore.DocumentRef, own
 		rec.Status = cw.status
 		rec.Header = cw.storedHeader()
 		rec.Body = cw.body.Bytes()
+		rec.LeaseUntil = time.Time{}
 		return tx.Set(ref, rec)
 	})
-	if err != nil {
-		// The response has been sent. The record stays in progress until LockTimeout.
-		what := "store the response"
-		if cw == nil {
-			what = "release the key"
-		}
-		logging.FromContext(ctx).LogAttrs(ctx, slog.LevelWarn, "idempotency: could not "+what,
-			slog.String("error", err.Error()))
-	}
 }
 
 // replay writes a stored response.

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,9 +19,13 @@ import (
 
 	"cloud.google.com/go/firestore"
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/api/option"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/medi-os/medi/shared/app"
+	"github.com/medi-os/medi/shared/commitmark"
 	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/logging"
 	"github.com/medi-os/medi/shared/testenv"
@@ -716,7 +722,7 @@ func TestInvalidRecordReplaced(t *testing.T) {
 func TestStaleOwnerLeavesRecordAlone(t *testing.T) {
 	t.Parallel()
 	fs := newFirestore(t)
-	mw := &middleware{fs: fs, now: time.Now}
+	mw := newMiddleware(fs, Options{Scope: testScope})
 	ref := fs.Collection(Collection).Doc("stale-owner")
 	now := time.Now().UTC()
 	mine := record{State: stateInProgress, RequestHash: "h", Owner: "new-owner", CreatedAt: now, ExpireAt: now.Add(time.Hour)}
@@ -868,4 +874,258 @@ func TestCaptureWriter(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A crashed request stops renewing its lease: once the lease has run out a retry takes
+// the key over and runs, without waiting for the lock timeout; while it runs, the retry
+// is told the key is in progress.
+func TestLapsedLeaseTakenOver(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name       string
+		leaseLeft  time.Duration // leaseUntil - now
+		hash       string
+		wantStatus int
+		wantReason string
+	}{
+		{name: "live lease", leaseLeft: time.Second, wantStatus: http.StatusConflict, wantReason: ReasonInProgress},
+		{name: "lapsed lease", leaseLeft: 0, wantStatus: http.StatusCreated},
+		{name: "lapsed lease of another request", leaseLeft: -time.Second, hash: "other", wantStatus: http.StatusConflict, wantReason: ReasonKeyReused},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			fs := newFirestore(t)
+			hash := tc.hash
+			if hash == "" {
+				hash = requestHash("", []byte(`{"complaint":"chest pain"}`))
+			}
+			ref := fs.Collection(Collection).Doc(DocumentID("uid-1|clinic-1", http.MethodPost, "/v1/encounters", "key-1"))
+			if _, err := ref.Create(context.Background(), record{
+				State: stateInProgress, RequestHash: hash, Owner: "crashed",
+				CreatedAt: now.Add(-10 * time.Second), LeaseUntil: now.Add(tc.leaseLeft), ExpireAt: now.Add(DefaultTTL),
+			}); err != nil {
+				t.Fatal(err)
+			}
+			e := &endpoint{}
+			h, logs := server(fs, Options{Now: func() time.Time { return now }}, e)
+			rec := (call{}).do(t, h)
+			if rec.Code != tc.wantStatus {
+				t.Fatalf("status %d, want %d; body %s", rec.Code, tc.wantStatus, rec.Body)
+			}
+			if tc.wantReason != "" {
+				if _, reason := errorOf(t, rec); reason != tc.wantReason {
+					t.Errorf("reason %q, want %q", reason, tc.wantReason)
+				}
+				wantCalls(t, e, 0)
+				return
+			}
+			wantCalls(t, e, 1)
+			if stored, _, _ := loadRecord(t, fs, call{}); stored.State != stateCompleted || stored.Owner == "crashed" || !stored.LeaseUntil.IsZero() {
+				t.Errorf("record after takeover: state %q owner %q lease %v, want completed by the new request, no lease", stored.State, stored.Owner, stored.LeaseUntil)
+			}
+			if !strings.Contains(logs.String(), "taken over from an abandoned request") {
+				t.Errorf("takeover not logged:\n%s", logs)
+			}
+		})
+	}
+}
+
+// When the request holding a key has committed its write (its commit marker exists), a
+// retry runs at once, lease or not: the handler answers from the marker. A marker of
+// another request under the same key does not count.
+func TestCommittedHolderLetsRetryThrough(t *testing.T) {
+	t.Parallel()
+	now := time.Now().UTC() // markers expire by the wall clock
+	body := `{"complaint":"chest pain"}`
+	for _, tc := range []struct {
+		name        string
+		markerHash  string
+		wantStatus  int
+		wantHandler int32
+	}{
+		{name: "marker of this request", markerHash: requestHash("", []byte(body)), wantStatus: http.StatusCreated, wantHandler: 1},
+		{name: "marker of another request", markerHash: requestHash("", []byte(`{"complaint":"other"}`)), wantStatus: http.StatusConflict},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			fs := newFirestore(t)
+			id := DocumentID("uid-1|clinic-1", http.MethodPost, "/v1/encounters", "key-1")
+			if _, err := fs.Collection(Collection).Doc(id).Create(context.Background(), record{
+				State: stateInProgress, RequestHash: requestHash("", []byte(body)), Owner: "alive-or-not",
+				CreatedAt: now, LeaseUntil: now.Add(time.Minute), ExpireAt: now.Add(DefaultTTL),
+			}); err != nil {
+				t.Fatal(err)
+			}
+			// What a store writes with its write (shared/commitmark).
+			err := fs.RunTransaction(context.Background(), func(ctx context.Context, tx *firestore.Transaction) error {
+				return commitmark.Marker{Record: id, Request: tc.markerHash}.RecordTx(fs, tx, "enc-1", now)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var seen commitmark.Marker
+			e := &endpoint{respond: func(n int32, w http.ResponseWriter, r *http.Request) {
+				seen = MarkerFrom(r.Context())
+				created(n, w, r)
+			}}
+			h, _ := server(fs, Options{Now: func() time.Time { return now }}, e)
+			rec := (call{body: body}).do(t, h)
+			if rec.Code != tc.wantStatus {
+				t.Fatalf("status %d, want %d; body %s", rec.Code, tc.wantStatus, rec.Body)
+			}
+			wantCalls(t, e, tc.wantHandler)
+			if tc.wantHandler > 0 && (seen.Record != id || seen.Request != tc.markerHash) {
+				t.Errorf("handler's marker = %+v, want record %s and the request's hash", seen, id)
+			}
+		})
+	}
+}
+
+// While its handler runs, the request holding a key renews the lease, so a duplicate
+// arriving after the first lease would have lapsed is still told the key is in progress.
+func TestLeaseRenewedWhileHandlerRuns(t *testing.T) {
+	t.Parallel()
+	fs := newFirestore(t)
+	const lease = 6 * time.Second
+	release := make(chan struct{})
+	e := &endpoint{respond: func(n int32, w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-time.After(2 * time.Minute):
+		}
+		created(n, w, r)
+	}}
+	h, _ := server(fs, Options{Lease: lease}, e)
+	first := make(chan *httptest.ResponseRecorder, 1)
+	go func() { first <- (call{}).do(t, h) }()
+
+	// Wait until the first lease has passed and a renewal has extended it.
+	var initial time.Time
+	deadline := time.Now().Add(time.Minute)
+	for {
+		rec, _, ok := loadRecord(t, fs, call{})
+		if ok && initial.IsZero() {
+			initial = rec.LeaseUntil
+		}
+		if ok && time.Now().After(initial) && rec.LeaseUntil.After(initial) && time.Now().Before(rec.LeaseUntil) {
+			break
+		}
+		if time.Now().After(deadline) {
+			close(release)
+			t.Fatalf("the lease was never renewed past its first end (record %+v)", rec)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	dup := (call{}).do(t, h)
+	close(release)
+	if dup.Code != http.StatusConflict {
+		t.Fatalf("duplicate during a renewed lease: status %d, want 409; body %s", dup.Code, dup.Body)
+	}
+	if _, reason := errorOf(t, dup); reason != ReasonInProgress {
+		t.Errorf("duplicate reason %q, want %q", reason, ReasonInProgress)
+	}
+	if rec := <-first; rec.Code != http.StatusCreated {
+		t.Fatalf("first: status %d; body %s", rec.Code, rec.Body)
+	}
+	wantCalls(t, e, 1)
+	if stored, _, _ := loadRecord(t, fs, call{}); stored.State != stateCompleted {
+		t.Errorf("record state %q after the answer, want completed", stored.State)
+	}
+}
+
+// A request that was answered while Firestore hung does not leave its key in progress:
+// the answer leaves at once, and the record is completed (2xx) or deleted (5xx) when
+// Firestore answers again, after the first write attempts have timed out.
+func TestAnsweredRequestLeavesNoLock(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name       string
+		status     int
+		wantRecord bool
+	}{
+		{name: "committed", status: http.StatusCreated, wantRecord: true},
+		{name: "failed", status: http.StatusServiceUnavailable},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			testenv.Require(t, "FIRESTORE_EMULATOR_HOST")
+			gate := testenv.NewGate(t, os.Getenv("FIRESTORE_EMULATOR_HOST"))
+			conn, err := app.DialFirestoreEmulator(gate.Addr(), grpc.WithChainUnaryInterceptor(app.RollbackInBackground))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = conn.Close() })
+			project := testenv.ProjectID(t)
+			fs, err := firestore.NewClient(context.Background(), project, option.WithGRPCConn(conn))
+			if err != nil {
+				t.Fatal(err)
+			}
+			direct := newFirestoreIn(t, project)
+
+			e := &endpoint{respond: func(n int32, w http.ResponseWriter, r *http.Request) {
+				gate.Hold() // Firestore hangs once the handler has done its work
+				if tc.status == http.StatusCreated {
+					created(n, w, r)
+					return
+				}
+				httpx.WriteError(w, r, httpx.Unavailable(2, errors.New("backend timed out")))
+			}}
+			m := newMiddleware(fs, Options{Scope: testScope})
+			m.finishAttempt = 300 * time.Millisecond
+			srv := httptest.NewServer(httpx.Chain(e, httpx.Trace(logging.New(io.Discard, slog.LevelDebug), "test"), func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { m.serve(w, r, next) })
+			}))
+			t.Cleanup(srv.Close)
+
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/encounters", strings.NewReader(`{"complaint":"chest pain"}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-Test-User", "uid-1|clinic-1")
+			req.Header.Set(HeaderKey, "key-1")
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil || resp.StatusCode != tc.status {
+				t.Fatalf("answer while Firestore hangs: %d %v, want %d", resp.StatusCode, err, tc.status)
+			}
+			// Several write attempts time out before Firestore is back.
+			time.Sleep(3 * m.finishAttempt)
+			gate.Release()
+
+			ref := direct.Collection(Collection).Doc(DocumentID("uid-1|clinic-1", http.MethodPost, "/v1/encounters", "key-1"))
+			deadline := time.Now().Add(time.Minute)
+			for {
+				snap, err := ref.Get(context.Background())
+				var rec record
+				switch {
+				case status.Code(err) == codes.NotFound && !tc.wantRecord:
+					return
+				case err == nil && snap.DataTo(&rec) == nil && rec.State == stateCompleted && tc.wantRecord:
+					if rec.Status != tc.status {
+						t.Errorf("stored status %d, want %d", rec.Status, tc.status)
+					}
+					return
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("key still in progress a minute after Firestore came back (record %+v, %v)", rec, err)
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+		})
+	}
+}
+
+// newFirestoreIn returns a direct client of the emulator for project.
+func newFirestoreIn(t *testing.T, project string) *firestore.Client {
+	t.Helper()
+	fs, err := firestore.NewClient(context.Background(), project)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = fs.Close() })
+	return fs
 }
