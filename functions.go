@@ -8,6 +8,7 @@ import (
 	"github.com/medi-os/medi/functions/accessalerts"
 	"github.com/medi-os/medi/functions/auditseal"
 	"github.com/medi-os/medi/functions/auth"
+	"github.com/medi-os/medi/functions/encounteroutbox"
 	"github.com/medi-os/medi/functions/encounters"
 	"github.com/medi-os/medi/functions/mailer"
 	"github.com/medi-os/medi/functions/patients"
@@ -40,4 +41,5 @@ func init() {
 	app.RegisterHTTP(mailer.Function)
 	app.RegisterHTTP(auditseal.Function)
 	app.RegisterCloudEvent(accessalerts.Function)
+	app.RegisterHTTP(encounteroutbox.Function)
 }

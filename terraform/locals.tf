@@ -62,6 +62,8 @@ locals {
     # Identity and audit (issue 6): scheduled audit sealing, break-glass alerts to admins.
     "audit-seal"    = module.audit_seal
     "access-alerts" = module.access_alerts
+    # Re-sending encounter events whose publish failed (an outbox per clinic).
+    "encounter-outbox" = module.encounter_outbox
   }
 
   public_functions = { for k, f in local.functions : k => f if f.public }
@@ -74,6 +76,7 @@ locals {
     "auth", "patients", "queue", "triage", "scribe", "summarize",
     "scribe-ingest", "scribe-worker", "queue-projector", "summarize-worker", "mailer", "retention",
     "summarize-note-events", "summarize-encounter-events", "audit-seal", "access-alerts",
+    "encounter-outbox",
   ]
   function_url = {
     for name in local.function_names : name => "https://${name}-${data.google_project.this.number}.${var.region}.run.app"

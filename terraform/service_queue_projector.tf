@@ -1,7 +1,7 @@
 # queue-projector: consumes encounter-events (push subscription with a dead-letter topic,
-# pubsub.tf) and keeps each clinic's queue board and wait estimates current. On the board
-# tick (queue_board_tick.tf) it also republishes the encounter outbox: events whose
-# publish failed after their change committed (a Pub/Sub outage), hence its publisher role.
+# pubsub.tf) and keeps each clinic's queue board and wait estimates current, also on the
+# board tick (queue_board_tick.tf). It publishes nothing: re-sending events whose publish
+# failed is encounter-outbox's job (service_encounter_outbox.tf).
 module "queue_projector" {
   source = "./modules/function"
 
@@ -12,20 +12,11 @@ module "queue_projector" {
   max_instances = 10
   labels        = local.labels
 
-  environment = merge(local.common_env, {
-    MEDI_TOPIC_ENCOUNTER_EVENTS = module.topic_encounter_events.name
-  })
+  environment = local.common_env
 
   project_roles = ["roles/datastore.user"]
 
   depends_on = [google_project_service.this]
-}
-
-resource "google_pubsub_topic_iam_member" "queue_projector_publish_encounter_events" {
-  project = var.project_id
-  topic   = module.topic_encounter_events.name
-  role    = "roles/pubsub.publisher"
-  member  = module.queue_projector.service_account_member
 }
 
 # Pub/Sub signs the push OIDC token as the invoker account (needed for projects created

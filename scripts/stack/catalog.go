@@ -46,6 +46,7 @@ var Functions = []Function{
 	{Name: "summarize-encounter-events", Trigger: TriggerPubSub, Topic: "encounter-events"},
 	{Name: "mailer", Trigger: TriggerTask, Queue: "mail"},
 	{Name: "audit-seal", Trigger: TriggerScheduler},
+	{Name: "encounter-outbox", Trigger: TriggerScheduler},
 	{Name: "access-alerts", Trigger: TriggerPubSub, Topic: "access-events"},
 }
 

@@ -34,11 +34,16 @@ const DefaultSchedulerTimeout = 4 * time.Minute
 // board tick, so that a developer sees records sealed soon.
 const AuditSealInterval = time.Minute
 
-// SchedulerJobs are the scheduler jobs the local stack runs. retention is not among them:
-// it runs nightly in production and deletes raw uploads, which a developer would rather
-// trigger by hand (POST with the task secret in X-Medi-Task-Secret).
-var SchedulerJobs = []SchedulerJob{
-	{Function: "audit-seal", Path: "/", Every: AuditSealInterval},
+// SchedulerJobs are the scheduler jobs the local stack runs; tick is the board tick's
+// interval, which encounter-outbox shares (both run every minute in production, and a
+// test that shortens the tick wants the outbox re-sent as often). retention is not among
+// them: it runs nightly in production and deletes raw uploads, which a developer would
+// rather trigger by hand (POST with the task secret in X-Medi-Task-Secret).
+func SchedulerJobs(tick time.Duration) []SchedulerJob {
+	return []SchedulerJob{
+		{Function: "audit-seal", Path: "/", Every: AuditSealInterval},
+		{Function: "encounter-outbox", Path: "/", Every: tick},
+	}
 }
 
 // Scheduler runs scheduler jobs until stopped.

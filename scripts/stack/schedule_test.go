@@ -44,7 +44,7 @@ func TestCatalogSchedulesEverySchedulerJobOfAScheduledFunction(t *testing.T) {
 	for _, f := range Functions {
 		triggers[f.Name] = f.Trigger
 	}
-	for _, j := range SchedulerJobs {
+	for _, j := range SchedulerJobs(BoardTickInterval) {
 		if triggers[j.Function] != TriggerScheduler {
 			t.Errorf("job %s: not a scheduler-triggered function of the catalog", j.Function)
 		}

@@ -155,7 +155,7 @@ func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
 		if s.ticker, err = StartTicker(cfg.ProjectID, "encounter-events", tick); err != nil {
 			return nil, err
 		}
-		s.scheduler = StartScheduler(SchedulerJobs, s.FunctionURL, s.taskSecret, cfg.Out)
+		s.scheduler = StartScheduler(SchedulerJobs(tick), s.FunctionURL, s.taskSecret, cfg.Out)
 	}
 	if cfg.Seed {
 		// The seed is idempotent; emulators that have just started sometimes refuse the

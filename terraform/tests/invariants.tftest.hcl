@@ -235,6 +235,11 @@ run "invariants" {
   }
 
   assert {
+    condition     = try(module.encounter_outbox.scheduler_job.schedule == "* * * * *" && module.encounter_outbox.scheduler_job.http_target[0].oidc_token[0].service_account_email == output.functions["encounter-outbox"].invoker && module.encounter_outbox.scheduler_job.http_target[0].oidc_token[0].audience == local.function_url["encounter-outbox"], false)
+    error_message = "Cloud Scheduler calls encounter-outbox every minute with an OIDC token of its own invoker account for its URL (MEDI_FUNCTION_URL_ENCOUNTER_OUTBOX)."
+  }
+
+  assert {
     condition     = alltrue([for k, f in local.functions : f.url == local.function_url[k]])
     error_message = "local.function_url (MEDI_FUNCTION_URL_*) must be each function's deterministic URL."
   }

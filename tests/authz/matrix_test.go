@@ -16,6 +16,7 @@ import (
 
 	"github.com/medi-os/medi/functions/auditseal"
 	"github.com/medi-os/medi/functions/auth"
+	"github.com/medi-os/medi/functions/encounteroutbox"
 	"github.com/medi-os/medi/functions/encounters"
 	"github.com/medi-os/medi/functions/mailer"
 	"github.com/medi-os/medi/functions/patients"
@@ -49,6 +50,7 @@ var httpFunctions = map[string]routeLister{
 	"summarizeworker.Function": summarizeworker.Function,
 	"mailer.Function":          mailer.Function,
 	"auditseal.Function":       auditseal.Function,
+	"encounteroutbox.Function": encounteroutbox.Function,
 }
 
 // Access says how a route authenticates its caller.
@@ -307,6 +309,10 @@ var matrix = map[string]map[string]Row{
 		"POST /tasks/mail": workerRow("/tasks/mail"),
 	},
 	"audit-seal": {
+		"GET /v1/health": health,
+		"POST /{$}":      workerRow("/"),
+	},
+	"encounter-outbox": {
 		"GET /v1/health": health,
 		"POST /{$}":      workerRow("/"),
 	},
