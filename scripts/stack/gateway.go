@@ -35,11 +35,24 @@ func (s *Stack) startGateway() error {
 		u, _ := url.Parse(s.FunctionURL(f.Name))
 		targets[f.Name] = u
 	}
+	web, err := s.webHandler()
+	if err != nil {
+		return err
+	}
+	api := Gateway(targets)
+	// Like the load balancer: /v1/... to the functions, everything else to the web app.
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if IsAPIPath(r.URL.Path) {
+			api.ServeHTTP(w, r)
+			return
+		}
+		web.ServeHTTP(w, r)
+	})
 	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", s.ports.Gateway))
 	if err != nil {
 		return &PortInUseError{Port: s.ports.Gateway, Use: "gateway"}
 	}
-	s.gateway = &http.Server{Handler: Gateway(targets), ReadHeaderTimeout: 10 * time.Second}
+	s.gateway = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	go s.gateway.Serve(l)
 	return nil
 }

@@ -288,6 +288,8 @@ func (s *Stack) startStorage() error {
 			Bucket:    s.cfg.UploadsBucket,
 			NotifyOn:  fakestorage.EventNotificationOptions{Finalize: true},
 		},
+		// The web app PUTs scribe uploads with the signed URL's size-range header.
+		AllowedCORSHeaders: []string{"x-goog-content-length-range"},
 	}
 	srv, err := fakestorage.NewServerWithOptions(opts)
 	if err != nil {

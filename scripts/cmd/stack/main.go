@@ -88,7 +88,7 @@ func dev(ctx context.Context) error {
 
 func printWelcome(s *stack.Stack, took time.Duration) {
 	p := s.Ports()
-	fmt.Printf("\nMedi OS is ready in %s at %s\n\n", took.Round(100*time.Millisecond), s.BaseURL())
+	fmt.Printf("\nMedi OS is ready in %s\n\n  Open the web app:    %s/   (pick a demo account)\n  API:                 %s/v1/...\n\n", took.Round(100*time.Millisecond), s.BaseURL(), s.BaseURL())
 	fmt.Printf("  Firestore emulator   127.0.0.1:%d\n  Pub/Sub emulator     127.0.0.1:%d\n  Auth emulator        127.0.0.1:%d\n  Cloud Storage (fake) http://127.0.0.1:%d\n\n",
 		p.Firestore, p.PubSub, p.Auth, p.Storage)
 	fmt.Println("Demo clinic accounts (emulator only):")

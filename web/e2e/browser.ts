@@ -1,0 +1,115 @@
+// The browser tests' harness: Chromium from the machine (never downloaded; Playwright
+// gives each launch a fresh profile), the app's console watched for errors (a Content-Security-Policy
+// violation fails the test), axe-core run on each screen, screenshots saved.
+import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const BASE_URL = (process.env.MEDI_BASE_URL ?? "").replace(/\/$/, "");
+export const OUT_DIR = resolve(here, "out");
+const DOCS_DIR = resolve(here, "../../docs/user-guides/images");
+
+export function chromiumPath(): string {
+  return process.env.MEDI_CHROMIUM ?? "/usr/bin/chromium";
+}
+
+export interface Session {
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  problems: string[];
+  close(): Promise<void>;
+}
+
+export async function launch(opts: { viewport?: { width: number; height: number }; colorScheme?: "light" | "dark" } = {}): Promise<Session> {
+  if (!BASE_URL) throw new Error("MEDI_BASE_URL is not set: run the browser tests through scripts/test (or against scripts/dev)");
+  const browser = await chromium.launch({
+    executablePath: chromiumPath(),
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--disable-dev-shm-usage",
+    ],
+  });
+  const context = await browser.newContext({
+    baseURL: BASE_URL,
+    viewport: opts.viewport ?? { width: 1280, height: 900 },
+    colorScheme: opts.colorScheme ?? "light",
+    locale: "en-GB",
+    timezoneId: "Europe/London",
+  });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on("console", (m) => {
+    const t = m.text();
+    if (/Content.Security.Policy|Refused to/i.test(t)) problems.push(`CSP: ${t}`);
+    else if (m.type() === "error" && !/status of (401|403|404|409|412|400)/.test(t)) problems.push(`console error: ${t}`);
+  });
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  return {
+    browser,
+    context,
+    page,
+    problems,
+    async close() {
+      await context.close().catch(() => {});
+      await browser.close().catch(() => {});
+    },
+  };
+}
+
+/** Signs in with one of the seeded demo accounts from the sign-in screen. */
+export async function signInAs(page: Page, role: "receptionist" | "nurse" | "doctor" | "admin"): Promise<void> {
+  await page.goto("/");
+  await page.getByRole("button", { name: role[0].toUpperCase() + role.slice(1), exact: true }).click();
+  await page.getByTestId("whoami").waitFor();
+}
+
+export async function signInWithPassword(page: Page, email: string, password: string): Promise<void> {
+  await page.getByLabel("E-mail address").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+}
+
+const axeSource = readFileSync(resolve(here, "../node_modules/axe-core/axe.min.js"), "utf8");
+
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[] }[];
+}
+
+/** Runs axe-core (WCAG 2.1 A and AA rules and best practices) on the page; returns the serious and critical violations. */
+export async function axe(page: Page): Promise<AxeViolation[]> {
+  await page.evaluate(axeSource);
+  const res = (await page.evaluate(async () => {
+    const w = window as unknown as { axe: { run(ctx: Document, opts: unknown): Promise<{ violations: AxeViolation[] }> } };
+    return w.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] } });
+  })) as { violations: AxeViolation[] };
+  return res.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+}
+
+export function describeViolations(v: AxeViolation[]): string {
+  return v.map((x) => `${x.impact} ${x.id}: ${x.help} (${x.nodes.map((n) => n.target.join(" ")).join(", ")})`).join("\n");
+}
+
+/** Saves a screenshot under e2e/out/; with MEDI_WEB_SCREENSHOTS=docs also into docs/user-guides/images/. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(OUT_DIR, { recursive: true });
+  const file = join(OUT_DIR, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: false, animations: "disabled", caret: "hide" });
+  if (process.env.MEDI_WEB_SCREENSHOTS === "docs") {
+    mkdirSync(DOCS_DIR, { recursive: true });
+    copyFileSync(file, join(DOCS_DIR, `${name}.png`));
+  }
+  return file;
+}

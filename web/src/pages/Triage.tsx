@@ -1,0 +1,431 @@
+// Triage: vital signs with units and plausible ranges, AVPU, pain; the engine's proposal
+// updating as the nurse types (POST /v1/triage/assess, nothing stored) with its decision
+// point, reasons, what is missing and assumed, NEWS2 per parameter and qSOFA as a chart;
+// record, then confirm or override with a reason (the API's rules); the re-assessment
+// time from the NEWS2 interval.
+import { useEffect, useMemo, useState, type FormEvent } from "react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { ApiError, get, newIdempotencyKey, post } from "../api/client";
+import { keys, useEncounter, usePatient } from "../api/queries";
+import type { TriageConfirmed, TriageHistory, TriageRecorded, TriageResult } from "../api/types";
+import { Link } from "../lib/router";
+import { formatTime, fullName, patientLine, STATUS_LABEL } from "../lib/format";
+import {
+  buildTriageInput,
+  COMPLAINT_CATEGORIES,
+  emptyTriageForm,
+  formFromInput,
+  humanize,
+  PARAMETER_LABEL,
+  reassessDue,
+  setReminder,
+  type TriageForm,
+} from "../lib/triage";
+import { VITALS } from "../lib/validate";
+import { SelectField, TextArea, TextField } from "../ui/controls";
+import { apiFieldErrors, ErrorNotice, LevelBadge, Loading, Notice, PageTitle } from "../ui/feedback";
+
+export default function Triage({ encounterId }: { encounterId: string }) {
+  const enc = useEncounter(encounterId);
+  const patient = usePatient(enc.data?.value.patientId);
+  const history = useQuery({ queryKey: keys.triage(encounterId), queryFn: () => get<TriageHistory>(`/v1/triage/${encodeURIComponent(encounterId)}`) });
+  if (enc.error) return <ErrorNotice error={enc.error} onRetry={() => void enc.refetch()} />;
+  if (patient.error) return <ErrorNotice error={patient.error} onRetry={() => void patient.refetch()} />;
+  if (history.error) return <ErrorNotice error={history.error} onRetry={() => void history.refetch()} />;
+  if (!enc.data || !patient.data || !history.data) return <Loading label="Opening the visit" />;
+  const e = enc.data.value;
+  const p = patient.data.value;
+  return (
+    <div>
+      <PageTitle actions={<Link to="/board" className="btn btn-secondary">Back to the board</Link>}>{`Triage: ${fullName(p)}`}</PageTitle>
+      <p className="mb-1 text-sm">{patientLine(p)}</p>
+      <p className="mb-3 text-sm">
+        {STATUS_LABEL[e.status]} since {formatTime(e.arrivedAt)} · complaint: “{e.chiefComplaint}”
+        {p.allergies.length > 0 && <> · <strong>Allergies:</strong> {p.allergies.map((a) => a.substance).join(", ")}</>}
+      </p>
+      <TriageWorkspace key={encounterId} encounterId={encounterId} history={history.data} patient={p} complaint={e.chiefComplaint} arrivalMode={e.arrivalMode} />
+    </div>
+  );
+}
+
+function useDebouncedValue<T>(v: T, ms: number): T {
+  const [d, setD] = useState(v);
+  useEffect(() => {
+    const t = setTimeout(() => setD(v), ms);
+    return () => clearTimeout(t);
+  }, [v, ms]);
+  return d;
+}
+
+function TriageWorkspace({
+  encounterId,
+  history,
+  patient,
+  complaint,
+  arrivalMode,
+}: {
+  encounterId: string;
+  history: TriageHistory;
+  patient: { birthDate: string; sex: string };
+  complaint: string;
+  arrivalMode: string;
+}) {
+  const qc = useQueryClient();
+  const [form, setForm] = useState<TriageForm>(() =>
+    history.current ? formFromInput(history.current.input as never) : emptyTriageForm(complaint, arrivalMode),
+  );
+  const { input, errors } = useMemo(() => buildTriageInput(form, patient), [form, patient]);
+  const debounced = useDebouncedValue(JSON.stringify(input), 400);
+  const valid = Object.keys(errors).length === 0;
+  const proposal = useQuery<TriageResult>({
+    queryKey: ["assess", debounced],
+    enabled: valid,
+    placeholderData: (prev) => prev,
+    staleTime: Infinity,
+    queryFn: ({ signal }) => post<TriageResult>("/v1/triage/assess", JSON.parse(debounced), { signal }),
+  });
+  const [recordKey, setRecordKey] = useState(newIdempotencyKey);
+  const record = useMutation({
+    mutationFn: () => post<TriageRecorded>(`/v1/triage/${encodeURIComponent(encounterId)}`, input, { idempotencyKey: recordKey }),
+    onSuccess: (r) => {
+      setRecordKey(newIdempotencyKey());
+      setReminder(encounterId, reassessDue(r.assessment.assessedAt, r.assessment.result));
+      void qc.invalidateQueries({ queryKey: keys.triage(encounterId) });
+      void qc.invalidateQueries({ queryKey: keys.encounter(encounterId) });
+    },
+  });
+  const current = history.current;
+  useEffect(() => {
+    if (current) setReminder(encounterId, reassessDue(current.assessedAt, current.result));
+  }, [current, encounterId]);
+
+  const set = (patch: Partial<TriageForm>) => setForm((f) => ({ ...f, ...patch }));
+  const setVital = (k: keyof TriageForm["vitals"], v: string) => setForm((f) => ({ ...f, vitals: { ...f.vitals, [k]: v } }));
+  const serverErrors = apiFieldErrors(record.error ?? proposal.error);
+  const err = (k: string) => errors[k] ?? serverErrors[k];
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (valid) record.mutate();
+  };
+
+  return (
+    <div className="grid gap-4 lg:grid-cols-[minmax(0,1fr)_minmax(0,1fr)]">
+      <form onSubmit={submit} noValidate className="card space-y-4" aria-label="Triage assessment">
+        <TextArea label="Chief complaint" rows={2} value={form.chiefComplaint} onChange={(e) => set({ chiefComplaint: e.target.value })} error={err("chiefComplaint")} />
+        <div className="grid gap-3 sm:grid-cols-2">
+          <SelectField
+            label="Complaint category"
+            value={form.complaintCategory}
+            onChange={(e) => set({ complaintCategory: e.target.value })}
+            options={[{ value: "", label: "Not chosen" }, ...COMPLAINT_CATEGORIES.map((c) => ({ value: c, label: humanize(c) }))]}
+            error={err("complaintCategory")}
+          />
+          <SelectField
+            label="Mental status (AVPU)"
+            value={form.mentalStatus}
+            onChange={(e) => set({ mentalStatus: e.target.value })}
+            options={[
+              { value: "", label: "Not assessed" },
+              { value: "A", label: "A: alert" },
+              { value: "new_confusion", label: "New confusion" },
+              { value: "V", label: "V: responds to voice" },
+              { value: "P", label: "P: responds to pain" },
+              { value: "U", label: "U: unresponsive" },
+            ]}
+            error={err("mentalStatus")}
+          />
+        </div>
+        <fieldset>
+          <legend className="label">Vital signs</legend>
+          <div className="grid gap-3 sm:grid-cols-2">
+            {VITALS.map((v) => (
+              <TextField
+                key={v.key}
+                label={`${v.label} (${v.unit})`}
+                inputMode="decimal"
+                value={form.vitals[v.key]}
+                onChange={(e) => setVital(v.key, e.target.value)}
+                error={err(`vitals.${v.key}`)}
+                hint={`${v.min}–${v.max}`}
+                autoComplete="off"
+              />
+            ))}
+          </div>
+          <label className="mt-2 flex items-center gap-2 text-sm">
+            <input type="checkbox" checked={form.onSupplementalOxygen} onChange={(e) => set({ onSupplementalOxygen: e.target.checked })} />
+            On supplemental oxygen
+          </label>
+        </fieldset>
+        <div className="grid gap-3 sm:grid-cols-2">
+          <TextField
+            label="Pain (0–10)"
+            inputMode="numeric"
+            value={form.painScore}
+            onChange={(e) => set({ painScore: e.target.value })}
+            error={err("painScore")}
+            autoComplete="off"
+          />
+          <fieldset className="text-sm">
+            <legend className="label">Also</legend>
+            <label className="flex items-center gap-2">
+              <input type="checkbox" checked={form.flags.pregnant} onChange={(e) => set({ flags: { ...form.flags, pregnant: e.target.checked } })} />
+              Pregnant
+            </label>
+            <label className="flex items-center gap-2">
+              <input
+                type="checkbox"
+                checked={form.flags.immunocompromised}
+                onChange={(e) => set({ flags: { ...form.flags, immunocompromised: e.target.checked } })}
+              />
+              Immunocompromised
+            </label>
+          </fieldset>
+        </div>
+        {record.error && Object.keys(serverErrors).length === 0 && <ErrorNotice error={record.error} />}
+        {record.isSuccess && (
+          <Notice tone="success">
+            Assessment recorded{record.data.transitioned ? "; the patient is now triaged" : ""}. Confirm the level on the right.
+          </Notice>
+        )}
+        <button type="submit" className="btn btn-primary" disabled={!valid || record.isPending}>
+          {record.isPending ? "Recording…" : current ? "Record re-assessment" : "Record assessment"}
+        </button>
+      </form>
+      <div className="space-y-4">
+        <section className="card" aria-labelledby="proposal-title" aria-live="polite">
+          <h2 id="proposal-title" className="mb-2 text-lg font-semibold">
+            Engine proposal {proposal.isFetching && <span className="muted text-sm font-normal">(updating…)</span>}
+          </h2>
+          {!valid ? (
+            <p className="muted">Correct the highlighted fields to see the proposal.</p>
+          ) : proposal.error ? (
+            <ErrorNotice error={proposal.error} />
+          ) : proposal.data ? (
+            <Proposal r={proposal.data} />
+          ) : (
+            <Loading label="Asking the engine" />
+          )}
+        </section>
+        {current && <Confirm encounterId={encounterId} history={history} />}
+      </div>
+    </div>
+  );
+}
+
+export function Proposal({ r }: { r: TriageResult }) {
+  const model = (r as TriageResult & { model?: ModelView }).model;
+  return (
+    <div className="space-y-3">
+      <p className="flex flex-wrap items-center gap-2 text-lg">
+        <LevelBadge level={r.level} provisional={r.provisional} />
+        <span>
+          decision point <strong>{r.decisionPoint}</strong> · see a doctor within <strong>{r.targetMinutes} min</strong>
+        </span>
+      </p>
+      {r.vitalsRequired && (
+        <Notice tone="warning">
+          Vital signs required before a level can be recorded: {r.missingVitals.map((v) => humanize(v)).join(", ") || "see below"}.
+        </Notice>
+      )}
+      <div>
+        <h3 className="font-semibold">Why</h3>
+        <ul className="list-disc pl-5 text-sm">
+          {(r.reasonDetails?.length ? r.reasonDetails.map((d) => d.text) : r.reasons).map((t, i) => (
+            <li key={i}>{t}</li>
+          ))}
+        </ul>
+      </div>
+      {r.missing.length > 0 && (
+        <div>
+          <h3 className="font-semibold">Missing, and what was assumed</h3>
+          <ul className="list-disc pl-5 text-sm">
+            {r.missing.map((m) => (
+              <li key={m.field}>
+                {humanize(m.field)}: {m.assumption}
+                {m.affectsLevel && <strong> (may change the level)</strong>}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+      <News2Chart r={r} />
+      <QsofaChart r={r} />
+      {r.reassessment.applicable && (
+        <p className="text-sm">
+          Re-assess {r.reassessment.continuous ? "continuously" : `every ${r.reassessment.intervalMinutes} min`}
+          {r.reassessment.response && <>: {r.reassessment.response}</>}.
+        </p>
+      )}
+      {model && <ModelPanel m={model} />}
+    </div>
+  );
+}
+
+const POINT_COLOURS = ["bg-emerald-600", "bg-yellow-400", "bg-orange-500", "bg-red-700"];
+
+function News2Chart({ r }: { r: TriageResult }) {
+  const n = r.news2;
+  if (!n.applicable) return <p className="text-sm">NEWS2 not applicable{n.notApplicable ? `: ${n.notApplicable}` : ""}.</p>;
+  return (
+    <figure aria-labelledby="news2-caption">
+      <figcaption id="news2-caption" className="font-semibold">
+        NEWS2 {n.aggregate ?? "?"} {n.risk && <span className="font-normal">({humanize(n.risk)} risk)</span>}
+        {!n.complete && <span className="muted font-normal"> — incomplete, measured {n.measuredAggregate ?? 0}</span>}
+      </figcaption>
+      <ul className="mt-2 space-y-1 text-sm" data-testid="news2-chart">
+        {n.items.map((it) => (
+          <li key={it.parameter} className="grid grid-cols-[8rem_1fr_5rem] items-center gap-2">
+            <span>{PARAMETER_LABEL[it.parameter] ?? humanize(it.parameter)}</span>
+            <span className="h-4 rounded bg-slate-200 dark:bg-slate-700" aria-hidden="true">
+              <span className={`block h-4 rounded ${POINT_COLOURS[it.points] ?? "bg-red-700"}`} style={{ width: `${(it.points / 3) * 100}%` }} />
+            </span>
+            <span>
+              {it.missing ? "missing" : `${it.points} pt${it.points === 1 ? "" : "s"}`}
+              <span className="sr-only"> ({it.value ?? it.observation ?? "no value"})</span>
+            </span>
+          </li>
+        ))}
+      </ul>
+      {n.singleParameterScore3 && <p className="text-sm font-semibold">A single parameter scores 3: urgent review.</p>}
+      {n.caveat && <p className="muted text-sm">{n.caveat}</p>}
+    </figure>
+  );
+}
+
+function QsofaChart({ r }: { r: TriageResult }) {
+  const q = r.qsofa;
+  return (
+    <figure>
+      <figcaption className="font-semibold">
+        qSOFA {q.score}/3 {q.highRisk && <strong className="text-red-700 dark:text-red-300">high risk of sepsis</strong>}
+      </figcaption>
+      <ul className="mt-1 flex flex-wrap gap-2 text-sm">
+        {q.items.map((it) => (
+          <li
+            key={it.criterion}
+            className={`rounded border px-2 py-0.5 ${it.points ? "border-red-700 font-semibold text-red-800 dark:border-red-300 dark:text-red-200" : "border-slate-400"}`}
+          >
+            {it.criterion}: {it.missing ? "missing" : it.points ? "yes (+1)" : "no"}
+          </li>
+        ))}
+      </ul>
+    </figure>
+  );
+}
+
+/** The statistical model's view (level, probabilities, attributions), when the engine gives one. */
+interface ModelView {
+  level?: number;
+  version?: string;
+  probabilities?: Record<string, number> | { level: number; probability: number }[];
+  attributions?: { feature?: string; field?: string; name?: string; contribution?: number; weight?: number; value?: number }[];
+}
+
+function ModelPanel({ m }: { m: ModelView }) {
+  const probs = Array.isArray(m.probabilities)
+    ? m.probabilities.map((p) => [String(p.level), p.probability] as const)
+    : Object.entries(m.probabilities ?? {});
+  return (
+    <section aria-labelledby="model-title" className="border-t border-slate-200 pt-2 dark:border-slate-700">
+      <h3 id="model-title" className="font-semibold">
+        Statistical model{m.version ? ` (${m.version})` : ""}{m.level ? `: level ${m.level}` : ""}
+      </h3>
+      {probs.length > 0 && (
+        <ul className="text-sm">
+          {probs.map(([lvl, p]) => (
+            <li key={lvl}>
+              Level {lvl}: {(p * 100).toFixed(0)}%
+            </li>
+          ))}
+        </ul>
+      )}
+      {m.attributions && m.attributions.length > 0 && (
+        <ul className="list-disc pl-5 text-sm">
+          {m.attributions.slice(0, 8).map((a, i) => (
+            <li key={i}>
+              {a.feature ?? a.field ?? a.name}: {(a.contribution ?? a.weight ?? a.value ?? 0).toFixed(2)}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function Confirm({ encounterId, history }: { encounterId: string; history: TriageHistory }) {
+  const qc = useQueryClient();
+  const current = history.current!;
+  const inForce = history.encounter.triage?.level ?? current.result.level;
+  const [level, setLevel] = useState(String(current.result.level));
+  const [reason, setReason] = useState("");
+  const m = useMutation({
+    mutationFn: () =>
+      post<TriageConfirmed>(`/v1/triage/${encodeURIComponent(encounterId)}/confirm`, {
+        level: Number(level),
+        assessmentId: current.id,
+        ...(reason.trim() ? { reason: reason.trim() } : {}),
+      }),
+    onSuccess: () => {
+      void qc.invalidateQueries({ queryKey: keys.triage(encounterId) });
+      void qc.invalidateQueries({ queryKey: keys.encounter(encounterId) });
+    },
+  });
+  const down = Number(level) > inForce;
+  const due = reassessDue(current.assessedAt, current.result);
+  const overdue = due !== null && due.getTime() < Date.now();
+  const confirmed = history.encounter.triage?.confirmed;
+  return (
+    <section className="card space-y-3" aria-labelledby="confirm-title">
+      <h2 id="confirm-title" className="text-lg font-semibold">
+        Level in force
+      </h2>
+      <p className="flex flex-wrap items-center gap-2">
+        <LevelBadge level={inForce} /> proposed {current.result.level} at {formatTime(current.assessedAt)} ·{" "}
+        {confirmed ? <strong>confirmed</strong> : <strong className="text-amber-800 dark:text-amber-200">not confirmed yet</strong>}
+      </p>
+      {due && (
+        <p className={overdue ? "font-semibold text-red-800 dark:text-red-200" : "text-sm"} role={overdue ? "alert" : undefined}>
+          {overdue ? "Re-assessment overdue since " : "Next re-assessment due at "}
+          {formatTime(due.toISOString())}
+        </p>
+      )}
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          m.mutate();
+        }}
+        className="space-y-3"
+        aria-label="Confirm or override the level"
+      >
+        <SelectField
+          label="Level you accept"
+          value={level}
+          onChange={(e) => setLevel(e.target.value)}
+          options={[1, 2, 3, 4, 5].map((l) => ({ value: String(l), label: `ESI ${l}${l === current.result.level ? " (proposed)" : ""}` }))}
+        />
+        {down && (
+          <TextArea
+            label="Reason for a less urgent level (required)"
+            required
+            rows={2}
+            maxLength={500}
+            value={reason}
+            onChange={(e) => setReason(e.target.value)}
+            error={apiFieldErrors(m.error).reason}
+            hint="A down-triage is audited with your reason."
+          />
+        )}
+        {m.error && !apiFieldErrors(m.error).reason && <ErrorNotice error={m.error} />}
+        {m.error instanceof ApiError && m.error.code === "conflict" && <p className="text-sm">Reload the page to see the newer assessment.</p>}
+        {m.isSuccess && (
+          <Notice tone="success">
+            Level {m.data.level} confirmed ({humanize(m.data.change)}).
+          </Notice>
+        )}
+        <button type="submit" className="btn btn-primary" disabled={m.isPending}>
+          {Number(level) === current.result.level ? "Confirm level" : "Override level"}
+        </button>
+      </form>
+    </section>
+  );
+}
