@@ -5,6 +5,7 @@ import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { onTestFailed } from "vitest";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const BASE_URL = (process.env.MEDI_BASE_URL ?? "").replace(/\/$/, "");
@@ -46,6 +47,7 @@ export async function launch(opts: { viewport?: { width: number; height: number 
     locale: "en-GB",
     timezoneId: "Europe/London",
   });
+  context.setDefaultTimeout(20_000);
   const page = await context.newPage();
   const problems: string[] = [];
   page.on("console", (m) => {
@@ -54,6 +56,14 @@ export async function launch(opts: { viewport?: { width: number; height: number 
     else if (m.type() === "error" && !/status of (401|403|404|409|412|400)/.test(t)) problems.push(`console error: ${t}`);
   });
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  // A failing test leaves a picture of the screen it failed on (e2e/out/failed-*.png).
+  onTestFailed((t) => {
+    if (problems.length) console.error(`browser problems:\n${problems.join("\n")}`);
+    mkdirSync(OUT_DIR, { recursive: true });
+    return page
+      .screenshot({ path: join(OUT_DIR, `failed-${t.task.name.replace(/[^a-z0-9]+/gi, "-").slice(0, 60)}.png`) })
+      .then(() => undefined, () => undefined);
+  });
   return {
     browser,
     context,
@@ -70,7 +80,7 @@ export async function launch(opts: { viewport?: { width: number; height: number 
 export async function signInAs(page: Page, role: "receptionist" | "nurse" | "doctor" | "admin"): Promise<void> {
   await page.goto("/");
   await page.getByRole("button", { name: role[0].toUpperCase() + role.slice(1), exact: true }).click();
-  await page.getByTestId("whoami").waitFor();
+  await page.locator("main#main").waitFor();
 }
 
 export async function signInWithPassword(page: Page, email: string, password: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { lazy, Suspense, useEffect, useState, type ReactNode } from "react";
+import { Component, lazy, Suspense, useEffect, useState, type ReactNode } from "react";
 import { SessionProvider, useSession } from "./auth/session";
 import type { Me, Role } from "./api/types";
 import { Link, matchPath, navigate, usePath } from "./lib/router";
@@ -119,7 +119,9 @@ function SignedIn({ me }: { me: Me }) {
       <Header me={me} path={path} />
       <ConnectionBanner />
       <main id="main" className="mx-auto max-w-7xl px-3 py-4 sm:px-6">
-        <Suspense fallback={<Loading />}>{content}</Suspense>
+        <ScreenBoundary key={path}>
+          <Suspense fallback={<Loading />}>{content}</Suspense>
+        </ScreenBoundary>
       </main>
     </div>
   );
@@ -214,4 +216,26 @@ function ConnectionBanner() {
       Offline: nothing can be saved until the connection is back. The app retries by itself.
     </div>
   );
+}
+
+/** A screen that fails to render says so, instead of leaving the page blank. */
+class ScreenBoundary extends Component<{ children: ReactNode }, { error: unknown }> {
+  state = { error: null as unknown };
+  static getDerivedStateFromError(error: unknown) {
+    return { error };
+  }
+  render() {
+    if (this.state.error) {
+      return (
+        <div role="alert" className="card">
+          <h1 className="text-xl font-bold">This screen failed</h1>
+          <p>Reload the page to try again. If it keeps failing, tell support what you were doing.</p>
+          <button type="button" className="btn btn-secondary mt-2" onClick={() => location.reload()}>
+            Reload
+          </button>
+        </div>
+      );
+    }
+    return this.props.children;
+  }
 }

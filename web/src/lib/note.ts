@@ -11,7 +11,7 @@ export type DraftContent = Record<SoapSection, DraftSentence[]>;
 
 export function draftFrom(c: NoteContent): DraftContent {
   const d = {} as DraftContent;
-  for (const s of SOAP_SECTIONS) d[s] = (c[s] ?? []).map((x) => ({ id: x.id, text: x.text, evidence: [...(x.evidence as unknown[])] }));
+  for (const s of SOAP_SECTIONS) d[s] = (c[s] ?? []).map((x) => ({ id: x.id, text: x.text, evidence: [...((x.evidence ?? []) as unknown[])] }));
   return d;
 }
 

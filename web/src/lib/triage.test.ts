@@ -21,7 +21,7 @@ describe("buildTriageInput", () => {
     f.painScore = "7";
     f.vitals.heartRate = "112";
     f.vitals.temperatureC = "37,1";
-    f.flags.pregnant = false;
+    f.oxygen = "air";
     const { input, errors } = buildTriageInput(f, { birthDate: "1968-01-01", sex: "male" }, now);
     expect(errors).toEqual({});
     expect(input).toEqual({
@@ -32,7 +32,7 @@ describe("buildTriageInput", () => {
       arrivalMode: "walk_in",
       mentalStatus: "A",
       painScore: 7,
-      vitals: { heartRate: 112, temperatureC: 37.1 },
+      vitals: { heartRate: 112, temperatureC: 37.1, onSupplementalOxygen: false },
     });
   });
 
@@ -52,7 +52,9 @@ describe("buildTriageInput", () => {
     const f = formFromInput({ chiefComplaint: "cough", painScore: 0, vitals: { respiratoryRate: 22, onSupplementalOxygen: true } });
     expect(f.painScore).toBe("0");
     expect(f.vitals.respiratoryRate).toBe("22");
-    expect(f.onSupplementalOxygen).toBe(true);
+    expect(f.oxygen).toBe("oxygen");
+    expect(formFromInput({ chiefComplaint: "x", vitals: { onSupplementalOxygen: false } }).oxygen).toBe("air");
+    expect(formFromInput({ chiefComplaint: "x" }).oxygen).toBe("");
   });
 });
 

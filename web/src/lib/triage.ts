@@ -10,7 +10,8 @@ export interface TriageForm {
   mentalStatus: string;
   painScore: string;
   vitals: Record<VitalSpec["key"], string>;
-  onSupplementalOxygen: boolean;
+  /** "" not recorded, "air" room air, "oxygen" supplemental oxygen. */
+  oxygen: "" | "air" | "oxygen";
   flags: { pregnant: boolean; immunocompromised: boolean };
 }
 
@@ -22,7 +23,7 @@ export function emptyTriageForm(complaint = "", arrivalMode = ""): TriageForm {
     mentalStatus: "",
     painScore: "",
     vitals: { heartRate: "", respiratoryRate: "", systolicBP: "", diastolicBP: "", spo2: "", temperatureC: "" },
-    onSupplementalOxygen: false,
+    oxygen: "",
     flags: { pregnant: false, immunocompromised: false },
   };
 }
@@ -52,7 +53,7 @@ export function buildTriageInput(
     if (r.error) errors[`vitals.${spec.key}`] = r.error;
     else if (r.value !== null) vitals[spec.key] = spec.key === "temperatureC" ? r.value : Math.round(r.value);
   }
-  if (f.onSupplementalOxygen) vitals.onSupplementalOxygen = true;
+  if (f.oxygen) vitals.onSupplementalOxygen = f.oxygen === "oxygen";
   let painScore: number | null = null;
   if (f.painScore.trim()) {
     const p = Number(f.painScore);
@@ -89,7 +90,8 @@ export function formFromInput(input: Partial<TriageInput>): TriageForm {
     const v = input.vitals?.[spec.key];
     f.vitals[spec.key] = v == null ? "" : String(v);
   }
-  f.onSupplementalOxygen = !!input.vitals?.onSupplementalOxygen;
+  const o = input.vitals?.onSupplementalOxygen;
+  f.oxygen = o == null ? "" : o ? "oxygen" : "air";
   f.flags = { pregnant: !!input.flags?.pregnant, immunocompromised: !!input.flags?.immunocompromised };
   return f;
 }
@@ -136,6 +138,26 @@ export const COMPLAINT_CATEGORIES = [
   "laceration", "major_trauma", "medication_refill", "mental_health", "minor_injury", "overdose_poisoning", "pregnancy_related",
   "rash", "seizure", "shortness_of_breath", "stroke_symptoms", "suicidal_ideation", "syncope", "urinary", "vomiting_diarrhoea", "other",
 ] as const;
+
+const FIELD_LABEL: Record<string, string> = {
+  "vitals.heartRate": "Heart rate",
+  "vitals.respiratoryRate": "Respiratory rate",
+  "vitals.systolicBP": "Systolic blood pressure",
+  "vitals.diastolicBP": "Diastolic blood pressure",
+  "vitals.spo2": "SpO₂",
+  "vitals.temperatureC": "Temperature",
+  "vitals.onSupplementalOxygen": "Air or oxygen",
+  mentalStatus: "Mental status",
+  painScore: "Pain score",
+  expectedResources: "Expected resources",
+  complaintCategory: "Complaint category",
+  chiefComplaint: "Chief complaint",
+};
+
+/** A field path of the engine's input, in words. */
+export function fieldLabel(field: string): string {
+  return FIELD_LABEL[field] ?? FIELD_LABEL[`vitals.${field}`] ?? humanize(field.replace(/^vitals\./, ""));
+}
 
 export function humanize(code: string): string {
   const s = code.replaceAll("_", " ");

@@ -14,6 +14,7 @@ import {
   buildTriageInput,
   COMPLAINT_CATEGORIES,
   emptyTriageForm,
+  fieldLabel,
   formFromInput,
   humanize,
   PARAMETER_LABEL,
@@ -151,10 +152,17 @@ function TriageWorkspace({
               />
             ))}
           </div>
-          <label className="mt-2 flex items-center gap-2 text-sm">
-            <input type="checkbox" checked={form.onSupplementalOxygen} onChange={(e) => set({ onSupplementalOxygen: e.target.checked })} />
-            On supplemental oxygen
-          </label>
+          <SelectField
+            className="mt-3 sm:w-1/2"
+            label="Air or oxygen"
+            value={form.oxygen}
+            onChange={(e) => set({ oxygen: e.target.value as TriageForm["oxygen"] })}
+            options={[
+              { value: "", label: "Not recorded" },
+              { value: "air", label: "Room air" },
+              { value: "oxygen", label: "Supplemental oxygen" },
+            ]}
+          />
         </fieldset>
         <div className="grid gap-3 sm:grid-cols-2">
           <TextField
@@ -224,7 +232,7 @@ export function Proposal({ r }: { r: TriageResult }) {
       </p>
       {r.vitalsRequired && (
         <Notice tone="warning">
-          Vital signs required before a level can be recorded: {r.missingVitals.map((v) => humanize(v)).join(", ") || "see below"}.
+          Vital signs required before a level can be recorded: {r.missingVitals.map((v) => fieldLabel(v)).join(", ") || "see below"}.
         </Notice>
       )}
       <div>
@@ -241,7 +249,7 @@ export function Proposal({ r }: { r: TriageResult }) {
           <ul className="list-disc pl-5 text-sm">
             {r.missing.map((m) => (
               <li key={m.field}>
-                {humanize(m.field)}: {m.assumption}
+                {fieldLabel(m.field)}: {m.assumption}
                 {m.affectsLevel && <strong> (may change the level)</strong>}
               </li>
             ))}
@@ -274,13 +282,14 @@ function News2Chart({ r }: { r: TriageResult }) {
       </figcaption>
       <ul className="mt-2 space-y-1 text-sm" data-testid="news2-chart">
         {n.items.map((it) => (
-          <li key={it.parameter} className="grid grid-cols-[8rem_1fr_5rem] items-center gap-2">
+          <li key={it.parameter} className="grid grid-cols-[7rem_1fr_7.5rem] items-center gap-2">
             <span>{PARAMETER_LABEL[it.parameter] ?? humanize(it.parameter)}</span>
             <span className="h-4 rounded bg-slate-200 dark:bg-slate-700" aria-hidden="true">
+              {/* the bar: 0 to 3 points */}
               <span className={`block h-4 rounded ${POINT_COLOURS[it.points] ?? "bg-red-700"}`} style={{ width: `${(it.points / 3) * 100}%` }} />
             </span>
             <span>
-              {it.missing ? "missing" : `${it.points} pt${it.points === 1 ? "" : "s"}`}
+              {it.missing ? `missing (${it.points} assumed)` : `${it.points} pt${it.points === 1 ? "" : "s"}`}
               <span className="sr-only"> ({it.value ?? it.observation ?? "no value"})</span>
             </span>
           </li>

@@ -120,7 +120,7 @@ export function NoteView({ noteId }: { noteId: string }) {
                         >
                           {x.text}
                           <span className="muted ml-1 text-xs">
-                            {x.evidence.length ? `(${x.evidence.length} source${x.evidence.length > 1 ? "s" : ""})` : "(no source: added by a clinician)"}
+                            {x.evidence?.length ? `(${x.evidence.length} source${x.evidence.length > 1 ? "s" : ""})` : "(no source: added by a clinician)"}
                             {x.edited ? " · edited" : ""}
                           </span>
                         </button>
