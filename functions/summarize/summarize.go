@@ -6,6 +6,7 @@
 // Endpoints (see docs/openapi.yaml):
 //
 //	GET /v1/summaries/{patientId}[?refresh=true]  doctor, nurse
+//	GET /v1/summaries/usage[?months=6]            admin: the clinic's model spend and budget
 //
 // The clinic always comes from the caller's token: a patient of another clinic is
 // answered 404 like a missing one. Every read is audited (fail closed).
@@ -21,6 +22,7 @@ import (
 	"github.com/medi-os/medi/shared/auth"
 	"github.com/medi-os/medi/shared/config"
 	"github.com/medi-os/medi/shared/httpx"
+	"github.com/medi-os/medi/shared/llm"
 	"github.com/medi-os/medi/shared/ratelimit"
 	"github.com/medi-os/medi/shared/summary"
 )
@@ -35,6 +37,9 @@ type Config struct {
 	// RefreshLimit forced rebuilds are allowed per patient and RefreshWindow.
 	RefreshLimit  int           `env:"MEDI_SUMMARY_REFRESH_LIMIT, default=3"`
 	RefreshWindow time.Duration `env:"MEDI_SUMMARY_REFRESH_WINDOW, default=10m"`
+	// MonthlyBudgetUSD is the default monthly model budget per clinic that
+	// GET /v1/summaries/usage reports (the value summarize-worker enforces).
+	MonthlyBudgetUSD float64 `env:"MEDI_SUMMARY_MONTHLY_BUDGET_USD, default=50"`
 }
 
 // Validate checks the refresh limit.
@@ -45,6 +50,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RefreshWindow < time.Second {
 		errs = append(errs, &config.VarError{Var: "MEDI_SUMMARY_REFRESH_WINDOW", Err: errors.New("must be at least 1s")})
+	}
+	if c.MonthlyBudgetUSD < 0 {
+		errs = append(errs, &config.VarError{Var: "MEDI_SUMMARY_MONTHLY_BUDGET_USD", Err: errors.New("must not be negative")})
 	}
 	return errors.Join(errs...)
 }
@@ -60,6 +68,7 @@ type handlers struct {
 	cfg     *Config
 	service *app.Lazy[*summary.Service]
 	limiter *app.Lazy[*ratelimit.Limiter]
+	ledger  *app.Lazy[*llm.FirestoreLedger]
 }
 
 func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error {
@@ -88,6 +97,14 @@ func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error
 			return ratelimit.New(fs, nil), nil
 		}),
 	}
+	h.ledger = app.NewLazy(func(ctx context.Context) (*llm.FirestoreLedger, error) {
+		fs, err := env.Platform.Firestore(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return &llm.FirestoreLedger{FS: fs, DefaultCapUSD: cfg.MonthlyBudgetUSD}, nil
+	})
 	rt.Handle(http.MethodGet, "/v1/summaries/{patientId}", httpx.Chain(http.HandlerFunc(h.get), env.Require(readers...)))
+	rt.Handle(http.MethodGet, "/v1/summaries/usage", httpx.Chain(http.HandlerFunc(h.usage), env.Require(auth.RoleAdmin)))
 	return nil
 }

@@ -291,6 +291,7 @@ var matrix = map[string]map[string]Row{
 	"summarize": {
 		"GET /v1/health":                health,
 		"GET /v1/summaries/{patientId}": {Access: Staff, Roles: clinical, Scope: ScopeResource, Path: "/v1/summaries/{patient}"},
+		"GET /v1/summaries/usage":       {Access: Staff, Roles: adminOnly, Scope: ScopeCaller},
 	},
 	"scribe-worker": {
 		"GET /v1/health": health,

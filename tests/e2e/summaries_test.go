@@ -11,6 +11,7 @@ import (
 
 	"github.com/medi-os/medi/shared/events"
 	"github.com/medi-os/medi/shared/notes"
+	"github.com/medi-os/medi/shared/testenv"
 	"github.com/medi-os/medi/tests/apitest"
 )
 
@@ -244,4 +245,35 @@ func TestSummaryLatency(t *testing.T) {
 	pct := func(d []time.Duration, p float64) time.Duration { return d[int(float64(len(d)-1)*p)] }
 	t.Logf("cache hit (n=%d): p50 %v p99 %v", len(hits), pct(hits, 0.50), pct(hits, 0.99))
 	t.Logf("miss -> ready, deterministic (n=%d): min %v median %v max %v", len(ready), ready[0], pct(ready, 0.5), ready[len(ready)-1])
+}
+
+// TestModelUsageReport: the admin's chart of the clinic's model spend, against the
+// contract; other roles are refused (the matrix covers every role and clinic).
+func TestModelUsageReport(t *testing.T) {
+	t.Parallel()
+	c := apitest.StackClient(t)
+	admin := testenv.SignIn(t, testenv.NewStaff(t, map[string]any{"role": "admin", "clinicId": "clinic-usage-e2e"}))
+	resp := c.Do(t, apitest.Request{Method: http.MethodGet, Path: "/v1/summaries/usage?months=3", Token: admin})
+	var rep struct {
+		ClinicID         string  `json:"clinicId"`
+		MonthlyBudgetUSD float64 `json:"monthlyBudgetUsd"`
+		Months           []struct {
+			Month   string  `json:"month"`
+			Calls   int     `json:"calls"`
+			CostUSD float64 `json:"costUsd"`
+		} `json:"months"`
+	}
+	resp.Decode(t, &rep)
+	if resp.Status != http.StatusOK || rep.ClinicID != "clinic-usage-e2e" || len(rep.Months) != 3 {
+		t.Fatalf("usage: %d %s", resp.Status, resp.Body)
+	}
+	if got, want := rep.Months[2].Month, time.Now().UTC().Format("2006-01"); got != want {
+		t.Errorf("last month %s, want the current one %s", got, want)
+	}
+	if rep.MonthlyBudgetUSD <= 0 {
+		t.Errorf("budget %v, want the deployment's default", rep.MonthlyBudgetUSD)
+	}
+	if resp := c.Do(t, apitest.Request{Method: http.MethodGet, Path: "/v1/summaries/usage?months=25", Token: admin}); resp.Status != http.StatusBadRequest {
+		t.Errorf("months=25: %d, want 400", resp.Status)
+	}
 }
