@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { draftFrom, editContent, evidenceRef, highlightParts, changed } from "./note";
+import { draftFrom, editContent, evidenceRef, highlightParts, changed, sentenceEvidence } from "./note";
 
 const content = {
   subjective: [{ id: "S1", text: "Cough for three days.", evidence: ["s2"] }],
@@ -36,6 +36,20 @@ describe("evidence", () => {
       { text: "fever", mark: true },
     ]);
     expect(highlightParts("hello", [{}])).toEqual([{ text: "hello", mark: true }]);
+    // Spans count code points: an emoji or a character outside the BMP is one.
+    expect(highlightParts("😀 fever", [{ start: 2, end: 7 }])).toEqual([
+      { text: "😀 ", mark: false },
+      { text: "fever", mark: true },
+    ]);
     expect(highlightParts("hello", [])).toEqual([{ text: "hello", mark: false }]);
+  });
+});
+
+describe("sentenceEvidence", () => {
+  it("prefers spans and keeps cited segments without a span whole", () => {
+    expect(
+      sentenceEvidence({ evidence: ["s1", "s2"], spans: [{ segmentId: "s1", start: 0, end: 4, quote: "Cough" }] }),
+    ).toEqual([{ segmentId: "s1", start: 0, end: 4, quote: "Cough" }, { segmentId: "s2" }]);
+    expect(sentenceEvidence({ evidence: null })).toEqual([]);
   });
 });

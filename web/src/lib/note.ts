@@ -56,18 +56,30 @@ export function evidenceRef(e: unknown): EvidenceRef | null {
   return null;
 }
 
-/** Splits a segment's text into plain and highlighted parts for the given spans. */
+/** The evidence a sentence points at: its spans when the API gives them, else its segments whole. */
+export function sentenceEvidence(x: { evidence?: unknown[] | null; spans?: unknown[] | null }): EvidenceRef[] {
+  const spans = (x.spans ?? []).map(evidenceRef).filter((r): r is EvidenceRef => r !== null);
+  const withSpans = new Set(spans.map((r) => r.segmentId));
+  const whole = (x.evidence ?? []).map(evidenceRef).filter((r): r is EvidenceRef => r !== null && !withSpans.has(r.segmentId));
+  return [...spans, ...whole];
+}
+
+/**
+ * Splits a segment's text into plain and highlighted parts for the given spans, whose
+ * start and end count Unicode code points (as the API's spans do); a span without
+ * bounds highlights the whole segment.
+ */
 export function highlightParts(text: string, spans: { start?: number; end?: number }[]): { text: string; mark: boolean }[] {
-  const whole = spans.some((s) => s.start === undefined || s.end === undefined);
   if (spans.length === 0) return [{ text, mark: false }];
-  if (whole) return [{ text, mark: true }];
-  const marks = new Array<boolean>(text.length).fill(false);
-  for (const s of spans) for (let i = Math.max(0, s.start!); i < Math.min(text.length, s.end!); i++) marks[i] = true;
+  if (spans.some((s) => s.start === undefined || s.end === undefined)) return [{ text, mark: true }];
+  const cps = Array.from(text);
+  const marks = new Array<boolean>(cps.length).fill(false);
+  for (const s of spans) for (let i = Math.max(0, s.start!); i < Math.min(cps.length, s.end!); i++) marks[i] = true;
   const parts: { text: string; mark: boolean }[] = [];
-  for (let i = 0; i < text.length; i++) {
+  cps.forEach((c, i) => {
     const last = parts.at(-1);
-    if (last && last.mark === marks[i]) last.text += text[i];
-    else parts.push({ text: text[i], mark: marks[i] });
-  }
+    if (last && last.mark === marks[i]) last.text += c;
+    else parts.push({ text: c, mark: marks[i] });
+  });
   return parts;
 }

@@ -5,10 +5,10 @@ import { useEffect, useMemo, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ApiError, get, post, request } from "../../api/client";
 import { keys } from "../../api/queries";
-import { SOAP_SECTIONS, type Note, type NoteVersion, type SoapSection } from "../../api/types";
+import { SOAP_SECTIONS, type Note, type NoteVersion, type Schemas, type SoapSection } from "../../api/types";
 import { useMe } from "../../auth/session";
 import { formatDateTime } from "../../lib/format";
-import { changed, draftFrom, editContent, evidenceRef, highlightParts, type DraftContent, type EvidenceRef } from "../../lib/note";
+import { changed, draftFrom, editContent, highlightParts, sentenceEvidence, type DraftContent, type EvidenceRef } from "../../lib/note";
 import { buildPdf, type PdfLine } from "../../lib/pdf";
 import { humanize } from "../../lib/triage";
 import { Dialog } from "../../ui/dialog";
@@ -23,27 +23,23 @@ const STATUS_TEXT: Record<Note["status"], string> = {
   amended: "Amended (not yet approved)",
 };
 
-interface Segment {
-  id: string;
-  speaker?: string;
-  role?: string;
-  text: string;
-  startMs?: number;
-}
+type Segment = Schemas["TranscriptSegment"];
+type Transcript = Schemas["ScribeTranscript"];
+type Sentence = Schemas["NoteSentence"];
 
-/** The session's transcript, when the API offers it (absent after retention). */
-function useTranscript(sessionId: string | undefined) {
+/** The session's transcript (GET /v1/scribe/sessions/{id}/transcript, doctors only), or why not. */
+function useTranscript(sessionId: string | undefined, role: string) {
   return useQuery({
     queryKey: ["transcript", sessionId],
-    enabled: !!sessionId,
+    enabled: !!sessionId && role === "doctor",
     retry: false,
     staleTime: Infinity,
-    queryFn: async (): Promise<Segment[] | null> => {
+    queryFn: async (): Promise<Transcript | null> => {
       try {
-        const t = await get<{ segments?: Segment[] }>(`/v1/scribe/sessions/${encodeURIComponent(sessionId!)}/transcript`);
-        return t.segments ?? [];
+        return await get<Transcript>(`/v1/scribe/sessions/${encodeURIComponent(sessionId!)}/transcript`);
       } catch (e) {
-        if (e instanceof ApiError && (e.status === 404 || e.status === 405)) return null;
+        // Not transcribed yet, or deleted by the retention policy.
+        if (e instanceof ApiError && e.status === 404) return null;
         throw e;
       }
     },
@@ -57,7 +53,7 @@ export function NoteView({ noteId }: { noteId: string }) {
     queryKey: keys.note(noteId),
     queryFn: async () => (await request<Note>("GET", `/v1/notes/${encodeURIComponent(noteId)}`)).data,
   });
-  const transcript = useTranscript(note.data?.sessionId);
+  const transcript = useTranscript(note.data?.sessionId, me.role);
   const [focus, setFocus] = useState<string | null>(null);
   const [editing, setEditing] = useState<DraftContent | null>(null);
   const [rejecting, setRejecting] = useState(false);
@@ -81,7 +77,8 @@ export function NoteView({ noteId }: { noteId: string }) {
   if (note.error) return <ErrorNotice error={note.error} onRetry={() => void note.refetch()} />;
   const n = note.data!;
   const sentence = focus ? SOAP_SECTIONS.flatMap((s) => n.content[s]).find((x) => x.id === focus) : undefined;
-  const focusRefs = (sentence?.evidence ?? []).map(evidenceRef).filter((x): x is EvidenceRef => x !== null);
+  const focusRefs = sentence ? sentenceEvidence(sentence) : [];
+  const flagged = SOAP_SECTIONS.flatMap((sec) => n.content[sec]).filter((x) => (x.flags ?? []).length > 0).length;
   const canEdit = n.status === "draft" || n.status === "amended";
   const isDoctor = me.role === "doctor";
   return (
@@ -90,7 +87,12 @@ export function NoteView({ noteId }: { noteId: string }) {
         <h3 id="note-title" className="text-lg font-semibold">
           Note · {STATUS_TEXT[n.status]} · version {n.currentVersion}
         </h3>
-        <span className="muted text-sm">written by {n.engine}</span>
+        <span className="muted text-sm">
+          drafted by {n.engine}
+          {(n as Note & { fallbackReason?: string }).fallbackReason
+            ? ` (the model's draft was not used: ${humanize((n as Note & { fallbackReason?: string }).fallbackReason!)})`
+            : ""}
+        </span>
       </div>
       {n.status === "approved" && n.approval && (
         <Notice tone="success">
@@ -98,6 +100,12 @@ export function NoteView({ noteId }: { noteId: string }) {
         </Notice>
       )}
       {n.rejectionReason && n.status === "draft" && <Notice tone="warning">Sent back: {n.rejectionReason}</Notice>}
+      {flagged > 0 && n.status !== "approved" && (
+        <Notice tone="warning">
+          {flagged} sentence{flagged > 1 ? "s" : ""} to check before signing: the scribe marked claims its sources do not support, or values it
+          estimated.
+        </Notice>
+      )}
       {editing ? (
         <NoteEditor draft={editing} onChange={setEditing} />
       ) : (
@@ -110,28 +118,27 @@ export function NoteView({ noteId }: { noteId: string }) {
                   <p className="muted text-sm">Nothing recorded.</p>
                 ) : (
                   <ul className="space-y-1">
-                    {n.content[s].map((x) => (
-                      <li key={x.id}>
-                        <button
-                          type="button"
-                          aria-pressed={focus === x.id}
-                          onClick={() => setFocus(focus === x.id ? null : x.id)}
-                          className={`w-full rounded px-2 py-1 text-left text-sm ${focus === x.id ? "bg-amber-100 dark:bg-amber-900" : "hover:bg-slate-100 dark:hover:bg-slate-800"}`}
-                        >
-                          {x.text}
-                          <span className="muted ml-1 text-xs">
-                            {x.evidence?.length ? `(${x.evidence.length} source${x.evidence.length > 1 ? "s" : ""})` : "(no source: added by a clinician)"}
-                            {x.edited ? " · edited" : ""}
-                          </span>
-                        </button>
-                      </li>
+                    {n.content[s].map((x, i) => (
+                      <SentenceItem
+                        key={x.id}
+                        x={x}
+                        heading={x.heading && x.heading !== n.content[s][i - 1]?.heading ? x.heading : undefined}
+                        focused={focus === x.id}
+                        onFocus={() => setFocus(focus === x.id ? null : x.id)}
+                      />
                     ))}
                   </ul>
                 )}
               </div>
             ))}
           </div>
-          <TranscriptPanel segments={transcript.data} loading={transcript.isLoading} error={transcript.error} focus={focusRefs} />
+          <TranscriptPanel
+            transcript={transcript.data}
+            loading={transcript.isLoading}
+            error={transcript.error}
+            focus={focusRefs}
+            forRole={me.role}
+          />
         </div>
       )}
       {(save.error || action.error) && <ErrorNotice error={save.error ?? action.error} />}
@@ -191,16 +198,19 @@ export function NoteView({ noteId }: { noteId: string }) {
 }
 
 function TranscriptPanel({
-  segments,
+  transcript,
   loading,
   error,
   focus,
+  forRole,
 }: {
-  segments: Segment[] | null | undefined;
+  transcript: Transcript | null | undefined;
   loading: boolean;
   error: unknown;
   focus: EvidenceRef[];
+  forRole: string;
 }) {
+  const segments: Segment[] | null = transcript ? transcript.segments : null;
   const bySeg = useMemo(() => {
     const m = new Map<string, EvidenceRef[]>();
     for (const f of focus) m.set(f.segmentId, [...(m.get(f.segmentId) ?? []), f]);
@@ -219,7 +229,12 @@ function TranscriptPanel({
         <ErrorNotice error={error} />
       ) : !segments ? (
         <div>
-          <p className="muted">The transcript is not available here{focus.length ? "; the sentence cites:" : "."}</p>
+          <p className="muted">
+            {forRole !== "doctor"
+              ? "Transcripts are read back by doctors only"
+              : "The transcript is not available (not transcribed yet, or deleted after the retention period)"}
+            {focus.length ? "; the sentence cites:" : "."}
+          </p>
           {focus.length > 0 && (
             <ul className="list-disc pl-5">
               {focus.map((f, i) => (
@@ -234,12 +249,16 @@ function TranscriptPanel({
       ) : (
         <>
           <p className="muted mb-2">Choose a sentence of the note to highlight what it is based on.</p>
+          {transcript?.rolesInferred && <p className="mb-2 text-xs">Some speakers' roles were inferred from their words.</p>}
           <ol className="space-y-1">
             {segments.map((s) => {
               const spans = bySeg.get(s.id) ?? [];
               return (
                 <li key={s.id} id={`seg-${s.id}`} className={spans.length ? "rounded bg-amber-50 p-1 dark:bg-amber-950" : "p-1"}>
-                  <span className="font-semibold">{s.speaker || humanize(s.role ?? "speaker")}:</span>{" "}
+                  <span className="font-semibold">
+                    {s.speaker || humanize(s.role)}
+                    {s.roleInferred ? "*" : ""}:
+                  </span>{" "}
                   {highlightParts(s.text, spans).map((p, i) =>
                     p.mark ? (
                       <mark key={i} className="rounded bg-amber-300 px-0.5 text-slate-950">
@@ -256,6 +275,37 @@ function TranscriptPanel({
         </>
       )}
     </aside>
+  );
+}
+
+function SentenceItem({ x, heading, focused, onFocus }: { x: Sentence; heading?: string; focused: boolean; onFocus(): void }) {
+  const flags = x.flags ?? [];
+  const sources = x.evidence?.length ?? 0;
+  return (
+    <li>
+      {heading && <p className="mt-2 text-xs font-semibold uppercase tracking-wide">{heading}</p>}
+      <button
+        type="button"
+        aria-pressed={focused}
+        onClick={onFocus}
+        className={`w-full rounded px-2 py-1 text-left text-sm ${focused ? "bg-amber-100 dark:bg-amber-900" : "hover:bg-slate-100 dark:hover:bg-slate-800"}`}
+      >
+        {x.text}
+        <span className="muted ml-1 text-xs">
+          {sources ? `(${sources} source${sources > 1 ? "s" : ""})` : "(no source: added by a clinician)"}
+          {x.edited ? " · edited" : ""}
+        </span>
+      </button>
+      {flags.length > 0 && (
+        <ul className="ml-2 text-xs font-semibold text-amber-900 dark:text-amber-200">
+          {flags.map((f, i) => (
+            <li key={i}>
+              Check: {f.kind === "unsupported" ? `${f.claim} not supported by the transcript` : `${f.claim} estimated`} — {f.detail}
+            </li>
+          ))}
+        </ul>
+      )}
+    </li>
   );
 }
 
