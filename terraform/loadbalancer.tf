@@ -1,9 +1,16 @@
-# One external HTTPS load balancer in front of the public HTTP functions. Its URL map
-# routes by path prefix from the route table (shared/routes/routes.json, read in
-# locals.tf), the table the local gateway routes by: a prefix matches itself and
-# everything below it, anything else goes to the default function.
+# One external HTTPS load balancer in front of the public HTTP functions and the web app.
+# Its URL map routes by path prefix from the route table (shared/routes/routes.json, read in
+# locals.tf), the table the local gateway routes by: a prefix matches itself and everything
+# below it, any other /v1 path goes to the default function, and everything else is the web
+# app's (web.tf): its files, and its own paths rewritten to /index.html.
 locals {
   url_map_routes = { for k, f in local.public_functions : k => f.path_prefixes }
+  # One route rule per prefix, in a stable order (route rules need distinct priorities).
+  url_map_rules = flatten([
+    for k in sort(keys(local.url_map_routes)) : [
+      for p in sort(local.url_map_routes[k]) : { prefix = p, function = k }
+    ]
+  ])
 
   # URL map tests, checked by the API when the map is written: each prefix and a path
   # below it reach their function; an unknown path reaches the default.
@@ -18,6 +25,8 @@ locals {
     ]),
     [{ path = "/v1/no-such-route", function = local.default_http_function }],
   )
+  # The web app: its files, its routes and "/" reach the bucket.
+  url_map_web_tests = concat(["/", "/index.html", "/config.json", "/assets/index-0a1b2c3d.js"], [for r in local.web_routes : replace(r, "/\\{[A-Za-z]+\\}/", "abc123")])
 }
 
 resource "google_compute_global_address" "api" {
@@ -84,14 +93,63 @@ resource "google_compute_url_map" "api" {
   }
 
   path_matcher {
-    name            = "api"
-    default_service = google_compute_backend_service.function[local.default_http_function].id
+    name = "api"
+    # What no rule claims is a file of the web app (assets, config.json, favicon).
+    default_service = google_compute_backend_bucket.web.id
 
-    dynamic "path_rule" {
-      for_each = local.url_map_routes
+    dynamic "route_rules" {
+      for_each = local.url_map_rules
       content {
-        paths   = flatten([for p in path_rule.value : [p, "${p}/*"]])
-        service = google_compute_backend_service.function[path_rule.key].id
+        priority = route_rules.key + 1
+        service  = google_compute_backend_service.function[route_rules.value.function].id
+        match_rules {
+          full_path_match = route_rules.value.prefix
+        }
+        match_rules {
+          prefix_match = "${route_rules.value.prefix}/"
+        }
+      }
+    }
+
+    # Any other API path: the default function answers (404 in the API's envelope).
+    route_rules {
+      priority = length(local.url_map_rules) + 1
+      service  = google_compute_backend_service.function[local.default_http_function].id
+      match_rules {
+        full_path_match = "/v1"
+      }
+      match_rules {
+        prefix_match = "/v1/"
+      }
+    }
+
+    # "/" and the app's own paths: index.html (the app routes in the browser).
+    route_rules {
+      priority = length(local.url_map_rules) + 2
+      service  = google_compute_backend_bucket.web.id
+      match_rules {
+        full_path_match = "/"
+      }
+      route_action {
+        url_rewrite {
+          path_prefix_rewrite = "/index.html"
+        }
+      }
+    }
+
+    dynamic "route_rules" {
+      for_each = local.web_routes
+      content {
+        priority = length(local.url_map_rules) + 3 + route_rules.key
+        service  = google_compute_backend_bucket.web.id
+        match_rules {
+          path_template_match = route_rules.value
+        }
+        route_action {
+          url_rewrite {
+            path_template_rewrite = "/index.html"
+          }
+        }
       }
     }
   }
@@ -102,6 +160,15 @@ resource "google_compute_url_map" "api" {
       host    = var.api_domain
       path    = test.value.path
       service = google_compute_backend_service.function[test.value.function].id
+    }
+  }
+
+  dynamic "test" {
+    for_each = local.url_map_web_tests
+    content {
+      host    = var.api_domain
+      path    = test.value
+      service = google_compute_backend_bucket.web.id
     }
   }
 }

@@ -3,6 +3,7 @@
 locals {
   services = toset([
     "aiplatform.googleapis.com",
+    "apikeys.googleapis.com",
     "artifactregistry.googleapis.com",
     "cloudbuild.googleapis.com",
     "cloudfunctions.googleapis.com",

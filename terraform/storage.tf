@@ -55,7 +55,7 @@ resource "google_storage_bucket" "bucket" {
   dynamic "cors" {
     for_each = each.value.signed_put ? [1] : []
     content {
-      origin          = var.cors_origins
+      origin          = distinct(concat([local.web_origin], var.cors_origins)) # the web app (web.tf) and other apps
       method          = ["PUT"]
       response_header = ["Content-Type", "Content-MD5", "x-goog-content-length-range"]
       max_age_seconds = 3600

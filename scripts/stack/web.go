@@ -56,8 +56,9 @@ func (w *WebApp) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		h.Set(k, v)
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		h.Set("Allow", "GET, HEAD")
-		http.Error(rw, "method not allowed", http.StatusMethodNotAllowed)
+		// Nothing outside /v1 takes a body: a worker's path posted to the load balancer
+		// (a task delivery gone astray) finds nothing there.
+		http.NotFound(rw, r)
 		return
 	}
 	p := path.Clean("/" + r.URL.Path)

@@ -328,4 +328,52 @@ run "invariants" {
     condition     = alltrue([for k, a in merge(google_monitoring_alert_policy.alert, google_monitoring_alert_policy.log) : try(strcontains(a.documentation[0].content, "docs/runbooks/${k}.md"), false)])
     error_message = "Every alert's documentation links its runbook."
   }
+
+  # --- the web app (web.tf) ----------------------------------------------------------------
+  assert {
+    condition     = google_compute_backend_bucket.web.enable_cdn && google_compute_backend_bucket.web.bucket_name == google_storage_bucket.web.name && google_compute_backend_bucket.web.cdn_policy[0].cache_mode == "USE_ORIGIN_HEADERS"
+    error_message = "The web app is served from its bucket through Cloud CDN, which follows the objects' Cache-Control."
+  }
+
+  assert {
+    condition = alltrue([for h in ["Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'", "X-Content-Type-Options: nosniff", "Strict-Transport-Security: max-age=31536000", "X-Frame-Options: DENY", "Referrer-Policy: no-referrer"] :
+    anytrue([for c in google_compute_backend_bucket.web.custom_response_headers : startswith(c, h)])])
+    error_message = "The web app's answers carry the security headers of web/security-headers.json, got ${jsonencode(google_compute_backend_bucket.web.custom_response_headers)}."
+  }
+
+  assert {
+    condition = alltrue([for c in google_compute_backend_bucket.web.custom_response_headers :
+      !strcontains(c, "unsafe-inline") && !strcontains(c, "unsafe-eval") && !strcontains(c, "{connect}") && !strcontains(c, "*")
+    ])
+    error_message = "The Content-Security-Policy allows no inline script or style, no eval and no wildcard origin."
+  }
+
+  assert {
+    condition     = google_storage_bucket_object.web_config.cache_control == "no-cache" && alltrue([for k, o in google_storage_bucket_object.web : startswith(k, "assets/") ? o.cache_control == "public, max-age=31536000, immutable" : strcontains(o.cache_control, "max-age=3600") || o.cache_control == "no-cache"])
+    error_message = "Hashed assets are cached for a year as immutable; index.html and config.json are revalidated."
+  }
+
+  assert {
+    condition     = google_compute_url_map.api.path_matcher[0].default_service == google_compute_backend_bucket.web.id
+    error_message = "Paths the API does not own are the web app's."
+  }
+
+  assert {
+    condition = alltrue([for f, prefixes in local.url_map_routes : alltrue([for p in prefixes :
+      anytrue([for r in google_compute_url_map.api.path_matcher[0].route_rules : r.service == google_compute_backend_service.function[f].id && anytrue([for m in r.match_rules : m.prefix_match == "${p}/"]) && anytrue([for m in r.match_rules : m.full_path_match == p])])
+    ])])
+    error_message = "Every function prefix still reaches its function (itself and below it) before the web app."
+  }
+
+  assert {
+    condition = length(distinct([for r in google_compute_url_map.api.path_matcher[0].route_rules : r.priority])) == length(google_compute_url_map.api.path_matcher[0].route_rules) && alltrue([for t in local.web_routes :
+      anytrue([for r in google_compute_url_map.api.path_matcher[0].route_rules : r.service == google_compute_backend_bucket.web.id && anytrue([for m in r.match_rules : m.path_template_match == t]) && r.route_action[0].url_rewrite[0].path_template_rewrite == "/index.html"])
+    ])
+    error_message = "Every route of web/routes.json is rewritten to /index.html, and route rules have distinct priorities."
+  }
+
+  assert {
+    condition     = contains(google_storage_bucket.bucket["uploads"].cors[0].origin, "https://${var.api_domain}")
+    error_message = "The web app's origin may PUT signed uploads to the uploads bucket."
+  }
 }

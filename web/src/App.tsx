@@ -23,7 +23,7 @@ interface RouteDef {
   render(params: Record<string, string>): ReactNode;
 }
 
-const ROUTES: RouteDef[] = [
+export const ROUTES: RouteDef[] = [
   { path: "/board", roles: ["receptionist", "nurse", "doctor", "admin"], render: () => <Board /> },
   { path: "/reception", roles: ["receptionist", "nurse", "admin", "doctor"], render: () => <Reception /> },
   { path: "/triage/:encounterId", roles: ["nurse", "doctor"], render: (p) => <Triage encounterId={p.encounterId} /> },
