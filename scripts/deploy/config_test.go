@@ -98,12 +98,15 @@ func declarations(files map[string]string, typ string) []string {
 }
 
 // publicPrincipals lists the files granting allUsers or allAuthenticatedUsers, except the
-// one documented exception: public HTTP functions (modules/function/main.tf, allUsers).
+// documented exceptions (docs/deployment.md): public HTTP functions
+// (modules/function/main.tf, allUsers) and the web app's static files, which the load
+// balancer's backend bucket reads anonymously (web.tf, allUsers).
 func publicPrincipals(files map[string]string) []string {
 	var out []string
 	for f, src := range files {
 		for _, principal := range []string{"allUsers", "allAuthenticatedUsers"} {
-			if strings.Contains(src, principal) && !(f == "modules/function/main.tf" && principal == "allUsers") {
+			exception := (f == "modules/function/main.tf" || f == "web.tf") && principal == "allUsers"
+			if strings.Contains(src, principal) && !exception {
 				out = append(out, f+": "+principal)
 			}
 		}
@@ -131,8 +134,8 @@ func TestTerraformResourcesLiveWhereTheTestsSeeThem(t *testing.T) {
 			"modules/pubsub_topic/main.tf: google_pubsub_subscription.dead_letter_hold",
 			"modules/pubsub_topic/main.tf: google_pubsub_subscription.push",
 		}, "subscriptions are made by modules/pubsub_topic, which gives each a dead-letter policy the tests check"},
-		{"google_storage_bucket", []string{"storage.tf: google_storage_bucket.bucket"},
-			"buckets are entries of local.buckets, which the tests check for public access prevention"},
+		{"google_storage_bucket", []string{"storage.tf: google_storage_bucket.bucket", "web.tf: google_storage_bucket.web"},
+			"buckets are entries of local.buckets, which the tests check for public access prevention; the web app's public bucket is the one exception, with tests of its own"},
 		{"google_cloudfunctions2_function", []string{"modules/function/main.tf: google_cloudfunctions2_function.this"},
 			"functions are made by modules/function (own service account, invoker, ingress)"},
 		{"google_firestore_database", []string{"firestore.tf: google_firestore_database.default"},

@@ -71,6 +71,11 @@ func (d *deployer) plan(ctx context.Context, env, release string) (Summary, erro
 	if err := os.MkdirAll(d.path("plans"), 0o755); err != nil {
 		return Summary{}, err
 	}
+	// Terraform uploads the web app's build (terraform/web.tf): without it the plan would
+	// delete the app from its bucket.
+	if _, err := os.Stat(filepath.Join(d.repo, "web", "dist", "index.html")); err != nil {
+		return Summary{}, fmt.Errorf("the web app is not built (web/dist/index.html): run scripts/web build first")
+	}
 	archive, sum, err := buildSourceArchive(d.repo)
 	if err != nil {
 		return Summary{}, err

@@ -80,6 +80,7 @@ func newTestDeployer(t *testing.T, plan *tfjson.Plan) (*deployer, *fakeTerraform
 	writeTree(t, repo, map[string]string{
 		"go.mod": "module m\n", "go.sum": "", "functions.go": "package m\n",
 		"functions/a/a.go": "package a\n", "shared/b/b.go": "package b\n",
+		"web/dist/index.html": "<!doctype html>",
 	})
 	dir := filepath.Join(repo, "terraform")
 	if err := os.MkdirAll(filepath.Join(dir, "plans"), 0o755); err != nil {
@@ -302,5 +303,19 @@ func TestOutput(t *testing.T) {
 	fake.outputs = map[string]tfexec.OutputMeta{}
 	if err := d.output(t.Context(), "dev", false); err == nil || !strings.Contains(err.Error(), "has the environment been applied") {
 		t.Errorf("output of an empty state: %v", err)
+	}
+}
+
+func TestPlanNeedsTheWebAppBuilt(t *testing.T) {
+	t.Parallel()
+	d, _, _ := newTestDeployer(t, planJSON(t, "staging", nil))
+	if err := os.Remove(filepath.Join(d.repo, "web", "dist", "index.html")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.plan(t.Context(), "staging", "r"); err == nil || !strings.Contains(err.Error(), "scripts/web build") {
+		t.Errorf("plan without web/dist: %v, want an error naming scripts/web build", err)
+	}
+	if exists(d.path(planFile("staging"))) {
+		t.Error("a plan was saved without the web app")
 	}
 }

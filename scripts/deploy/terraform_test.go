@@ -119,6 +119,19 @@ func copyConfig(t *testing.T, env string) string {
 	if err := os.WriteFile(filepath.Join(dst, "firestore.rules"), rules, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The web app's headers and routes (terraform/web.tf reads them).
+	for _, f := range []string{"security-headers.json", "routes.json"} {
+		b, err := os.ReadFile(filepath.Join(repo, "web", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(dst, "web"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, "web", f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	dir := filepath.Join(dst, "terraform")
 
 	facts, err := CollectFacts(repo)

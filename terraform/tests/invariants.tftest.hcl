@@ -256,7 +256,7 @@ run "invariants" {
   }
 
   assert {
-    condition     = length(google_storage_bucket.bucket["uploads"].cors) == 1 && try(contains(google_storage_bucket.bucket["uploads"].cors[0].method, "PUT") && google_storage_bucket.bucket["uploads"].cors[0].origin == var.cors_origins, false)
+    condition     = length(google_storage_bucket.bucket["uploads"].cors) == 1 && try(contains(google_storage_bucket.bucket["uploads"].cors[0].method, "PUT") && google_storage_bucket.bucket["uploads"].cors[0].origin == distinct(concat(["https://${var.api_domain}"], var.cors_origins)), false)
     error_message = "The uploads bucket accepts signed PUTs from the app origins only."
   }
 
@@ -349,7 +349,7 @@ run "invariants" {
   }
 
   assert {
-    condition     = google_storage_bucket_object.web_config.cache_control == "no-cache" && alltrue([for k, o in google_storage_bucket_object.web : startswith(k, "assets/") ? o.cache_control == "public, max-age=31536000, immutable" : strcontains(o.cache_control, "max-age=3600") || o.cache_control == "no-cache"])
+    condition     = google_storage_bucket_object.web_config.cache_control == "no-cache" && try(google_storage_bucket_object.web["index.html"].cache_control, "no-cache") == "no-cache" && alltrue([for k, o in google_storage_bucket_object.web : startswith(k, "assets/") ? o.cache_control == "public, max-age=31536000, immutable" : strcontains(o.cache_control, "max-age=3600") || o.cache_control == "no-cache"])
     error_message = "Hashed assets are cached for a year as immutable; index.html and config.json are revalidated."
   }
 
@@ -367,7 +367,7 @@ run "invariants" {
 
   assert {
     condition = length(distinct([for r in google_compute_url_map.api.path_matcher[0].route_rules : r.priority])) == length(google_compute_url_map.api.path_matcher[0].route_rules) && alltrue([for t in local.web_routes :
-      anytrue([for r in google_compute_url_map.api.path_matcher[0].route_rules : r.service == google_compute_backend_bucket.web.id && anytrue([for m in r.match_rules : m.path_template_match == t]) && r.route_action[0].url_rewrite[0].path_template_rewrite == "/index.html"])
+      anytrue([for r in google_compute_url_map.api.path_matcher[0].route_rules : r.service == google_compute_backend_bucket.web.id && anytrue([for m in r.match_rules : m.path_template_match == t]) && try(r.route_action[0].url_rewrite[0].path_template_rewrite, "") == "/index.html"])
     ])
     error_message = "Every route of web/routes.json is rewritten to /index.html, and route rules have distinct priorities."
   }

@@ -225,7 +225,9 @@ func (m *matrixRun) judge(t *testing.T, row Row, c cell, want Outcome, caller st
 	default:
 		if got.Status != want.status() {
 			t.Errorf("status %d, want %d: %s", got.Status, want.status(), truncate(got.Body))
-		} else if got.Code != want.code() {
+		} else if got.Code != want.code() && c.Kind != Gateway {
+			// A task delivery posted to the load balancer reaches no function: paths outside
+			// /v1 are the web app's (its bucket's 404 is not the API's envelope).
 			t.Errorf("error code %q, want %q", got.Code, want.code())
 		}
 	}
