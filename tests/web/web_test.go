@@ -5,6 +5,8 @@
 package web
 
 import (
+	"bytes"
+	"compress/gzip"
 	"io"
 	"net/http"
 	"os"
@@ -108,4 +110,35 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("browser tests failed: %v", err)
 	}
+}
+
+// TestInitialJavaScriptBudget: what index.html loads before the first screen (entry
+// script and module preloads) stays under 200 kB gzipped. Screens load their own chunks
+// when opened (docs/performance.md has the figures: cd web && node scripts/perf.mjs).
+func TestInitialJavaScriptBudget(t *testing.T) {
+	t.Parallel()
+	dist := filepath.Join(apitest.RepoRoot(), "web", "dist")
+	index, err := os.ReadFile(filepath.Join(dist, "index.html"))
+	if err != nil {
+		t.Skipf("web/dist not built (scripts/web build; scripts/test builds it): %v", err)
+	}
+	var total int
+	for _, m := range regexp.MustCompile(`(?:src|href)="(/assets/[^"]+\.js)"`).FindAllStringSubmatch(string(index), -1) {
+		b, err := os.ReadFile(filepath.Join(dist, filepath.FromSlash(m[1])))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var gz bytes.Buffer
+		w, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+		w.Write(b)
+		w.Close()
+		total += gz.Len()
+	}
+	if total == 0 {
+		t.Fatalf("index.html loads no script: %s", index)
+	}
+	if total > 200*1024 {
+		t.Errorf("initial JavaScript %d bytes gzipped, over the 200 kB budget", total)
+	}
+	t.Logf("initial JavaScript: %.1f kB gzipped", float64(total)/1024)
 }

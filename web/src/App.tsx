@@ -226,10 +226,16 @@ class ScreenBoundary extends Component<{ children: ReactNode }, { error: unknown
   }
   render() {
     if (this.state.error) {
+      // A screen's code that cannot be fetched any more: a new version was deployed.
+      const stale = /dynamically imported module|Importing a module script failed/i.test(String((this.state.error as Error)?.message ?? ""));
       return (
         <div role="alert" className="card">
-          <h1 className="text-xl font-bold">This screen failed</h1>
-          <p>Reload the page to try again. If it keeps failing, tell support what you were doing.</p>
+          <h1 className="text-xl font-bold">{stale ? "A new version of Medi OS is available" : "This screen failed"}</h1>
+          <p>
+            {stale
+              ? "Reload the page to use it; everything you saved is kept."
+              : "Reload the page to try again. If it keeps failing, tell support what you were doing."}
+          </p>
           <button type="button" className="btn btn-secondary mt-2" onClick={() => location.reload()}>
             Reload
           </button>
