@@ -87,7 +87,12 @@ function TriageWorkspace({
   });
   const [recordKey, setRecordKey] = useState(newIdempotencyKey);
   const record = useMutation({
-    mutationFn: () => post<TriageRecorded>(`/v1/triage/${encodeURIComponent(encounterId)}`, input, { idempotencyKey: recordKey }),
+    // The API takes the recorded age from the patient's birth date (on the clinic's
+    // calendar): the body leaves it out.
+    mutationFn: () => {
+      const { ageYears: _y, ageMonths: _m, ageDays: _d, ...recorded } = input;
+      return post<TriageRecorded>(`/v1/triage/${encodeURIComponent(encounterId)}`, recorded, { idempotencyKey: recordKey });
+    },
     onSuccess: (r) => {
       setRecordKey(newIdempotencyKey());
       setReminder(encounterId, reassessDue(r.assessment.assessedAt, r.assessment.result));
