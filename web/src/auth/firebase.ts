@@ -39,6 +39,8 @@ export function signInErrorMessage(code: string): string {
       return "This account is disabled. Ask your clinic's administrator.";
     case "auth/too-many-requests":
       return "Too many attempts. Wait a few minutes, or reset your password.";
+    case "auth/multi-factor-auth-required":
+      return "This account uses a second factor, which the web app cannot ask for yet: ask your administrator.";
     case "auth/network-request-failed":
       return "No connection to the sign-in service. Check the network and try again.";
     default:

@@ -66,3 +66,15 @@ describe("reassessDue", () => {
     expect(reassessDue("2026-06-15T09:00:00Z", { reassessment: { applicable: false, intervalMinutes: 0, continuous: false } })).toBeNull();
   });
 });
+
+describe("re-assessment reminders", () => {
+  it("are due once their time has come, and cleared", async () => {
+    const { setReminder, reminderDue } = await import("./triage");
+    setReminder("enc-1", new Date(1_000));
+    expect(reminderDue("enc-1", 999)).toBe(false);
+    expect(reminderDue("enc-1", 1_000)).toBe(true);
+    setReminder("enc-1", null);
+    expect(reminderDue("enc-1", 5_000)).toBe(false);
+    expect(reminderDue("never-seen")).toBe(false);
+  });
+});

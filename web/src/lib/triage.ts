@@ -118,6 +118,12 @@ export function reminderFor(encounterId: string): Date | undefined {
   return reminders.get(encounterId);
 }
 
+/** Whether an encounter's re-assessment (as remembered by setReminder) is due at now. */
+export function reminderDue(encounterId: string, now = Date.now()): boolean {
+  const d = reminders.get(encounterId);
+  return d !== undefined && d.getTime() <= now;
+}
+
 export function onReminders(l: () => void): () => void {
   reminderListeners.add(l);
   return () => reminderListeners.delete(l);

@@ -2,7 +2,7 @@
 // waited against the level's target (breaches highlighted), and the typical (P50) and
 // pessimistic (P90) wait. Actions depend on the role: reception records who left, a
 // nurse triages, a doctor takes the next patient.
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useBoardStream, transition } from "../api/board";
 import { usePatient } from "../api/queries";
@@ -13,6 +13,7 @@ import type { StreamState } from "../api/sse";
 import { useMe } from "../auth/session";
 import { Link, navigate } from "../lib/router";
 import { formatTime, fullName, minutes, STATUS_LABEL, ageYears } from "../lib/format";
+import { onReminders, reminderDue } from "../lib/triage";
 import { Dialog } from "../ui/dialog";
 import { TextArea } from "../ui/controls";
 import { apiFieldErrors, ErrorNotice, LevelBadge, Loading, PageTitle } from "../ui/feedback";
@@ -81,8 +82,24 @@ function StreamBadge({ s }: { s: StreamState }) {
   );
 }
 
+/** Whether the re-assessment of an encounter this screen triaged is due (checked every 30 s). */
+function useReassessDue(encounterId: string): boolean {
+  const [due, setDue] = useState(() => reminderDue(encounterId));
+  useEffect(() => {
+    const check = () => setDue(reminderDue(encounterId));
+    const t = setInterval(check, 30_000);
+    const off = onReminders(check);
+    return () => {
+      clearInterval(t);
+      off();
+    };
+  }, [encounterId]);
+  return due;
+}
+
 function BoardRow({ entry: e }: { entry: QueueEntry }) {
   const me = useMe();
+  const reassess = useReassessDue(e.encounterId);
   const patient = usePatient(e.patientId);
   const p = patient.data?.value;
   const [leave, setLeave] = useState<"left_without_being_seen" | "cancelled" | null>(null);
@@ -117,6 +134,9 @@ function BoardRow({ entry: e }: { entry: QueueEntry }) {
             {e.targetMinutes > 0 && <> of {minutes(e.targetMinutes)} target</>}
           </span>
           {e.overTarget && <strong className="rounded bg-red-700 px-2 py-0.5 text-white dark:bg-red-300 dark:text-slate-950">Over target</strong>}
+          {reassess && me.role === "nurse" && (
+            <strong className="rounded bg-amber-300 px-2 py-0.5 text-slate-950">Re-assessment due</strong>
+          )}
           {e.waitEstimate && (
             <span>
               expected wait {e.waitEstimate.p50Minutes}–{e.waitEstimate.p90Minutes} min <span className="muted">(P50–P90)</span>

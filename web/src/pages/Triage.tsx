@@ -226,7 +226,6 @@ function TriageWorkspace({
 }
 
 export function Proposal({ r }: { r: TriageResult }) {
-  const model = (r as TriageResult & { model?: ModelView }).model;
   return (
     <div className="space-y-3">
       <p className="flex flex-wrap items-center gap-2 text-lg">
@@ -240,6 +239,13 @@ export function Proposal({ r }: { r: TriageResult }) {
           Vital signs required before a level can be recorded: {r.missingVitals.map((v) => fieldLabel(v)).join(", ") || "see below"}.
         </Notice>
       )}
+      {r.complaint?.status === "recognised" && r.complaint.recognised.length > 0 && (
+        <p className="text-sm">
+          Complaint read as: {r.complaint.recognised.map((c) => c.name + (c.laterality ? ` (${c.laterality})` : "")).join(", ")}
+          {r.complaint.negated.length > 0 && <> · absent: {r.complaint.negated.join(", ")}</>}
+        </p>
+      )}
+      {r.complaint?.status === "not_recognised" && <p className="text-sm">The complaint's words were not recognised: choose its category.</p>}
       <div>
         <h3 className="font-semibold">Why</h3>
         <ul className="list-disc pl-5 text-sm">
@@ -269,7 +275,7 @@ export function Proposal({ r }: { r: TriageResult }) {
           {r.reassessment.response && <>: {r.reassessment.response}</>}.
         </p>
       )}
-      {model && <ModelPanel m={model} />}
+      {r.model && <ModelPanel m={r.model} rulesLevel={r.rulesLevel} />}
     </div>
   );
 }
@@ -327,40 +333,60 @@ function QsofaChart({ r }: { r: TriageResult }) {
   );
 }
 
-/** The statistical model's view (level, probabilities, attributions), when the engine gives one. */
-interface ModelView {
-  level?: number;
-  version?: string;
-  probabilities?: Record<string, number> | { level: number; probability: number }[];
-  attributions?: { feature?: string; field?: string; name?: string; contribution?: number; weight?: number; value?: number }[];
-}
+type Model = TriageResult["model"];
 
-function ModelPanel({ m }: { m: ModelView }) {
-  const probs = Array.isArray(m.probabilities)
-    ? m.probabilities.map((p) => [String(p.level), p.probability] as const)
-    : Object.entries(m.probabilities ?? {});
+/** The learned second opinion: its level, the probability of each level, and what moved it. */
+function ModelPanel({ m, rulesLevel }: { m: Model; rulesLevel: number }) {
+  if (!m.applicable) {
+    return <p className="muted border-t border-slate-200 pt-2 text-sm dark:border-slate-700">Statistical second opinion not applicable{m.notApplicable ? `: ${m.notApplicable}` : ""}.</p>;
+  }
+  const probs = m.probabilities ?? [];
+  const attrs = [...(m.attributions ?? [])].sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution)).slice(0, 6);
+  const maxAbs = Math.max(0.01, ...attrs.map((a) => Math.abs(a.contribution)));
   return (
-    <section aria-labelledby="model-title" className="border-t border-slate-200 pt-2 dark:border-slate-700">
+    <section aria-labelledby="model-title" className="space-y-2 border-t border-slate-200 pt-2 dark:border-slate-700">
       <h3 id="model-title" className="font-semibold">
-        Statistical model{m.version ? ` (${m.version})` : ""}{m.level ? `: level ${m.level}` : ""}
+        Second opinion (statistical model): level {m.level}
+        <span className="muted text-sm font-normal"> · the rules alone say {rulesLevel}; the model never lowers them</span>
       </h3>
       {probs.length > 0 && (
-        <ul className="text-sm">
-          {probs.map(([lvl, p]) => (
-            <li key={lvl}>
-              Level {lvl}: {(p * 100).toFixed(0)}%
+        <ul className="space-y-1 text-sm" aria-label="Probability of each level">
+          {probs.map((p, i) => (
+            <li key={i} className="grid grid-cols-[4rem_1fr_3.5rem] items-center gap-2">
+              <span>Level {i + 1}</span>
+              <span className="h-3 rounded bg-slate-200 dark:bg-slate-700" aria-hidden="true">
+                <span className="block h-3 rounded bg-blue-700 dark:bg-sky-300" style={{ width: `${Math.round(p * 100)}%` }} />
+              </span>
+              <span>{Math.round(p * 100)}%</span>
             </li>
           ))}
         </ul>
       )}
-      {m.attributions && m.attributions.length > 0 && (
-        <ul className="list-disc pl-5 text-sm">
-          {m.attributions.slice(0, 8).map((a, i) => (
-            <li key={i}>
-              {a.feature ?? a.field ?? a.name}: {(a.contribution ?? a.weight ?? a.value ?? 0).toFixed(2)}
-            </li>
-          ))}
-        </ul>
+      {attrs.length > 0 && (
+        <div>
+          <p className="text-sm">What moved it most (towards urgent +, away −):</p>
+          <ul className="space-y-1 text-sm" aria-label="Largest contributions">
+            {attrs.map((a) => (
+              <li key={a.feature} className="grid grid-cols-[minmax(0,12rem)_1fr_3.5rem] items-center gap-2">
+                <span className="truncate" title={a.feature}>
+                  {humanize(a.feature)}
+                </span>
+                <span className="flex h-3" aria-hidden="true">
+                  <span className="flex w-1/2 justify-end">
+                    {a.contribution < 0 && <span className="block h-3 rounded-l bg-emerald-600" style={{ width: `${(Math.abs(a.contribution) / maxAbs) * 100}%` }} />}
+                  </span>
+                  <span className="w-1/2">
+                    {a.contribution > 0 && <span className="block h-3 rounded-r bg-orange-600" style={{ width: `${(a.contribution / maxAbs) * 100}%` }} />}
+                  </span>
+                </span>
+                <span>
+                  {a.contribution > 0 ? "+" : "−"}
+                  {Math.abs(a.contribution).toFixed(1)}
+                </span>
+              </li>
+            ))}
+          </ul>
+        </div>
       )}
     </section>
   );
