@@ -6,16 +6,40 @@ import { setTheme, storedTheme, type Theme } from "./lib/theme";
 import { ErrorNotice, Loading } from "./ui/feedback";
 import { SignIn } from "./pages/SignIn";
 
-// Screens are loaded when first opened, so the first screen needs only the shell.
-const Board = lazy(() => import("./pages/Board"));
-const Reception = lazy(() => import("./pages/Reception"));
-const Triage = lazy(() => import("./pages/Triage"));
-const Encounter = lazy(() => import("./pages/Encounter"));
-const Staff = lazy(() => import("./pages/admin/Staff"));
-const Access = lazy(() => import("./pages/admin/Access"));
-const Audit = lazy(() => import("./pages/admin/Audit"));
-const Usage = lazy(() => import("./pages/admin/Usage"));
-const BreakGlass = lazy(() => import("./pages/BreakGlass"));
+// Screens are loaded when first opened, so the first screen needs only the shell. The
+// screen of the address being opened starts loading at once, alongside the session check.
+const loaders = {
+  board: () => import("./pages/Board"),
+  reception: () => import("./pages/Reception"),
+  triage: () => import("./pages/Triage"),
+  encounter: () => import("./pages/Encounter"),
+  staff: () => import("./pages/admin/Staff"),
+  access: () => import("./pages/admin/Access"),
+  audit: () => import("./pages/admin/Audit"),
+  usage: () => import("./pages/admin/Usage"),
+  breakGlass: () => import("./pages/BreakGlass"),
+};
+const Board = lazy(loaders.board);
+const Reception = lazy(loaders.reception);
+const Triage = lazy(loaders.triage);
+const Encounter = lazy(loaders.encounter);
+const Staff = lazy(loaders.staff);
+const Access = lazy(loaders.access);
+const Audit = lazy(loaders.audit);
+const Usage = lazy(loaders.usage);
+const BreakGlass = lazy(loaders.breakGlass);
+
+const PRELOAD: [string, () => Promise<unknown>][] = [
+  ["/board", loaders.board],
+  ["/reception", loaders.reception],
+  ["/triage/", loaders.triage],
+  ["/encounters/", loaders.encounter],
+  ["/admin/staff", loaders.staff],
+];
+if (typeof location !== "undefined") {
+  const hit = PRELOAD.find(([p]) => location.pathname.startsWith(p));
+  void hit?.[1]().catch(() => {});
+}
 
 interface RouteDef {
   path: string;

@@ -28,11 +28,15 @@ export function emptyTriageForm(complaint = "", arrivalMode = ""): TriageForm {
   };
 }
 
-/** The age the engine takes: years from one year on, else months, else days. */
+/**
+ * The age the engine takes: years from one year on, else months, else days, on today's
+ * date where the app runs (the clinic's calendar, against which the API checks a recorded
+ * assessment's age).
+ */
 export function ageFields(birthDate: string, now = new Date()): Pick<TriageInput, "ageYears" | "ageMonths" | "ageDays"> {
   const b = new Date(`${birthDate}T00:00:00Z`);
   if (Number.isNaN(b.getTime())) return {};
-  const today = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+  const today = new Date(Date.UTC(now.getFullYear(), now.getMonth(), now.getDate()));
   let months = (today.getUTCFullYear() - b.getUTCFullYear()) * 12 + (today.getUTCMonth() - b.getUTCMonth());
   if (today.getUTCDate() < b.getUTCDate()) months--;
   if (months >= 12) return { ageYears: Math.floor(months / 12) };

@@ -9,7 +9,7 @@ import { Link } from "../lib/router";
 import { formatDateTime, fullName, patientLine, STATUS_LABEL } from "../lib/format";
 import { registrationBody, searchCriteria, validateComplaint, validateRegistration, type RegistrationForm } from "../lib/validate";
 import { SelectField, TextArea, TextField } from "../ui/controls";
-import { apiFieldErrors, ErrorNotice, Loading, Notice, PageTitle } from "../ui/feedback";
+import { apiFieldErrors, ErrorNotice, Loading, Notice, PageTitle, UnshownFieldErrors } from "../ui/feedback";
 
 function useDebounced<T>(v: T, ms: number): T {
   const [d, setD] = useState(v);
@@ -161,7 +161,7 @@ function Register({ onDone, onCancel }: { onDone(p: Patient): void; onCancel(): 
               </button>
             </Notice>
           ) : (
-            m.error && Object.keys(apiFieldErrors(m.error)).length === 0 && <ErrorNotice error={m.error} />
+            m.error && <UnshownFieldErrors error={m.error} shown={(k) => k in EMPTY} />
           )}
         </div>
         <div className="flex gap-2 sm:col-span-2">

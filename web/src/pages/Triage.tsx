@@ -24,7 +24,7 @@ import {
 } from "../lib/triage";
 import { VITALS } from "../lib/validate";
 import { SelectField, TextArea, TextField } from "../ui/controls";
-import { apiFieldErrors, ErrorNotice, LevelBadge, Loading, Notice, PageTitle } from "../ui/feedback";
+import { apiFieldErrors, ErrorNotice, LevelBadge, Loading, Notice, PageTitle, UnshownFieldErrors } from "../ui/feedback";
 
 export default function Triage({ encounterId }: { encounterId: string }) {
   const enc = useEncounter(encounterId);
@@ -48,6 +48,9 @@ export default function Triage({ encounterId }: { encounterId: string }) {
     </div>
   );
 }
+
+/** The form's fields, by the API's names: their errors are shown next to them. */
+const TRIAGE_FIELDS = new Set(["chiefComplaint", "complaintCategory", "mentalStatus", "painScore", ...VITALS.map((v) => `vitals.${v.key}`)]);
 
 function useDebouncedValue<T>(v: T, ms: number): T {
   const [d, setD] = useState(v);
@@ -87,12 +90,7 @@ function TriageWorkspace({
   });
   const [recordKey, setRecordKey] = useState(newIdempotencyKey);
   const record = useMutation({
-    // The API takes the recorded age from the patient's birth date (on the clinic's
-    // calendar): the body leaves it out.
-    mutationFn: () => {
-      const { ageYears: _y, ageMonths: _m, ageDays: _d, ...recorded } = input;
-      return post<TriageRecorded>(`/v1/triage/${encodeURIComponent(encounterId)}`, recorded, { idempotencyKey: recordKey });
-    },
+    mutationFn: () => post<TriageRecorded>(`/v1/triage/${encodeURIComponent(encounterId)}`, input, { idempotencyKey: recordKey }),
     onSuccess: (r) => {
       setRecordKey(newIdempotencyKey());
       setReminder(encounterId, reassessDue(r.assessment.assessedAt, r.assessment.result));
@@ -194,7 +192,7 @@ function TriageWorkspace({
             </label>
           </fieldset>
         </div>
-        {record.error && Object.keys(serverErrors).length === 0 && <ErrorNotice error={record.error} />}
+        {record.error && <UnshownFieldErrors error={record.error} shown={(k) => k in errors || TRIAGE_FIELDS.has(k)} />}
         {record.isSuccess && (
           <Notice tone="success">
             Assessment recorded{record.data.transitioned ? "; the patient is now triaged" : ""}. Confirm the level on the right.

@@ -90,3 +90,27 @@ export function LevelBadge({ level, provisional }: { level: number | null | unde
 export function apiFieldErrors(e: unknown): Record<string, string> {
   return e instanceof ApiError ? e.fields : {};
 }
+
+/**
+ * The error of a refused form: the API's message, and every field error the form cannot
+ * show next to an input of its own (shown(field) says which it shows), so that none is lost.
+ */
+export function UnshownFieldErrors({ error, shown }: { error: unknown; shown(field: string): boolean }) {
+  const fields = apiFieldErrors(error);
+  const rest = Object.entries(fields).filter(([k]) => !shown(k));
+  if (Object.keys(fields).length > 0 && rest.length === 0) return null;
+  return (
+    <div>
+      <ErrorNotice error={error} />
+      {rest.length > 0 && (
+        <ul className="mt-1 list-disc pl-5 text-sm text-red-800 dark:text-red-200">
+          {rest.map(([k, m]) => (
+            <li key={k}>
+              {k}: {m}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
