@@ -11,8 +11,8 @@ import (
 )
 
 // usage answers GET /v1/summaries/usage: the caller's clinic's model spend per month
-// (the history summarizer's calls) against the monthly budget in force, for the admin's
-// chart. ?months=1..24 (default 6). No patient data: not audited.
+// (every purpose of the shared ledger: scribe drafts, history summaries) against the
+// monthly budget in force, for the admin's chart. ?months=1..24 (default 6). No patient data: not audited.
 func (h *handlers) usage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	caller, ok := auth.FromContext(ctx)

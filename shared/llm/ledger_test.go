@@ -13,15 +13,22 @@ import (
 	"github.com/medi-os/medi/shared/testenv"
 )
 
-func TestFirestoreLedgerReservesInATransaction(t *testing.T) {
-	t.Parallel()
+// emulatorClient is a Firestore client of the test's own project on the emulator.
+func emulatorClient(t *testing.T) *firestore.Client {
+	t.Helper()
 	testenv.Require(t, "FIRESTORE_EMULATOR_HOST")
-	ctx := context.Background()
-	fs, err := firestore.NewClient(ctx, testenv.ProjectID(t))
+	fs, err := firestore.NewClient(context.Background(), testenv.ProjectID(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { fs.Close() })
+	return fs
+}
+
+func TestFirestoreLedgerReservesInATransaction(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	fs := emulatorClient(t)
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	clinic := fs.Collection("clinics").Doc("c1")
 	if _, err := clinic.Set(ctx, map[string]any{llm.BudgetField: 1.0}); err != nil {

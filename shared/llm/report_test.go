@@ -5,22 +5,15 @@ import (
 	"testing"
 	"time"
 
-	"cloud.google.com/go/firestore"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/medi-os/medi/shared/llm"
-	"github.com/medi-os/medi/shared/testenv"
 )
 
 func TestFirestoreLedgerReport(t *testing.T) {
 	t.Parallel()
-	testenv.Require(t, "FIRESTORE_EMULATOR_HOST")
 	ctx := context.Background()
-	fs, err := firestore.NewClient(ctx, testenv.ProjectID(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fs.Close() })
+	fs := emulatorClient(t)
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	l := &llm.FirestoreLedger{FS: fs, DefaultCapUSD: 50}
 

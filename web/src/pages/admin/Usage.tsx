@@ -1,4 +1,4 @@
-// The clinic's AI spend against its monthly budget: one bar per month, the budget as a
+// The clinic's AI spend (scribe drafts and history summaries) against its monthly budget: one bar per month, the budget as a
 // line, the figures in a table as well (the chart is for the eye, the table for everyone).
 import { useQuery } from "@tanstack/react-query";
 import { get } from "../../api/client";
@@ -40,7 +40,7 @@ export default function Usage() {
           "(no monthly budget set)."
         )}
       </p>
-      {share >= 1 && <Notice tone="warning">The budget is used up: history summaries use the deterministic engine until next month.</Notice>}
+      {share >= 1 && <Notice tone="warning">The budget is used up: notes and summaries use the deterministic engines until next month.</Notice>}
       {share >= 0.8 && share < 1 && <Notice tone="warning">Over 80% of the budget is used.</Notice>}
       <SpendChart u={u} />
       <table className="table mt-4" aria-label="AI spend per month">
@@ -65,7 +65,7 @@ export default function Usage() {
           ))}
         </tbody>
       </table>
-      <p className="muted mt-2 text-sm">Costs are those recorded for each model call of the history summarizer; the deterministic engines cost nothing.</p>
+      <p className="muted mt-2 text-sm">Costs are those recorded for each model call (AI scribe drafts, history summaries); the deterministic engines cost nothing.</p>
     </div>
   );
 }
