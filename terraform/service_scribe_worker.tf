@@ -21,6 +21,9 @@ module "scribe_worker" {
     MEDI_SCRIBE_DRAFTER             = var.scribe_drafter
     MEDI_VERTEX_LOCATION            = var.region
     MEDI_SPEECH_MODEL               = var.speech_model
+    MEDI_SPEECH_LOCATION            = var.speech_location
+    MEDI_SPEECH_LANGUAGE            = var.speech_language
+    MEDI_LLM_MONTHLY_BUDGET_USD     = tostring(var.llm_monthly_budget_usd)
   })
 
   project_roles = [

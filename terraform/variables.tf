@@ -183,9 +183,42 @@ variable "gemini_price_output_per_mtok" {
 }
 
 variable "speech_model" {
-  description = "Speech-to-Text v2 model for audio uploads (e.g. chirp_2); empty: audio uploads fail with speech_not_configured, transcripts still work."
+  description = "Speech-to-Text v2 model for audio uploads (e.g. chirp_2, medical_conversation); empty: audio uploads fail with speech_not_configured, transcripts still work."
   type        = string
   default     = ""
+  validation {
+    condition     = var.speech_model == "" || can(regex("^[a-z0-9_]{2,40}$", var.speech_model))
+    error_message = "speech_model is a Speech-to-Text v2 model id (chirp_2, chirp_3, long, medical_conversation, ...) or empty."
+  }
+}
+
+variable "speech_location" {
+  description = "Location of the Speech-to-Text v2 recognizer (projects/<project>/locations/<location>/recognizers/_): the model must be available there (chirp_2: us-central1, europe-west4 or asia-southeast1)."
+  type        = string
+  default     = "global"
+  validation {
+    condition = contains(["global", "us", "eu", "us-central1", "europe-west2", "europe-west3", "europe-west4", "asia-northeast1",
+    "asia-south1", "asia-southeast1", "northamerica-northeast1"], var.speech_location)
+    error_message = "speech_location is a Speech-to-Text v2 location: global, us, eu, us-central1, europe-west2, europe-west3, europe-west4, asia-northeast1, asia-south1, asia-southeast1 or northamerica-northeast1."
+  }
+  validation {
+    condition     = !contains(["chirp", "chirp_2"], var.speech_model) || contains(["us-central1", "europe-west4", "asia-southeast1"], var.speech_location)
+    error_message = "chirp and chirp_2 run only in us-central1, europe-west4 and asia-southeast1: set speech_location to one of them."
+  }
+}
+
+variable "speech_language" {
+  description = "BCP-47 language of the consultations (the medical models transcribe en-US only)."
+  type        = string
+  default     = "en-US"
+  validation {
+    condition     = can(regex("^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", var.speech_language))
+    error_message = "speech_language is a BCP-47 language tag such as en-US."
+  }
+  validation {
+    condition     = !startswith(var.speech_model, "medical_") || var.speech_language == "en-US"
+    error_message = "The medical speech models (medical_conversation, medical_dictation) transcribe en-US only."
+  }
 }
 
 variable "source_retention_days" {
@@ -294,8 +327,12 @@ variable "summary_engine" {
   }
 }
 
-variable "summary_monthly_budget_usd" {
-  description = "Default monthly model spend cap per clinic in US dollars for summaries (clinics may set their own); 0: no cap."
+variable "llm_monthly_budget_usd" {
+  description = "Default monthly model spend cap per clinic in US dollars, shared by the scribe's drafts and the summaries (one ledger; clinics may set their own llmMonthlyBudgetUsd); 0: no cap."
   type        = number
   default     = 50
+  validation {
+    condition     = var.llm_monthly_budget_usd >= 0
+    error_message = "llm_monthly_budget_usd must not be negative."
+  }
 }

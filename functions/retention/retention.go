@@ -13,8 +13,10 @@ import (
 	"github.com/medi-os/medi/shared/config"
 	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/logging"
+	"github.com/medi-os/medi/shared/retention"
 	"github.com/medi-os/medi/shared/scribe"
 	"github.com/medi-os/medi/shared/tasks"
+	"github.com/medi-os/medi/shared/uploads"
 )
 
 // Config is the function's configuration, read from the environment.
@@ -54,7 +56,7 @@ func newVerifier(ctx context.Context, cfg *Config) (tasks.Verifier, error) {
 
 func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error {
 	verifier := app.NewLazy(func(ctx context.Context) (tasks.Verifier, error) { return newVerifier(ctx, cfg) })
-	job := app.NewLazy(func(ctx context.Context) (*scribe.Retention, error) {
+	job := app.NewLazy(func(ctx context.Context) (*retention.Job, error) {
 		fs, err := env.Platform.Firestore(ctx)
 		if err != nil {
 			return nil, err
@@ -63,7 +65,7 @@ func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error
 		if err != nil {
 			return nil, err
 		}
-		return &scribe.Retention{Sessions: scribe.NewStore(fs), Objects: scribe.GCSObjects{Client: gcs}, DefaultDays: cfg.DefaultDays}, nil
+		return &retention.Job{Sessions: scribe.NewStore(fs), Objects: uploads.GCS{Client: gcs}, DefaultDays: cfg.DefaultDays}, nil
 	})
 	rt.HandleFunc(http.MethodPost, "/{$}", func(w http.ResponseWriter, r *http.Request) {
 		v, err := verifier.Get(r.Context())

@@ -15,6 +15,7 @@ import (
 	"github.com/medi-os/medi/shared/httpx/httpxtest"
 	"github.com/medi-os/medi/shared/notes"
 	"github.com/medi-os/medi/shared/scribe"
+	"github.com/medi-os/medi/shared/uploads"
 )
 
 // noBackend is what every store of fuzzServer answers: a request that gets that far
@@ -29,7 +30,7 @@ func fuzzServer() *server {
 		cfg:      &Config{UploadsBucket: "uploads"},
 		sessions: app.NewLazy(noBackend[*scribe.Store]),
 		notes:    app.NewLazy(noBackend[*notes.Store]),
-		signer:   app.NewLazy(noBackend[*scribe.URLSigner]),
+		signer:   app.NewLazy(noBackend[*uploads.URLSigner]),
 	}
 }
 

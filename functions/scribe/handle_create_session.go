@@ -10,6 +10,7 @@ import (
 	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/scribe"
+	"github.com/medi-os/medi/shared/uploads"
 )
 
 // createSessionRequest is the body of POST /v1/scribe/sessions.
@@ -21,8 +22,8 @@ type createSessionRequest struct {
 
 // createSessionResponse is the created session and where to upload.
 type createSessionResponse struct {
-	Session scribe.Session   `json:"session"`
-	Upload  scribe.UploadURL `json:"upload"`
+	Session scribe.Session    `json:"session"`
+	Upload  uploads.UploadURL `json:"upload"`
 }
 
 // handleCreateSession creates an upload session for an encounter of the caller's clinic

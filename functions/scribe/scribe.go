@@ -19,6 +19,7 @@ import (
 	"github.com/medi-os/medi/shared/httpx/idempotency"
 	"github.com/medi-os/medi/shared/notes"
 	"github.com/medi-os/medi/shared/scribe"
+	"github.com/medi-os/medi/shared/uploads"
 )
 
 // Config is the function's configuration, read from the environment.
@@ -49,7 +50,7 @@ type server struct {
 	env      *app.Env
 	sessions *app.Lazy[*scribe.Store]
 	notes    *app.Lazy[*notes.Store]
-	signer   *app.Lazy[*scribe.URLSigner]
+	signer   *app.Lazy[*uploads.URLSigner]
 }
 
 func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error {
@@ -72,15 +73,15 @@ func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error
 		}
 		return notes.NewStore(fs, events.NewPubSubPublisher(ps), cfg.NoteEventsTopic), nil
 	})
-	s.signer = app.NewLazy(func(ctx context.Context) (*scribe.URLSigner, error) {
+	s.signer = app.NewLazy(func(ctx context.Context) (*uploads.URLSigner, error) {
 		c, err := env.Platform.Storage(ctx)
 		if err != nil {
 			return nil, err
 		}
 		if !env.Tier.IsDeployed() && cfg.StorageEmulatorHost != "" {
-			return scribe.DevSigner(c, cfg.StorageEmulatorHost)
+			return uploads.DevSigner(c, cfg.StorageEmulatorHost)
 		}
-		return &scribe.URLSigner{Client: c, GoogleAccessID: cfg.SignerServiceAccount}, nil
+		return &uploads.URLSigner{Client: c, GoogleAccessID: cfg.SignerServiceAccount}, nil
 	})
 	clin := s.env.Require(auth.RoleDoctor, auth.RoleNurse)
 	doctor := s.env.Require(auth.RoleDoctor)

@@ -13,6 +13,7 @@ import (
 	"github.com/medi-os/medi/shared/config"
 	"github.com/medi-os/medi/shared/events"
 	"github.com/medi-os/medi/shared/scribe"
+	"github.com/medi-os/medi/shared/uploads"
 )
 
 // Config is the function's configuration, read from the environment.
@@ -44,7 +45,7 @@ func setup(_ context.Context, cfg *Config, env *app.Env) (app.EventHandler, erro
 		if err != nil {
 			return nil, err
 		}
-		return &scribe.Ingester{Sessions: scribe.NewStore(fs), Objects: scribe.GCSObjects{Client: gcs}, Tasks: q,
+		return &scribe.Ingester{Sessions: scribe.NewStore(fs), Objects: uploads.GCS{Client: gcs}, Tasks: q,
 			Bucket: cfg.UploadsBucket, WorkerURL: url + "/"}, nil
 	})
 	opts := events.HandleOptions{ProjectID: cfg.ProjectID, Logger: env.Logger}

@@ -18,7 +18,9 @@ import (
 	"github.com/medi-os/medi/shared/notes"
 	"github.com/medi-os/medi/shared/patient"
 	"github.com/medi-os/medi/shared/scribe"
+	"github.com/medi-os/medi/shared/speech"
 	"github.com/medi-os/medi/shared/tasks"
+	"github.com/medi-os/medi/shared/uploads"
 )
 
 // Config is the function's configuration, read from the environment.
@@ -95,7 +97,7 @@ func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error
 			Sessions: scribe.NewStore(fs),
 			Notes:    notes.NewStore(fs, events.NewPubSubPublisher(ps), cfg.NoteEventsTopic),
 			Patients: patient.NewStore(fs),
-			Objects:  scribe.GCSObjects{Client: gcs},
+			Objects:  uploads.GCS{Client: gcs},
 		}
 		switch cfg.Drafter {
 		case "", "deterministic":
@@ -115,7 +117,7 @@ func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error
 			if err != nil {
 				return nil, err
 			}
-			w.Speech = &scribe.GoogleSpeech{Client: c, Model: cfg.SpeechModel, Language: cfg.SpeechLanguage,
+			w.Speech = &speech.Recognizer{Client: c, Model: cfg.SpeechModel, Language: cfg.SpeechLanguage,
 				Recognizer: "projects/" + cfg.ProjectID + "/locations/" + cfg.SpeechLocation + "/recognizers/_"}
 		}
 		return w, nil

@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -139,4 +140,32 @@ func readCSV(path string) ([]map[string]string, error) {
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+var lineLabel = regexp.MustCompile(`^\[([a-z_]+)\]\s*`)
+
+// Relabelled returns the dialogue with its speaker labels removed (unlabelled text) or,
+// when diarized, replaced by "Speaker N" numbered in order of first appearance (what
+// speech-to-text diarization gives), with the roles the original labels say.
+func (e Encounter) Relabelled(diarized bool) (string, []transcript.Role) {
+	var b strings.Builder
+	var roles []transcript.Role
+	numbers := map[string]int{}
+	for _, line := range strings.Split(e.Dialogue, "\n") {
+		m := lineLabel.FindStringSubmatch(line)
+		if m == nil || strings.TrimSpace(line[len(m[0]):]) == "" {
+			continue
+		}
+		roles = append(roles, transcript.RoleFromLabel(m[1]))
+		text := line[len(m[0]):]
+		if diarized {
+			if numbers[m[1]] == 0 {
+				numbers[m[1]] = len(numbers) + 1
+			}
+			fmt.Fprintf(&b, "Speaker %d: %s\n", numbers[m[1]], text)
+		} else {
+			b.WriteString(text + "\n")
+		}
+	}
+	return b.String(), roles
 }

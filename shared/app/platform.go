@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"os"
 	"sync"
 
 	cloudtasks "cloud.google.com/go/cloudtasks/apiv2"
@@ -15,6 +17,8 @@ import (
 	fbauth "firebase.google.com/go/v4/auth"
 	"google.golang.org/api/option"
 	"google.golang.org/genai"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/medi-os/medi/shared/config"
 	"github.com/medi-os/medi/shared/secrets"
@@ -39,7 +43,12 @@ import (
 //
 // Speech-to-Text, Vertex AI, Cloud Tasks and Secret Manager have no emulator: the local
 // stack does not use them (the deterministic drafter, the local task dispatcher, plain
-// configuration values), and tests point the real clients at in-test fakes.
+// configuration values), and tests point the real clients at in-test fakes. For the two
+// that functions create from the platform, the fakes are named like emulators (and, like
+// them, refused outside the dev tier):
+//
+//	SPEECH_EMULATOR_HOST          Speech-to-Text v2 (gRPC, plaintext, no credentials)
+//	VERTEX_EMULATOR_HOST          Vertex AI for the genai client (HTTP, no credentials)
 //
 // Firestore connections roll failed transactions back in the background
 // (RollbackInBackground, firestore.go), so that a request's answer leaves by its deadline.
@@ -78,6 +87,10 @@ func NewPlatform(projectID string) *Platform {
 		return cloudtasks.NewClient(ctx)
 	})
 	p.speech.create = func(ctx context.Context, location string) (*speech.Client, error) {
+		if h := os.Getenv("SPEECH_EMULATOR_HOST"); h != "" {
+			return speech.NewClient(ctx, option.WithEndpoint(h), option.WithoutAuthentication(),
+				option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())))
+		}
 		var opts []option.ClientOption
 		if location != "global" {
 			opts = append(opts, option.WithEndpoint(location+"-speech.googleapis.com:443"))
@@ -86,6 +99,10 @@ func NewPlatform(projectID string) *Platform {
 	}
 	p.speech.what = "Speech-to-Text"
 	p.genai.create = func(ctx context.Context, location string) (*genai.Client, error) {
+		if h := os.Getenv("VERTEX_EMULATOR_HOST"); h != "" {
+			return genai.NewClient(ctx, &genai.ClientConfig{Backend: genai.BackendVertexAI, Project: projectID, Location: location,
+				HTTPClient: &http.Client{}, HTTPOptions: genai.HTTPOptions{BaseURL: "http://" + h + "/"}})
+		}
 		return genai.NewClient(ctx, &genai.ClientConfig{Backend: genai.BackendVertexAI, Project: projectID, Location: location})
 	}
 	p.genai.what = "Vertex AI (genai)"

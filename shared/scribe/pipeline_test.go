@@ -2,214 +2,59 @@ package scribe_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
-	"cloud.google.com/go/firestore"
-	"cloud.google.com/go/storage"
 	"github.com/fsouza/fake-gcs-server/fakestorage"
 	"github.com/google/go-cmp/cmp"
-	"google.golang.org/api/option"
 
 	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/events"
 	"github.com/medi-os/medi/shared/notedraft"
 	"github.com/medi-os/medi/shared/notes"
 	"github.com/medi-os/medi/shared/scribe"
+	"github.com/medi-os/medi/shared/scribe/scribetest"
 	"github.com/medi-os/medi/shared/tasks"
-	"github.com/medi-os/medi/shared/testenv"
+	"github.com/medi-os/medi/shared/uploads"
 )
-
-const bucket = "uploads-test"
-
-// queue is an in-test Enqueuer with Cloud Tasks' name semantics.
-type queue struct {
-	mu    sync.Mutex
-	names map[string]bool
-	tasks []tasks.Task
-	calls int
-}
-
-func (q *queue) Enqueue(_ context.Context, t tasks.Task) error {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.calls++
-	if q.names == nil {
-		q.names = map[string]bool{}
-	}
-	if !q.names[t.Name] {
-		q.names[t.Name] = true
-		q.tasks = append(q.tasks, t)
-	}
-	return nil
-}
-
-// publisher records published envelopes.
-type publisher struct {
-	mu   sync.Mutex
-	envs []events.Envelope
-}
-
-func (p *publisher) Publish(_ context.Context, _ string, e events.Envelope, _ string) (string, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.envs = append(p.envs, e)
-	return "id", nil
-}
-
-type rig struct {
-	t        *testing.T
-	fs       *firestore.Client
-	gcs      *storage.Client
-	srv      *fakestorage.Server
-	clinic   string
-	sessions *scribe.Store
-	q        *queue
-	pub      *publisher
-	ingester *scribe.Ingester
-	worker   *scribe.Worker
-}
-
-func randHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func newRig(t *testing.T) *rig {
-	t.Helper()
-	testenv.Require(t, "FIRESTORE_EMULATOR_HOST")
-	ctx := context.Background()
-	fs, err := firestore.NewClient(ctx, testenv.ProjectID(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fs.Close() })
-	srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{NoListener: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Stop)
-	srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: bucket, VersioningEnabled: true})
-	// An explicit endpoint: the client must not follow a STORAGE_EMULATOR_HOST of the
-	// environment (scripts/test sets the stack's), and fake-gcs answers XML reads on its
-	// public host.
-	gcs, err := storage.NewClient(ctx, option.WithHTTPClient(srv.HTTPClient()), option.WithEndpoint("https://storage.googleapis.com/storage/v1/"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { gcs.Close() })
-	r := &rig{t: t, fs: fs, gcs: gcs, srv: srv, clinic: "clinic-" + randHex(4), sessions: scribe.NewStore(fs),
-		q: &queue{}, pub: &publisher{}}
-	objs := scribe.GCSObjects{Client: r.gcs}
-	r.ingester = &scribe.Ingester{Sessions: r.sessions, Objects: objs, Tasks: r.q, Bucket: bucket, WorkerURL: "http://worker.test/"}
-	r.worker = &scribe.Worker{Sessions: r.sessions, Notes: notes.NewStore(fs, r.pub, notes.DefaultTopic), Objects: objs}
-	return r
-}
-
-// session creates an encounter and a session for it.
-func (r *rig) session(contentType string, size int64) scribe.Session {
-	r.t.Helper()
-	ctx := context.Background()
-	enc := "enc-" + randHex(4)
-	if _, err := r.fs.Collection("clinics").Doc(r.clinic).Collection("encounters").Doc(enc).Set(ctx,
-		map[string]any{"patientId": "pat-1", "status": "in_consultation"}); err != nil {
-		r.t.Fatal(err)
-	}
-	f, _ := scribe.FormatOf(contentType)
-	s, err := r.sessions.Create(ctx, scribe.Session{ID: "sess-" + randHex(6), ClinicID: r.clinic, EncounterID: enc,
-		CreatedBy: "u1", ContentType: contentType, Format: f.Name, Kind: f.Kind, SizeBytes: size, Bucket: bucket})
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	return s
-}
-
-// upload stores content at the session's object and returns the finalize event's object.
-func (r *rig) upload(s scribe.Session, contentType string, content []byte) events.StorageObject {
-	r.t.Helper()
-	ctx := context.Background()
-	w := r.gcs.Bucket(bucket).Object(s.Object).NewWriter(ctx)
-	w.ContentType = contentType
-	if _, err := w.Write(content); err != nil {
-		r.t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		r.t.Fatal(err)
-	}
-	a := w.Attrs()
-	return events.StorageObject{Bucket: bucket, Name: s.Object, Generation: a.Generation, Size: a.Size, ContentType: a.ContentType}
-}
-
-func (r *rig) get(id string) scribe.Session {
-	r.t.Helper()
-	s, err := r.sessions.Get(context.Background(), r.clinic, id)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	return s
-}
-
-// runTasks runs every enqueued task's job through the worker (twice: a redelivery).
-func (r *rig) runTasks() {
-	r.t.Helper()
-	for _, tk := range r.q.tasks {
-		var job scribe.Job
-		if err := jsonUnmarshal(tk.Body, &job); err != nil {
-			r.t.Fatal(err)
-		}
-		for i := 0; i < 2; i++ {
-			if err := r.worker.Run(context.Background(), job); err != nil {
-				r.t.Fatalf("worker: %v", err)
-			}
-		}
-	}
-}
-
-const transcript = "Doctor: What brings you in today?\nPatient: I've had a cough and fever for three days.\n" +
-	"Nurse: BP 142/90, temp 38.4, sats 93 %.\nDoctor: I think this is likely a chest infection.\n" +
-	"Doctor: I'll prescribe amoxicillin 500 mg orally three times a day.\n"
 
 func TestPipelineTranscriptToDraft(t *testing.T) {
 	t.Parallel()
-	r := newRig(t)
+	r := scribetest.NewRig(t)
 	ctx := context.Background()
-	s := r.session("text/plain", int64(len(transcript)))
-	if s.Status != scribe.StatusAwaitingUpload || s.PatientID != "pat-1" || s.Object != "uploads/"+r.clinic+"/"+s.ID {
+	s := r.Session("text/plain", int64(len(scribetest.Transcript)))
+	if s.Status != scribe.StatusAwaitingUpload || s.PatientID != "pat-1" || s.Object != "uploads/"+r.Clinic+"/"+s.ID {
 		t.Fatalf("created session = %+v", s)
 	}
-	obj := r.upload(s, "text/plain", []byte(transcript))
+	obj := r.Upload(s, "text/plain", []byte(scribetest.Transcript))
 	// The same finalize event delivered three times enqueues one task.
 	for i := 0; i < 3; i++ {
-		if err := r.ingester.Ingest(ctx, obj); err != nil {
+		if err := r.Ingester.Ingest(ctx, obj); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if len(r.q.tasks) != 1 {
-		t.Fatalf("%d tasks created, want 1", len(r.q.tasks))
+	if len(r.Q.Tasks) != 1 {
+		t.Fatalf("%d tasks created, want 1", len(r.Q.Tasks))
 	}
-	if got, want := r.q.tasks[0].Name, tasks.TaskID(bucket, obj.Name, fmt.Sprint(obj.Generation)); got != want {
+	if got, want := r.Q.Tasks[0].Name, tasks.TaskID(scribetest.Bucket, obj.Name, fmt.Sprint(obj.Generation)); got != want {
 		t.Errorf("task name %q, want %q", got, want)
 	}
-	if strings.Contains(string(r.q.tasks[0].Body), "cough") {
-		t.Error("task body carries transcript text")
+	if strings.Contains(string(r.Q.Tasks[0].Body), "cough") {
+		t.Error("task body carries scribetest.Transcript text")
 	}
-	up := r.get(s.ID)
+	up := r.Get(s.ID)
 	if up.Status != scribe.StatusUploaded || up.Generation != obj.Generation || up.Timings.UploadedAt.IsZero() {
 		t.Fatalf("after ingest: %+v", up)
 	}
-	r.runTasks()
+	r.RunTasks()
 	// A late duplicate of the finalize event after the draft: nothing is enqueued.
-	calls := r.q.calls
-	if err := r.ingester.Ingest(ctx, obj); err != nil || r.q.calls != calls {
-		t.Errorf("late duplicate: err %v, %d enqueue calls (had %d)", err, r.q.calls, calls)
+	calls := r.Q.Calls
+	if err := r.Ingester.Ingest(ctx, obj); err != nil || r.Q.Calls != calls {
+		t.Errorf("late duplicate: err %v, %d enqueue calls (had %d)", err, r.Q.Calls, calls)
 	}
-	done := r.get(s.ID)
+	done := r.Get(s.ID)
 	if done.Status != scribe.StatusDrafted || done.NoteID != s.ID || done.Engine != notedraft.Engine || done.FallbackReason != "" {
 		t.Fatalf("after worker: %+v", done)
 	}
@@ -219,8 +64,8 @@ func TestPipelineTranscriptToDraft(t *testing.T) {
 			t.Errorf("timing %s not recorded", name)
 		}
 	}
-	ns := notes.NewStore(r.fs, nil, "")
-	n, err := ns.Get(ctx, r.clinic, done.NoteID)
+	ns := notes.NewStore(r.FS, nil, "")
+	n, err := ns.Get(ctx, r.Clinic, done.NoteID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,13 +76,13 @@ func TestPipelineTranscriptToDraft(t *testing.T) {
 	if total < 5 || cited != total {
 		t.Errorf("%d of %d sentences cite evidence", cited, total)
 	}
-	vs, err := ns.Versions(ctx, r.clinic, n.ID)
+	vs, err := ns.Versions(ctx, r.Clinic, n.ID)
 	if err != nil || len(vs) != 1 || vs[0].Kind != notes.KindDraft || vs[0].SHA256 != notes.CanonicalHash(n.ID, 1, n.Content) {
 		t.Fatalf("versions = %+v, %v", vs, err)
 	}
 	// Two worker runs: one note, note.drafted published with one event id.
 	ids := map[string]bool{}
-	for _, e := range r.pub.envs {
+	for _, e := range r.Pub.Envs {
 		if e.Type != notes.TypeNoteDrafted {
 			t.Errorf("published %s", e.Type)
 		}
@@ -246,12 +91,12 @@ func TestPipelineTranscriptToDraft(t *testing.T) {
 	if len(ids) != 1 {
 		t.Errorf("note.drafted event ids = %v, want one", ids)
 	}
-	tr, err := r.sessions.Transcript(ctx, r.clinic, s.ID)
+	tr, err := r.Sessions.Transcript(ctx, r.Clinic, s.ID)
 	if err != nil || len(tr.Segments) != 5 {
-		t.Errorf("stored transcript: %d segments, %v", len(tr.Segments), err)
+		t.Errorf("stored scribetest.Transcript: %d segments, %v", len(tr.Segments), err)
 	}
 	// Audit: session create and note draft, by the system.
-	docs, err := r.fs.Collection("clinics").Doc(r.clinic).Collection(audit.Collection).Documents(ctx).GetAll()
+	docs, err := r.FS.Collection("clinics").Doc(r.Clinic).Collection(audit.Collection).Documents(ctx).GetAll()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +111,7 @@ func TestPipelineTranscriptToDraft(t *testing.T) {
 
 func TestPipelineFailures(t *testing.T) {
 	t.Parallel()
-	r := newRig(t)
+	r := scribetest.NewRig(t)
 	ctx := context.Background()
 	wav := append([]byte("RIFF\x24\x00\x00\x00WAVEfmt "), make([]byte, 64)...)
 	for _, tc := range []struct {
@@ -277,25 +122,25 @@ func TestPipelineFailures(t *testing.T) {
 		want              string
 		atIngest          bool
 	}{
-		{"oversized", "text/plain", 10, "text/plain", []byte(transcript), scribe.FailTooLarge, true},
+		{"oversized", "text/plain", 10, "text/plain", []byte(scribetest.Transcript), scribe.FailTooLarge, true},
 		{"corrupt audio", "audio/wav", 1000, "audio/wav", []byte("definitely not audio"), scribe.FailUnrecognized, true},
-		{"wrong type", "text/vtt", 1000, "text/plain", []byte(transcript), scribe.FailContentType, true},
+		{"wrong type", "text/vtt", 1000, "text/plain", []byte(scribetest.Transcript), scribe.FailContentType, true},
 		{"audio without speech provider", "audio/wav", 1000, "audio/wav", wav, scribe.FailNoSpeechProvider, false},
-		{"broken json transcript", "application/json", 1000, "application/json", []byte(`{"segments": [ {"text": 1}`), scribe.FailTranscript, false},
+		{"broken json scribetest.Transcript", "application/json", 1000, "application/json", []byte(`{"segments": [ {"text": 1}`), scribe.FailTranscript, false},
 		{"only small talk", "text/plain", 1000, "text/plain", []byte("Doctor: Hello.\nPatient: Hi."), scribe.FailDraft, false},
 	} {
-		s := r.session(tc.sessionType, tc.declared)
-		before := len(r.q.tasks)
-		if err := r.ingester.Ingest(ctx, r.upload(s, tc.uploadType, tc.content)); err != nil {
+		s := r.Session(tc.sessionType, tc.declared)
+		before := len(r.Q.Tasks)
+		if err := r.Ingester.Ingest(ctx, r.Upload(s, tc.uploadType, tc.content)); err != nil {
 			t.Fatalf("%s: ingest: %v", tc.name, err)
 		}
-		if got := len(r.q.tasks) - before; (got == 0) != tc.atIngest {
+		if got := len(r.Q.Tasks) - before; (got == 0) != tc.atIngest {
 			t.Errorf("%s: %d tasks enqueued", tc.name, got)
 		}
 		if !tc.atIngest {
-			r.runTasks()
+			r.RunTasks()
 		}
-		got := r.get(s.ID)
+		got := r.Get(s.ID)
 		if got.Status != scribe.StatusFailed || got.Failure == nil || got.Failure.Code != tc.want || got.Failure.Message == "" {
 			t.Errorf("%s: session %s %+v, want failed %s", tc.name, got.Status, got.Failure, tc.want)
 		}
@@ -307,18 +152,18 @@ func TestPipelineFailures(t *testing.T) {
 
 func TestIngestIgnoresForeignObjects(t *testing.T) {
 	t.Parallel()
-	r := newRig(t)
+	r := scribetest.NewRig(t)
 	for _, obj := range []events.StorageObject{
 		{Bucket: "other", Name: "uploads/c/s", Generation: 1},
-		{Bucket: bucket, Name: "avatars/x.png", Generation: 1},
-		{Bucket: bucket, Name: "uploads/" + r.clinic + "/no-such-session", Generation: 1},
+		{Bucket: scribetest.Bucket, Name: "avatars/x.png", Generation: 1},
+		{Bucket: scribetest.Bucket, Name: "uploads/" + r.Clinic + "/no-such-session", Generation: 1},
 	} {
-		if err := r.ingester.Ingest(context.Background(), obj); !events.IsPermanent(err) {
+		if err := r.Ingester.Ingest(context.Background(), obj); !events.IsPermanent(err) {
 			t.Errorf("Ingest(%s/%s) = %v, want a permanent error", obj.Bucket, obj.Name, err)
 		}
 	}
-	if r.q.calls != 0 {
-		t.Errorf("%d enqueues", r.q.calls)
+	if r.Q.Calls != 0 {
+		t.Errorf("%d enqueues", r.Q.Calls)
 	}
 }
 
@@ -329,17 +174,17 @@ func TestSignUploadURL(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Stop()
-	srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: bucket})
-	signer, err := scribe.DevSigner(srv.Client(), "http://127.0.0.1:4443")
+	srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: scribetest.Bucket})
+	signer, err := uploads.DevSigner(srv.Client(), "http://127.0.0.1:4443")
 	if err != nil {
 		t.Fatal(err)
 	}
-	up, err := signer.SignUpload(context.Background(), bucket, "uploads/c1/s1", "text/vtt", 1234, testNow)
+	up, err := signer.SignUpload(context.Background(), scribetest.Bucket, "uploads/c1/s1", "text/vtt", 1234, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"X-Goog-Algorithm=GOOG4-RSA-SHA256", "X-Goog-Signature=", "content-type%3Bhost%3Bx-goog-content-length-range",
-		"/" + bucket + "/uploads/c1/s1"} {
+		"/" + scribetest.Bucket + "/uploads/c1/s1"} {
 		if !strings.Contains(up.URL, want) {
 			t.Errorf("URL %s lacks %s", up.URL, want)
 		}

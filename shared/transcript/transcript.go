@@ -118,12 +118,17 @@ func Build(source string, segs []Segment) (Transcript, error) {
 	if len(t.Segments) > MaxSegments {
 		return Transcript{}, fmt.Errorf("%w: more than %d utterances", ErrTranscript, MaxSegments)
 	}
+	byLabel := speakerRoles(t.Segments)
 	prev := Role("")
 	for i := range t.Segments {
 		s := &t.Segments[i]
 		s.ID = "s" + strconv.Itoa(i+1)
 		if s.Role == "" {
 			s.Role = RoleFromLabel(s.Speaker)
+		}
+		if s.Role == "" && byLabel[s.Speaker] != "" {
+			s.Role, s.RoleInferred = byLabel[s.Speaker], true
+			t.RolesInferred = true
 		}
 		if s.Role == "" {
 			s.Role, s.RoleInferred = InferRole(s.Text, prev), true
@@ -132,6 +137,39 @@ func Build(source string, segs []Segment) (Transcript, error) {
 		prev = s.Role
 	}
 	return t, nil
+}
+
+// speakerRoles infers the role of each speaker label that says nothing itself ("Speaker
+// 1", a diarized voice, a bare name) from everything that speaker says: the speaker whose
+// words score highest on the clinician cues (questions, examination, plans; InferRole's
+// lexicon) is the clinician, the next the patient, any further speaker other. A single
+// labelled speaker, or labels with no cue at all, are left to per-segment inference.
+func speakerRoles(segs []Segment) map[string]Role {
+	score := map[string]int{}
+	var labels []string
+	for _, s := range segs {
+		if s.Role != "" || s.Speaker == "" || RoleFromLabel(s.Speaker) != "" {
+			continue
+		}
+		if _, ok := score[s.Speaker]; !ok {
+			labels = append(labels, s.Speaker)
+		}
+		c, p := roleCues(s.Text)
+		score[s.Speaker] += c - p
+	}
+	if len(labels) < 2 {
+		return nil
+	}
+	// Highest score first; ties keep the order of first appearance.
+	slices.SortStableFunc(labels, func(a, b string) int { return score[b] - score[a] })
+	if score[labels[0]] == score[labels[1]] {
+		return nil // nothing tells them apart
+	}
+	out := map[string]Role{labels[0]: RoleClinician, labels[1]: RolePatient}
+	for _, l := range labels[2:] {
+		out[l] = RoleOther
+	}
+	return out
 }
 
 // Speaker label lexicon (lower case, matched on the label's first word or whole label).
@@ -187,14 +225,10 @@ var (
 		"i am allergic", "i'm allergic", "i take ", "i'm taking", "since yesterday", "for two days", "for three days", "i noticed"}
 )
 
-// InferRole guesses the role of an unlabeled utterance from its words: clinician cues
-// (questions about history, examination, plans) and patient cues (first-person
-// symptoms). A question without patient cues is the clinician's. With no cue it alternates
-// from the previous speaker (a consultation is mostly turn-taking), starting with the
-// clinician.
-func InferRole(text string, prev Role) Role {
+// roleCues counts the clinician and patient cues of a text (a question counts for the
+// clinician).
+func roleCues(text string) (c, p int) {
 	l := " " + strings.ToLower(text) + " "
-	c, p := 0, 0
 	for _, w := range clinicianCues {
 		if strings.Contains(l, w) {
 			c++
@@ -205,9 +239,17 @@ func InferRole(text string, prev Role) Role {
 			p++
 		}
 	}
-	if strings.HasSuffix(strings.TrimSpace(text), "?") {
-		c++
-	}
+	c += strings.Count(text, "?")
+	return c, p
+}
+
+// InferRole guesses the role of an unlabeled utterance from its words: clinician cues
+// (questions about history, examination, plans) and patient cues (first-person
+// symptoms). A question without patient cues is the clinician's. With no cue it alternates
+// from the previous speaker (a consultation is mostly turn-taking), starting with the
+// clinician.
+func InferRole(text string, prev Role) Role {
+	c, p := roleCues(text)
 	switch {
 	case c > p:
 		return RoleClinician

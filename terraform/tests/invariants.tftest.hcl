@@ -377,3 +377,38 @@ run "invariants" {
     error_message = "The web app's origin may PUT signed uploads to the uploads bucket."
   }
 }
+
+# --- AI scribe ---------------------------------------------------------------------------
+run "speech_recognizer_location_reaches_the_worker" {
+  command = apply
+  variables {
+    speech_model    = "chirp_2"
+    speech_location = "europe-west4"
+  }
+  assert {
+    condition     = local.functions["scribe-worker"].function.service_config[0].environment_variables["MEDI_SPEECH_LOCATION"] == "europe-west4"
+    error_message = "scribe-worker runs its recognizer where var.speech_location says."
+  }
+  assert {
+    condition     = local.functions["scribe-worker"].function.service_config[0].environment_variables["MEDI_LLM_MONTHLY_BUDGET_USD"] == local.functions["summarize-worker"].function.service_config[0].environment_variables["MEDI_SUMMARY_MONTHLY_BUDGET_USD"]
+    error_message = "The scribe and the summarizer share one monthly model budget."
+  }
+}
+
+run "chirp_2_outside_its_regions_is_refused" {
+  command = plan
+  variables {
+    speech_model    = "chirp_2"
+    speech_location = "global"
+  }
+  expect_failures = [var.speech_location]
+}
+
+run "medical_speech_models_are_english_only" {
+  command = plan
+  variables {
+    speech_model    = "medical_conversation"
+    speech_language = "de-DE"
+  }
+  expect_failures = [var.speech_language]
+}

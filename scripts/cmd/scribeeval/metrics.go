@@ -57,12 +57,15 @@ type Report struct {
 	// Sentences whose spans lie inside the cited segments and quote them.
 	SpansValid Ratio
 	// Grounding check: perturbed reference sentences flagged, unperturbed ones flagged.
-	Perturbed           Ratio
-	PerturbedByKind     map[string]*Ratio
-	FalseFlags          Ratio
-	SentencesPerNote    float64
-	WordsPerNote        float64
-	UnsupportedSentence Ratio
+	Perturbed       Ratio
+	PerturbedByKind map[string]*Ratio
+	FalseFlags      Ratio
+	// Speaker roles inferred right: unlabelled text (per utterance), diarized labels
+	// (per speaker).
+	RolesUnlabelled, RolesDiarized Ratio
+	SentencesPerNote               float64
+	WordsPerNote                   float64
+	UnsupportedSentence            Ratio
 }
 
 // Evaluate drafts every encounter with the deterministic builder and measures it.
@@ -118,6 +121,8 @@ func Evaluate(split string, encs []acibench.Encounter, models []*notedraft.Class
 		}
 		rep.FalseFlags.add(gf)
 		rep.UnsupportedSentence.add(unsupportedSentences(c))
+		rep.RolesUnlabelled.add(roleAccuracy(e, false))
+		rep.RolesDiarized.add(roleAccuracy(e, true))
 	}
 	n := float64(len(encs))
 	scale(&rep.Note, n)
@@ -605,6 +610,8 @@ func (r Report) Print() string {
 		}
 	}
 	p("  grounding: reference flagged    %s", r.FalseFlags)
+	p("  speaker roles, unlabelled text  %s", r.RolesUnlabelled)
+	p("  speaker roles, diarized labels  %s", r.RolesDiarized)
 	return b.String()
 }
 
@@ -634,4 +641,22 @@ func CrossValidate(split string, encs []acibench.Encounter, k int) (Report, erro
 	rep, err := Evaluate(split, encs, models)
 	rep.Split = fmt.Sprintf("%s (%d-fold cross-validation)", split, k)
 	return rep, err
+}
+
+// roleAccuracy: utterances whose inferred role is the one the data set's label says, when
+// the labels are removed (diarized false) or replaced by "Speaker N" (diarized true).
+func roleAccuracy(e acibench.Encounter, diarized bool) Ratio {
+	text, want := e.Relabelled(diarized)
+	t, err := transcript.ParseTranscript("text", []byte(text))
+	var r Ratio
+	if err != nil || len(t.Segments) != len(want) {
+		return Ratio{Total: len(want)}
+	}
+	for i, s := range t.Segments {
+		r.Total++
+		if s.Role == want[i] {
+			r.Hit++
+		}
+	}
+	return r
 }

@@ -42,6 +42,16 @@ type Request struct {
 	Raw  string
 }
 
+// Start serves a fake answering with replies and returns it with its address
+// (host:port), for a genai client configured elsewhere (VERTEX_EMULATOR_HOST).
+func Start(t testing.TB, replies ...Reply) (*Vertex, string) {
+	t.Helper()
+	v := &Vertex{replies: replies}
+	srv := httptest.NewServer(v)
+	t.Cleanup(srv.Close)
+	return v, strings.TrimPrefix(srv.URL, "http://")
+}
+
 // New starts a fake answering with replies and returns it with a genai client for it.
 func New(t testing.TB, replies ...Reply) (*Vertex, *genai.Client) {
 	t.Helper()

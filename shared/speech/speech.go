@@ -1,4 +1,5 @@
-package scribe
+// Package speech transcribes audio uploads with Google Cloud Speech-to-Text v2.
+package speech
 
 import (
 	"context"
@@ -6,15 +7,18 @@ import (
 	"github.com/medi-os/medi/shared/transcript"
 	"strings"
 
-	speech "cloud.google.com/go/speech/apiv2"
+	speechapi "cloud.google.com/go/speech/apiv2"
 	"cloud.google.com/go/speech/apiv2/speechpb"
+
+	"github.com/medi-os/medi/shared/scribe"
 )
 
-// GoogleSpeech transcribes uploads with Speech-to-Text v2 BatchRecognize (long audio
-// straight from gs://, results returned inline) with speaker diarization. Speakers come
-// back as labels ("1", "2"), so every segment's role is inferred (and marked so).
-type GoogleSpeech struct {
-	Client *speech.Client
+// Recognizer transcribes uploads with Speech-to-Text v2 BatchRecognize (long audio
+// straight from gs://bucket/object, results returned inline) with speaker diarization.
+// Speakers come back as labels ("1", "2"): each label's role is inferred from what that
+// speaker says over the whole consultation (and marked inferred).
+type Recognizer struct {
+	Client *speechapi.Client
 	// Recognizer is the full name, e.g. "projects/p/locations/eu/recognizers/_" (the
 	// default recognizer with the config below).
 	Recognizer string
@@ -22,15 +26,14 @@ type GoogleSpeech struct {
 	Model, Language string
 }
 
-var _ Speech = (*GoogleSpeech)(nil)
+var _ scribe.Speech = (*Recognizer)(nil)
 
-// Transcribe implements Speech. Failures of the recognition itself are permanent
-// (*Failure with FailSpeech); transport errors are returned for a retry.
-func (g *GoogleSpeech) Transcribe(ctx context.Context, a AudioObject) (transcript.Transcript, error) {
-	uri := "gs://" + a.Bucket + "/" + a.Object
-	if a.Generation > 0 {
-		uri += fmt.Sprintf("#%d", a.Generation)
-	}
+// Transcribe implements scribe.Speech. The source is gs://bucket/object, the form Speech
+// v2 takes (no generation suffix: the uploads bucket keeps one generation per session
+// object, and ingest checked that generation). Failures of the recognition itself are
+// permanent (*scribe.Failure with FailSpeech); transport errors are returned for a retry.
+func (g *Recognizer) Transcribe(ctx context.Context, a scribe.AudioObject) (transcript.Transcript, error) {
+	uri := SourceURI(a)
 	op, err := g.Client.BatchRecognize(ctx, &speechpb.BatchRecognizeRequest{
 		Recognizer: g.Recognizer,
 		Config: &speechpb.RecognitionConfig{
@@ -60,10 +63,10 @@ func (g *GoogleSpeech) Transcribe(ctx context.Context, a AudioObject) (transcrip
 		fr = r
 	}
 	if fr == nil {
-		return transcript.Transcript{}, Fail(FailSpeech, "speech-to-text returned no result for the recording")
+		return transcript.Transcript{}, scribe.Fail(scribe.FailSpeech, "speech-to-text returned no result for the recording")
 	}
 	if e := fr.GetError(); e != nil && e.GetCode() != 0 {
-		return transcript.Transcript{}, Fail(FailSpeech, "speech-to-text could not transcribe the recording (code %d)", e.GetCode())
+		return transcript.Transcript{}, scribe.Fail(scribe.FailSpeech, "speech-to-text could not transcribe the recording (code %d)", e.GetCode())
 	}
 	var segs []transcript.Segment
 	for _, r := range fr.GetInlineResult().GetTranscript().GetResults() {
@@ -81,7 +84,10 @@ func (g *GoogleSpeech) Transcribe(ctx context.Context, a AudioObject) (transcrip
 		segs = append(segs, seg)
 	}
 	if len(segs) == 0 {
-		return transcript.Transcript{}, Fail(FailSpeech, "no speech was recognised in the recording")
+		return transcript.Transcript{}, scribe.Fail(scribe.FailSpeech, "no speech was recognised in the recording")
 	}
 	return transcript.Build("speech", segs)
 }
+
+// SourceURI is the Cloud Storage URI Speech v2 reads an upload from: gs://bucket/object.
+func SourceURI(a scribe.AudioObject) string { return "gs://" + a.Bucket + "/" + a.Object }

@@ -1,4 +1,7 @@
-package scribe
+// Package retention enforces the retention of the AI scribe's raw material: a scheduled
+// job deletes the upload and the stored transcript of sessions whose note was approved
+// longer ago than the clinic's retention period; the approved note stays.
+package retention
 
 import (
 	"context"
@@ -14,16 +17,17 @@ import (
 
 	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/logging"
+	"github.com/medi-os/medi/shared/scribe"
 )
 
-// DefaultRetentionDays is how long raw uploads and transcripts are kept after the note's
+// DefaultDays is how long raw uploads and transcripts are kept after the note's
 // approval when the clinic sets nothing (clinics/{id}.scribeRetentionDays).
-const DefaultRetentionDays = 30
+const DefaultDays = 30
 
-// MinRetentionDays bounds a clinic's setting from below.
-const MinRetentionDays = 1
+// MinDays bounds a clinic's setting from below.
+const MinDays = 1
 
-// Retention deletes the raw upload and the stored transcript of sessions whose note was
+// Job deletes the raw upload and the stored transcript of sessions whose note was
 // approved longer ago than the clinic's retention period. The approved note stays. Each
 // deletion is recorded in the clinic's audit trail (action scribe.retention.purge) in the
 // transaction that marks the session purged.
@@ -33,18 +37,18 @@ const MinRetentionDays = 1
 // time up to which every note has been handled, so the work of a run grows with the
 // notes approved in the meantime, not with the clinic's whole history. A note that
 // fails holds purgedThrough back at its approval time, so the next run tries it again.
-type Retention struct {
-	Sessions    *Store
-	Objects     Objects
+type Job struct {
+	Sessions    *scribe.Store
+	Objects     scribe.Objects
 	DefaultDays int
 	Now         func() time.Time
-	// PerClinic bounds the notes one run handles per clinic (DefaultRetentionBatch when
+	// PerClinic bounds the notes one run handles per clinic (DefaultBatch when
 	// 0); a clinic with more due goes on at its next run.
 	PerClinic int
 }
 
-// DefaultRetentionBatch is Retention.PerClinic's default.
-const DefaultRetentionBatch = 500
+// DefaultBatch is Job.PerClinic's default.
+const DefaultBatch = 500
 
 // CollectionJobs holds per-clinic state of scheduled jobs (clinics/{c}/jobs/{job}).
 const CollectionJobs = "jobs"
@@ -56,8 +60,8 @@ type retentionState struct {
 	UpdatedAt     time.Time `firestore:"updatedAt"`
 }
 
-// RetentionReport says what a run did (counts only).
-type RetentionReport struct {
+// Report says what a run did (counts only).
+type Report struct {
 	Clinics  int `json:"clinics"`
 	Examined int `json:"examined"`
 	Purged   int `json:"purged"`
@@ -67,17 +71,17 @@ type RetentionReport struct {
 
 // Run purges everything due. Errors on one session or clinic are counted and logged; the
 // run goes on. It returns an error only when the clinics cannot be listed.
-func (r *Retention) Run(ctx context.Context) (RetentionReport, error) {
+func (r *Job) Run(ctx context.Context) (Report, error) {
 	now := time.Now().UTC()
 	if r.Now != nil {
 		now = r.Now().UTC()
 	}
 	def := r.DefaultDays
-	if def < MinRetentionDays {
-		def = DefaultRetentionDays
+	if def < MinDays {
+		def = DefaultDays
 	}
 	fs := r.Sessions.Firestore()
-	var rep RetentionReport
+	var rep Report
 	// DocumentRefs lists clinics that only have subcollections too.
 	it := fs.Collection("clinics").DocumentRefs(ctx)
 	for {
@@ -100,7 +104,7 @@ func (r *Retention) Run(ctx context.Context) (RetentionReport, error) {
 
 // runClinic handles the notes of one clinic approved between its purgedThrough and its
 // retention cut-off, oldest first, and moves purgedThrough on.
-func (r *Retention) runClinic(ctx context.Context, clinic *firestore.DocumentRef, def int, now time.Time, rep *RetentionReport) error {
+func (r *Job) runClinic(ctx context.Context, clinic *firestore.DocumentRef, def int, now time.Time, rep *Report) error {
 	stateRef := clinic.Collection(CollectionJobs).Doc("retention")
 	var st retentionState
 	snap, err := stateRef.Get(ctx)
@@ -120,7 +124,7 @@ func (r *Retention) runClinic(ctx context.Context, clinic *firestore.DocumentRef
 	}
 	limit := r.PerClinic
 	if limit <= 0 {
-		limit = DefaultRetentionBatch
+		limit = DefaultBatch
 	}
 	q := clinic.Collection("notes").Where("approvedAt", "<", cutoff)
 	if !st.PurgedThrough.IsZero() {
@@ -184,7 +188,7 @@ func (r *Retention) runClinic(ctx context.Context, clinic *firestore.DocumentRef
 	return err
 }
 
-func (r *Retention) clinicDays(ctx context.Context, clinic *firestore.DocumentRef, def int) int {
+func (r *Job) clinicDays(ctx context.Context, clinic *firestore.DocumentRef, def int) int {
 	snap, err := clinic.Get(ctx)
 	if err != nil {
 		return def
@@ -195,11 +199,11 @@ func (r *Retention) clinicDays(ctx context.Context, clinic *firestore.DocumentRe
 	}
 	switch n := v.(type) {
 	case int64:
-		if n >= MinRetentionDays {
+		if n >= MinDays {
 			return int(n)
 		}
 	case float64:
-		if n >= MinRetentionDays {
+		if n >= MinDays {
 			return int(n)
 		}
 	}
@@ -207,9 +211,9 @@ func (r *Retention) clinicDays(ctx context.Context, clinic *firestore.DocumentRe
 }
 
 // purge deletes one session's upload and transcript; false when already purged.
-func (r *Retention) purge(ctx context.Context, clinicID, sessionID, patientID string, days int, now time.Time) (bool, error) {
+func (r *Job) purge(ctx context.Context, clinicID, sessionID, patientID string, days int, now time.Time) (bool, error) {
 	sess, err := r.Sessions.Get(ctx, clinicID, sessionID)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, scribe.ErrNotFound) {
 		// Nothing of the scribe's is left to delete; a retry would fail the same way and
 		// hold the clinic's purgedThrough back for good.
 		logging.FromContext(ctx).LogAttrs(ctx, slog.LevelWarn, "retention: the approved note's session does not exist",
@@ -229,7 +233,7 @@ func (r *Retention) purge(ctx context.Context, clinicID, sessionID, patientID st
 	}
 	fs := r.Sessions.Firestore()
 	err = fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		if _, err := r.Sessions.UpdateInTx(tx, clinicID, sessionID, func(s *Session) error {
+		if _, err := r.Sessions.UpdateInTx(tx, clinicID, sessionID, func(s *scribe.Session) error {
 			if !s.PurgedAt.IsZero() {
 				// A concurrent run (the scheduler delivers at least once) purged it
 				// first: one purge, one audit record.
@@ -253,4 +257,4 @@ func (r *Retention) purge(ctx context.Context, clinicID, sessionID, patientID st
 }
 
 // errAlreadyPurged ends a purge transaction that finds the session purged.
-var errAlreadyPurged = errors.New("scribe: session already purged")
+var errAlreadyPurged = errors.New("retention: session already purged")

@@ -1,4 +1,7 @@
-package scribe
+// Package uploads is the uploads bucket on Cloud Storage (fake-gcs-server locally): the
+// scribe's reads and deletions of upload objects, and the V4-signed URLs clients upload
+// to.
+package uploads
 
 import (
 	"context"
@@ -14,26 +17,17 @@ import (
 	"time"
 
 	"cloud.google.com/go/storage"
+
+	"github.com/medi-os/medi/shared/scribe"
 )
 
-// Objects reads and deletes uploads. GCSObjects implements it.
-type Objects interface {
-	// Head returns up to n leading bytes of a generation of an object.
-	Head(ctx context.Context, bucket, object string, generation int64, n int64) ([]byte, error)
-	// Read returns a generation of an object; more than limit bytes is an error.
-	Read(ctx context.Context, bucket, object string, generation int64, limit int64) ([]byte, error)
-	// Delete removes a generation of an object; a missing object is not an error.
-	Delete(ctx context.Context, bucket, object string, generation int64) error
-}
-
-// ErrObjectMissing is returned when the object (generation) does not exist.
-var ErrObjectMissing = errors.New("scribe: upload object not found")
-
-// GCSObjects implements Objects with Cloud Storage (fake-gcs-server in development, via
+// GCS implements scribe.Objects with Cloud Storage (fake-gcs-server in development, via
 // STORAGE_EMULATOR_HOST).
-type GCSObjects struct{ Client *storage.Client }
+type GCS struct{ Client *storage.Client }
 
-func (g GCSObjects) obj(bucket, object string, generation int64) *storage.ObjectHandle {
+var _ scribe.Objects = GCS{}
+
+func (g GCS) obj(bucket, object string, generation int64) *storage.ObjectHandle {
 	o := g.Client.Bucket(bucket).Object(object)
 	if generation > 0 {
 		o = o.Generation(generation)
@@ -41,11 +35,11 @@ func (g GCSObjects) obj(bucket, object string, generation int64) *storage.Object
 	return o
 }
 
-// Head implements Objects.
-func (g GCSObjects) Head(ctx context.Context, bucket, object string, generation int64, n int64) ([]byte, error) {
+// Head implements scribe.Objects.
+func (g GCS) Head(ctx context.Context, bucket, object string, generation int64, n int64) ([]byte, error) {
 	r, err := g.obj(bucket, object, generation).NewRangeReader(ctx, 0, n)
 	if errors.Is(err, storage.ErrObjectNotExist) {
-		return nil, ErrObjectMissing
+		return nil, scribe.ErrObjectMissing
 	}
 	if err != nil {
 		return nil, err
@@ -54,11 +48,11 @@ func (g GCSObjects) Head(ctx context.Context, bucket, object string, generation 
 	return io.ReadAll(io.LimitReader(r, n))
 }
 
-// Read implements Objects.
-func (g GCSObjects) Read(ctx context.Context, bucket, object string, generation int64, limit int64) ([]byte, error) {
+// Read implements scribe.Objects.
+func (g GCS) Read(ctx context.Context, bucket, object string, generation int64, limit int64) ([]byte, error) {
 	r, err := g.obj(bucket, object, generation).NewReader(ctx)
 	if errors.Is(err, storage.ErrObjectNotExist) {
-		return nil, ErrObjectMissing
+		return nil, scribe.ErrObjectMissing
 	}
 	if err != nil {
 		return nil, err
@@ -74,8 +68,8 @@ func (g GCSObjects) Read(ctx context.Context, bucket, object string, generation 
 	return b, nil
 }
 
-// Delete implements Objects.
-func (g GCSObjects) Delete(ctx context.Context, bucket, object string, generation int64) error {
+// Delete implements scribe.Objects.
+func (g GCS) Delete(ctx context.Context, bucket, object string, generation int64) error {
 	err := g.obj(bucket, object, generation).Delete(ctx)
 	if errors.Is(err, storage.ErrObjectNotExist) {
 		return nil
