@@ -144,8 +144,6 @@ func (s *Store) CheckIn(ctx context.Context, actor auth.Principal, in CheckIn, c
 // lost: enc is then that attempt's encounter and nothing is written.
 func (s *Store) checkInTx(ctx context.Context, tx *firestore.Transaction, actor auth.Principal, id string, in CheckIn, commit commitmark.Marker) (enc Encounter, ev Event, replayed bool, err error) {
 	clinicID := actor.ClinicID
-	patientRef := s.clinic(clinicID).Collection(CollectionPatients).Doc(in.PatientID)
-	openRef := s.openRef(clinicID, in.PatientID)
 
 	// An earlier attempt of this very request that committed: answer with its encounter.
 	prevID, replay, err := commit.CommittedTx(s.fs, tx)
@@ -160,37 +158,56 @@ func (s *Store) checkInTx(ctx context.Context, tx *firestore.Transaction, actor 
 		return prev, Event{}, true, nil
 	}
 
-	// Reads: the patient and its open pointer together (one round trip).
-	snaps, err := tx.GetAll([]*firestore.DocumentRef{patientRef, openRef})
+	staleOpen, err := s.checkNoOpenEncounter(ctx, tx, clinicID, in.PatientID)
 	if err != nil {
 		return Encounter{}, Event{}, false, err
 	}
-	if !snaps[0].Exists() {
-		return Encounter{}, Event{}, false, apierr.NotFound("patient not found")
-	}
-	staleOpen := false
-	if snaps[1].Exists() {
-		var p openPointer
-		if err := snaps[1].DataTo(&p); err != nil {
-			return Encounter{}, Event{}, false, fmt.Errorf("decode open pointer: %w", err)
-		}
-		// The pointer is deleted with the transition that closes its encounter, so it
-		// names an open encounter; check anyway, and repair a stale one.
-		if ValidID(p.EncounterID) {
-			cur, err := s.GetTx(tx, clinicID, p.EncounterID)
-			switch {
-			case err == nil && cur.Status.Open() && cur.PatientID == in.PatientID:
-				return Encounter{}, Event{}, false, errOpenEncounter(cur.ID)
-			case err != nil && !isNotFound(err):
-				return Encounter{}, Event{}, false, err
-			}
-		}
-		staleOpen = true
-		logging.FromContext(ctx).Warn("replacing a stale open-encounter pointer", "encounterId", p.EncounterID)
-	}
-
 	now := s.timestamp()
-	enc = Encounter{
+	enc, ev = newEncounter(ctx, id, clinicID, in, actor, now)
+	if err := s.writeCheckIn(ctx, tx, enc, ev, staleOpen, commit, actor); err != nil {
+		return Encounter{}, Event{}, false, err
+	}
+	return enc, ev, false, nil
+}
+
+// checkNoOpenEncounter reads, in tx, the patient and its open-encounter pointer (one round
+// trip): 404 for a patient not in the clinic, 409 (errOpenEncounter) when the patient has
+// an open encounter. stale is true when a pointer exists but names no open encounter of
+// the patient: the check-in then replaces it.
+func (s *Store) checkNoOpenEncounter(ctx context.Context, tx *firestore.Transaction, clinicID, patientID string) (stale bool, err error) {
+	patientRef := s.clinic(clinicID).Collection(CollectionPatients).Doc(patientID)
+	snaps, err := tx.GetAll([]*firestore.DocumentRef{patientRef, s.openRef(clinicID, patientID)})
+	if err != nil {
+		return false, err
+	}
+	if !snaps[0].Exists() {
+		return false, apierr.NotFound("patient not found")
+	}
+	if !snaps[1].Exists() {
+		return false, nil
+	}
+	var p openPointer
+	if err := snaps[1].DataTo(&p); err != nil {
+		return false, fmt.Errorf("decode open pointer: %w", err)
+	}
+	// The pointer is deleted with the transition that closes its encounter, so it names an
+	// open encounter; check anyway, and repair a stale one.
+	if ValidID(p.EncounterID) {
+		cur, err := s.GetTx(tx, clinicID, p.EncounterID)
+		switch {
+		case err == nil && cur.Status.Open() && cur.PatientID == patientID:
+			return false, errOpenEncounter(cur.ID)
+		case err != nil && !isNotFound(err):
+			return false, err
+		}
+	}
+	logging.FromContext(ctx).Warn("replacing a stale open-encounter pointer", "encounterId", p.EncounterID)
+	return true, nil
+}
+
+// newEncounter is the encounter a check-in opens (waiting since now) and its first event.
+func newEncounter(ctx context.Context, id, clinicID string, in CheckIn, actor auth.Principal, now time.Time) (Encounter, Event) {
+	enc := Encounter{
 		ID:             id,
 		ClinicID:       clinicID,
 		PatientID:      in.PatientID,
@@ -204,7 +221,7 @@ func (s *Store) checkInTx(ctx context.Context, tx *firestore.Transaction, actor 
 		CreatedBy:      actor.UID,
 		UpdatedAt:      now,
 	}
-	ev = Event{
+	ev := Event{
 		Seq:       1,
 		Action:    ActionCheckIn,
 		From:      "",
@@ -214,32 +231,35 @@ func (s *Store) checkInTx(ctx context.Context, tx *firestore.Transaction, actor 
 		At:        now,
 		RequestID: logging.RequestID(ctx),
 	}
+	return enc, ev
+}
 
-	// Writes: encounter, first event, open pointer (3 documents), audit record.
-	if err := tx.Create(s.encounterRef(clinicID, id), enc); err != nil {
-		return Encounter{}, Event{}, false, err
+// writeCheckIn writes, in tx, the encounter, its first event, the patient's open pointer
+// (replacing a stale one), the request's commit marker and the audit record.
+func (s *Store) writeCheckIn(ctx context.Context, tx *firestore.Transaction, enc Encounter, ev Event, staleOpen bool, commit commitmark.Marker, actor auth.Principal) error {
+	if err := tx.Create(s.encounterRef(enc.ClinicID, enc.ID), enc); err != nil {
+		return err
 	}
-	if err := tx.Create(s.eventRef(clinicID, id, ev.Seq), ev); err != nil {
-		return Encounter{}, Event{}, false, err
+	if err := tx.Create(s.eventRef(enc.ClinicID, enc.ID, ev.Seq), ev); err != nil {
+		return err
 	}
-	ptr := openPointer{EncounterID: id, Since: now}
+	openRef := s.openRef(enc.ClinicID, enc.PatientID)
+	ptr := openPointer{EncounterID: enc.ID, Since: enc.ArrivedAt}
+	var err error
 	if staleOpen {
 		err = tx.Set(openRef, ptr)
 	} else {
 		err = tx.Create(openRef, ptr)
 	}
 	if err != nil {
-		return Encounter{}, Event{}, false, err
+		return err
 	}
-	if err := commit.RecordTx(s.fs, tx, id, now); err != nil {
-		return Encounter{}, Event{}, false, err
+	if err := commit.RecordTx(s.fs, tx, enc.ID, enc.ArrivedAt); err != nil {
+		return err
 	}
-	rec := audit.New(ctx, clinicID, AuditCheckIn, auditResource, id).ForPatient(in.PatientID)
+	rec := audit.New(ctx, enc.ClinicID, AuditCheckIn, auditResource, enc.ID).ForPatient(enc.PatientID)
 	rec.ActorUID, rec.ActorRole = actor.UID, string(actor.Role)
-	if err := rec.InTransaction(s.fs, tx); err != nil {
-		return Encounter{}, Event{}, false, err
-	}
-	return enc, ev, false, nil
+	return rec.InTransaction(s.fs, tx)
 }
 
 func isNotFound(err error) bool {

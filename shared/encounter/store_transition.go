@@ -136,52 +136,15 @@ func (s *Store) TransitionTx(ctx context.Context, tx *firestore.Transaction, cli
 	if err != nil {
 		return Encounter{}, Event{}, err
 	}
-	var closeRef *firestore.DocumentRef
-	if enc.Status.Open() && !to.Open() {
-		ref := s.openRef(clinicID, enc.PatientID)
-		snap, err := tx.Get(ref)
-		switch {
-		case status.Code(err) == codes.NotFound:
-			logging.FromContext(ctx).Warn("closing an encounter without an open pointer", "encounterId", enc.ID)
-		case err != nil:
-			return Encounter{}, Event{}, err
-		default:
-			var p openPointer
-			if err := snap.DataTo(&p); err == nil && p.EncounterID == enc.ID {
-				closeRef = ref
-			}
-		}
+	closeRef, err := s.pointerToClose(ctx, tx, clinicID, enc, to)
+	if err != nil {
+		return Encounter{}, Event{}, err
 	}
 
 	// Writes.
 	now := s.timestamp()
 	from := enc.Status
-	enc.Status = to
-	enc.Version++
-	enc.EventCount++
-	enc.UpdatedAt = now
-	updates := []firestore.Update{
-		{Path: "status", Value: to},
-		{Path: "version", Value: enc.Version},
-		{Path: "eventCount", Value: enc.EventCount},
-		{Path: "updatedAt", Value: now},
-	}
-	if _, seen := enc.StatusTimes[string(to)]; !seen {
-		if enc.StatusTimes == nil {
-			enc.StatusTimes = map[string]time.Time{}
-		}
-		enc.StatusTimes[string(to)] = now
-		updates = append(updates, firestore.Update{FieldPath: firestore.FieldPath{"statusTimes", string(to)}, Value: now})
-	}
-	if doctorUID != "" {
-		enc.DoctorUID = doctorUID
-		updates = append(updates, firestore.Update{Path: "doctorUid", Value: doctorUID})
-	}
-	if o.triage != nil {
-		t := *o.triage
-		enc.Triage = &t
-		updates = append(updates, firestore.Update{Path: "triage", Value: t})
-	}
+	updates := enc.moveTo(to, doctorUID, o.triage, now)
 	ev := Event{
 		Seq:       enc.EventCount,
 		Action:    action,
@@ -194,23 +157,85 @@ func (s *Store) TransitionTx(ctx context.Context, tx *firestore.Transaction, cli
 		At:        now,
 		RequestID: logging.RequestID(ctx),
 	}
-	if err := tx.Update(s.encounterRef(clinicID, id), updates); err != nil {
-		return Encounter{}, Event{}, err
-	}
-	if err := tx.Create(s.eventRef(clinicID, id, ev.Seq), ev); err != nil {
-		return Encounter{}, Event{}, err
-	}
-	if closeRef != nil {
-		if err := tx.Delete(closeRef); err != nil {
-			return Encounter{}, Event{}, err
-		}
-	}
-	rec := audit.New(ctx, clinicID, AuditTransition, auditResource, id).ForPatient(enc.PatientID).WithReason(reason)
-	rec.ActorUID, rec.ActorRole = actor.UID, string(actor.Role)
-	if err := rec.InTransaction(s.fs, tx); err != nil {
+	if err := s.writeTransition(ctx, tx, clinicID, enc, ev, updates, closeRef, actor); err != nil {
 		return Encounter{}, Event{}, err
 	}
 	return enc, ev, nil
+}
+
+// pointerToClose returns the patient's open-encounter pointer when the move to status to
+// closes enc and the pointer is enc's (nil otherwise: an open move, or a pointer already
+// gone or naming another encounter, which the move must not delete). A read of tx.
+func (s *Store) pointerToClose(ctx context.Context, tx *firestore.Transaction, clinicID string, enc Encounter, to Status) (*firestore.DocumentRef, error) {
+	if !enc.Status.Open() || to.Open() {
+		return nil, nil
+	}
+	ref := s.openRef(clinicID, enc.PatientID)
+	snap, err := tx.Get(ref)
+	switch {
+	case status.Code(err) == codes.NotFound:
+		logging.FromContext(ctx).Warn("closing an encounter without an open pointer", "encounterId", enc.ID)
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	var p openPointer
+	if err := snap.DataTo(&p); err == nil && p.EncounterID == enc.ID {
+		return ref, nil
+	}
+	return nil, nil
+}
+
+// moveTo applies a move to status to at now to e (status, version, event count, the
+// first time in to, the doctor and triage when given) and returns the same changes as
+// Firestore field updates.
+func (e *Encounter) moveTo(to Status, doctorUID string, triage *Triage, now time.Time) []firestore.Update {
+	e.Status = to
+	e.Version++
+	e.EventCount++
+	e.UpdatedAt = now
+	updates := []firestore.Update{
+		{Path: "status", Value: to},
+		{Path: "version", Value: e.Version},
+		{Path: "eventCount", Value: e.EventCount},
+		{Path: "updatedAt", Value: now},
+	}
+	if _, seen := e.StatusTimes[string(to)]; !seen {
+		if e.StatusTimes == nil {
+			e.StatusTimes = map[string]time.Time{}
+		}
+		e.StatusTimes[string(to)] = now
+		updates = append(updates, firestore.Update{FieldPath: firestore.FieldPath{"statusTimes", string(to)}, Value: now})
+	}
+	if doctorUID != "" {
+		e.DoctorUID = doctorUID
+		updates = append(updates, firestore.Update{Path: "doctorUid", Value: doctorUID})
+	}
+	if triage != nil {
+		t := *triage
+		e.Triage = &t
+		updates = append(updates, firestore.Update{Path: "triage", Value: t})
+	}
+	return updates
+}
+
+// writeTransition writes, in tx, the moved encounter's updates, its new event, the
+// deletion of its open pointer (closeRef, when the move closes it) and the audit record.
+func (s *Store) writeTransition(ctx context.Context, tx *firestore.Transaction, clinicID string, enc Encounter, ev Event, updates []firestore.Update, closeRef *firestore.DocumentRef, actor auth.Principal) error {
+	if err := tx.Update(s.encounterRef(clinicID, enc.ID), updates); err != nil {
+		return err
+	}
+	if err := tx.Create(s.eventRef(clinicID, enc.ID, ev.Seq), ev); err != nil {
+		return err
+	}
+	if closeRef != nil {
+		if err := tx.Delete(closeRef); err != nil {
+			return err
+		}
+	}
+	rec := audit.New(ctx, clinicID, AuditTransition, auditResource, enc.ID).ForPatient(enc.PatientID).WithReason(ev.Reason)
+	rec.ActorUID, rec.ActorRole = actor.UID, string(actor.Role)
+	return rec.InTransaction(s.fs, tx)
 }
 
 // resolveDoctor returns the doctor a move to status to assigns ("" for other moves).

@@ -53,16 +53,9 @@ func MergeEdit(base, edit Content) (Content, error) {
 		res := make([]Sentence, 0, len(*sec.Sentences))
 		for i, s := range *sec.Sentences {
 			f := fmt.Sprintf("content.%s[%d]", sec.Name, i)
-			text := strings.TrimSpace(s.Text)
-			switch {
-			case text == "":
-				fields = append(fields, apierr.FieldError{Field: f + ".text", Message: "required"})
-				continue
-			case utf8.RuneCountInString(text) > MaxSentenceRunes:
-				fields = append(fields, apierr.FieldError{Field: f + ".text", Message: fmt.Sprintf("at most %d characters", MaxSentenceRunes)})
-				continue
-			case utf8.RuneCountInString(s.Heading) > MaxHeadingRunes:
-				fields = append(fields, apierr.FieldError{Field: f + ".heading", Message: fmt.Sprintf("at most %d characters", MaxHeadingRunes)})
+			text, fe := sentenceText(s, f)
+			if fe != nil {
+				fields = append(fields, *fe)
 				continue
 			}
 			if s.ID == "" {
@@ -80,30 +73,9 @@ func MergeEdit(base, edit Content) (Content, error) {
 				continue
 			}
 			used[s.ID] = true
-			ev := slices.Clone(b.Evidence)
-			if s.Evidence != nil {
-				for _, e := range s.Evidence {
-					if !slices.Contains(b.Evidence, e) {
-						fields = append(fields, apierr.FieldError{Field: f + ".evidence", Message: "may only keep or drop the sentence's existing links"})
-						break
-					}
-				}
-				ev = slices.Clone(s.Evidence)
-			}
-			if ev == nil {
-				ev = []string{}
-			}
-			kept := Sentence{ID: s.ID, Text: text, Evidence: ev, Heading: b.Heading, Edited: b.Edited || text != b.Text}
-			if h := heading(s.Heading); h != "" {
-				kept.Heading = h
-			}
-			for _, sp := range b.Spans {
-				if slices.Contains(ev, sp.SegmentID) {
-					kept.Spans = append(kept.Spans, sp)
-				}
-			}
-			if text == b.Text {
-				kept.Flags = slices.Clone(b.Flags)
+			kept, fe := keepSentence(b, s, text, f)
+			if fe != nil {
+				fields = append(fields, *fe)
 			}
 			res = append(res, kept)
 		}
@@ -113,4 +85,52 @@ func MergeEdit(base, edit Content) (Content, error) {
 		return Content{}, apierr.InvalidFields(fields)
 	}
 	return out, nil
+}
+
+// sentenceText is the edited sentence's trimmed text, or the field error that refuses it
+// (f names the sentence): text required, text and heading within their limits.
+func sentenceText(s Sentence, f string) (string, *apierr.FieldError) {
+	text := strings.TrimSpace(s.Text)
+	switch {
+	case text == "":
+		return "", &apierr.FieldError{Field: f + ".text", Message: "required"}
+	case utf8.RuneCountInString(text) > MaxSentenceRunes:
+		return "", &apierr.FieldError{Field: f + ".text", Message: fmt.Sprintf("at most %d characters", MaxSentenceRunes)}
+	case utf8.RuneCountInString(s.Heading) > MaxHeadingRunes:
+		return "", &apierr.FieldError{Field: f + ".heading", Message: fmt.Sprintf("at most %d characters", MaxHeadingRunes)}
+	}
+	return text, nil
+}
+
+// keepSentence is base sentence b as edited by s (its text already checked): the edit may
+// keep or drop b's evidence links, never add one (a field error then); spans follow the
+// links kept, flags stay only while the text is unchanged.
+func keepSentence(b, s Sentence, text, f string) (Sentence, *apierr.FieldError) {
+	var fe *apierr.FieldError
+	ev := slices.Clone(b.Evidence)
+	if s.Evidence != nil {
+		for _, e := range s.Evidence {
+			if !slices.Contains(b.Evidence, e) {
+				fe = &apierr.FieldError{Field: f + ".evidence", Message: "may only keep or drop the sentence's existing links"}
+				break
+			}
+		}
+		ev = slices.Clone(s.Evidence)
+	}
+	if ev == nil {
+		ev = []string{}
+	}
+	kept := Sentence{ID: s.ID, Text: text, Evidence: ev, Heading: b.Heading, Edited: b.Edited || text != b.Text}
+	if h := heading(s.Heading); h != "" {
+		kept.Heading = h
+	}
+	for _, sp := range b.Spans {
+		if slices.Contains(ev, sp.SegmentID) {
+			kept.Spans = append(kept.Spans, sp)
+		}
+	}
+	if text == b.Text {
+		kept.Flags = slices.Clone(b.Flags)
+	}
+	return kept, fe
 }

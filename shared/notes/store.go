@@ -255,21 +255,8 @@ type Change struct {
 // doctor of the clinic 403. Approval publishes note.approved after the commit.
 func (s *Store) Apply(ctx context.Context, clinicID, id string, ch Change) (Note, error) {
 	p, _ := auth.FromContext(ctx)
-	if ch.Action == ActionApprove && (p.Role != auth.RoleDoctor || p.ClinicID != clinicID) {
-		// Record the refused attempt; the refusal stands even if the record cannot be written.
-		if err := audit.New(ctx, clinicID, "note.approve", "note", id).WithOutcome(audit.OutcomeDenied).Write(ctx, s.fs); err != nil {
-			logging.FromContext(ctx).LogAttrs(ctx, slog.LevelWarn, "denied approval not audited", slog.String("error", err.Error()))
-		}
-		return Note{}, apierr.PermissionDenied("only a doctor of the clinic may approve a note")
-	}
-	if ch.Action == ActionReject && strings.TrimSpace(ch.Reason) == "" {
-		return Note{}, apierr.InvalidFields([]apierr.FieldError{{Field: "reason", Message: "required"}})
-	}
-	if utf8.RuneCountInString(ch.Reason) > MaxReasonRunes {
-		return Note{}, apierr.InvalidFields([]apierr.FieldError{{Field: "reason", Message: fmt.Sprintf("at most %d characters", MaxReasonRunes)}})
-	}
-	if (ch.Action == ActionEdit || ch.Action == ActionAmend) && ch.BaseVersion == 0 {
-		return Note{}, apierr.InvalidFields([]apierr.FieldError{{Field: "baseVersion", Message: "required"}})
+	if err := s.checkChange(ctx, clinicID, id, ch, p); err != nil {
+		return Note{}, err
 	}
 	var n Note
 	err := s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
@@ -295,19 +282,7 @@ func (s *Store) Apply(ctx context.Context, clinicID, id string, ch Change) (Note
 		rec := audit.New(ctx, clinicID, "note."+string(ch.Action), "note", id).ForPatient(n.PatientID)
 		switch ch.Action {
 		case ActionEdit, ActionAmend:
-			c, err := MergeEdit(n.Content, *ch.Content)
-			if err != nil {
-				return err
-			}
-			kind, st := KindEdit, n.Status
-			if ch.Action == ActionAmend {
-				kind, st = KindAmendment, StatusAmended
-			}
-			n.CurrentVersion++
-			n.Content, n.Status = c, st
-			v := Version{Number: n.CurrentVersion, Kind: kind, Content: c, AuthorUID: p.UID, AuthorRole: string(p.Role),
-				SHA256: CanonicalHash(id, n.CurrentVersion, c), CreatedAt: now}
-			if err := tx.Create(s.versionRef(clinicID, id, v.Number), v); err != nil {
+			if err := s.addVersionTx(tx, clinicID, id, &n, ch, p, now); err != nil {
 				return err
 			}
 		case ActionSubmit:
@@ -316,22 +291,9 @@ func (s *Store) Apply(ctx context.Context, clinicID, id string, ch Change) (Note
 			n.Status, n.RejectionReason = StatusDraft, strings.TrimSpace(ch.Reason)
 			rec = rec.WithReason(n.RejectionReason)
 		case ActionApprove:
-			vsnap, err := tx.Get(s.versionRef(clinicID, id, n.CurrentVersion))
-			if err != nil {
+			if err := s.approveTx(tx, clinicID, id, &n, p, now); err != nil {
 				return err
 			}
-			var v Version
-			if err := vsnap.DataTo(&v); err != nil {
-				return err
-			}
-			if v.Approval != nil {
-				return apierr.Conflict("version %d is already approved", v.Number)
-			}
-			a := &Approval{SignerUID: p.UID, SignedAt: now, SHA256: CanonicalHash(id, v.Number, v.Content)}
-			if err := tx.Update(s.versionRef(clinicID, id, v.Number), []firestore.Update{{Path: "approval", Value: a}}); err != nil {
-				return err
-			}
-			n.Status, n.ApprovedVersion, n.Approval, n.ApprovedAt = StatusApproved, v.Number, a, now
 		}
 		n.UpdatedAt = now
 		if err := tx.Set(s.ref(clinicID, id), n); err != nil {
@@ -350,6 +312,69 @@ func (s *Store) Apply(ctx context.Context, clinicID, id string, ch Change) (Note
 		}
 	}
 	return n, nil
+}
+
+// checkChange refuses a change before its transaction: an approval by anyone but a doctor
+// of the clinic (403, and the attempt audited as denied), a rejection without a reason, an
+// overlong reason, an edit or amendment without its base version.
+func (s *Store) checkChange(ctx context.Context, clinicID, id string, ch Change, p auth.Principal) error {
+	if ch.Action == ActionApprove && (p.Role != auth.RoleDoctor || p.ClinicID != clinicID) {
+		// Record the refused attempt; the refusal stands even if the record cannot be written.
+		if err := audit.New(ctx, clinicID, "note.approve", "note", id).WithOutcome(audit.OutcomeDenied).Write(ctx, s.fs); err != nil {
+			logging.FromContext(ctx).LogAttrs(ctx, slog.LevelWarn, "denied approval not audited", slog.String("error", err.Error()))
+		}
+		return apierr.PermissionDenied("only a doctor of the clinic may approve a note")
+	}
+	if ch.Action == ActionReject && strings.TrimSpace(ch.Reason) == "" {
+		return apierr.InvalidFields([]apierr.FieldError{{Field: "reason", Message: "required"}})
+	}
+	if utf8.RuneCountInString(ch.Reason) > MaxReasonRunes {
+		return apierr.InvalidFields([]apierr.FieldError{{Field: "reason", Message: fmt.Sprintf("at most %d characters", MaxReasonRunes)}})
+	}
+	if (ch.Action == ActionEdit || ch.Action == ActionAmend) && ch.BaseVersion == 0 {
+		return apierr.InvalidFields([]apierr.FieldError{{Field: "baseVersion", Message: "required"}})
+	}
+	return nil
+}
+
+// addVersionTx merges an edit or amendment into n's content and creates the new version
+// in tx (an amendment moves the note to amended).
+func (s *Store) addVersionTx(tx *firestore.Transaction, clinicID, id string, n *Note, ch Change, p auth.Principal, now time.Time) error {
+	c, err := MergeEdit(n.Content, *ch.Content)
+	if err != nil {
+		return err
+	}
+	kind, st := KindEdit, n.Status
+	if ch.Action == ActionAmend {
+		kind, st = KindAmendment, StatusAmended
+	}
+	n.CurrentVersion++
+	n.Content, n.Status = c, st
+	v := Version{Number: n.CurrentVersion, Kind: kind, Content: c, AuthorUID: p.UID, AuthorRole: string(p.Role),
+		SHA256: CanonicalHash(id, n.CurrentVersion, c), CreatedAt: now}
+	return tx.Create(s.versionRef(clinicID, id, v.Number), v)
+}
+
+// approveTx signs n's current version in tx (409 when it is already signed) and marks the
+// note approved.
+func (s *Store) approveTx(tx *firestore.Transaction, clinicID, id string, n *Note, p auth.Principal, now time.Time) error {
+	vsnap, err := tx.Get(s.versionRef(clinicID, id, n.CurrentVersion))
+	if err != nil {
+		return err
+	}
+	var v Version
+	if err := vsnap.DataTo(&v); err != nil {
+		return err
+	}
+	if v.Approval != nil {
+		return apierr.Conflict("version %d is already approved", v.Number)
+	}
+	a := &Approval{SignerUID: p.UID, SignedAt: now, SHA256: CanonicalHash(id, v.Number, v.Content)}
+	if err := tx.Update(s.versionRef(clinicID, id, v.Number), []firestore.Update{{Path: "approval", Value: a}}); err != nil {
+		return err
+	}
+	n.Status, n.ApprovedVersion, n.Approval, n.ApprovedAt = StatusApproved, v.Number, a, now
+	return nil
 }
 
 // IsNotFound reports whether err is a 404 of this package.

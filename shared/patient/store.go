@@ -303,44 +303,13 @@ func (s *Store) Update(ctx context.Context, clinicID, id string, expectedVersion
 		next.Version = cur.Version + 1
 		next.UpdatedAt, next.UpdatedBy = now, actor
 
-		oldKey := NormalizeMRN(cur.MRN)
-		moveIndex, deleteOld := next.MRNKey != oldKey, false
-		if moveIndex {
-			snap, err := tx.Get(s.mrnIndex(clinicID, next.MRNKey))
-			switch {
-			case err == nil:
-				var e mrnEntry
-				if err := snap.DataTo(&e); err != nil {
-					return fmt.Errorf("reading MRN index: %w", err)
-				}
-				if e.PatientID != id {
-					return &DuplicateMRNError{PatientID: e.PatientID}
-				}
-			case !isNotFound(err):
-				return err
-			}
-			if oldKey != "" {
-				// Remove the old entry only if it is this patient's.
-				snap, err := tx.Get(s.mrnIndex(clinicID, oldKey))
-				switch {
-				case err == nil:
-					var e mrnEntry
-					deleteOld = snap.DataTo(&e) == nil && e.PatientID == id
-				case !isNotFound(err):
-					return err
-				}
-			}
+		move, err := s.planMRNMove(tx, clinicID, id, NormalizeMRN(cur.MRN), next.MRNKey)
+		if err != nil {
+			return err
 		}
 		// Reads are done; writes follow.
-		if moveIndex {
-			if deleteOld {
-				if err := tx.Delete(s.mrnIndex(clinicID, oldKey)); err != nil {
-					return err
-				}
-			}
-			if err := tx.Set(s.mrnIndex(clinicID, next.MRNKey), mrnEntry{PatientID: id, MRN: next.MRN, UpdatedAt: now}); err != nil {
-				return err
-			}
+		if err := move.write(tx, s, clinicID, id, next.MRN, now); err != nil {
+			return err
 		}
 		if err := tx.Set(ref, next); err != nil {
 			return err
@@ -352,6 +321,61 @@ func (s *Store) Update(ctx context.Context, clinicID, id string, expectedVersion
 		return Patient{}, err
 	}
 	return updated, nil
+}
+
+// mrnMove is how an update changes the clinic's MRN index: nothing when the MRN key is
+// unchanged; else an entry for the new key, and the old key's entry deleted when it is
+// this patient's.
+type mrnMove struct {
+	oldKey, newKey string
+	deleteOld      bool
+}
+
+// planMRNMove reads, in tx, what moving patient id's MRN from oldKey to newKey needs:
+// *DuplicateMRNError when newKey is another patient's.
+func (s *Store) planMRNMove(tx *firestore.Transaction, clinicID, id, oldKey, newKey string) (mrnMove, error) {
+	m := mrnMove{oldKey: oldKey, newKey: newKey}
+	if newKey == oldKey {
+		return m, nil
+	}
+	snap, err := tx.Get(s.mrnIndex(clinicID, newKey))
+	switch {
+	case err == nil:
+		var e mrnEntry
+		if err := snap.DataTo(&e); err != nil {
+			return mrnMove{}, fmt.Errorf("reading MRN index: %w", err)
+		}
+		if e.PatientID != id {
+			return mrnMove{}, &DuplicateMRNError{PatientID: e.PatientID}
+		}
+	case !isNotFound(err):
+		return mrnMove{}, err
+	}
+	if oldKey != "" {
+		// Remove the old entry only if it is this patient's.
+		snap, err := tx.Get(s.mrnIndex(clinicID, oldKey))
+		switch {
+		case err == nil:
+			var e mrnEntry
+			m.deleteOld = snap.DataTo(&e) == nil && e.PatientID == id
+		case !isNotFound(err):
+			return mrnMove{}, err
+		}
+	}
+	return m, nil
+}
+
+// write makes the move in tx (after the transaction's reads).
+func (m mrnMove) write(tx *firestore.Transaction, s *Store, clinicID, id, mrn string, now time.Time) error {
+	if m.newKey == m.oldKey {
+		return nil
+	}
+	if m.deleteOld {
+		if err := tx.Delete(s.mrnIndex(clinicID, m.oldKey)); err != nil {
+			return err
+		}
+	}
+	return tx.Set(s.mrnIndex(clinicID, m.newKey), mrnEntry{PatientID: id, MRN: mrn, UpdatedAt: now})
 }
 
 // writeAudits stores read audit records, all or none.

@@ -236,21 +236,7 @@ func (e Estimator) estimate(s Snapshot, targets []int) map[string]WaitEstimate {
 	for r := 0; r < runs; r++ {
 		// Draws for the patients waiting now.
 		for i, w := range s.Queue {
-			j := job{overAt: math.Inf(1)}
-			if !w.Triaged() {
-				w.Level = s.Mix.sample(uniform(seed, r, w.EncounterID, saltLevel))
-				if s.TriageDelay != (LogNormal{}) {
-					j.triaged = residual(s.TriageDelay, w.Waited(s.Now).Minutes(), uniform(seed, r, w.EncounterID, saltTriage), residualCap)
-				}
-			}
-			j.w = w
-			j.service = s.Service.Levels[w.Level].Quantile(uniform(seed, r, w.EncounterID, saltService))
-			j.rankNow = w.rankAt(s.Now)
-			if t := w.overTargetAt(); !t.IsZero() && !w.OverTarget(s.Now) {
-				j.overAt = t.Sub(s.Now).Minutes()
-				j.overRank = w.rankAt(t.Add(time.Nanosecond))
-			}
-			st.jobs[i] = j
+			st.jobs[i] = drawJob(s, w, seed, r)
 			st.order[i] = i
 		}
 		slices.SortFunc(st.order, func(a, b int) int { return compareRank(st.jobs[a].rankNow, st.jobs[b].rankNow) })
@@ -282,6 +268,28 @@ func (e Estimator) estimate(s Snapshot, targets []int) map[string]WaitEstimate {
 		}
 	}
 	return out
+}
+
+// drawJob is waiting patient w in run r: an untriaged patient's level drawn from the
+// clinic's level mix (and when the triage comes, from the triage delay), the consultation's
+// length drawn from its level's distribution, and when the patient goes over target (which
+// moves them up the queue).
+func drawJob(s Snapshot, w Waiting, seed uint64, r int) job {
+	j := job{overAt: math.Inf(1)}
+	if !w.Triaged() {
+		w.Level = s.Mix.sample(uniform(seed, r, w.EncounterID, saltLevel))
+		if s.TriageDelay != (LogNormal{}) {
+			j.triaged = residual(s.TriageDelay, w.Waited(s.Now).Minutes(), uniform(seed, r, w.EncounterID, saltTriage), residualCap)
+		}
+	}
+	j.w = w
+	j.service = s.Service.Levels[w.Level].Quantile(uniform(seed, r, w.EncounterID, saltService))
+	j.rankNow = w.rankAt(s.Now)
+	if t := w.overTargetAt(); !t.IsZero() && !w.OverTarget(s.Now) {
+		j.overAt = t.Sub(s.Now).Minutes()
+		j.overRank = w.rankAt(t.Add(time.Nanosecond))
+	}
+	return j
 }
 
 // start returns when patient pi starts, in minutes from now:

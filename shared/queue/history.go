@@ -110,20 +110,7 @@ func ForecastArrivals(arrivals []Arrival, now time.Time, loc *time.Location) []f
 	if loc == nil {
 		loc = time.UTC
 	}
-	seen := map[string]bool{}
-	var times []time.Time
-	for _, a := range arrivals {
-		if a.ArrivedAt.After(now) || !a.ArrivedAt.After(now.Add(-HistoryWindow)) {
-			continue
-		}
-		if a.EncounterID != "" {
-			if seen[a.EncounterID] {
-				continue
-			}
-			seen[a.EncounterID] = true
-		}
-		times = append(times, a.ArrivedAt)
-	}
+	times := arrivalsInWindow(arrivals, now)
 	out := make([]float64, ForecastHours)
 	if len(times) == 0 {
 		return out
@@ -134,19 +121,8 @@ func ForecastArrivals(arrivals []Arrival, now time.Time, loc *time.Location) []f
 	if cut := now.Add(-HistoryWindow); spanStart.Before(cut) {
 		spanStart = cut
 	}
-	var exposure, counts [24]float64
-	for cur := spanStart; cur.Before(now); {
-		l := cur.In(loc)
-		next := time.Date(l.Year(), l.Month(), l.Day(), l.Hour()+1, 0, 0, 0, loc)
-		if !next.After(cur) { // a DST fold: step an hour of absolute time
-			next = cur.Add(time.Hour)
-		}
-		if next.After(now) {
-			next = now
-		}
-		exposure[l.Hour()] += next.Sub(cur).Hours()
-		cur = next
-	}
+	exposure := hourlyExposure(spanStart, now, loc)
+	var counts [24]float64
 	var recent float64
 	for _, t := range times {
 		if !t.Before(spanStart) {
@@ -163,20 +139,7 @@ func ForecastArrivals(arrivals []Arrival, now time.Time, loc *time.Location) []f
 			profile[h], known[h] = counts[h]/exposure[h], true
 		}
 	}
-	// Today's pace against the profile over the recent window.
-	expected, profiled := 0.0, true
-	for cur := now.Add(-RecentWindow); cur.Before(now); cur = cur.Add(time.Minute) {
-		h := cur.In(loc).Hour()
-		if !known[h] {
-			profiled = false
-			break
-		}
-		expected += profile[h] / 60
-	}
-	ratio := 1.0
-	if profiled {
-		ratio = min(max((recent+1)/(expected+1), 0.5), 2)
-	}
+	ratio := paceRatio(profile, known, recent, now, loc)
 	trailing := recent / RecentWindow.Hours()
 	for i := range out {
 		h := now.Add(time.Duration(i)*time.Hour + 30*time.Minute).In(loc).Hour()
@@ -188,6 +151,60 @@ func ForecastArrivals(arrivals []Arrival, now time.Time, loc *time.Location) []f
 		}
 	}
 	return out
+}
+
+// arrivalsInWindow are the arrival times of the history window before now, each
+// encounter counted once.
+func arrivalsInWindow(arrivals []Arrival, now time.Time) []time.Time {
+	seen := map[string]bool{}
+	var times []time.Time
+	for _, a := range arrivals {
+		if a.ArrivedAt.After(now) || !a.ArrivedAt.After(now.Add(-HistoryWindow)) {
+			continue
+		}
+		if a.EncounterID != "" {
+			if seen[a.EncounterID] {
+				continue
+			}
+			seen[a.EncounterID] = true
+		}
+		times = append(times, a.ArrivedAt)
+	}
+	return times
+}
+
+// hourlyExposure is how many hours of each local clock hour (0-23) lie between start and
+// now: the denominator of the hourly arrival rates.
+func hourlyExposure(start, now time.Time, loc *time.Location) [24]float64 {
+	var exposure [24]float64
+	for cur := start; cur.Before(now); {
+		l := cur.In(loc)
+		next := time.Date(l.Year(), l.Month(), l.Day(), l.Hour()+1, 0, 0, 0, loc)
+		if !next.After(cur) { // a DST fold: step an hour of absolute time
+			next = cur.Add(time.Hour)
+		}
+		if next.After(now) {
+			next = now
+		}
+		exposure[l.Hour()] += next.Sub(cur).Hours()
+		cur = next
+	}
+	return exposure
+}
+
+// paceRatio is today's pace against the profile over the recent window (recent arrivals
+// against those the profile expects, smoothed and bounded to 0.5-2), or 1 when an hour of
+// the window has no profile.
+func paceRatio(profile [24]float64, known [24]bool, recent float64, now time.Time, loc *time.Location) float64 {
+	expected := 0.0
+	for cur := now.Add(-RecentWindow); cur.Before(now); cur = cur.Add(time.Minute) {
+		h := cur.In(loc).Hour()
+		if !known[h] {
+			return 1
+		}
+		expected += profile[h] / 60
+	}
+	return min(max((recent+1)/(expected+1), 0.5), 2)
 }
 
 // level returns the level of e in force on the queue: the triage level of a triaged

@@ -193,114 +193,150 @@ func (s *Store) Record(ctx context.Context, req RecordRequest) (Recorded, error)
 		return Recorded{}, apierr.Internal(err)
 	}
 	result := NewResult(req.Assessment)
-	encRef := s.encounterRef(req.ClinicID, req.EncounterID)
 	var (
 		out   Recorded
-		event *encounter.Event
-		moved encounter.Encounter
+		moved *transition
 	)
 	err = s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		event = nil
-		// Reads first (Firestore transactions), then writes.
-		enc, err := s.encounters.GetTx(tx, req.ClinicID, req.EncounterID)
-		if err != nil {
-			return err
-		}
-		// An earlier attempt of this very request committed and its answer was lost:
-		// answer with that assessment rather than record a second one.
-		prevID, replay, err := req.Commit.CommittedTx(s.fs, tx)
-		if err != nil {
-			return err
-		}
-		if replay {
-			snap, err := tx.Get(encRef.Collection(Collection).Doc(prevID))
-			if err != nil {
-				return err
-			}
-			var prev Record
-			if err := snap.DataTo(&prev); err != nil {
-				return fmt.Errorf("assessment: decode assessment: %w", err)
-			}
-			prev.ID = snap.Ref.ID
-			prev.normalize()
-			out = Recorded{Assessment: prev, Encounter: stateOf(&enc)}
-			return nil
-		}
-		transition := false
-		switch {
-		case seenByDoctor(&enc):
-			return frozenError()
-		case enc.Status == encounter.StatusWaiting:
-			transition = true
-		case enc.Status == encounter.StatusTriaged:
-			// A re-assessment: the triage is updated, the status stays.
-		default:
-			_, err := encounter.Check(enc.Status, encounter.StatusTriaged, p.Role, "")
-			return transitionError(err)
-		}
-		last, err := tx.Documents(encRef.Collection(Collection).OrderBy("seq", firestore.Desc).Limit(1)).GetAll()
-		if err != nil {
-			return err
-		}
-		seq := 1
-		if len(last) > 0 {
-			var prev Record
-			if err := last[0].DataTo(&prev); err != nil {
-				return fmt.Errorf("assessment: decode last assessment: %w", err)
-			}
-			seq = prev.Seq + 1
-		}
-		now := s.now()
-		rec := Record{
-			ID: AssessmentID(seq), Seq: seq, ClinicID: req.ClinicID, EncounterID: enc.ID, PatientID: enc.PatientID,
-			Input: input, Result: result, AssessedAt: now, AssessedBy: p.UID, AssessedByRole: string(p.Role),
-			RequestID: logging.RequestID(ctx), Confirmations: []Confirmation{},
-		}
-		t := nextTriage(enc.Triage, req.Assessment.Level)
-		t.AssessmentID, t.AssessedAt, t.AssessedBy, t.EngineVersion = rec.ID, now, p.UID, result.EngineVersion
-
-		if transition {
-			// waiting -> triaged with the triage in the same update; TransitionTx reads the
-			// encounter again (allowed: no write yet) and then writes.
-			e, ev, err := s.encounters.TransitionTx(ctx, tx, req.ClinicID, req.EncounterID,
-				encounter.StatusTriaged, "", p, encounter.WithTriage(t))
-			if err != nil {
-				return err
-			}
-			enc, event, moved = e, &ev, e
-		} else {
-			if err := tx.Update(encRef, []firestore.Update{
-				{Path: "triage", Value: t},
-				{Path: "version", Value: enc.Version + 1},
-				{Path: "updatedAt", Value: now},
-			}); err != nil {
-				return err
-			}
-			enc.Triage, enc.Version, enc.UpdatedAt = &t, enc.Version+1, now
-		}
-		if err := tx.Create(encRef.Collection(Collection).Doc(rec.ID), rec); err != nil {
-			return err
-		}
-		if err := req.Commit.RecordTx(s.fs, tx, rec.ID, now); err != nil {
-			return err
-		}
-		if err := audit.New(ctx, req.ClinicID, ActionRecord, resourceType, enc.ID).ForPatient(enc.PatientID).
-			InTransaction(s.fs, tx); err != nil {
-			return err
-		}
-		out = Recorded{Assessment: rec, Encounter: stateOf(&enc), Transitioned: transition}
-		return nil
+		var err error
+		out, moved, err = s.recordTx(ctx, tx, p, req, input, result)
+		return err
 	})
 	if err != nil {
 		return Recorded{}, err
 	}
-	if event != nil {
-		if err := s.encounters.Announce(ctx, moved, *event); err != nil {
+	if moved != nil {
+		if err := s.encounters.Announce(ctx, moved.enc, moved.ev); err != nil {
 			logging.FromContext(ctx).LogAttrs(ctx, slog.LevelError, "encounter transition not announced",
-				slog.String("encounterId", moved.ID), slog.Int("seq", event.Seq), slog.String("error", err.Error()))
+				slog.String("encounterId", moved.enc.ID), slog.Int("seq", moved.ev.Seq), slog.String("error", err.Error()))
 		}
 	}
 	return out, nil
+}
+
+// transition is an encounter's move made in a transaction, to announce after the commit.
+type transition struct {
+	enc encounter.Encounter
+	ev  encounter.Event
+}
+
+// recordTx is one attempt of Record's transaction: reads first (Firestore transactions),
+// then writes. moved is the encounter's transition when the assessment moved it
+// waiting -> triaged (nil otherwise), for Record to announce after the commit.
+func (s *Store) recordTx(ctx context.Context, tx *firestore.Transaction, p auth.Principal, req RecordRequest, input map[string]any, result Result) (_ Recorded, moved *transition, _ error) {
+	encRef := s.encounterRef(req.ClinicID, req.EncounterID)
+	enc, err := s.encounters.GetTx(tx, req.ClinicID, req.EncounterID)
+	if err != nil {
+		return Recorded{}, nil, err
+	}
+	// An earlier attempt of this very request committed and its answer was lost: answer
+	// with that assessment rather than record a second one.
+	prevID, replay, err := req.Commit.CommittedTx(s.fs, tx)
+	if err != nil {
+		return Recorded{}, nil, err
+	}
+	if replay {
+		prev, err := readRecord(tx, encRef.Collection(Collection).Doc(prevID))
+		if err != nil {
+			return Recorded{}, nil, err
+		}
+		return Recorded{Assessment: prev, Encounter: stateOf(&enc)}, nil, nil
+	}
+	transitions, err := recordable(&enc, p.Role)
+	if err != nil {
+		return Recorded{}, nil, err
+	}
+	seq, err := nextSeq(tx, encRef)
+	if err != nil {
+		return Recorded{}, nil, err
+	}
+	now := s.now()
+	rec := Record{
+		ID: AssessmentID(seq), Seq: seq, ClinicID: req.ClinicID, EncounterID: enc.ID, PatientID: enc.PatientID,
+		Input: input, Result: result, AssessedAt: now, AssessedBy: p.UID, AssessedByRole: string(p.Role),
+		RequestID: logging.RequestID(ctx), Confirmations: []Confirmation{},
+	}
+	t := nextTriage(enc.Triage, req.Assessment.Level)
+	t.AssessmentID, t.AssessedAt, t.AssessedBy, t.EngineVersion = rec.ID, now, p.UID, result.EngineVersion
+
+	if transitions {
+		// waiting -> triaged with the triage in the same update; TransitionTx reads the
+		// encounter again (allowed: no write yet) and then writes.
+		e, ev, err := s.encounters.TransitionTx(ctx, tx, req.ClinicID, req.EncounterID,
+			encounter.StatusTriaged, "", p, encounter.WithTriage(t))
+		if err != nil {
+			return Recorded{}, nil, err
+		}
+		enc, moved = e, &transition{enc: e, ev: ev}
+	} else {
+		if err := tx.Update(encRef, []firestore.Update{
+			{Path: "triage", Value: t},
+			{Path: "version", Value: enc.Version + 1},
+			{Path: "updatedAt", Value: now},
+		}); err != nil {
+			return Recorded{}, nil, err
+		}
+		enc.Triage, enc.Version, enc.UpdatedAt = &t, enc.Version+1, now
+	}
+	if err := tx.Create(encRef.Collection(Collection).Doc(rec.ID), rec); err != nil {
+		return Recorded{}, nil, err
+	}
+	if err := req.Commit.RecordTx(s.fs, tx, rec.ID, now); err != nil {
+		return Recorded{}, nil, err
+	}
+	if err := audit.New(ctx, req.ClinicID, ActionRecord, resourceType, enc.ID).ForPatient(enc.PatientID).
+		InTransaction(s.fs, tx); err != nil {
+		return Recorded{}, nil, err
+	}
+	return Recorded{Assessment: rec, Encounter: stateOf(&enc), Transitioned: transitions}, moved, nil
+}
+
+// recordable reports whether an assessment may be recorded for enc by a caller of role,
+// and whether it moves the encounter waiting -> triaged (a re-assessment of a triaged
+// encounter updates the triage and keeps the status). Refused: 409 failed_precondition
+// once a doctor has seen the patient, the encounter state machine's refusal otherwise.
+func recordable(enc *encounter.Encounter, role auth.Role) (transition bool, err error) {
+	switch {
+	case seenByDoctor(enc):
+		return false, frozenError()
+	case enc.Status == encounter.StatusWaiting:
+		return true, nil
+	case enc.Status == encounter.StatusTriaged:
+		return false, nil
+	}
+	_, err = encounter.Check(enc.Status, encounter.StatusTriaged, role, "")
+	return false, transitionError(err)
+}
+
+// nextSeq is the sequence number of the encounter's next assessment (1 for the first).
+func nextSeq(tx *firestore.Transaction, encRef *firestore.DocumentRef) (int, error) {
+	last, err := tx.Documents(encRef.Collection(Collection).OrderBy("seq", firestore.Desc).Limit(1)).GetAll()
+	if err != nil {
+		return 0, err
+	}
+	if len(last) == 0 {
+		return 1, nil
+	}
+	var prev Record
+	if err := last[0].DataTo(&prev); err != nil {
+		return 0, fmt.Errorf("assessment: decode last assessment: %w", err)
+	}
+	return prev.Seq + 1, nil
+}
+
+// readRecord reads one assessment in tx.
+func readRecord(tx *firestore.Transaction, ref *firestore.DocumentRef) (Record, error) {
+	snap, err := tx.Get(ref)
+	if err != nil {
+		return Record{}, err
+	}
+	var r Record
+	if err := snap.DataTo(&r); err != nil {
+		return Record{}, fmt.Errorf("assessment: decode assessment: %w", err)
+	}
+	r.ID = snap.Ref.ID
+	r.normalize()
+	return r, nil
 }
 
 // nextTriage is the encounter's triage after a new assessment proposing level: the level
@@ -369,30 +405,13 @@ func (s *Store) Confirm(ctx context.Context, req ConfirmRequest) (Confirmed, err
 		if err != nil {
 			return err
 		}
-		if enc.Triage == nil || enc.Triage.AssessmentID == "" {
-			return apierr.Conflict(
-				"the encounter has no recorded assessment to confirm; record one with POST /v1/triage/{encounterId}").WithCode(apierr.CodeFailedPrecondition).
-				WithDetails(map[string]string{"reason": ReasonNotAssessed})
-		}
-		if enc.Status == encounter.StatusCancelled || enc.Status == encounter.StatusLeftWithout {
-			return apierr.Conflict("the encounter is closed (%s)", enc.Status).
-				WithDetails(map[string]string{"reason": ReasonEncounterClosed, "status": string(enc.Status)})
-		}
-		if req.AssessmentID != "" && req.AssessmentID != enc.Triage.AssessmentID {
-			return apierr.Conflict("a newer assessment (%s) was recorded; review it and confirm again", enc.Triage.AssessmentID).
-				WithDetails(map[string]string{"reason": ReasonStaleAssessment, "assessmentId": enc.Triage.AssessmentID})
+		if err := confirmable(&enc, req.AssessmentID); err != nil {
+			return err
 		}
 		prev := triage.Level(enc.Triage.Level)
-		change, err := triage.CheckLevelChange(prev, req.Level, req.Reason, seenByDoctor(&enc))
-		switch {
-		case errors.Is(err, triage.ErrLevelFrozen):
-			return frozenError()
-		case errors.Is(err, triage.ErrDownTriageNeedsReason):
-			return apierr.BadRequest("a reason is required to confirm a less urgent level than the level in force (down-triage)").
-				WithDetails(map[string]any{"reason": ReasonReasonRequired, "fields": []apierr.FieldError{{Field: "reason",
-					Message: "required when confirming a less urgent level than the level in force (down-triage)"}}})
-		case err != nil:
-			return apierr.BadRequest("invalid level change").WithCause(err)
+		change, err := levelChange(prev, req.Level, req.Reason, seenByDoctor(&enc))
+		if err != nil {
+			return err
 		}
 		now := s.now()
 		reason := strings.TrimSpace(req.Reason)
@@ -414,14 +433,7 @@ func (s *Store) Confirm(ctx context.Context, req ConfirmRequest) (Confirmed, err
 		}); err != nil {
 			return err
 		}
-		action := ActionConfirm
-		switch change {
-		case triage.UpTriage:
-			action = ActionUpTriage
-		case triage.DownTriage:
-			action = ActionDownTriage
-		}
-		rec := audit.New(ctx, req.ClinicID, action, resourceType, enc.ID).ForPatient(enc.PatientID)
+		rec := audit.New(ctx, req.ClinicID, confirmAction(change), resourceType, enc.ID).ForPatient(enc.PatientID)
 		if reason != "" {
 			rec = rec.WithReason(reason)
 		}
@@ -437,6 +449,55 @@ func (s *Store) Confirm(ctx context.Context, req ConfirmRequest) (Confirmed, err
 		return Confirmed{}, err
 	}
 	return out, nil
+}
+
+// confirmable refuses a confirmation of enc's level: 409 failed_precondition without a
+// recorded assessment, 409 conflict for a closed encounter or when assessmentID (if
+// given) is no longer the assessment in force.
+func confirmable(enc *encounter.Encounter, assessmentID string) error {
+	if enc.Triage == nil || enc.Triage.AssessmentID == "" {
+		return apierr.Conflict(
+			"the encounter has no recorded assessment to confirm; record one with POST /v1/triage/{encounterId}").WithCode(apierr.CodeFailedPrecondition).
+			WithDetails(map[string]string{"reason": ReasonNotAssessed})
+	}
+	if enc.Status == encounter.StatusCancelled || enc.Status == encounter.StatusLeftWithout {
+		return apierr.Conflict("the encounter is closed (%s)", enc.Status).
+			WithDetails(map[string]string{"reason": ReasonEncounterClosed, "status": string(enc.Status)})
+	}
+	if assessmentID != "" && assessmentID != enc.Triage.AssessmentID {
+		return apierr.Conflict("a newer assessment (%s) was recorded; review it and confirm again", enc.Triage.AssessmentID).
+			WithDetails(map[string]string{"reason": ReasonStaleAssessment, "assessmentId": enc.Triage.AssessmentID})
+	}
+	return nil
+}
+
+// levelChange is the change from the level in force prev to level (triage.CheckLevelChange)
+// with its refusals as API errors: frozen once a doctor has seen the patient, a reason
+// required to lower the level.
+func levelChange(prev, level triage.Level, reason string, seen bool) (triage.LevelChange, error) {
+	change, err := triage.CheckLevelChange(prev, level, reason, seen)
+	switch {
+	case errors.Is(err, triage.ErrLevelFrozen):
+		return "", frozenError()
+	case errors.Is(err, triage.ErrDownTriageNeedsReason):
+		return "", apierr.BadRequest("a reason is required to confirm a less urgent level than the level in force (down-triage)").
+			WithDetails(map[string]any{"reason": ReasonReasonRequired, "fields": []apierr.FieldError{{Field: "reason",
+				Message: "required when confirming a less urgent level than the level in force (down-triage)"}}})
+	case err != nil:
+		return "", apierr.BadRequest("invalid level change").WithCause(err)
+	}
+	return change, nil
+}
+
+// confirmAction is the audit action of a confirmation making change.
+func confirmAction(change triage.LevelChange) string {
+	switch change {
+	case triage.UpTriage:
+		return ActionUpTriage
+	case triage.DownTriage:
+		return ActionDownTriage
+	}
+	return ActionConfirm
 }
 
 // History is an encounter's triage: the assessment in force and every assessment.

@@ -279,7 +279,6 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	}
 
 	ctx := r.Context()
-	log := logging.FromContext(ctx)
 	ref := m.fs.Collection(Collection).Doc(DocumentID(scope, r.Method, r.URL.EscapedPath(), keys[0]))
 	owner := newOwner()
 	reqHash := requestHash(r.URL.RawQuery, body)
@@ -291,24 +290,8 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		httpx.WriteError(w, r, httpx.Unavailable(1, fmt.Errorf("idempotency: claim key: %w", err)))
 		return
 	}
-	switch d.outcome {
-	case outcomeReplay:
-		log.LogAttrs(ctx, slog.LevelInfo, "idempotent request replayed", slog.Int("status", d.rec.Status))
-		replay(w, d.rec)
+	if !answerClaim(w, r, d) {
 		return
-	case outcomeInProgress:
-		httpx.WriteError(w, r, httpx.Conflict("a request with this %s is still in progress; retry later", HeaderKey).
-			WithDetails(map[string]string{"reason": ReasonInProgress}).
-			WithHeader("Retry-After", "1"))
-		return
-	case outcomeReused:
-		httpx.WriteError(w, r, httpx.Conflict("this %s was already used with a different request body or query; use a new key for a new request", HeaderKey).
-			WithDetails(map[string]string{"reason": ReasonKeyReused}))
-		return
-	case outcomeTakeover:
-		log.LogAttrs(ctx, slog.LevelWarn, "idempotency key taken over from an abandoned request")
-	case outcomeCommitted:
-		log.LogAttrs(ctx, slog.LevelInfo, "idempotency key of a committed request taken over; the handler answers from its commit marker")
 	}
 
 	cw := &captureWriter{ResponseWriter: w, max: m.maxStoredBody}
@@ -329,12 +312,48 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	_ = http.NewResponseController(w).Flush()
 	stopRenewing()
 
+	m.store(ctx, ref, owner, cw)
+}
+
+// answerClaim answers a request whose key another request holds or held, from what
+// claiming the key decided: the stored response replayed, 409 for a request still running
+// or a key reused with another request. It returns true when this request is to run its
+// handler (a fresh key, or one taken over from an abandoned or committed request).
+func answerClaim(w http.ResponseWriter, r *http.Request, d decision) bool {
+	ctx := r.Context()
+	log := logging.FromContext(ctx)
+	switch d.outcome {
+	case outcomeReplay:
+		log.LogAttrs(ctx, slog.LevelInfo, "idempotent request replayed", slog.Int("status", d.rec.Status))
+		replay(w, d.rec)
+		return false
+	case outcomeInProgress:
+		httpx.WriteError(w, r, httpx.Conflict("a request with this %s is still in progress; retry later", HeaderKey).
+			WithDetails(map[string]string{"reason": ReasonInProgress}).
+			WithHeader("Retry-After", "1"))
+		return false
+	case outcomeReused:
+		httpx.WriteError(w, r, httpx.Conflict("this %s was already used with a different request body or query; use a new key for a new request", HeaderKey).
+			WithDetails(map[string]string{"reason": ReasonKeyReused}))
+		return false
+	case outcomeTakeover:
+		log.LogAttrs(ctx, slog.LevelWarn, "idempotency key taken over from an abandoned request")
+	case outcomeCommitted:
+		log.LogAttrs(ctx, slog.LevelInfo, "idempotency key of a committed request taken over; the handler answers from its commit marker")
+	}
+	return true
+}
+
+// store finishes the key's record with the handler's response when it may be replayed
+// (a storable status, a body within the limit), else releases the record so that a
+// retry runs the handler again.
+func (m *middleware) store(ctx context.Context, ref *firestore.DocumentRef, owner string, cw *captureWriter) {
 	if !cw.wroteHeader {
 		cw.status = http.StatusOK // the server sends 200 for a handler that wrote nothing
 	}
 	if !storable(cw.status) || cw.overflow {
 		if cw.overflow {
-			log.LogAttrs(ctx, slog.LevelInfo, "idempotent response not stored: body too large",
+			logging.FromContext(ctx).LogAttrs(ctx, slog.LevelInfo, "idempotent response not stored: body too large",
 				slog.Int("status", cw.status), slog.Int("limit", m.maxStoredBody))
 		}
 		m.finish(ctx, ref, owner, nil)
