@@ -12,22 +12,31 @@ import (
 // handleGetSession returns a session of the caller's clinic with its status, timings
 // and, when failed, the reason.
 func (s *server) handleGetSession(w http.ResponseWriter, r *http.Request) {
-	st, ok := lazy(w, r, s.sessions)
+	st, sess, ok := s.pathSession(w, r)
 	if !ok {
 		return
 	}
-	p := principal(r)
-	sess, err := st.Get(r.Context(), p.ClinicID, r.PathValue("id"))
-	if errors.Is(err, scribe.ErrNotFound) {
-		httpx.WriteError(w, r, httpx.NotFound("session not found"))
-		return
-	}
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	if !auditRead(w, r, st.Firestore(), audit.New(r.Context(), p.ClinicID, "scribe.session.read", "scribeSession", sess.ID).ForPatient(sess.PatientID)) {
+	if !auditRead(w, r, st.Firestore(), audit.New(r.Context(), principal(r).ClinicID, "scribe.session.read", "scribeSession", sess.ID).ForPatient(sess.PatientID)) {
 		return
 	}
 	httpx.WriteJSON(w, r, http.StatusOK, sess)
+}
+
+// pathSession reads the session {id} of the caller's clinic, or answers 404 (or the
+// store's error) and returns false.
+func (s *server) pathSession(w http.ResponseWriter, r *http.Request) (*scribe.Store, scribe.Session, bool) {
+	st, ok := lazy(w, r, s.sessions)
+	if !ok {
+		return nil, scribe.Session{}, false
+	}
+	sess, err := st.Get(r.Context(), principal(r).ClinicID, r.PathValue("id"))
+	if errors.Is(err, scribe.ErrNotFound) {
+		httpx.WriteError(w, r, httpx.NotFound("session not found"))
+		return nil, scribe.Session{}, false
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return nil, scribe.Session{}, false
+	}
+	return st, sess, true
 }

@@ -22,20 +22,11 @@ type transcriptView struct {
 // evidence spans of the draft against what was said. The read is audited before
 // anything is returned; after retention has purged it the answer is 404.
 func (s *server) handleGetTranscript(w http.ResponseWriter, r *http.Request) {
-	st, ok := lazy(w, r, s.sessions)
+	st, sess, ok := s.pathSession(w, r)
 	if !ok {
 		return
 	}
 	p := principal(r)
-	sess, err := st.Get(r.Context(), p.ClinicID, r.PathValue("id"))
-	if errors.Is(err, scribe.ErrNotFound) {
-		httpx.WriteError(w, r, httpx.NotFound("session not found"))
-		return
-	}
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
 	t, err := st.Transcript(r.Context(), p.ClinicID, sess.ID)
 	if errors.Is(err, scribe.ErrNotFound) {
 		if !sess.PurgedAt.IsZero() {

@@ -14,6 +14,7 @@ package clinical
 import (
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/medi-os/medi/shared/transcript"
 )
@@ -275,7 +276,7 @@ func has(ts []transcript.Token, phrase string) bool { return indexPhrase(ts, phr
 
 // indexPhrase returns the token index where phrase starts at or after from, or -1.
 func indexPhrase(ts []transcript.Token, phrase string, from int) int {
-	words := strings.Fields(phrase)
+	words := phraseWords(phrase)
 outer:
 	for i := from; i+len(words) <= len(ts); i++ {
 		for k, w := range words {
@@ -286,4 +287,30 @@ outer:
 		return i
 	}
 	return -1
+}
+
+// phraseAt reports whether phrase starts at ts[i].
+func phraseAt(ts []transcript.Token, phrase string, i int) bool {
+	words := phraseWords(phrase)
+	if i+len(words) > len(ts) {
+		return false
+	}
+	for k, w := range words {
+		if ts[i+k].Norm != w {
+			return false
+		}
+	}
+	return true
+}
+
+// phraseWords splits a cue phrase into words, once per phrase.
+var phraseCache sync.Map
+
+func phraseWords(phrase string) []string {
+	if v, ok := phraseCache.Load(phrase); ok {
+		return v.([]string)
+	}
+	w := strings.Fields(phrase)
+	phraseCache.Store(phrase, w)
+	return w
 }

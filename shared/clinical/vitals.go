@@ -41,9 +41,10 @@ func vitalsIn(s transcript.Sentence) []Vital {
 	}
 	for i := 0; i < len(ts); i++ {
 		for _, c := range vitalCues {
-			if j := indexPhrase(bare, c.phrase, i); j == i {
-				hits = append(hits, hit{i, i + len(termWords(c.phrase)), c.kind})
-				i += len(termWords(c.phrase)) - 1
+			if phraseAt(bare, c.phrase, i) {
+				n := len(phraseWords(c.phrase))
+				hits = append(hits, hit{i, i + n, c.kind})
+				i += n - 1
 				break
 			}
 		}

@@ -15,39 +15,6 @@ import (
 	"github.com/medi-os/medi/shared/llm/llmtest"
 )
 
-// memLedger is an in-memory Ledger for the client's tests (the Firestore ledger has its
-// own tests against the emulator).
-type memLedger struct {
-	mu       sync.Mutex
-	capUSD   float64
-	reserved float64
-	spent    float64
-	records  []llm.Record
-	fail     error
-}
-
-func (l *memLedger) Reserve(_ context.Context, clinic string, est float64, now time.Time) (llm.Reservation, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.fail != nil {
-		return llm.Reservation{}, l.fail
-	}
-	if l.capUSD > 0 && l.spent+l.reserved+est > l.capUSD {
-		return llm.Reservation{}, llm.ErrBudgetExceeded
-	}
-	l.reserved += est
-	return llm.Reservation{ClinicID: clinic, Month: llm.Month(now), EstimateUSD: est}, nil
-}
-
-func (l *memLedger) Settle(_ context.Context, r llm.Reservation, rec llm.Record) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.reserved -= r.EstimateUSD
-	l.spent += rec.Usage.CostUSD
-	l.records = append(l.records, rec)
-	return nil
-}
-
 type answer struct {
 	Sentences []string `json:"sentences"`
 }
@@ -74,7 +41,7 @@ func TestCallRetriesRateLimitsWithBackoff(t *testing.T) {
 		llmtest.Reply{Status: http.StatusTooManyRequests},
 		llmtest.Reply{Status: http.StatusServiceUnavailable, Details: []map[string]any{{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "2s"}}},
 		llmtest.Reply{Text: `{"sentences":["Cough."]}`})
-	l := &memLedger{}
+	l := &llmtest.Ledger{}
 	c, waits := client(gc, l)
 	var out answer
 	res, err := c.Call(context.Background(), req(), &out, nil)
@@ -88,12 +55,12 @@ func TestCallRetriesRateLimitsWithBackoff(t *testing.T) {
 	if len(*waits) != 2 || (*waits)[0] != 100*time.Millisecond || (*waits)[1] != 2*time.Second {
 		t.Errorf("waits %v", *waits)
 	}
-	if len(l.records) != 1 || l.records[0].Outcome != "ok" || l.records[0].Attempts != 3 || l.records[0].Usage.InputTokens != 1000 ||
-		l.records[0].Usage.CostUSD != 0.3*1000/1e6+2.5*200/1e6 {
-		t.Errorf("records %+v", l.records)
+	if len(l.Records) != 1 || l.Records[0].Outcome != "ok" || l.Records[0].Attempts != 3 || l.Records[0].Usage.InputTokens != 1000 ||
+		l.Records[0].Usage.CostUSD != 0.3*1000/1e6+2.5*200/1e6 {
+		t.Errorf("records %+v", l.Records)
 	}
-	if l.reserved > 1e-12 || l.reserved < -1e-12 {
-		t.Errorf("reservation not released: %v", l.reserved)
+	if l.Reserved > 1e-12 || l.Reserved < -1e-12 {
+		t.Errorf("reservation not released: %v", l.Reserved)
 	}
 }
 
@@ -102,20 +69,20 @@ func TestCallFailures(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		replies []llmtest.Reply
-		ledger  *memLedger
+		ledger  *llmtest.Ledger
 		reason  string
 		calls   int
 		records int
 	}{
-		{"429 on every attempt", []llmtest.Reply{{Status: http.StatusTooManyRequests}}, &memLedger{}, llm.ReasonRateLimited, 3, 1},
-		{"503 on every attempt", []llmtest.Reply{{Status: http.StatusServiceUnavailable}}, &memLedger{}, llm.ReasonUnavailable, 3, 1},
-		{"400 is not retried", []llmtest.Reply{{Status: http.StatusBadRequest}}, &memLedger{}, llm.ReasonModelError, 1, 1},
-		{"slower than the timeout", []llmtest.Reply{{Text: `{"sentences":[]}`, Delay: 3 * time.Second}}, &memLedger{}, llm.ReasonTimeout, 1, 1},
-		{"unknown field", []llmtest.Reply{{Text: `{"sentences":[],"diagnosis":"x"}`}}, &memLedger{}, llm.ReasonInvalidAnswer, 1, 1},
-		{"trailing data", []llmtest.Reply{{Text: `{"sentences":[]} {}`}}, &memLedger{}, llm.ReasonInvalidAnswer, 1, 1},
-		{"not JSON", []llmtest.Reply{{Text: `Here is the note: ...`}}, &memLedger{}, llm.ReasonInvalidAnswer, 1, 1},
-		{"budget spent", []llmtest.Reply{{Text: `{"sentences":[]}`}}, &memLedger{capUSD: 1, spent: 1}, llm.ReasonBudgetExceeded, 0, 0},
-		{"budget unreadable", []llmtest.Reply{{Text: `{"sentences":[]}`}}, &memLedger{fail: errors.New("firestore down")}, llm.ReasonBudgetUnavailable, 0, 0},
+		{"429 on every attempt", []llmtest.Reply{{Status: http.StatusTooManyRequests}}, &llmtest.Ledger{}, llm.ReasonRateLimited, 3, 1},
+		{"503 on every attempt", []llmtest.Reply{{Status: http.StatusServiceUnavailable}}, &llmtest.Ledger{}, llm.ReasonUnavailable, 3, 1},
+		{"400 is not retried", []llmtest.Reply{{Status: http.StatusBadRequest}}, &llmtest.Ledger{}, llm.ReasonModelError, 1, 1},
+		{"slower than the timeout", []llmtest.Reply{{Text: `{"sentences":[]}`, Delay: 3 * time.Second}}, &llmtest.Ledger{}, llm.ReasonTimeout, 1, 1},
+		{"unknown field", []llmtest.Reply{{Text: `{"sentences":[],"diagnosis":"x"}`}}, &llmtest.Ledger{}, llm.ReasonInvalidAnswer, 1, 1},
+		{"trailing data", []llmtest.Reply{{Text: `{"sentences":[]} {}`}}, &llmtest.Ledger{}, llm.ReasonInvalidAnswer, 1, 1},
+		{"not JSON", []llmtest.Reply{{Text: `Here is the note: ...`}}, &llmtest.Ledger{}, llm.ReasonInvalidAnswer, 1, 1},
+		{"budget spent", []llmtest.Reply{{Text: `{"sentences":[]}`}}, &llmtest.Ledger{CapUSD: 1, Spent: 1}, llm.ReasonBudgetExceeded, 0, 0},
+		{"budget unreadable", []llmtest.Reply{{Text: `{"sentences":[]}`}}, &llmtest.Ledger{Fail: errors.New("firestore down")}, llm.ReasonBudgetUnavailable, 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -131,8 +98,8 @@ func TestCallFailures(t *testing.T) {
 				t.Errorf("%d calls, want %d", fake.Calls(), tc.calls)
 			}
 			// Every call made is recorded, the rejected ones with their reason.
-			if len(tc.ledger.records) != tc.records || tc.records > 0 && tc.ledger.records[0].Outcome != tc.reason {
-				t.Errorf("records %+v", tc.ledger.records)
+			if len(tc.ledger.Records) != tc.records || tc.records > 0 && tc.ledger.Records[0].Outcome != tc.reason {
+				t.Errorf("records %+v", tc.ledger.Records)
 			}
 		})
 	}
@@ -141,15 +108,15 @@ func TestCallFailures(t *testing.T) {
 func TestRejectedAnswerIsRecordedWithItsCost(t *testing.T) {
 	t.Parallel()
 	_, gc := llmtest.New(t, llmtest.Reply{Text: `{"sentences":["Acute myocardial infarction."]}`})
-	l := &memLedger{}
+	l := &llmtest.Ledger{}
 	c, _ := client(gc, l)
 	var out answer
 	_, err := c.Call(context.Background(), req(), &out, func() error { return &llm.Error{Reason: "ungrounded"} })
 	if llm.ReasonOf(err) != "ungrounded" {
 		t.Fatalf("err = %v", err)
 	}
-	if len(l.records) != 1 || l.records[0].Outcome != "ungrounded" || l.records[0].Usage.CostUSD == 0 {
-		t.Errorf("records %+v", l.records)
+	if len(l.Records) != 1 || l.Records[0].Outcome != "ungrounded" || l.Records[0].Usage.CostUSD == 0 {
+		t.Errorf("records %+v", l.Records)
 	}
 }
 
@@ -158,7 +125,7 @@ func TestConcurrentCallsCannotOverspend(t *testing.T) {
 	_, gc := llmtest.New(t, llmtest.Reply{Text: `{"sentences":[]}`, Delay: 50 * time.Millisecond})
 	c, _ := client(gc, nil)
 	est := c.Estimate(req())
-	l := &memLedger{capUSD: est * 3.5} // room for three reservations
+	l := &llmtest.Ledger{CapUSD: est * 3.5} // room for three reservations
 	c.Ledger = l
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -178,8 +145,8 @@ func TestConcurrentCallsCannotOverspend(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if l.spent > l.capUSD {
-		t.Errorf("spent %v over the cap %v", l.spent, l.capUSD)
+	if l.Spent > l.CapUSD {
+		t.Errorf("spent %v over the cap %v", l.Spent, l.CapUSD)
 	}
 	if reasons["ok"] == 0 || reasons[llm.ReasonBudgetExceeded] == 0 {
 		t.Errorf("outcomes %v", reasons)

@@ -139,7 +139,11 @@ func (d *draft) objective() {
 		if d.used[i] || s.Question {
 			continue
 		}
-		switch c, _ := d.class(i); c {
+		c, _ := d.class(i)
+		if c != ClassAP && reportsResult(s) {
+			c = ClassResults // "your x-ray showed ...", "your a1c came back at 8"
+		}
+		switch c {
 		case ClassExam:
 			if it, ok := d.statement(i, HeadingExam); ok {
 				d.obj = append(d.obj, it)
@@ -150,6 +154,20 @@ func (d *draft) objective() {
 			}
 		}
 	}
+}
+
+// Results are a clinician reporting a test: a test named and a reporting verb.
+var (
+	resultTests = []string{"x-ray", "xray", "x-rays", "mri", "ct", "cat scan", "ultrasound", "echo", "echocardiogram", "ekg", "ecg",
+		"blood work", "bloodwork", "labs", "lab", "a1c", "hemoglobin", "cholesterol", "lipid panel", "urinalysis", "culture", "biopsy",
+		"scan", "test", "results", "levels", "level", "count", "stress test", "pft", "pulmonary function", "mammogram", "colonoscopy", "swab"}
+	resultVerbs = []string{"showed", "shows", "show", "revealed", "reveals", "demonstrated", "demonstrates", "came back", "was normal",
+		"were normal", "is normal", "was negative", "was positive", "is elevated", "was elevated", "were elevated", "looks", "looked",
+		"is within", "was within", "were within", "notable for", "consistent with", "indicates", "indicated"}
+)
+
+func reportsResult(s transcript.Sentence) bool {
+	return s.Role == transcript.RoleClinician && s.Words() >= MinWords && anyCue(s.Tokens, resultTests) && anyCue(s.Tokens, resultVerbs)
 }
 
 // assessmentCues mark a clinician's impression rather than a plan.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/medi-os/medi/shared/notes"
 	"github.com/medi-os/medi/shared/transcript"
+	"github.com/medi-os/medi/tests/fixtures"
 )
 
 func parse(t *testing.T, text string) transcript.Transcript {
@@ -147,5 +148,42 @@ func TestValidateRejectsSpansOutsideTheirSegment(t *testing.T) {
 		if err := Validate(&d, tr); (err == nil) != tc.ok {
 			t.Errorf("%s: err = %v", tc.name, err)
 		}
+	}
+}
+
+// BenchmarkDraft15Minutes drafts a synthetic 15-minute consultation (about 2250 words):
+//
+//	go test -run XXX -bench Draft15 -benchmem ./shared/notedraft/
+func BenchmarkDraft15Minutes(b *testing.B) {
+	tr, err := transcript.ParseTranscript("text", []byte(fixtures.Consultation(15)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := (Deterministic{}).Draft(context.Background(), Input{Transcript: tr, Patient: Patient{Sex: "female"}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestFifteenMinuteConsultation(t *testing.T) {
+	t.Parallel()
+	text := fixtures.Consultation(15)
+	if n := len(strings.Fields(text)); n < 2100 || n > 2700 {
+		t.Fatalf("%d words, want about 2250", n)
+	}
+	d, err := Deterministic{}.Draft(context.Background(), Input{Transcript: parse(t, text), Patient: Patient{Sex: "female"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	note := d.Content.Text()
+	for _, want := range []string{"Increase lisinopril to 40 mg daily.", "Stop ibuprofen.", "Start doxycycline 100 mg", "Allergies: penicillin (hives).",
+		"temperature 99.1 °F", "blood pressure 148/92 mmHg"} {
+		if !strings.Contains(note, want) {
+			t.Errorf("draft lacks %q", want)
+		}
+	}
+	if strings.Contains(note, "Current medications: lisinopril 20 mg daily; metformin 500 mg twice daily; aspirin; ibuprofen") {
+		t.Error("the stopped ibuprofen is listed as current")
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,34 +13,6 @@ import (
 	"github.com/medi-os/medi/shared/llm"
 	"github.com/medi-os/medi/shared/llm/llmtest"
 )
-
-// memLedger is an in-memory llm.Ledger with a cap.
-type memLedger struct {
-	mu       sync.Mutex
-	capUSD   float64
-	spent    float64
-	reserved float64
-	records  []llm.Record
-}
-
-func (l *memLedger) Reserve(_ context.Context, clinic string, est float64, now time.Time) (llm.Reservation, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.capUSD > 0 && l.spent+l.reserved+est > l.capUSD {
-		return llm.Reservation{}, llm.ErrBudgetExceeded
-	}
-	l.reserved += est
-	return llm.Reservation{ClinicID: clinic, Month: llm.Month(now), EstimateUSD: est}, nil
-}
-
-func (l *memLedger) Settle(_ context.Context, r llm.Reservation, rec llm.Record) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.reserved -= r.EstimateUSD
-	l.spent += rec.Usage.CostUSD
-	l.records = append(l.records, rec)
-	return nil
-}
 
 func newGemini(t *testing.T, l llm.Ledger, replies ...llmtest.Reply) (*Gemini, *llmtest.Vertex) {
 	t.Helper()
@@ -106,7 +77,7 @@ func TestBuilderEngines(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			ledger := &memLedger{capUSD: tt.capUSD}
+			ledger := &llmtest.Ledger{CapUSD: tt.capUSD}
 			eng, fake := newGemini(t, ledger, tt.fake)
 			b := &Builder{Engine: eng, Now: func() time.Time { return now }}
 			st := b.Build(context.Background(), "c1", testSources())
@@ -128,8 +99,8 @@ func TestBuilderEngines(t *testing.T) {
 				}
 			}
 			// Every call made is recorded, with its outcome.
-			if len(ledger.records) != tt.wantCalls || tt.wantCalls > 0 && ledger.records[0].Outcome != map[bool]string{true: "ok", false: tt.wantReason}[tt.wantReason == ""] {
-				t.Errorf("ledger records %+v", ledger.records)
+			if len(ledger.Records) != tt.wantCalls || tt.wantCalls > 0 && ledger.Records[0].Outcome != map[bool]string{true: "ok", false: tt.wantReason}[tt.wantReason == ""] {
+				t.Errorf("ledger records %+v", ledger.Records)
 			}
 			wantNarrative := valid
 			if tt.wantEngine == EngineDeterministic {

@@ -8,6 +8,7 @@
 // FIRESTORE_EMULATOR_HOST, MEDI_STACK_PROJECT). The simplest way to get one:
 //
 //	MEDI_SCRIBE_BENCH=1 scripts/test ./scripts/cmd/scribebench -run TestMeasure -v
+//	MEDI_SCRIBE_BENCH=1 MEDI_SCRIBE_BENCH_MINUTES=15 scripts/test ./scripts/cmd/scribebench -run TestMeasure -v
 package main
 
 import (
@@ -41,8 +42,9 @@ type Result struct {
 
 func main() {
 	runs := flag.Int("runs", 20, "number of uploads")
+	minutes := flag.Int("minutes", 0, "upload a synthetic plain-text consultation of this many minutes (0: the short WebVTT fixture)")
 	flag.Parse()
-	res, err := Measure(context.Background(), *runs)
+	res, err := Measure(context.Background(), *runs, *minutes)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "scribebench:", err)
 		os.Exit(1)
@@ -96,8 +98,13 @@ func (c client) call(method, path string, body any, out any) (int, error) {
 	return resp.StatusCode, nil
 }
 
-// Measure performs runs uploads against the stack named by the environment.
-func Measure(ctx context.Context, runs int) (Result, error) {
+// Measure performs runs uploads against the stack named by the environment: the short
+// WebVTT fixture, or with minutes > 0 a synthetic plain-text consultation that long.
+func Measure(ctx context.Context, runs, minutes int) (Result, error) {
+	body, contentType := []byte(fixtures.ConsultationVTT), "text/vtt"
+	if minutes > 0 {
+		body, contentType = []byte(fixtures.Consultation(minutes)), "text/plain"
+	}
 	base, project := os.Getenv("MEDI_BASE_URL"), os.Getenv("MEDI_STACK_PROJECT")
 	if base == "" || project == "" || os.Getenv("FIREBASE_AUTH_EMULATOR_HOST") == "" || os.Getenv("FIRESTORE_EMULATOR_HOST") == "" {
 		return Result{}, errors.New("MEDI_BASE_URL, MEDI_STACK_PROJECT and the emulator hosts must be set (run inside scripts/test)")
@@ -130,11 +137,11 @@ func Measure(ctx context.Context, runs int) (Result, error) {
 				Headers map[string]string `json:"headers"`
 			} `json:"upload"`
 		}
-		if code, err := c.call(http.MethodPost, "/v1/scribe/sessions", map[string]any{"encounterId": enc, "contentType": "text/vtt",
-			"sizeBytes": len(fixtures.ConsultationVTT)}, &created); err != nil || code != http.StatusCreated {
+		if code, err := c.call(http.MethodPost, "/v1/scribe/sessions", map[string]any{"encounterId": enc, "contentType": contentType,
+			"sizeBytes": len(body)}, &created); err != nil || code != http.StatusCreated {
 			return res, fmt.Errorf("create session: %d %v", code, err)
 		}
-		req, _ := http.NewRequest(http.MethodPut, created.Upload.URL, bytes.NewReader([]byte(fixtures.ConsultationVTT)))
+		req, _ := http.NewRequest(http.MethodPut, created.Upload.URL, bytes.NewReader(body))
 		for k, v := range created.Upload.Headers {
 			req.Header.Set(k, v)
 		}

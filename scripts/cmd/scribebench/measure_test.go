@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -27,7 +28,8 @@ func TestMeasure(t *testing.T) {
 	if os.Getenv("MEDI_SCRIBE_BENCH") != "1" {
 		t.Skip("set MEDI_SCRIBE_BENCH=1 and run inside scripts/test")
 	}
-	res, err := Measure(context.Background(), 20)
+	minutes, _ := strconv.Atoi(os.Getenv("MEDI_SCRIBE_BENCH_MINUTES"))
+	res, err := Measure(context.Background(), 20, minutes)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"google.golang.org/genai"
+
+	"github.com/medi-os/medi/shared/llm"
 )
 
 // Reply is one scripted answer: an HTTP error status, or the model's text with its
@@ -134,4 +136,40 @@ func statusName(code int) string {
 		return "INVALID_ARGUMENT"
 	}
 	return "INTERNAL"
+}
+
+// Ledger is an in-memory llm.Ledger with a monthly cap (0: none), for tests of callers
+// (the Firestore ledger has its own tests against the emulator).
+type Ledger struct {
+	mu       sync.Mutex
+	CapUSD   float64
+	Spent    float64
+	Reserved float64
+	Records  []llm.Record
+	// Fail, when set, is what Reserve returns.
+	Fail error
+}
+
+// Reserve implements llm.Ledger.
+func (l *Ledger) Reserve(_ context.Context, clinic string, est float64, now time.Time) (llm.Reservation, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.Fail != nil {
+		return llm.Reservation{}, l.Fail
+	}
+	if l.CapUSD > 0 && l.Spent+l.Reserved+est > l.CapUSD {
+		return llm.Reservation{}, llm.ErrBudgetExceeded
+	}
+	l.Reserved += est
+	return llm.Reservation{ClinicID: clinic, Month: llm.Month(now), EstimateUSD: est}, nil
+}
+
+// Settle implements llm.Ledger.
+func (l *Ledger) Settle(_ context.Context, r llm.Reservation, rec llm.Record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.Reserved -= r.EstimateUSD
+	l.Spent += rec.Usage.CostUSD
+	l.Records = append(l.Records, rec)
+	return nil
 }
