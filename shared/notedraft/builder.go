@@ -254,6 +254,20 @@ func (d *draft) problems() []problem {
 		out = append(out, problem{p: pr, title: capitalize(pr.Name), first: first})
 	}
 	slices.SortStableFunc(out, func(a, b problem) int { return a.first - b.first })
+	// "diabetes" and "type 2 diabetes" are one problem: keep the more specific name.
+	kept := out[:0]
+	for _, p := range out {
+		general := false
+		for _, q := range out {
+			if q.p.Name != p.p.Name && strings.Contains(q.p.Name, p.p.Name) {
+				general = true
+			}
+		}
+		if !general {
+			kept = append(kept, p)
+		}
+	}
+	out = kept
 	if len(out) > 6 {
 		// Keep the most discussed.
 		slices.SortStableFunc(out, func(a, b problem) int { return b.p.Mentions - a.p.Mentions })
@@ -292,9 +306,47 @@ func (d *draft) fallbackAssessment() []item {
 	return []item{it}
 }
 
-// chiefComplaint is the first symptom the patient reports, or else the first condition
-// named.
+// visitCues say what a visit is for.
+var visitCues = []string{"presents", "presenting", "here for", "in for", "here today for", "complaining of", "complains of",
+	"brings you in", "coming in for", "came in for", "here to see me for", "follow up for", "follow-up for", "evaluation of"}
+
+// indexOf returns where phrase starts in ts, or -1.
+func indexOf(ts []transcript.Token, phrase string) int {
+	ws := strings.Fields(phrase)
+outer:
+	for i := 0; i+len(ws) <= len(ts); i++ {
+		for k, w := range ws {
+			if ts[i+k].Norm != w {
+				continue outer
+			}
+		}
+		return i
+	}
+	return -1
+}
+
+// chiefComplaint is what the visit is for when the conversation says it ("presents with",
+// "here for"), else the first symptom the patient reports, else the first condition named.
 func (d *draft) chiefComplaint() (item, bool) {
+	// What the visit is for, when said: "presents today with back pain", "here for".
+	for _, s := range d.ss {
+		at := -1
+		for _, c := range visitCues {
+			if k := indexOf(s.Tokens, c); k >= 0 && (at < 0 || k < at) {
+				at = k
+			}
+		}
+		if at < 0 {
+			continue
+		}
+		rest := s.Tokens[at:]
+		if ms := clinical.Symptoms().FindAll(rest); len(ms) > 0 {
+			return item{text: capitalize(ms[0].Value.Name) + ".", heading: HeadingChiefComplaint, spans: []transcript.Span{s.Span()}}, true
+		}
+		if ms := clinical.Conditions().FindAll(rest); len(ms) > 0 {
+			return item{text: capitalize(ms[0].Value.Name) + ".", heading: HeadingChiefComplaint, spans: []transcript.Span{s.Span()}}, true
+		}
+	}
 	for _, s := range d.facts.Symptoms {
 		if s.Present {
 			return item{text: capitalize(s.Name) + ".", heading: HeadingChiefComplaint, spans: firstSpans(s.Evidence, 1)}, true
@@ -317,11 +369,20 @@ func (d *draft) measured(i int) bool {
 	return false
 }
 
+// requests open sentences that ask for something rather than state it ("tell me a
+// little bit about", "let me take a look").
+var requests = []string{"tell me", "let me", "show me", "give me", "can you", "could you", "would you", "go ahead and"}
+
 // statement rewrites sentence i in the third person.
 func (d *draft) statement(i int, heading string) (item, bool) {
 	s := d.ss[i]
 	if s.Words() < MinWords {
 		return item{}, false
+	}
+	for _, r := range requests {
+		if prefixIs(s.Tokens, r) {
+			return item{}, false
+		}
 	}
 	words := thirdPersonTokens(s, d.p)
 	if s.Role == transcript.RolePatient && !startsWithSubject(words, d.p) {

@@ -46,13 +46,23 @@ var unchangedVerbs = map[string]bool{"can": true, "could": true, "will": true, "
 	"not": true, "too": true, "then": true, "and": true, "or": true, "but": true, "to": true, "sometimes": true,
 	"often": true, "mostly": true, "even": true, "recently": true, "kind": true, "sort": true, "pretty": true, "so": true, "very": true}
 
+// irregularPast are past forms that stay after any subject ("I went" -> "he went").
+var irregularPast = map[string]bool{"went": true, "felt": true, "took": true, "had": true, "did": true, "was": true, "got": true,
+	"saw": true, "came": true, "made": true, "said": true, "told": true, "thought": true, "knew": true, "gave": true, "found": true,
+	"left": true, "kept": true, "ran": true, "sat": true, "fell": true, "broke": true, "hurt": true, "put": true, "quit": true,
+	"slept": true, "woke": true, "ate": true, "drank": true, "began": true, "lost": true, "bought": true, "brought": true,
+	"caught": true, "heard": true, "held": true, "hit": true, "let": true, "meant": true, "met": true, "paid": true, "read": true,
+	"rode": true, "sent": true, "spent": true, "stood": true, "swam": true, "threw": true, "tore": true, "understood": true,
+	"wore": true, "wrote": true, "drove": true, "flew": true, "forgot": true, "got to": true, "used to": true, "tried": true,
+	"been": true, "gone": true, "done": true, "seen": true, "taken": true, "given": true, "become": true, "became": true}
+
 // conjugate writes verb after a third-person singular subject ("have" -> "has", "feel"
 // -> "feels"); adverbs, modals and past forms stay.
 func conjugate(verb string) string {
 	if v, ok := thirdPerson[verb]; ok {
 		return v
 	}
-	if unchangedVerbs[verb] || strings.HasSuffix(verb, "ed") || strings.HasSuffix(verb, "ly") || strings.HasSuffix(verb, "ing") ||
+	if unchangedVerbs[verb] || irregularPast[verb] || strings.HasSuffix(verb, "ed") || strings.HasSuffix(verb, "ly") || strings.HasSuffix(verb, "ing") ||
 		strings.HasSuffix(verb, "n't") || !isWord(verb) {
 		return verb
 	}
@@ -89,14 +99,14 @@ var secondPersonSubjects = map[string][2]string{
 var subjectBefore = map[string]bool{"and": true, "but": true, "so": true, "that": true, "if": true, "when": true, "because": true,
 	"since": true, "or": true, "then": true, ",": true, "think": true, "know": true, "mean": true, "until": true, "unless": true,
 	"before": true, "after": true, "while": true, "once": true, "where": true, "now": true, "also": true, "said": true,
-	"guess": true, "see": true, "okay": true, "well": true, "like": true, "as": true, "though": true, "although": true}
+	"guess": true, "okay": true, "well": true, "like": true, "as": true, "though": true, "although": true}
 
 // clinicianIntents are how clinicians announce what they will do, and what the note writes.
 var clinicianIntents = []struct{ said, write string }{
 	{"i'm going to go ahead and", "we will"}, {"we're going to go ahead and", "we will"}, {"i am going to go ahead and", "we will"},
 	{"i'm going to have you", "she will"}, {"i'm going to", "we will"}, {"i am going to", "we will"}, {"we're going to", "we will"},
 	{"we are going to", "we will"}, {"i'll go ahead and", "we will"}, {"we'll go ahead and", "we will"}, {"i'd like to", "we will"},
-	{"i want to", "we will"}, {"let's go ahead and", "we will"}, {"let's", "we will"}, {"i'll", "we will"}, {"we'll", "we will"},
+	{"i want to", "we will"}, {"i would like to", "we will"}, {"let's go ahead and", "we will"}, {"let's", "we will"}, {"i'll", "we will"}, {"we'll", "we will"},
 	{"i will", "we will"}, {"i want you to", "she should"}, {"i'd like you to", "she should"}, {"i need you to", "she should"},
 	{"you need to", "she needs to"}, {"you should", "she should"}, {"make sure you", "she should"}, {"you can", "she can"},
 	{"go ahead and", ""},
@@ -109,7 +119,7 @@ func thirdPersonTokens(s transcript.Sentence, p Patient) []string {
 	pr := p.pronouns()
 	words := make([]string, 0, len(s.Tokens))
 	for _, t := range s.Tokens {
-		words = append(words, t.Text)
+		words = append(words, strings.Fields(t.Text)...) // "going to" is two words
 	}
 	lower := make([]string, len(words))
 	for i, w := range words {
@@ -147,6 +157,8 @@ func thirdPersonTokens(s transcript.Sentence, p Patient) []string {
 			continue
 		}
 		switch {
+		case s.Role == transcript.RoleClinician && (w == "i" || strings.HasPrefix(w, "i'")):
+			out = append(out, "I"+words[i][1:]) // the clinician writes "I"
 		case possessive[w]:
 			out = append(out, strings.Fields(pr.poss)...)
 		case reflexive[w]:
