@@ -22,6 +22,9 @@ const (
 	timezoneField      = "timezone"
 )
 
+// maxEngineAgeYears is the oldest age the triage engine accepts.
+const maxEngineAgeYears = 120
+
 // msgAgeDisagrees is the message for a stated age that the patient's birth date contradicts
 // (it never repeats either value).
 const msgAgeDisagrees = "does not agree with the patient's date of birth: leave the age out, it is taken from the patient record"
@@ -80,6 +83,12 @@ func (s *Service) withPatientAge(ctx context.Context, clinicID, encounterID stri
 		return in, InvalidInput(errs)
 	}
 	y, m, d := age.Years, age.Months, age.Days
+	if y >= maxEngineAgeYears {
+		// A birth date more than 120 years back (the patient record allows 1900 onwards) is
+		// assessed at the engine's oldest age rather than refused: triage is never blocked
+		// by a birth date to check.
+		y, m, d = maxEngineAgeYears, 0, 0
+	}
 	in.AgeYears, in.AgeMonths, in.AgeDays = &y, &m, &d
 	if y == 0 {
 		in.AgeYears = nil

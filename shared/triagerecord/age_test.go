@@ -88,3 +88,21 @@ func TestRecordTakesTheAgeFromThePatientRecord(t *testing.T) {
 		t.Errorf("the right age stated: %v", err)
 	}
 }
+
+// TestRecordVeryOldBirthDate: a birth date the patient record allows but the engine's age
+// limit does not (125 years) is assessed at 120, not refused.
+func TestRecordVeryOldBirthDate(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.birthDate = birthDateForAge(125)
+	in := adultInput()
+	in.AgeYears = nil
+	id := f.seedEncounter(t, "waiting", 5*time.Minute, nil)
+	rec, err := f.svc.Record(as(f.nurse), f.clinic, id, in, commitmark.Marker{})
+	if err != nil {
+		t.Fatalf("125-year-old: %v", err)
+	}
+	if y, _ := rec.Assessment.Input["ageYears"].(float64); y != 120 {
+		t.Errorf("stored age %v, want 120", rec.Assessment.Input["ageYears"])
+	}
+}
