@@ -54,6 +54,10 @@ type Config struct {
 	// subscriptions' 60s ack deadline so a hung backend fails the delivery and Pub/Sub
 	// redelivers it; the fault test shortens it to see that within its outage.
 	EventTimeout time.Duration
+	// CoverDir, when set (or else $MEDI_STACK_COVERDIR), makes the function binaries
+	// coverage-instrumented (go build -cover, the packages of CoverPackages) and their
+	// processes write their counters there (GOCOVERDIR) when they exit.
+	CoverDir string
 }
 
 // DefaultEventTimeout is the local event functions' deadline per delivery, below the push
@@ -304,7 +308,19 @@ func (s *Stack) startStorage() error {
 // imports the root package and starts the functions framework).
 func (s *Stack) buildFunctions(ctx context.Context) (string, error) {
 	bin := filepath.Join(s.cfg.StateDir, "bin", "fnserve")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./scripts/cmd/fnserve")
+	args := []string{"build"}
+	if dir := s.coverDir(); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", err
+		}
+		pkgs, err := CoverPackages(ctx, s.cfg.Root)
+		if err != nil {
+			return "", err
+		}
+		args = append(args, coverageBuildArgs(pkgs, "github.com/medi-os/medi/scripts/cmd/fnserve")...)
+	}
+	args = append(args, "-o", bin, "./scripts/cmd/fnserve")
+	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = s.cfg.Root
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -329,6 +345,9 @@ func (s *Stack) functionEnv(name string, port int) []string {
 		"MEDI_CORS_ORIGINS=http://localhost:3000,http://127.0.0.1:3000",
 		"MEDI_PUBLIC_BASE_URL="+s.BaseURL(),
 	)
+	if dir := s.coverDir(); dir != "" {
+		env = append(env, "GOCOVERDIR="+absDir(dir))
+	}
 	for fn, p := range s.fnPorts {
 		env = append(env, "MEDI_FUNCTION_URL_"+envName(fn)+"=http://127.0.0.1:"+strconv.Itoa(p))
 	}

@@ -11,10 +11,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -115,11 +117,25 @@ func test(ctx context.Context, args []string) (int, error) {
 	started := time.Now()
 	stateDir := filepath.Join(root, ".stack", "test-"+strconv.Itoa(os.Getpid()))
 	defer os.RemoveAll(stateDir)
+
+	// Coverage (unless MEDI_COVERAGE=0): the tests' own counters and those of the stack's
+	// function processes (instrumented binaries), merged at the end.
+	var cov *coverage
+	if os.Getenv("MEDI_COVERAGE") != "0" {
+		if cov, err = newCoverage(ctx, root); err != nil {
+			return 0, err
+		}
+	}
+
 	fmt.Println("== starting the local stack for tests (free ports)")
-	s, err := stack.Start(ctx, stack.Config{
+	cfg := stack.Config{
 		Root: root, StateDir: stateDir, ProjectID: "demo-medi-test",
 		Functions: true, Seed: true, Out: os.Stdout,
-	})
+	}
+	if cov != nil {
+		cfg.CoverDir = cov.functions
+	}
+	s, err := stack.Start(ctx, cfg)
 	if err != nil {
 		return 0, err
 	}
@@ -127,17 +143,37 @@ func test(ctx context.Context, args []string) (int, error) {
 	fmt.Printf("== stack ready in %s at %s\n", time.Since(started).Round(100*time.Millisecond), s.BaseURL())
 
 	goArgs := []string{"test", "-count=1", "-timeout=20m"}
+	if cov != nil {
+		goArgs = append(goArgs, "-coverpkg="+strings.Join(cov.pkgs, ","))
+	}
 	if len(args) == 0 {
 		args = []string{"./..."}
 	}
 	goArgs = append(goArgs, args...)
-	fmt.Println("== go", strings.Join(goArgs, " "))
+	if cov != nil {
+		if slices.Contains(args, "-args") {
+			goArgs = append(goArgs, "-test.gocoverdir="+cov.tests)
+		} else {
+			goArgs = append(goArgs, "-args", "-test.gocoverdir="+cov.tests)
+		}
+	}
+	fmt.Println("== go", strings.Join(shortArgs(goArgs), " "))
 	cmd := exec.CommandContext(ctx, "go", goArgs...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), s.Env()...)
 	cmd.Env = append(cmd.Env, "MEDI_STACK_LOGS="+filepath.Join(stateDir, "logs"))
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	out, errOut := io.Writer(os.Stdout), io.Writer(os.Stderr)
+	if cov != nil {
+		cmd.Env = append(cmd.Env, stack.EnvCoverDir+"="+cov.functions)
+		out, errOut = newCoverageLineFilter(os.Stdout), newCoverageLineFilter(os.Stderr)
+	}
+	cmd.Stdout, cmd.Stderr = out, errOut
 	runErr := cmd.Run()
+	for _, w := range []io.Writer{out, errOut} {
+		if f, ok := w.(*coverageLineFilter); ok {
+			f.Flush()
+		}
+	}
 	code := 0
 	var exitErr *exec.ExitError
 	switch {
@@ -147,8 +183,27 @@ func test(ctx context.Context, args []string) (int, error) {
 	case runErr != nil:
 		return 1, runErr
 	}
+	// The functions write their counters when they exit.
+	s.Stop()
+	if cov != nil {
+		if err := cov.report(ctx, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "stack: coverage:", err)
+		}
+	}
 	fmt.Printf("== tests finished in %s (exit %d)\n", time.Since(started).Round(time.Second), code)
 	return code, nil
+}
+
+// shortArgs abbreviates the long -coverpkg list for printing.
+func shortArgs(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if strings.HasPrefix(a, "-coverpkg=") {
+			a = fmt.Sprintf("-coverpkg=<%d packages of functions/ and shared/>", strings.Count(a, ",")+1)
+		}
+		out[i] = a
+	}
+	return out
 }
 
 // dumpLogs prints the tail of each function log, so a CI failure shows what the
