@@ -41,7 +41,7 @@ locals {
     docker_repository     = google_artifact_registry_repository.functions.id
   }
 
-  # Every function of the suite (DESIGN.md section 3), one service_<name>.tf each. The load
+  # Every function of the suite, one service_<name>.tf each. The load
   # balancer, the outputs and terraform/tests iterate this map: add new functions here.
   functions = {
     auth               = module.auth
@@ -54,7 +54,7 @@ locals {
     "scribe-worker"    = module.scribe_worker
     "queue-projector"  = module.queue_projector
     "summarize-worker" = module.summarize_worker
-    # Summary invalidation on note and encounter events (beyond DESIGN.md section 3).
+    # Summary invalidation on note and encounter events (beyond the first release).
     "summarize-note-events"      = module.summarize_note_events
     "summarize-encounter-events" = module.summarize_encounter_events
     mailer                       = module.mailer

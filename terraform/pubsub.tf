@@ -1,4 +1,4 @@
-# Facts several consumers may react to (DESIGN.md section 3). Each topic has a dead-letter
+# Facts several consumers may react to. Each topic has a dead-letter
 # topic; each delivering subscription forwards to it after 5 failed deliveries.
 locals {
   pubsub_service_agent = "service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"

@@ -1,4 +1,4 @@
-# Work that exactly one worker must do, rate-limited and retried (DESIGN.md section 3).
+# Work that exactly one worker must do, rate-limited and retried.
 # Producers create HTTP tasks for a worker's URL with an OIDC token of the tasks invoker
 # account (shared/app.TasksConfig: MEDI_TASKS_INVOKER_SA); workers accept only that
 # account's tokens for their own URL (the audience). Each producer's service file grants

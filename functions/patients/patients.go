@@ -1,4 +1,4 @@
-// Package patients is the `patients` HTTP function (DESIGN.md section 3): register,
+// Package patients is the `patients` HTTP function: register,
 // search, read and update a clinic's patients and list their encounters. It decodes,
 // calls shared/patient, and encodes; one handler per file.
 //

@@ -1,7 +1,7 @@
 // Package retention is the `retention` function: Cloud Scheduler calls it (HTTP POST with
 // an OIDC token of its own invoker service account) and it deletes raw scribe uploads and
-// transcripts whose note was approved longer ago than the clinic's retention period
-// (DESIGN.md section 3). Bucket lifecycle rules are the backstop, not the mechanism.
+// transcripts whose note was approved longer ago than the clinic's retention period.
+// Bucket lifecycle rules are the backstop, not the mechanism.
 package retention
 
 import (

@@ -1,4 +1,4 @@
-// Package scribe is the `scribe` HTTP function (DESIGN.md section 3): upload sessions
+// Package scribe is the `scribe` HTTP function: upload sessions
 // under /v1/scribe and clinical notes under /v1/notes. It decodes, calls shared/scribe and
 // shared/notes, and encodes; one handler per file.
 package scribe

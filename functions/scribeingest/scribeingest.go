@@ -1,7 +1,7 @@
 // Package scribeingest is the `scribe-ingest` function: Eventarc delivers the uploads
 // bucket's google.cloud.storage.object.v1.finalized events; it checks the upload against
 // its session (size, type, magic bytes), records the generation and enqueues one
-// scribe-worker task per object generation (DESIGN.md section 3).
+// scribe-worker task per object generation.
 package scribeingest
 
 import (

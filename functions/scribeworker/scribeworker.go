@@ -1,6 +1,6 @@
 // Package scribeworker is the `scribe-worker` function: Cloud Tasks (queue "scribe")
 // POSTs a job per accepted upload; it parses or transcribes, drafts the SOAP note with
-// evidence links, stores version 1 and publishes note.drafted (DESIGN.md section 3).
+// evidence links, stores version 1 and publishes note.drafted.
 package scribeworker
 
 import (

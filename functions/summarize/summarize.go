@@ -1,4 +1,4 @@
-// Package summarize is the `summarize` HTTP function (DESIGN.md section 3): it serves a
+// Package summarize is the `summarize` HTTP function: it serves a
 // patient's history summary, cached by the hash of its source records, and enqueues its
 // regeneration on the "summaries" queue (handled by summarize-worker). Logic lives in
 // shared/summary.

@@ -1,4 +1,4 @@
-// Package triage is the `triage` HTTP function (DESIGN.md section 3): the explainable
+// Package triage is the `triage` HTTP function: the explainable
 // triage engine on a body (POST /v1/triage/assess), assessments recorded for an encounter,
 // the nurse's confirmation or override of the level, and an encounter's triage history.
 // It decodes, calls shared/triagerecord, and encodes.

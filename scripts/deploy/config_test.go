@@ -180,7 +180,7 @@ func TestTerraformFunctionFiles(t *testing.T) {
 		services = append(services, name)
 	}
 	if len(services) < 12 {
-		t.Errorf("found %d function files (%v), want the 12 of DESIGN.md section 3", len(services), services)
+		t.Errorf("found %d function files (%v), want the 12 of the first release", len(services), services)
 	}
 }
 

@@ -5,7 +5,7 @@ import "github.com/medi-os/medi/shared/routes"
 // Trigger says how a function is invoked.
 type Trigger string
 
-// Triggers, as in DESIGN.md section 3.
+// Triggers, as docs/architecture.md lists them.
 const (
 	TriggerHTTP      Trigger = "http"      // public, behind the load balancer
 	TriggerPubSub    Trigger = "pubsub"    // Pub/Sub push (Eventarc in production)

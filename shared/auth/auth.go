@@ -1,5 +1,5 @@
 // Package auth authenticates staff with Firebase ID tokens (revocation checked on every
-// request) and authorizes by role and clinic from custom claims (DESIGN.md section 4).
+// request) and authorizes by role and clinic from custom claims.
 //
 // 401 means "who are you?" (no, invalid, expired, revoked token), 403 "you may not do
 // this" (wrong role), and an object of another clinic is answered 404 like a missing one,

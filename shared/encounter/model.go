@@ -1,6 +1,6 @@
 // Package encounter holds the visit of a patient to the clinic: its data model
 // (clinics/{clinicId}/encounters/{encounterId} with an append-only events sub-collection)
-// and the state machine of DESIGN.md section 6, which is pure and has no I/O.
+// and the encounter state machine, which is pure and has no I/O.
 package encounter
 
 import "time"
@@ -8,7 +8,7 @@ import "time"
 // Status of an encounter.
 type Status string
 
-// Statuses (DESIGN.md section 6).
+// Statuses.
 const (
 	StatusWaiting        Status = "waiting"
 	StatusTriaged        Status = "triaged"

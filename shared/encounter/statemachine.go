@@ -30,7 +30,7 @@ type rule struct {
 	reasonRequired bool
 }
 
-// rules is DESIGN.md section 6 as a table; anything not listed is illegal.
+// rules is the encounter state machine as a table; anything not listed is illegal.
 //
 //	waiting --triage--> triaged --start--> in_consultation --complete--> completed
 //	                      ^-------retriage-------|

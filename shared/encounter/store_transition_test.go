@@ -20,7 +20,7 @@ import (
 	"github.com/medi-os/medi/shared/httpx"
 )
 
-// The legal moves of DESIGN.md section 6, with a role allowed to make each and a reason
+// The legal moves of the encounter state machine, with a role allowed to make each and a reason
 // where one is required; every other (from, to) pair is illegal.
 var legalMoves = map[[2]encounter.Status]step{
 	{encounter.StatusWaiting, encounter.StatusTriaged}:          {encounter.StatusTriaged, auth.RoleNurse, ""},

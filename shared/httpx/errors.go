@@ -1,6 +1,6 @@
-// Package httpx holds the HTTP conventions every Medi OS function follows (DESIGN.md
-// section 5): a strict JSON binder, one response envelope with stable error codes,
-// and middleware in a documented order.
+// Package httpx holds the HTTP conventions every Medi OS function follows: a strict
+// JSON binder, one response envelope with stable error codes, and middleware in a
+// documented order.
 package httpx
 
 import (

@@ -9,7 +9,7 @@ import (
 	"github.com/medi-os/medi/shared/logging"
 )
 
-// Envelope is the body of every response (DESIGN.md section 5).
+// Envelope is the body of every response.
 type Envelope struct {
 	Success   bool   `json:"success"`
 	Data      any    `json:"data"`

@@ -1,5 +1,5 @@
-// Package patient is the patient record of a clinic (DESIGN.md section 4,
-// clinics/{clinicId}/patients/{patientId}): demographics, a medical record number (MRN)
+// Package patient is the patient record of a clinic
+// (clinics/{clinicId}/patients/{patientId}): demographics, a medical record number (MRN)
 // unique within the clinic, and the allergy, active medication and problem lists.
 //
 // The Store keeps patients in Firestore and enforces the record's invariants:

@@ -18,7 +18,7 @@ import (
 	"github.com/medi-os/medi/shared/logging"
 )
 
-// Firestore layout read by the store (DESIGN.md section 4).
+// Firestore layout read by the store.
 const (
 	clinicsCollection    = "clinics"
 	encountersCollection = "encounters"

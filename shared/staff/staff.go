@@ -1,6 +1,6 @@
 // Package staff manages the staff of a clinic: Firebase Auth users whose custom claims
-// ({role, clinicId}) carry their authorization, mirrored in users/{uid} (DESIGN.md
-// section 4). Admins manage only their own clinic; nobody changes their own role or
+// ({role, clinicId}) carry their authorization, mirrored in users/{uid}.
+// Admins manage only their own clinic; nobody changes their own role or
 // disables themselves. A role change or a disable revokes the user's refresh tokens at
 // once, so that the next request with a token issued before is refused.
 package staff

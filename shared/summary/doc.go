@@ -1,5 +1,5 @@
 // Package summary builds, caches and serves a patient's history summary
-// (clinics/{clinicId}/summaries/{patientId}, DESIGN.md section 4): a one-screen digest in
+// (clinics/{clinicId}/summaries/{patientId}): a one-screen digest in
 // which every statement names the records it comes from.
 //
 // # Sources and the source hash

@@ -22,7 +22,7 @@ run "invariants" {
   # --- functions --------------------------------------------------------------------------
   assert {
     condition     = toset(keys(output.functions)) == setunion(["auth", "patients", "queue", "triage", "scribe", "summarize", "scribe-ingest", "scribe-worker", "queue-projector", "summarize-worker", "mailer", "retention"], keys(var.catalog_triggers))
-    error_message = "The deployed functions must be those of DESIGN.md section 3 and of scripts/stack/catalog.go, got ${jsonencode(keys(output.functions))}."
+    error_message = "The deployed functions must be those of scripts/stack/catalog.go, got ${jsonencode(keys(output.functions))}."
   }
 
   assert {
@@ -61,7 +61,7 @@ run "invariants" {
   # authenticates every request with a Firebase ID token.
   assert {
     condition     = toset([for k, f in output.functions : k if f.public]) == toset(["auth", "patients", "queue", "triage", "scribe", "summarize"])
-    error_message = "Only the six HTTP functions of DESIGN.md section 3 are public."
+    error_message = "Only the six HTTP functions of the route table are public."
   }
 
   assert {

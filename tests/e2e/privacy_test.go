@@ -201,8 +201,7 @@ func waitProcessed(t *testing.T, fs *firestore.Client, consumer, eventID string)
 // patient-data field holds a synthetic canary unique to the run (registration, record
 // change, search, check-in, triage and down-triage, the consultation transcript through
 // the scribe, a note edit, rejection and approval, the summary, a break-glass request),
-// plus requests whose invalid values carry canaries, and then checks the rule of
-// DESIGN.md section 5: no canary in a Pub/Sub attribute, an error envelope, a URL the API
+// plus requests whose invalid values carry canaries, and then checks the privacy rule: no canary in a Pub/Sub attribute, an error envelope, a URL the API
 // answers, or any line the stack's processes logged (MEDI_STACK_LOGS).
 func TestPrivacyPatientDataStaysOutOfLogsURLsAndEvents(t *testing.T) {
 	t.Parallel()

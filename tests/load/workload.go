@@ -68,7 +68,7 @@ func (p *pool[T]) len() int {
 	return len(p.items)
 }
 
-// Encounter statuses the workload drives (DESIGN.md section 6).
+// Encounter statuses the workload drives.
 const (
 	stWaiting        = "waiting"
 	stTriaged        = "triaged"

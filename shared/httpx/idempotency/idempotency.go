@@ -1,6 +1,6 @@
-// Package idempotency makes mutations that clients may retry safe to retry (DESIGN.md
-// section 5): a request carrying an Idempotency-Key header runs its handler once, and a
-// retry with the same key gets the first response again instead of a second effect.
+// Package idempotency makes mutations that clients may retry safe to retry: a
+// request carrying an Idempotency-Key header runs its handler once, and a retry with
+// the same key gets the first response again instead of a second effect.
 //
 // # Semantics
 //
