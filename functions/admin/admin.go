@@ -86,6 +86,7 @@ func Mount(cfg *Config, env *app.Env, mailQueue *mail.Queue, rt *httpx.Router) {
 	rt.Handle(http.MethodGet, "/v1/staff/doctors", signedIn(http.HandlerFunc(s.handleListDoctors)))
 	rt.Handle(http.MethodGet, "/v1/staff/{uid}", admin(http.HandlerFunc(s.handleGetStaff)))
 	rt.Handle(http.MethodPatch, "/v1/staff/{uid}", admin(fresh(http.HandlerFunc(s.handleUpdateStaff))))
+	rt.Handle(http.MethodDelete, "/v1/staff/{uid}/sessions", admin(fresh(http.HandlerFunc(s.handleRevokeStaffSessions))))
 
 	rt.Handle(http.MethodPost, "/v1/access/break-glass", env.Require(auth.RoleDoctor, auth.RoleNurse)(http.HandlerFunc(s.handleBreakGlass)))
 	rt.Handle(http.MethodGet, "/v1/access/break-glass", admin(http.HandlerFunc(s.handleListBreakGlass)))

@@ -228,7 +228,82 @@ func TestStaffChangesNeedFreshSignIn(t *testing.T) {
 	if resp.Status != http.StatusUnauthorized || resp.Reason() != "reauthentication_required" {
 		t.Errorf("stale sign-in: %d reason %q, want 401 reauthentication_required", resp.Status, resp.Reason())
 	}
+	resp = f.Do(t, http.MethodDelete, "/v1/staff/someone/sessions", adminToken, nil)
+	if resp.Status != http.StatusUnauthorized || resp.Reason() != "reauthentication_required" {
+		t.Errorf("revoking sessions after a stale sign-in: %d reason %q, want 401 reauthentication_required", resp.Status, resp.Reason())
+	}
 	if resp := f.Do(t, http.MethodGet, "/v1/staff", adminToken, nil); resp.Status != http.StatusOK {
 		t.Errorf("reads need no fresh sign-in: %d", resp.Status)
+	}
+}
+
+// An admin signs a member out of every device: their web session and their ID token are
+// refused from then on; they sign in again and work. Only for members of the admin's
+// clinic, never oneself, audited.
+func TestRevokeStaffSessions(t *testing.T) {
+	t.Parallel()
+	f := authtest.New(t)
+	ctx := context.Background()
+	admin, adminToken := f.Staff(t, "admin", f.Clinic)
+	_, otherAdminToken := f.Staff(t, "admin", "other-"+f.Clinic)
+	_, nurseToken := f.Staff(t, "nurse", f.Clinic)
+
+	email := authtest.NewEmail(t)
+	resp := f.Do(t, http.MethodPost, "/v1/staff", adminToken, map[string]any{"email": email, "displayName": "Lost Phone", "role": "nurse"})
+	var c staff.Created
+	resp.Decode(t, &c)
+	if _, err := f.Auth.UpdateUser(ctx, c.UID, (&fbauth.UserToUpdate{}).Password("pw-lost-phone-1")); err != nil {
+		t.Fatal(err)
+	}
+	member := testenv.Staff{UID: c.UID, Email: email, Password: "pw-lost-phone-1"}
+	token := testenv.SignIn(t, member)
+	resp = f.Do(t, http.MethodPost, "/v1/sessions", "", map[string]string{"idToken": token})
+	if resp.Status != http.StatusCreated {
+		t.Fatalf("create session: %d %s", resp.Status, resp.Env.Data)
+	}
+	cookie := strings.SplitN(resp.Header.Get("Set-Cookie"), ";", 2)[0]
+	if resp := f.Do(t, http.MethodGet, "/v1/me", "", nil, "Cookie", cookie); resp.Status != http.StatusOK {
+		t.Fatalf("me with the session before: %d", resp.Status)
+	}
+	time.Sleep(1100 * time.Millisecond) // the Auth emulator revokes with one-second granularity
+
+	path := "/v1/staff/" + c.UID + "/sessions"
+	for _, tc := range []struct {
+		name, token, path string
+		status            int
+		code              string
+	}{
+		{"not an admin", nurseToken, path, 403, "permission_denied"},
+		{"other clinic's admin", otherAdminToken, path, 404, "not_found"},
+		{"unknown member", adminToken, "/v1/staff/no-such-uid/sessions", 404, "not_found"},
+		{"oneself", adminToken, "/v1/staff/" + admin.UID + "/sessions", 403, "permission_denied"},
+	} {
+		if resp := f.Do(t, http.MethodDelete, tc.path, tc.token, nil); resp.Status != tc.status || resp.Code() != tc.code {
+			t.Errorf("%s: %d %q, want %d %q", tc.name, resp.Status, resp.Code(), tc.status, tc.code)
+		}
+	}
+	if resp := f.Do(t, http.MethodGet, "/v1/me", "", nil, "Cookie", cookie); resp.Status != http.StatusOK {
+		t.Fatalf("refused revocations ended the session: %d", resp.Status)
+	}
+
+	resp = f.Do(t, http.MethodDelete, path, adminToken, nil)
+	var out staff.SessionsRevoked
+	resp.Decode(t, &out)
+	if resp.Status != http.StatusOK || out.UID != c.UID || out.RevokedAt.IsZero() {
+		t.Fatalf("revoke: %d %+v", resp.Status, out)
+	}
+	if resp := f.Do(t, http.MethodGet, "/v1/me", "", nil, "Cookie", cookie); resp.Status != http.StatusUnauthorized {
+		t.Errorf("session after revocation: %d, want 401", resp.Status)
+	}
+	if resp := f.Do(t, http.MethodGet, "/v1/me", token, nil); resp.Status != http.StatusUnauthorized {
+		t.Errorf("ID token after revocation: %d, want 401", resp.Status)
+	}
+	// The account itself still works: a new sign-in is accepted.
+	if resp := f.Do(t, http.MethodGet, "/v1/me", testenv.SignIn(t, member), nil); resp.Status != http.StatusOK {
+		t.Errorf("new sign-in after revocation: %d, want 200", resp.Status)
+	}
+	page, err := audit.List(ctx, f.FS, audit.Filter{ClinicID: f.Clinic, Action: staff.ActionRevokeSessions})
+	if err != nil || len(page.Records) != 1 || page.Records[0].ActorUID != admin.UID || page.Records[0].ResourceID != c.UID {
+		t.Errorf("%s audit records: %+v %v", staff.ActionRevokeSessions, page.Records, err)
 	}
 }

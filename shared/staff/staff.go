@@ -34,7 +34,9 @@ const Collection = "users"
 const (
 	ActionCreate = "staff.create"
 	ActionUpdate = "staff.update"
-	resourceType = "staff"
+	// ActionRevokeSessions: an admin signed a member out of every device.
+	ActionRevokeSessions = "staff.sessions_revoke"
+	resourceType         = "staff"
 )
 
 // Profile is a staff member as users/{uid} stores it and the API returns it.
@@ -361,6 +363,37 @@ func (s *Service) Update(ctx context.Context, actor auth.Principal, uid string, 
 		return Profile{}, apierr.Unavailable(2, fmt.Errorf("writing staff profile: %w", err))
 	}
 	return next, nil
+}
+
+// SessionsRevoked is the answer of RevokeSessions.
+type SessionsRevoked struct {
+	UID string `json:"uid"`
+	// RevokedAt: every session cookie and ID token issued before this instant is refused.
+	RevokedAt time.Time `json:"revokedAt"`
+}
+
+// RevokeSessions signs uid, a member of the actor's clinic, out of every device (a lost
+// phone, a shared workstation left signed in): their refresh tokens are revoked, so every
+// session cookie and ID token issued before is refused from the next request on, and the
+// action is audited. The account stays usable: the member signs in again. Admins end
+// their own sessions by signing out (403 here, as for disabling oneself).
+func (s *Service) RevokeSessions(ctx context.Context, actor auth.Principal, uid string) (SessionsRevoked, error) {
+	if uid == actor.UID {
+		return SessionsRevoked{}, apierr.PermissionDenied("end your own sessions by signing out")
+	}
+	if _, err := s.Get(ctx, actor.ClinicID, uid); err != nil {
+		return SessionsRevoked{}, err
+	}
+	// Revoke first, audit after: a failed audit write answers 503 and the retried call
+	// revokes again (idempotent) before writing it.
+	if err := s.users.RevokeRefreshTokens(ctx, uid); err != nil {
+		return SessionsRevoked{}, apierr.Unavailable(2, fmt.Errorf("revoking tokens: %w", err))
+	}
+	at := s.now().UTC()
+	if err := audit.New(ctx, actor.ClinicID, ActionRevokeSessions, resourceType, uid).Write(ctx, s.fs); err != nil {
+		return SessionsRevoked{}, apierr.Unavailable(2, fmt.Errorf("auditing session revocation: %w", err))
+	}
+	return SessionsRevoked{UID: uid, RevokedAt: at}, nil
 }
 
 // changeSummary names what changed (no personal data: roles and flags only).

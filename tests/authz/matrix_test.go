@@ -193,6 +193,7 @@ var matrix = map[string]map[string]Row{
 		"GET /v1/staff/{uid}": {Access: Staff, Roles: adminOnly, Scope: ScopeResource, Path: "/v1/staff/{staff}"},
 		"PATCH /v1/staff/{uid}": {Access: Staff, Roles: adminOnly, Scope: ScopeResource, Path: "/v1/staff/{staff}",
 			Body: func(map[string]string, staffUser) any { return map[string]any{"displayName": "Authz Checked"} }},
+		"DELETE /v1/staff/{uid}/sessions": {Access: Staff, Roles: adminOnly, Scope: ScopeResource, Path: "/v1/staff/{staff}/sessions"},
 		"POST /v1/auth/password-reset": {Access: Public,
 			Body:   func(map[string]string, staffUser) any { return map[string]any{"email": uniqueEmail("reset")} },
 			Serial: true,
