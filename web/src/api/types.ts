@@ -31,6 +31,7 @@ export type HistorySummary = Schemas["HistorySummary"];
 export type SummaryCitation = Schemas["SummaryCitation"];
 export type StaffProfile = Schemas["StaffProfile"];
 export type StaffPage = Schemas["StaffPage"];
+export type SessionsRevoked = Schemas["SessionsRevoked"];
 export type AuditRecord = Schemas["AuditRecord"];
 export type AuditPage = Schemas["AuditPage"];
 export type AuditVerification = Schemas["AuditVerification"];

@@ -1,11 +1,13 @@
-// Staff: invite colleagues, change a role or name, disable, and sign someone out of every
-// device. Changes to who can do what need a recent sign-in: the app asks for the password.
+// Staff: invite colleagues, change a role, disable, and sign someone out of every
+// device (DELETE /v1/staff/{uid}/sessions). Changes to who can do what need a recent
+// sign-in: the app asks for the password.
 import { useState, type FormEvent } from "react";
 import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
 import { get, newIdempotencyKey, post, request } from "../../api/client";
-import type { Role, StaffPage, StaffProfile } from "../../api/types";
+import type { Role, SessionsRevoked, StaffPage, StaffProfile } from "../../api/types";
 import { useMe } from "../../auth/session";
 import { SelectField, TextField } from "../../ui/controls";
+import { formatTime } from "../../lib/format";
 import { apiFieldErrors, ErrorNotice, Loading, Notice, PageTitle } from "../../ui/feedback";
 
 const ROLES: Role[] = ["receptionist", "nurse", "doctor", "admin"];
@@ -70,6 +72,11 @@ function StaffRow({ s }: { s: StaffProfile }) {
     onSuccess: () => void qc.invalidateQueries({ queryKey: ["staff"] }),
     onError: () => setRole(s.role),
   });
+  // A lost phone, a workstation left signed in: every session of theirs ends now; the
+  // account stays usable (they sign in again). Disabling is for locking someone out.
+  const revoke = useMutation({
+    mutationFn: () => request<SessionsRevoked>("DELETE", `/v1/staff/${encodeURIComponent(s.uid)}/sessions`),
+  });
   return (
     <tr>
       <td>{s.displayName}</td>
@@ -94,13 +101,26 @@ function StaffRow({ s }: { s: StaffProfile }) {
       <td>{s.disabled ? "Disabled" : "Active"}</td>
       <td>
         {!self && (
-          <button type="button" className="btn btn-secondary" disabled={m.isPending} onClick={() => m.mutate({ disabled: !s.disabled })}>
-            {s.disabled ? `Enable ${s.displayName}` : `Disable ${s.displayName}`}
-          </button>
+          <div className="flex flex-wrap gap-2">
+            <button type="button" className="btn btn-secondary" disabled={m.isPending} onClick={() => m.mutate({ disabled: !s.disabled })}>
+              {s.disabled ? `Enable ${s.displayName}` : `Disable ${s.displayName}`}
+            </button>
+            {!s.disabled && (
+              <button type="button" className="btn btn-secondary" disabled={revoke.isPending} onClick={() => revoke.mutate()}>
+                Sign {s.displayName} out everywhere
+              </button>
+            )}
+          </div>
         )}
         {self && <span className="muted text-sm">you</span>}
         {m.error && <ErrorNotice error={m.error} />}
         {m.isSuccess && <p className="text-sm">Saved; their sessions were ended where the change requires it.</p>}
+        {revoke.error && <ErrorNotice error={revoke.error} />}
+        {revoke.data && (
+          <p role="status" className="text-sm">
+            {s.displayName} is signed out of every device (sessions before {formatTime(revoke.data.data.revokedAt)} refused); they can sign in again.
+          </p>
+        )}
       </td>
     </tr>
   );
