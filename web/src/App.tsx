@@ -5,6 +5,7 @@ import { Link, matchPath, navigate, usePath } from "./lib/router";
 import { setTheme, storedTheme, type Theme } from "./lib/theme";
 import { ErrorNotice, Loading } from "./ui/feedback";
 import { SignIn } from "./pages/SignIn";
+import { preopenBoardStream } from "./api/board";
 
 // Screens are loaded when first opened, so the first screen needs only the shell. The
 // screen of the address being opened starts loading at once, alongside the session check.
@@ -39,6 +40,9 @@ const PRELOAD: [string, () => Promise<unknown>][] = [
 if (typeof location !== "undefined") {
   const hit = PRELOAD.find(([p]) => location.pathname.startsWith(p));
   void hit?.[1]().catch(() => {});
+  // The board's data too: its stream connects alongside the session check, and the board
+  // screen takes it over (a signed-out visitor's stream is refused and closed).
+  if (location.pathname === "/board") preopenBoardStream();
 }
 
 interface RouteDef {
