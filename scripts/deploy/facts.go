@@ -14,8 +14,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/medi-os/medi/scripts/stack"
+	"github.com/medi-os/medi/shared/tasks"
 )
 
 // Facts are what the Terraform tests check the configuration against, read from the Go
@@ -34,6 +36,9 @@ type Facts struct {
 	CatalogTriggers map[string]string `json:"catalog_triggers"`
 	// CatalogQueues maps each Cloud Tasks queue of the catalog to its worker.
 	CatalogQueues map[string]string `json:"catalog_queues"`
+	// QueueRetry is each queue's retry policy as the code knows it (shared/tasks
+	// QueueRetry, which the local dispatcher follows), in terraform/tasks.tf's terms.
+	QueueRetry map[string]QueueRetryFact `json:"code_queue_retry"`
 	// CatalogTopics maps each Pub/Sub-triggered function to its topic.
 	CatalogTopics map[string]string `json:"catalog_topics"`
 	// FunctionURLPrefix is "MEDI_FUNCTION_URL_" when the code reads function URLs from
@@ -64,6 +69,17 @@ type CompositeQuery struct {
 	Where string `json:"where"`
 }
 
+// QueueRetryFact is a queue's retry_config as terraform/tasks.tf writes it.
+type QueueRetryFact struct {
+	MaxAttempts      int    `json:"max_attempts"`
+	MinBackoff       string `json:"min_backoff"`
+	MaxBackoff       string `json:"max_backoff"`
+	MaxDoublings     int    `json:"max_doublings"`
+	MaxRetryDuration string `json:"max_retry_duration"`
+}
+
+func seconds(d time.Duration) string { return fmt.Sprintf("%ds", int64(d/time.Second)) }
+
 // terraformTriggers names the catalog's triggers as terraform/modules/function does.
 var terraformTriggers = map[stack.Trigger]string{
 	stack.TriggerHTTP:      "http",
@@ -83,6 +99,7 @@ func CollectFacts(root string) (Facts, error) {
 		CatalogDefault:  stack.DefaultService,
 		CatalogTriggers: map[string]string{},
 		CatalogQueues:   map[string]string{},
+		QueueRetry:      map[string]QueueRetryFact{},
 		CatalogTopics:   map[string]string{},
 		EnvNames:        []string{},
 		Queries:         []CompositeQuery{},
@@ -101,6 +118,10 @@ func CollectFacts(root string) (Facts, error) {
 		case stack.TriggerPubSub:
 			f.CatalogTopics[fn.Name] = fn.Topic
 		}
+	}
+	for q, p := range tasks.QueueRetry {
+		f.QueueRetry[q] = QueueRetryFact{MaxAttempts: p.MaxAttempts, MinBackoff: seconds(p.MinBackoff),
+			MaxBackoff: seconds(p.MaxBackoff), MaxDoublings: p.MaxDoublings, MaxRetryDuration: seconds(p.MaxRetryDuration)}
 	}
 	files, err := goSources(root)
 	if err != nil {

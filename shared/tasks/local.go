@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	randv2 "math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -28,36 +27,44 @@ var ErrClosed = errors.New("tasks: local dispatcher closed")
 
 // Defaults of [LocalConfig].
 const (
-	DefaultMaxAttempts    = 5
-	DefaultMinBackoff     = 100 * time.Millisecond
-	DefaultMaxBackoff     = 10 * time.Second
 	DefaultAttemptTimeout = 10 * time.Minute // Cloud Tasks' default dispatch deadline
+	// NameReservation is how long a task name stays taken after its task ended (Cloud
+	// Tasks: about an hour after a task was executed or deleted).
+	NameReservation = time.Hour
 )
 
-// LocalConfig configures [Local]. Zero durations and counts take the defaults above.
+// DefaultRetry is the retry policy of a queue [QueueRetry] does not name: Cloud Tasks'
+// defaults for a new queue.
+var DefaultRetry = RetryPolicy{MaxAttempts: 100, MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Hour, MaxDoublings: 16}
+
+// LocalConfig configures [Local]. Zero values take the defaults above.
 type LocalConfig struct {
 	// Secret is sent in [SecretHeader]; the workers' [SecretVerifier] holds the same value.
 	Secret string
-	// MaxAttempts bounds deliveries of one task, the first included.
-	MaxAttempts int
-	// MinBackoff is the wait before the first retry; it doubles per retry up to
-	// MaxBackoff, with jitter (each wait is between half and all of that value).
-	MinBackoff time.Duration
-	MaxBackoff time.Duration
-	// AttemptTimeout bounds one delivery attempt.
+	// Retry gives each queue's retry policy; nil means [QueueRetry] (production's). A
+	// queue it does not name gets [DefaultRetry].
+	Retry map[string]RetryPolicy
+	// AttemptTimeout bounds one delivery attempt (the dispatch deadline).
 	AttemptTimeout time.Duration
 	// Client sends the requests; nil means a client that does not follow redirects (as
 	// Cloud Tasks, a redirect counts as a failed attempt).
 	Client *http.Client
+	// Now returns the time (time.Now when nil); tests move it to expire name reservations.
+	Now func() time.Time
 }
 
 // Local is the development stand-in for Cloud Tasks: Enqueue accepts a task and returns;
 // a goroutine then POSTs the body to the task URL with the headers Cloud Tasks sets plus
-// [SecretHeader]. A 2xx answer ends the task. Network errors, timeouts, 408, 429 and 5xx
-// (and unexpected 1xx/3xx) are retried with exponential backoff and jitter; any other 4xx,
-// or MaxAttempts failures, ends the task with an error log (never the body). Task names are remembered per queue for
-// the life of the dispatcher; a name seen before is not dispatched again, even if its
-// first delivery failed (Cloud Tasks likewise keeps names reserved).
+// [SecretHeader]. A 2xx answer ends the task. Any other answer, a network error or an
+// attempt past the dispatch deadline is retried as Cloud Tasks retries it: after the
+// backoff of the queue's [RetryPolicy] (production's, [QueueRetry]), until the policy
+// gives the task up (error log, never the body). Task names are remembered per queue
+// while the task runs and for [NameReservation] after; a name taken is not dispatched
+// again, even if its task failed (Cloud Tasks likewise keeps names reserved).
+//
+// Unlike Cloud Tasks, tasks live in the memory of the process that enqueued them: they
+// are lost when it stops. The scribe sweeper (shared/scribe) re-enqueues scribe jobs
+// whose session stopped moving, whatever the cause.
 //
 // Call Close at shutdown to drain in-flight tasks. Local is safe for concurrent use.
 type Local struct {
@@ -67,7 +74,7 @@ type Local struct {
 
 	mu       sync.Mutex
 	closed   bool
-	seen     map[string]struct{} // queue + "/" + name
+	seen     map[string]time.Time // queue + "/" + name -> when its task ended (zero: running)
 	inflight int
 	idle     chan struct{} // closed while inflight == 0
 }
@@ -79,17 +86,13 @@ func NewLocal(cfg LocalConfig) (*Local, error) {
 	if cfg.Secret == "" {
 		return nil, errors.New("tasks: local dispatcher needs a shared secret")
 	}
-	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = DefaultMaxAttempts
+	if cfg.Retry == nil {
+		cfg.Retry = QueueRetry
 	}
-	if cfg.MinBackoff <= 0 {
-		cfg.MinBackoff = DefaultMinBackoff
-	}
-	if cfg.MaxBackoff <= 0 {
-		cfg.MaxBackoff = DefaultMaxBackoff
-	}
-	if cfg.MaxBackoff < cfg.MinBackoff {
-		return nil, fmt.Errorf("tasks: local dispatcher: max backoff %v below min backoff %v", cfg.MaxBackoff, cfg.MinBackoff)
+	for q, p := range cfg.Retry {
+		if p.MinBackoff <= 0 || p.MaxBackoff < p.MinBackoff || p.MaxAttempts == 0 || p.MaxAttempts < -1 {
+			return nil, fmt.Errorf("tasks: local dispatcher: retry policy of queue %q: need 0 < min backoff <= max backoff and max attempts >= 1 or -1", q)
+		}
 	}
 	if cfg.AttemptTimeout <= 0 {
 		cfg.AttemptTimeout = DefaultAttemptTimeout
@@ -99,10 +102,21 @@ func NewLocal(cfg LocalConfig) (*Local, error) {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	idle := make(chan struct{})
 	close(idle)
-	return &Local{cfg: cfg, ctx: ctx, cancel: cancel, seen: make(map[string]struct{}), idle: idle}, nil
+	return &Local{cfg: cfg, ctx: ctx, cancel: cancel, seen: make(map[string]time.Time), idle: idle}, nil
+}
+
+// policy is the retry policy of queue.
+func (l *Local) policy(queue string) RetryPolicy {
+	if p, ok := l.cfg.Retry[queue]; ok {
+		return p
+	}
+	return DefaultRetry
 }
 
 // Enqueue accepts t for asynchronous delivery; a name already seen in the queue is not
@@ -129,12 +143,12 @@ func (l *Local) Create(ctx context.Context, t Task) (created bool, err error) {
 		return false, ErrClosed
 	}
 	key := t.Queue + "/" + t.Name
-	if _, ok := l.seen[key]; ok {
+	if ended, ok := l.seen[key]; ok && (ended.IsZero() || l.cfg.Now().Sub(ended) < NameReservation) {
 		l.mu.Unlock()
 		log.InfoContext(ctx, "task already queued, not dispatched again")
 		return false, nil
 	}
-	l.seen[key] = struct{}{}
+	l.seen[key] = time.Time{}
 	if l.inflight == 0 {
 		l.idle = make(chan struct{})
 	}
@@ -142,7 +156,7 @@ func (l *Local) Create(ctx context.Context, t Task) (created bool, err error) {
 	l.mu.Unlock()
 
 	t.Body = bytes.Clone(t.Body) // the caller may reuse its buffer
-	go l.run(log, t)
+	go l.run(log, t, key)
 	return true, nil
 }
 
@@ -180,23 +194,26 @@ func (l *Local) Close(ctx context.Context) error {
 	}
 }
 
-func (l *Local) finish() {
+func (l *Local) finish(key string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.seen[key] = l.cfg.Now()
 	l.inflight--
 	if l.inflight == 0 {
 		close(l.idle)
 	}
 }
 
-// run delivers t until it succeeds, fails permanently, runs out of attempts or the
+// run delivers t until it succeeds, its queue's retry policy gives it up, or the
 // dispatcher is closed.
-func (l *Local) run(log *slog.Logger, t Task) {
-	defer l.finish()
+func (l *Local) run(log *slog.Logger, t Task, key string) {
+	defer l.finish(key)
 	if d := time.Until(t.ScheduleTime); d > 0 && !l.sleep(d) {
 		log.Warn("task abandoned at shutdown before its schedule time")
 		return
 	}
+	policy := l.policy(t.Queue)
+	first := l.cfg.Now()
 	for attempt := 1; ; attempt++ {
 		code, err := l.attempt(t, attempt-1)
 		if err != nil && l.ctx.Err() != nil {
@@ -207,20 +224,17 @@ func (l *Local) run(log *slog.Logger, t Task) {
 		if err != nil {
 			attrs = append(attrs, "error", err.Error())
 		}
-		switch classify(code, err) {
-		case delivered:
+		if err == nil && code >= 200 && code < 300 {
 			log.Debug("task delivered", attrs...)
 			return
-		case rejected:
-			log.Error("task rejected by the worker, giving up", attrs...)
+		}
+		if policy.Exhausted(attempt, first, l.cfg.Now()) {
+			log.Error("task failed, giving up: its queue's retry policy is exhausted", attrs...)
 			return
 		}
-		if attempt >= l.cfg.MaxAttempts {
-			log.Error("task failed, giving up after the last attempt", attrs...)
-			return
-		}
-		log.Warn("task attempt failed, will retry", attrs...)
-		if !l.sleep(backoff(l.cfg.MinBackoff, l.cfg.MaxBackoff, attempt, randv2.Int64N)) {
+		wait := policy.Backoff(attempt)
+		log.Warn("task attempt failed, will retry", append(attrs, "retryInMs", wait.Milliseconds())...)
+		if !l.sleep(wait) {
 			log.Warn("task abandoned at shutdown", "attempt", attempt)
 			return
 		}
@@ -266,41 +280,6 @@ func (l *Local) sleep(d time.Duration) bool {
 	case <-l.ctx.Done():
 		return false
 	}
-}
-
-type outcome int
-
-const (
-	retry     outcome = iota // network error, timeout, 408, 429, 5xx, 1xx/3xx
-	delivered                // 2xx
-	rejected                 // other 4xx: the request itself is wrong
-)
-
-func classify(code int, err error) outcome {
-	switch {
-	case err != nil:
-		return retry
-	case code >= 200 && code < 300:
-		return delivered
-	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests:
-		return retry
-	case code >= 400 && code < 500:
-		return rejected
-	default:
-		return retry
-	}
-}
-
-// backoff is the wait after failed attempt number attempt (1-based): minD doubled per
-// earlier retry, capped at maxD, then jittered into [d/2, d]. randN(n) returns [0, n).
-func backoff(minD, maxD time.Duration, attempt int, randN func(int64) int64) time.Duration {
-	d := minD
-	for i := 1; i < attempt && d < maxD; i++ {
-		d *= 2
-	}
-	d = min(d, maxD)
-	half := d / 2
-	return half + time.Duration(randN(int64(d-half)+1))
 }
 
 func randomName() string {

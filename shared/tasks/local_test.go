@@ -69,15 +69,24 @@ func (w *worker) deliveries() []delivery {
 	return append([]delivery(nil), w.got...)
 }
 
-// newTestLocal returns a dispatcher with tiny backoffs, closed at the end of the test.
+// tinyRetry is a retry policy of maxAttempts attempts (4 when 0) with millisecond
+// backoffs, for every queue of the suite.
+func tinyRetry(maxAttempts int) map[string]RetryPolicy {
+	if maxAttempts == 0 {
+		maxAttempts = 4
+	}
+	p := RetryPolicy{MaxAttempts: maxAttempts, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, MaxDoublings: 1}
+	return map[string]RetryPolicy{QueueScribe: p, QueueSummaries: p, QueueMail: p}
+}
+
+// newTestLocal returns a dispatcher with tiny backoffs (cfg.Retry when set), closed at
+// the end of the test.
 func newTestLocal(t *testing.T, cfg LocalConfig) *Local {
 	t.Helper()
 	cfg.Secret = testSecret
-	if cfg.MaxAttempts == 0 {
-		cfg.MaxAttempts = 4
+	if cfg.Retry == nil {
+		cfg.Retry = tinyRetry(0)
 	}
-	cfg.MinBackoff = time.Millisecond
-	cfg.MaxBackoff = 2 * time.Millisecond
 	l, err := NewLocal(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -150,16 +159,17 @@ func TestLocalDelivery(t *testing.T) {
 		{name: "204 is success", statuses: []int{204}, want: 1, wantLog: "task delivered"},
 		{name: "retries 500 then succeeds", statuses: []int{500, 503, 200}, want: 3, wantLog: "task delivered"},
 		{name: "retries 429 and 408", statuses: []int{429, 408, 202}, want: 3, wantLog: "task delivered"},
-		{name: "gives up after max attempts", statuses: []int{500}, maxAttempts: 3, want: 3, wantLog: "giving up after the last attempt"},
-		{name: "no retry on 400", statuses: []int{400}, want: 1, wantLog: "rejected by the worker"},
-		{name: "no retry on 403", statuses: []int{403}, want: 1, wantLog: "rejected by the worker"},
-		{name: "no retry on 404 after a 500", statuses: []int{500, 404, 200}, want: 2, wantLog: "rejected by the worker"},
+		{name: "gives up after max attempts", statuses: []int{500}, maxAttempts: 3, want: 3, wantLog: "retry policy is exhausted"},
+		// As Cloud Tasks: every status outside 200-299 is a failed attempt.
+		{name: "retries 400", statuses: []int{400, 200}, want: 2, wantLog: "task delivered"},
+		{name: "retries 403 and 404", statuses: []int{403, 404, 200}, want: 3, wantLog: "task delivered"},
+		{name: "a 4xx counts as an attempt", statuses: []int{404}, maxAttempts: 2, want: 2, wantLog: "retry policy is exhausted"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			w := newWorker(t, tc.statuses...)
-			l := newTestLocal(t, LocalConfig{MaxAttempts: tc.maxAttempts})
+			l := newTestLocal(t, LocalConfig{Retry: tinyRetry(tc.maxAttempts)})
 			ctx, logs := quietCtx(t)
 
 			name := TaskID(tc.name)
@@ -216,7 +226,7 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 func TestLocalDeduplicatesByQueueAndName(t *testing.T) {
 	t.Parallel()
 	w := newWorker(t, 500) // a failed task keeps its name too
-	l := newTestLocal(t, LocalConfig{MaxAttempts: 1})
+	l := newTestLocal(t, LocalConfig{Retry: tinyRetry(1)})
 	ctx, _ := quietCtx(t)
 	task := Task{Queue: QueueSummaries, Name: TaskID("patient-9", "v3"), URL: w.URL, Body: []byte(`{"n":1}`)}
 
@@ -300,7 +310,7 @@ func TestLocalCopiesBody(t *testing.T) {
 func TestLocalCloseDrainsRetries(t *testing.T) {
 	t.Parallel()
 	w := newWorker(t, 500, 500, 200)
-	l, err := NewLocal(LocalConfig{Secret: testSecret, MaxAttempts: 5, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond})
+	l, err := NewLocal(LocalConfig{Secret: testSecret, Retry: tinyRetry(5)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,76 +379,110 @@ func TestNewLocalValidatesConfig(t *testing.T) {
 	if _, err := NewLocal(LocalConfig{}); err == nil {
 		t.Error("NewLocal without a secret succeeded")
 	}
-	if _, err := NewLocal(LocalConfig{Secret: "s", MinBackoff: time.Second, MaxBackoff: time.Millisecond}); err == nil {
+	bad := map[string]RetryPolicy{QueueMail: {MaxAttempts: 3, MinBackoff: time.Second, MaxBackoff: time.Millisecond}}
+	if _, err := NewLocal(LocalConfig{Secret: "s", Retry: bad}); err == nil {
 		t.Error("NewLocal with max backoff below min backoff succeeded")
 	}
 	l, err := NewLocal(LocalConfig{Secret: "s"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := LocalConfig{Secret: "s", MaxAttempts: DefaultMaxAttempts, MinBackoff: DefaultMinBackoff,
-		MaxBackoff: DefaultMaxBackoff, AttemptTimeout: DefaultAttemptTimeout}
-	got := l.cfg
-	got.Client = nil
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("defaults (-want +got):\n%s", diff)
+	if diff := cmp.Diff(QueueRetry, l.cfg.Retry); diff != "" {
+		t.Errorf("default retry policies are not production's (-want +got):\n%s", diff)
+	}
+	if l.cfg.AttemptTimeout != DefaultAttemptTimeout {
+		t.Errorf("attempt timeout %v, want %v", l.cfg.AttemptTimeout, DefaultAttemptTimeout)
+	}
+	if got := l.policy("unknown-queue"); got != DefaultRetry {
+		t.Errorf("policy of an unknown queue = %+v, want Cloud Tasks' default", got)
 	}
 	if err := l.Enqueue(t.Context(), Task{Queue: "bad queue", URL: "http://x", Body: []byte(`{}`)}); !errors.Is(err, ErrInvalidTask) {
 		t.Errorf("invalid task: Enqueue = %v, want ErrInvalidTask", err)
 	}
 }
 
-func TestBackoff(t *testing.T) {
+// The waits between attempts follow Cloud Tasks' schedule: doubling MaxDoublings times,
+// then growing linearly, capped at MaxBackoff.
+func TestRetryPolicyBackoff(t *testing.T) {
 	t.Parallel()
-	const minD, maxD = 100 * time.Millisecond, time.Second
-	lowest := func(int64) int64 { return 0 }
-	highest := func(n int64) int64 { return n - 1 }
-	cases := []struct {
-		attempt   int
-		low, high time.Duration
+	s := time.Second
+	tests := []struct {
+		name   string
+		policy RetryPolicy
+		want   []time.Duration
 	}{
-		{1, 50 * time.Millisecond, 100 * time.Millisecond},
-		{2, 100 * time.Millisecond, 200 * time.Millisecond},
-		{3, 200 * time.Millisecond, 400 * time.Millisecond},
-		{4, 400 * time.Millisecond, 800 * time.Millisecond},
-		{5, 500 * time.Millisecond, time.Second}, // capped
-		{60, 500 * time.Millisecond, time.Second},
+		{name: "the Cloud Tasks reference's example", policy: RetryPolicy{MinBackoff: 10 * s, MaxBackoff: 300 * s, MaxDoublings: 3},
+			want: []time.Duration{10 * s, 20 * s, 40 * s, 80 * s, 160 * s, 240 * s, 300 * s, 300 * s}},
+		{name: "scribe", policy: QueueRetry[QueueScribe],
+			want: []time.Duration{10 * s, 20 * s, 40 * s, 80 * s, 160 * s, 320 * s, 600 * s, 600 * s, 600 * s}},
+		{name: "mail", policy: QueueRetry[QueueMail],
+			want: []time.Duration{10 * s, 20 * s, 40 * s, 80 * s, 160 * s, 320 * s, 480 * s, 640 * s, 800 * s, 900 * s}},
+		{name: "no doubling", policy: RetryPolicy{MinBackoff: s, MaxBackoff: 3 * s},
+			want: []time.Duration{s, 2 * s, 3 * s, 3 * s}},
 	}
-	for _, tc := range cases {
-		if got := backoff(minD, maxD, tc.attempt, lowest); got != tc.low {
-			t.Errorf("backoff(attempt %d, lowest jitter) = %v, want %v", tc.attempt, got, tc.low)
+	for _, tc := range tests {
+		var got []time.Duration
+		for attempt := 1; attempt <= len(tc.want); attempt++ {
+			got = append(got, tc.policy.Backoff(attempt))
 		}
-		if got := backoff(minD, maxD, tc.attempt, highest); got != tc.high {
-			t.Errorf("backoff(attempt %d, highest jitter) = %v, want %v", tc.attempt, got, tc.high)
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("%s: waits (-want +got):\n%s", tc.name, diff)
 		}
 	}
 }
 
-func TestClassify(t *testing.T) {
+// A task is given up only when both limits are reached: its attempts and its age.
+func TestRetryPolicyExhausted(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		code int
-		err  error
-		want outcome
+	first := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	p := RetryPolicy{MaxAttempts: 3, MaxRetryDuration: time.Hour}
+	tests := []struct {
+		policy   RetryPolicy
+		attempts int
+		age      time.Duration
+		want     bool
 	}{
-		{0, errors.New("dial tcp: refused"), retry},
-		{0, context.DeadlineExceeded, retry},
-		{200, nil, delivered},
-		{299, nil, delivered},
-		{302, nil, retry},
-		{400, nil, rejected},
-		{401, nil, rejected},
-		{404, nil, rejected},
-		{408, nil, retry},
-		{409, nil, rejected},
-		{429, nil, retry},
-		{500, nil, retry},
-		{503, nil, retry},
+		{p, 2, 2 * time.Hour, false},
+		{p, 3, 59 * time.Minute, false},
+		{p, 3, time.Hour, true},
+		{p, 40, time.Hour, true},
+		{RetryPolicy{MaxAttempts: 3}, 3, 0, true},
+		{RetryPolicy{MaxAttempts: -1, MaxRetryDuration: time.Hour}, 1000, 59 * time.Minute, false},
+		{RetryPolicy{MaxAttempts: -1, MaxRetryDuration: time.Hour}, 1, time.Hour, true},
+		{RetryPolicy{MaxAttempts: -1}, 1000, 1000 * time.Hour, false},
 	}
-	for _, tc := range cases {
-		if got := classify(tc.code, tc.err); got != tc.want {
-			t.Errorf("classify(%d, %v) = %v, want %v", tc.code, tc.err, got, tc.want)
+	for _, tc := range tests {
+		if got := tc.policy.Exhausted(tc.attempts, first, first.Add(tc.age)); got != tc.want {
+			t.Errorf("%+v after %d attempts, %v: exhausted %v, want %v", tc.policy, tc.attempts, tc.age, got, tc.want)
 		}
+	}
+}
+
+// A name stays taken while its task runs and for an hour after it ended; then it may be
+// used again.
+func TestLocalNameReservationExpires(t *testing.T) {
+	t.Parallel()
+	w := newWorker(t)
+	var now atomic.Pointer[time.Time]
+	t0 := time.Now()
+	now.Store(&t0)
+	l := newTestLocal(t, LocalConfig{Now: func() time.Time { return *now.Load() }})
+	ctx, _ := quietCtx(t)
+	task := Task{Queue: QueueScribe, Name: "again", URL: w.URL, Body: []byte(`{}`)}
+	for i, step := range []struct {
+		after time.Duration
+		want  bool
+	}{{0, true}, {59 * time.Minute, false}, {NameReservation, true}} {
+		at := t0.Add(step.after)
+		now.Store(&at)
+		created, err := l.Create(ctx, task)
+		if err != nil || created != step.want {
+			t.Errorf("step %d (+%v): created %v, %v; want %v", i, step.after, created, err, step.want)
+		}
+		wait(t, l)
+	}
+	if got := len(w.deliveries()); got != 2 {
+		t.Errorf("deliveries %d, want 2", got)
 	}
 }
 

@@ -219,6 +219,21 @@ run "invariants" {
     error_message = "Every queue has rate limits and a retry policy."
   }
 
+  # The local dispatcher retries as production does: shared/tasks QueueRetry is the same
+  # retry_config, queue by queue.
+  assert {
+    condition = jsonencode({
+      for q, c in local.queues : q => {
+        max_attempts       = c.max_attempts
+        min_backoff        = c.min_backoff
+        max_backoff        = c.max_backoff
+        max_doublings      = c.max_doublings
+        max_retry_duration = c.max_retry_duration
+      }
+    }) == jsonencode(var.code_queue_retry)
+    error_message = "Queue retry policies must equal shared/tasks QueueRetry (the local dispatcher's): code ${jsonencode(var.code_queue_retry)}."
+  }
+
   assert {
     condition     = try(module.retention.scheduler_job.http_target[0].oidc_token[0].service_account_email == output.functions["retention"].invoker, false)
     error_message = "Cloud Scheduler calls retention with an OIDC token of retention's own invoker account."
