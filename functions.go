@@ -16,6 +16,7 @@ import (
 	"github.com/medi-os/medi/functions/retention"
 	"github.com/medi-os/medi/functions/scribe"
 	"github.com/medi-os/medi/functions/scribeingest"
+	"github.com/medi-os/medi/functions/scribesweeper"
 	"github.com/medi-os/medi/functions/scribeworker"
 	"github.com/medi-os/medi/functions/summarize"
 	"github.com/medi-os/medi/functions/summarizeevents"
@@ -42,4 +43,5 @@ func init() {
 	app.RegisterHTTP(auditseal.Function)
 	app.RegisterCloudEvent(accessalerts.Function)
 	app.RegisterHTTP(encounteroutbox.Function)
+	app.RegisterHTTP(scribesweeper.Function)
 }

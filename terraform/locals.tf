@@ -64,6 +64,8 @@ locals {
     "access-alerts" = module.access_alerts
     # Re-sending encounter events whose publish failed (an outbox per clinic).
     "encounter-outbox" = module.encounter_outbox
+    # Every accepted scribe upload ends drafted or failed in bounded time (issue 20).
+    "scribe-sweeper" = module.scribe_sweeper
   }
 
   public_functions = { for k, f in local.functions : k => f if f.public }
@@ -77,6 +79,7 @@ locals {
     "scribe-ingest", "scribe-worker", "queue-projector", "summarize-worker", "mailer", "retention",
     "summarize-note-events", "summarize-encounter-events", "audit-seal", "access-alerts",
     "encounter-outbox",
+    "scribe-sweeper",
   ]
   function_url = {
     for name in local.function_names : name => "https://${name}-${data.google_project.this.number}.${var.region}.run.app"

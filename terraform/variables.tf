@@ -239,6 +239,28 @@ variable "retention_schedule" {
   default     = "17 2 * * *"
 }
 
+variable "scribe_stale_after" {
+  description = "A scribe session unchanged this long in uploaded, transcribing or drafting gets its job again (scribe-sweeper); longer than the worker's timeout (9 min)."
+  type        = string
+  default     = "10m"
+
+  validation {
+    condition     = can(regex("^[0-9]+m$", var.scribe_stale_after)) && tonumber(trimsuffix(var.scribe_stale_after, "m")) >= 10
+    error_message = "scribe_stale_after is whole minutes (\"10m\"), at least 10m: a healthy worker may spend 9 minutes in one status."
+  }
+}
+
+variable "scribe_give_up_after" {
+  description = "A scribe session uploaded this long ago without a draft fails with processing_timed_out (scribe-sweeper): the bound on every upload's processing."
+  type        = string
+  default     = "30m"
+
+  validation {
+    condition     = can(regex("^[0-9]+m$", var.scribe_give_up_after))
+    error_message = "scribe_give_up_after is whole minutes (\"30m\")."
+  }
+}
+
 variable "time_zone" {
   description = "Time zone of scheduled jobs."
   type        = string

@@ -48,6 +48,7 @@ var Functions = []Function{
 	{Name: "audit-seal", Trigger: TriggerScheduler},
 	{Name: "encounter-outbox", Trigger: TriggerScheduler},
 	{Name: "access-alerts", Trigger: TriggerPubSub, Topic: "access-events"},
+	{Name: "scribe-sweeper", Trigger: TriggerScheduler},
 }
 
 // DefaultService receives paths no prefix matches (the URL map's default service).

@@ -34,6 +34,10 @@ const DefaultSchedulerTimeout = 4 * time.Minute
 // board tick, so that a developer sees records sealed soon.
 const AuditSealInterval = time.Minute
 
+// ScribeSweepInterval is how often the local stack runs scribe-sweeper, as production
+// does (terraform/service_scribe_sweeper.tf).
+const ScribeSweepInterval = time.Minute
+
 // SchedulerJobs are the scheduler jobs the local stack runs; tick is the board tick's
 // interval, which encounter-outbox shares (both run every minute in production, and a
 // test that shortens the tick wants the outbox re-sent as often). retention is not among
@@ -43,6 +47,7 @@ func SchedulerJobs(tick time.Duration) []SchedulerJob {
 	return []SchedulerJob{
 		{Function: "audit-seal", Path: "/", Every: AuditSealInterval},
 		{Function: "encounter-outbox", Path: "/", Every: tick},
+		{Function: "scribe-sweeper", Path: "/", Every: ScribeSweepInterval},
 	}
 }
 

@@ -58,6 +58,12 @@ type Config struct {
 	// coverage-instrumented (go build -cover, the packages of CoverPackages) and their
 	// processes write their counters there (GOCOVERDIR) when they exit.
 	CoverDir string
+	// SchedulerEvery overrides how often scheduler jobs run, by function name (the fault
+	// test runs the scribe sweeper every few seconds).
+	SchedulerEvery map[string]time.Duration
+	// FunctionEnv adds environment variables (NAME=value) to functions, by function name
+	// (the fault test shortens the scribe sweeper's bounds).
+	FunctionEnv map[string][]string
 }
 
 // DefaultEventTimeout is the local event functions' deadline per delivery, below the push
@@ -159,7 +165,13 @@ func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
 		if s.ticker, err = StartTicker(cfg.ProjectID, "encounter-events", tick); err != nil {
 			return nil, err
 		}
-		s.scheduler = StartScheduler(SchedulerJobs(tick), s.FunctionURL, s.taskSecret, cfg.Out)
+		jobs := SchedulerJobs(tick)
+		for i, j := range jobs {
+			if every, ok := cfg.SchedulerEvery[j.Function]; ok {
+				jobs[i].Every = every
+			}
+		}
+		s.scheduler = StartScheduler(jobs, s.FunctionURL, s.taskSecret, cfg.Out)
 	}
 	if cfg.Seed {
 		// The seed is idempotent; emulators that have just started sometimes refuse the
@@ -368,7 +380,8 @@ func (s *Stack) functionEnv(name string, port int) []string {
 			env = append(env, "MEDI_REQUEST_TIMEOUT="+timeout.String())
 		}
 	}
-	return env
+	// Last, so that a test's values win over the defaults above.
+	return append(env, s.cfg.FunctionEnv[name]...)
 }
 
 // allocateFunctionPorts gives every function its port before anything refers to it

@@ -154,10 +154,12 @@ type Session struct {
 	NoteID      string   `firestore:"noteId,omitempty" json:"noteId,omitempty"`
 	Engine      string   `firestore:"engine,omitempty" json:"engine,omitempty"`
 	// FallbackReason says why the configured model's draft was not used (the note's).
-	FallbackReason string    `firestore:"fallbackReason,omitempty" json:"fallbackReason,omitempty"`
-	Timings        Timings   `firestore:"timings" json:"timings"`
-	CreatedAt      time.Time `firestore:"createdAt" json:"createdAt"`
-	UpdatedAt      time.Time `firestore:"updatedAt" json:"updatedAt"`
+	FallbackReason string  `firestore:"fallbackReason,omitempty" json:"fallbackReason,omitempty"`
+	Timings        Timings `firestore:"timings" json:"timings"`
+	// Sweeps counts the jobs the sweeper enqueued again for this session (Sweeper).
+	Sweeps    int       `firestore:"sweeps,omitempty" json:"-"`
+	CreatedAt time.Time `firestore:"createdAt" json:"createdAt"`
+	UpdatedAt time.Time `firestore:"updatedAt" json:"updatedAt"`
 	// PurgedAt is when retention deleted the upload and the transcript.
 	PurgedAt time.Time `firestore:"purgedAt,omitempty" json:"purgedAt,omitempty"`
 }

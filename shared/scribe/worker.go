@@ -174,6 +174,9 @@ func (w *Worker) run(ctx context.Context, sess Session, job Job) error {
 	}, func(tx *firestore.Transaction) error {
 		now := w.Sessions.now()
 		_, err := w.Sessions.UpdateInTx(tx, sess.ClinicID, sess.ID, func(s *Session) error {
+			if s.Status == StatusFailed {
+				return ErrIllegalMove // the sweeper gave it up meanwhile: its failure stands
+			}
 			s.Status, s.NoteID, s.Engine, s.FallbackReason = StatusDrafted, sess.ID, d.Engine, d.FallbackReason
 			s.Timings.DraftedAt = now
 			s.Timings.TranscribeMs, s.Timings.DraftMs = transcribeMs, draftMs
@@ -183,7 +186,7 @@ func (w *Worker) run(ctx context.Context, sess Session, job Job) error {
 		return err
 	})
 	if err != nil {
-		return err
+		return ignoreIllegal(err)
 	}
 	if err := w.Notes.PublishDrafted(ctx, n); err != nil {
 		return fmt.Errorf("publishing note.drafted: %w", err) // retried; same event id

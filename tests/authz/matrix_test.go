@@ -22,6 +22,7 @@ import (
 	"github.com/medi-os/medi/functions/patients"
 	"github.com/medi-os/medi/functions/retention"
 	"github.com/medi-os/medi/functions/scribe"
+	"github.com/medi-os/medi/functions/scribesweeper"
 	"github.com/medi-os/medi/functions/scribeworker"
 	"github.com/medi-os/medi/functions/summarize"
 	"github.com/medi-os/medi/functions/summarizeworker"
@@ -51,6 +52,7 @@ var httpFunctions = map[string]routeLister{
 	"mailer.Function":          mailer.Function,
 	"auditseal.Function":       auditseal.Function,
 	"encounteroutbox.Function": encounteroutbox.Function,
+	"scribesweeper.Function":   scribesweeper.Function,
 }
 
 // Access says how a route authenticates its caller.
@@ -315,6 +317,10 @@ var matrix = map[string]map[string]Row{
 		"POST /{$}":      workerRow("/"),
 	},
 	"encounter-outbox": {
+		"GET /v1/health": health,
+		"POST /{$}":      workerRow("/"),
+	},
+	"scribe-sweeper": {
 		"GET /v1/health": health,
 		"POST /{$}":      workerRow("/"),
 	},
