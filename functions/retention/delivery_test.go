@@ -18,6 +18,7 @@ import (
 	"google.golang.org/api/iterator"
 
 	"github.com/medi-os/medi/functions/retention"
+	"github.com/medi-os/medi/shared/commitmark"
 	"github.com/medi-os/medi/shared/config"
 	"github.com/medi-os/medi/shared/scribe"
 	"github.com/medi-os/medi/shared/tasks"
@@ -76,8 +77,8 @@ func (r *retentionRig) drafted(clinic, id string, approvedAgo time.Duration) {
 		r.t.Fatal(err)
 	}
 	f, _ := scribe.FormatOf("text/plain")
-	s, err := r.sessions.Create(ctx, scribe.Session{ID: id, ClinicID: clinic, EncounterID: enc, CreatedBy: "u1",
-		ContentType: "text/plain", Format: f.Name, Kind: f.Kind, SizeBytes: int64(len(retentionTranscript)), Bucket: r.bucket})
+	s, _, err := r.sessions.Create(ctx, scribe.Session{ID: id, ClinicID: clinic, EncounterID: enc, CreatedBy: "u1",
+		ContentType: "text/plain", Format: f.Name, Kind: f.Kind, SizeBytes: int64(len(retentionTranscript)), Bucket: r.bucket}, commitmark.Marker{})
 	if err != nil {
 		r.t.Fatal(err)
 	}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/httpx"
+	"github.com/medi-os/medi/shared/httpx/idempotency"
+	"github.com/medi-os/medi/shared/logging"
 	"github.com/medi-os/medi/shared/scribe"
 	"github.com/medi-os/medi/shared/uploads"
 )
@@ -58,10 +60,10 @@ func (s *server) handleCreateSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := principal(r)
-	sess, err := st.Create(r.Context(), scribe.Session{
+	sess, replayed, err := st.Create(r.Context(), scribe.Session{
 		ID: uuid.NewString(), ClinicID: p.ClinicID, EncounterID: req.EncounterID, CreatedBy: p.UID,
 		ContentType: req.ContentType, Format: f.Name, Kind: f.Kind, SizeBytes: req.SizeBytes, Bucket: s.cfg.UploadsBucket,
-	})
+	}, idempotency.MarkerFrom(r.Context()))
 	if err == scribe.ErrEncounterMissing {
 		httpx.WriteError(w, r, httpx.NotFound("encounter not found"))
 		return
@@ -69,6 +71,10 @@ func (s *server) handleCreateSession(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		writeError(w, r, err)
 		return
+	}
+	if replayed {
+		// The first attempt committed and its answer was lost: the same session, signed again.
+		logging.FromContext(r.Context()).Info("scribe session creation retried after its commit; answered with its session", "sessionId", sess.ID)
 	}
 	up, err := signer.SignUpload(r.Context(), s.cfg.UploadsBucket, sess.Object, req.ContentType, req.SizeBytes, sess.CreatedAt)
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/medi-os/medi/functions/scribeingest"
 	"github.com/medi-os/medi/shared/app"
+	"github.com/medi-os/medi/shared/commitmark"
 	"github.com/medi-os/medi/shared/config"
 	"github.com/medi-os/medi/shared/events"
 	"github.com/medi-os/medi/shared/scribe"
@@ -116,8 +117,8 @@ func (r *ingestRig) upload(clinic, id string, declared int64, content string) ev
 		r.t.Fatal(err)
 	}
 	f, _ := scribe.FormatOf("text/plain")
-	s, err := r.sessions.Create(ctx, scribe.Session{ID: id, ClinicID: clinic, EncounterID: enc, CreatedBy: "u1",
-		ContentType: "text/plain", Format: f.Name, Kind: f.Kind, SizeBytes: declared, Bucket: r.bucket})
+	s, _, err := r.sessions.Create(ctx, scribe.Session{ID: id, ClinicID: clinic, EncounterID: enc, CreatedBy: "u1",
+		ContentType: "text/plain", Format: f.Name, Kind: f.Kind, SizeBytes: declared, Bucket: r.bucket}, commitmark.Marker{})
 	if err != nil {
 		r.t.Fatal(err)
 	}

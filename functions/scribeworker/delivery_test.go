@@ -22,6 +22,7 @@ import (
 
 	"github.com/medi-os/medi/functions/scribeworker"
 	"github.com/medi-os/medi/shared/app"
+	"github.com/medi-os/medi/shared/commitmark"
 	"github.com/medi-os/medi/shared/config"
 	"github.com/medi-os/medi/shared/events"
 	"github.com/medi-os/medi/shared/notes"
@@ -103,8 +104,8 @@ func (r *workerRig) uploaded(clinic, id string) scribe.Job {
 		r.t.Fatal(err)
 	}
 	f, _ := scribe.FormatOf("text/plain")
-	s, err := r.sessions.Create(ctx, scribe.Session{ID: id, ClinicID: clinic, EncounterID: enc, CreatedBy: "u1",
-		ContentType: "text/plain", Format: f.Name, Kind: f.Kind, SizeBytes: int64(len(workerTranscript)), Bucket: r.bucket})
+	s, _, err := r.sessions.Create(ctx, scribe.Session{ID: id, ClinicID: clinic, EncounterID: enc, CreatedBy: "u1",
+		ContentType: "text/plain", Format: f.Name, Kind: f.Kind, SizeBytes: int64(len(workerTranscript)), Bucket: r.bucket}, commitmark.Marker{})
 	if err != nil {
 		r.t.Fatal(err)
 	}

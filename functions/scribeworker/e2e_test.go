@@ -18,6 +18,7 @@ import (
 
 	"github.com/medi-os/medi/functions/scribeworker"
 	"github.com/medi-os/medi/shared/app"
+	"github.com/medi-os/medi/shared/commitmark"
 	"github.com/medi-os/medi/shared/config"
 	"github.com/medi-os/medi/shared/llm"
 	"github.com/medi-os/medi/shared/llm/llmtest"
@@ -127,8 +128,8 @@ func (e *e2e) upload(id string) scribe.Job {
 		e.t.Fatal(err)
 	}
 	st := scribe.NewStore(e.fs)
-	s, err := st.Create(ctx, scribe.Session{ID: id, ClinicID: e.clinic, EncounterID: "enc-" + id, CreatedBy: "u1",
-		ContentType: "audio/wav", Format: "wav", Kind: scribe.KindAudio, SizeBytes: 44, Bucket: audioBucket})
+	s, _, err := st.Create(ctx, scribe.Session{ID: id, ClinicID: e.clinic, EncounterID: "enc-" + id, CreatedBy: "u1",
+		ContentType: "audio/wav", Format: "wav", Kind: scribe.KindAudio, SizeBytes: 44, Bucket: audioBucket}, commitmark.Marker{})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/medi-os/medi/shared/audit"
+	"github.com/medi-os/medi/shared/commitmark"
 )
 
 // Firestore collections.
@@ -51,11 +52,27 @@ func (s *Store) Ref(clinicID, id string) *firestore.DocumentRef { return s.ref(c
 
 // Create stores a new session (status awaiting_upload) for an encounter of the clinic,
 // taking the patient from the encounter, with its audit record in the same transaction.
-func (s *Store) Create(ctx context.Context, sess Session) (Session, error) {
+// commit is the request's commit marker (the zero Marker without an Idempotency-Key): a
+// retry of a creation that committed, whose answer was lost, gets the session the first
+// attempt created (replayed true) and nothing is written.
+func (s *Store) Create(ctx context.Context, sess Session, commit commitmark.Marker) (out Session, replayed bool, err error) {
 	now := s.now()
 	sess.Status, sess.CreatedAt, sess.UpdatedAt = StatusAwaitingUpload, now, now
 	sess.Object = ObjectName(sess.ClinicID, sess.ID)
-	err := s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+	err = s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		out, replayed = sess, false
+		prevID, ok, err := commit.CommittedTx(s.fs, tx)
+		if err != nil {
+			return err
+		}
+		if ok {
+			snap, err := tx.Get(s.ref(sess.ClinicID, prevID))
+			if err != nil {
+				return err
+			}
+			replayed = true
+			return snap.DataTo(&out)
+		}
 		enc, err := tx.Get(s.fs.Collection("clinics").Doc(sess.ClinicID).Collection("encounters").Doc(sess.EncounterID))
 		if status.Code(err) == codes.NotFound {
 			return ErrEncounterMissing
@@ -64,17 +81,20 @@ func (s *Store) Create(ctx context.Context, sess Session) (Session, error) {
 			return err
 		}
 		pid, _ := enc.Data()["patientId"].(string)
-		sess.PatientID = pid
-		if err := tx.Create(s.ref(sess.ClinicID, sess.ID), sess); err != nil {
+		out.PatientID = pid
+		if err := tx.Create(s.ref(sess.ClinicID, sess.ID), out); err != nil {
+			return err
+		}
+		if err := commit.RecordTx(s.fs, tx, sess.ID, now); err != nil {
 			return err
 		}
 		return audit.New(ctx, sess.ClinicID, "scribe.session.create", "scribeSession", sess.ID).
 			ForPatient(pid).InTransaction(s.fs, tx)
 	})
 	if err != nil {
-		return Session{}, err
+		return Session{}, false, err
 	}
-	return sess, nil
+	return out, replayed, nil
 }
 
 // Get reads a session.

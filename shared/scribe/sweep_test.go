@@ -2,6 +2,7 @@ package scribe_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -13,37 +14,38 @@ import (
 	"github.com/medi-os/medi/shared/notes"
 	"github.com/medi-os/medi/shared/patient"
 	"github.com/medi-os/medi/shared/scribe"
+	"github.com/medi-os/medi/shared/scribe/scribetest"
 	"github.com/medi-os/medi/shared/tasks"
 )
 
 // accepted creates a session, uploads the transcript and ingests it: status uploaded,
 // one task enqueued (which the test may "lose" by not running it).
-func (r *rig) accepted() scribe.Session {
-	r.t.Helper()
-	s := r.session("text/plain", int64(len(transcript)))
-	if err := r.ingester.Ingest(context.Background(), r.upload(s, "text/plain", []byte(transcript))); err != nil {
-		r.t.Fatal(err)
+func accepted(r *scribetest.Rig) scribe.Session {
+	r.T.Helper()
+	s := r.Session("text/plain", int64(len(scribetest.Transcript)))
+	if err := r.Ingester.Ingest(context.Background(), r.Upload(s, "text/plain", []byte(scribetest.Transcript))); err != nil {
+		r.T.Fatal(err)
 	}
-	return r.get(s.ID)
+	return r.Get(s.ID)
 }
 
 // age moves a session's clock back: last changed changedAgo ago, uploaded uploadedAgo
 // ago, in status st.
-func (r *rig) age(id string, st scribe.Status, changedAgo, uploadedAgo time.Duration) {
-	r.t.Helper()
+func age(r *scribetest.Rig, id string, st scribe.Status, changedAgo, uploadedAgo time.Duration) {
+	r.T.Helper()
 	now := time.Now().UTC()
-	_, err := r.sessions.Ref(r.clinic, id).Update(context.Background(), []firestore.Update{
+	_, err := r.Sessions.Ref(r.Clinic, id).Update(context.Background(), []firestore.Update{
 		{Path: "status", Value: st},
 		{Path: "updatedAt", Value: now.Add(-changedAgo)},
 		{Path: "timings.uploadedAt", Value: now.Add(-uploadedAgo)},
 	})
 	if err != nil {
-		r.t.Fatal(err)
+		r.T.Fatal(err)
 	}
 }
 
-func (r *rig) sweeper() *scribe.Sweeper {
-	return &scribe.Sweeper{Sessions: r.sessions, Tasks: r.q, WorkerURL: "http://worker.test/",
+func sweeper(r *scribetest.Rig) *scribe.Sweeper {
+	return &scribe.Sweeper{Sessions: r.Sessions, Tasks: r.Q, WorkerURL: "http://worker.test/",
 		StaleAfter: 10 * time.Minute, GiveUpAfter: 30 * time.Minute}
 }
 
@@ -53,70 +55,70 @@ func (r *rig) sweeper() *scribe.Sweeper {
 // been uploaded or have ended are left alone.
 func TestSweepRequeuesOrFailsStuckSessions(t *testing.T) {
 	t.Parallel()
-	r := newRig(t)
+	r := scribetest.NewRig(t)
 	ctx := context.Background()
-	lost := r.accepted() // its task was lost: stuck in uploaded
-	r.age(lost.ID, scribe.StatusUploaded, 11*time.Minute, 11*time.Minute)
-	crashed := r.accepted() // the worker died while drafting
-	r.age(crashed.ID, scribe.StatusDrafting, 12*time.Minute, 12*time.Minute)
-	moving := r.accepted() // still being worked on
-	r.age(moving.ID, scribe.StatusTranscribing, 2*time.Minute, 20*time.Minute)
-	hopeless := r.accepted() // nothing has helped for half an hour
-	r.age(hopeless.ID, scribe.StatusTranscribing, 10*time.Minute, 31*time.Minute)
-	waiting := r.session("text/plain", 10) // never uploaded: not the sweeper's
-	if _, err := r.sessions.Ref(r.clinic, waiting.ID).Update(ctx, []firestore.Update{{Path: "updatedAt", Value: time.Now().Add(-time.Hour)}}); err != nil {
+	lost := accepted(r) // its task was lost: stuck in uploaded
+	age(r, lost.ID, scribe.StatusUploaded, 11*time.Minute, 11*time.Minute)
+	crashed := accepted(r) // the worker died while drafting
+	age(r, crashed.ID, scribe.StatusDrafting, 12*time.Minute, 12*time.Minute)
+	moving := accepted(r) // still being worked on
+	age(r, moving.ID, scribe.StatusTranscribing, 2*time.Minute, 20*time.Minute)
+	hopeless := accepted(r) // nothing has helped for half an hour
+	age(r, hopeless.ID, scribe.StatusTranscribing, 10*time.Minute, 31*time.Minute)
+	waiting := r.Session("text/plain", 10) // never uploaded: not the sweeper's
+	if _, err := r.Sessions.Ref(r.Clinic, waiting.ID).Update(ctx, []firestore.Update{{Path: "updatedAt", Value: time.Now().Add(-time.Hour)}}); err != nil {
 		t.Fatal(err)
 	}
-	firstTasks := len(r.q.tasks)
+	firstTasks := len(r.Q.Tasks)
 
-	rep, err := r.sweeper().Sweep(ctx)
+	rep, err := sweeper(r).Sweep(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := (scribe.SweepReport{Stale: 3, Requeued: 2, Failed: 1}); rep != want {
 		t.Errorf("report %+v, want %+v", rep, want)
 	}
-	requeued := r.q.tasks[firstTasks:]
+	requeued := r.Q.Tasks[firstTasks:]
 	if len(requeued) != 2 {
 		t.Fatalf("%d jobs enqueued again, want 2", len(requeued))
 	}
 	for _, tk := range requeued {
 		var job scribe.Job
-		if err := jsonUnmarshal(tk.Body, &job); err != nil {
+		if err := json.Unmarshal(tk.Body, &job); err != nil {
 			t.Fatal(err)
 		}
-		want := r.get(job.SessionID)
+		want := r.Get(job.SessionID)
 		if job.SessionID != lost.ID && job.SessionID != crashed.ID {
 			t.Errorf("job for session %s, want only the stuck ones", job.SessionID)
 		}
-		if first := tasks.TaskID(bucket, want.Object, fmt.Sprint(want.Generation)); tk.Name == first {
+		if first := tasks.TaskID(scribetest.Bucket, want.Object, fmt.Sprint(want.Generation)); tk.Name == first {
 			t.Errorf("re-enqueued under the upload's first task name %s", first)
 		}
 		if job.Generation != want.Generation || job.Object != want.Object || want.Sweeps != 1 {
 			t.Errorf("job %+v for session generation %d, sweeps %d", job, want.Generation, want.Sweeps)
 		}
 	}
-	failed := r.get(hopeless.ID)
+	failed := r.Get(hopeless.ID)
 	if failed.Status != scribe.StatusFailed || failed.Failure == nil || failed.Failure.Code != scribe.FailTimedOut ||
 		!strings.Contains(failed.Failure.Message, "30 minutes") || failed.Timings.FailedAt.IsZero() {
 		t.Errorf("hopeless session: %s %+v, want failed %s", failed.Status, failed.Failure, scribe.FailTimedOut)
 	}
-	if got := r.get(moving.ID); got.Status != scribe.StatusTranscribing || got.Sweeps != 0 {
+	if got := r.Get(moving.ID); got.Status != scribe.StatusTranscribing || got.Sweeps != 0 {
 		t.Errorf("moving session: %s after %d sweeps, want untouched", got.Status, got.Sweeps)
 	}
-	if got := r.get(waiting.ID); got.Status != scribe.StatusAwaitingUpload {
+	if got := r.Get(waiting.ID); got.Status != scribe.StatusAwaitingUpload {
 		t.Errorf("session awaiting its upload: %s", got.Status)
 	}
 
 	// A second run at once finds nothing: the re-enqueued sessions count as changed.
-	if rep, err := r.sweeper().Sweep(ctx); err != nil || rep != (scribe.SweepReport{}) {
+	if rep, err := sweeper(r).Sweep(ctx); err != nil || rep != (scribe.SweepReport{}) {
 		t.Errorf("second sweep: %+v, %v; want nothing", rep, err)
 	}
 	// The jobs run: the stuck sessions end drafted.
-	r.q.tasks = requeued
-	r.runTasks()
+	r.Q.Tasks = requeued
+	r.RunTasks()
 	for _, id := range []string{lost.ID, crashed.ID} {
-		if got := r.get(id); got.Status != scribe.StatusDrafted || got.NoteID != id {
+		if got := r.Get(id); got.Status != scribe.StatusDrafted || got.NoteID != id {
 			t.Errorf("session %s after its new job: %s", id, got.Status)
 		}
 	}
@@ -125,19 +127,19 @@ func TestSweepRequeuesOrFailsStuckSessions(t *testing.T) {
 // Overlapping runs decide each session once: one new job per stuck session.
 func TestOverlappingSweepsEnqueueOnce(t *testing.T) {
 	t.Parallel()
-	r := newRig(t)
+	r := scribetest.NewRig(t)
 	var ids []string
 	for range 4 {
-		s := r.accepted()
-		r.age(s.ID, scribe.StatusUploaded, 15*time.Minute, 15*time.Minute)
+		s := accepted(r)
+		age(r, s.ID, scribe.StatusUploaded, 15*time.Minute, 15*time.Minute)
 		ids = append(ids, s.ID)
 	}
-	first := len(r.q.tasks)
+	first := len(r.Q.Tasks)
 	var wg sync.WaitGroup
 	reps := make([]scribe.SweepReport, 3)
 	for i := range reps {
 		wg.Go(func() {
-			rep, err := r.sweeper().Sweep(context.Background())
+			rep, err := sweeper(r).Sweep(context.Background())
 			if err != nil {
 				t.Errorf("sweep %d: %v", i, err)
 			}
@@ -149,11 +151,11 @@ func TestOverlappingSweepsEnqueueOnce(t *testing.T) {
 	for _, rep := range reps {
 		total += rep.Requeued
 	}
-	if total != len(ids) || len(r.q.tasks)-first != len(ids) {
-		t.Errorf("3 overlapping sweeps: %d requeued, %d new tasks; want %d each (reports %+v)", total, len(r.q.tasks)-first, len(ids), reps)
+	if total != len(ids) || len(r.Q.Tasks)-first != len(ids) {
+		t.Errorf("3 overlapping sweeps: %d requeued, %d new tasks; want %d each (reports %+v)", total, len(r.Q.Tasks)-first, len(ids), reps)
 	}
 	for _, id := range ids {
-		if got := r.get(id); got.Sweeps != 1 {
+		if got := r.Get(id); got.Sweeps != 1 {
 			t.Errorf("session %s swept %d times, want 1", id, got.Sweeps)
 		}
 	}
@@ -175,30 +177,30 @@ func (s sweepDuring) Get(ctx context.Context, clinicID, id string) (patient.Pati
 // failure with a draft: the session ends once, and the job ends without a retry.
 func TestLateDraftDoesNotReviveAFailedSession(t *testing.T) {
 	t.Parallel()
-	r := newRig(t)
+	r := scribetest.NewRig(t)
 	ctx := context.Background()
-	s := r.accepted()
+	s := accepted(r)
 	var job scribe.Job
-	if err := jsonUnmarshal(r.q.tasks[len(r.q.tasks)-1].Body, &job); err != nil {
+	if err := json.Unmarshal(r.Q.Tasks[len(r.Q.Tasks)-1].Body, &job); err != nil {
 		t.Fatal(err)
 	}
 	swept := false
-	r.worker.Patients = sweepDuring{PatientRecords: patient.NewStore(r.fs), hook: func() {
+	r.Worker.Patients = sweepDuring{PatientRecords: patient.NewStore(r.FS), hook: func() {
 		// The job has been running for too long when the sweeper looks.
-		r.age(s.ID, scribe.StatusDrafting, 11*time.Minute, 31*time.Minute)
-		rep, err := r.sweeper().Sweep(ctx)
+		age(r, s.ID, scribe.StatusDrafting, 11*time.Minute, 31*time.Minute)
+		rep, err := sweeper(r).Sweep(ctx)
 		swept = err == nil && rep.Failed == 1
 	}}
-	if err := r.worker.Run(ctx, job); err != nil {
+	if err := r.Worker.Run(ctx, job); err != nil {
 		t.Fatalf("worker on a session failed meanwhile: %v, want nil (nothing to retry)", err)
 	}
 	if !swept {
 		t.Fatal("the sweeper did not fail the session while the worker drafted")
 	}
-	if got := r.get(s.ID); got.Status != scribe.StatusFailed || got.Failure.Code != scribe.FailTimedOut {
+	if got := r.Get(s.ID); got.Status != scribe.StatusFailed || got.Failure.Code != scribe.FailTimedOut {
 		t.Errorf("session %s %+v, want still failed %s", got.Status, got.Failure, scribe.FailTimedOut)
 	}
-	if _, err := notes.NewStore(r.fs, nil, "").Get(ctx, r.clinic, s.ID); err == nil {
+	if _, err := notes.NewStore(r.FS, nil, "").Get(ctx, r.Clinic, s.ID); err == nil {
 		t.Error("a note was drafted for a failed session")
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/fsouza/fake-gcs-server/fakestorage"
 	"google.golang.org/api/option"
 
+	"github.com/medi-os/medi/shared/commitmark"
 	"github.com/medi-os/medi/shared/events"
 	"github.com/medi-os/medi/shared/notes"
 	"github.com/medi-os/medi/shared/scribe"
@@ -132,8 +133,8 @@ func (r *Rig) Session(contentType string, size int64) scribe.Session {
 		r.T.Fatal(err)
 	}
 	f, _ := scribe.FormatOf(contentType)
-	s, err := r.Sessions.Create(ctx, scribe.Session{ID: "sess-" + RandHex(6), ClinicID: r.Clinic, EncounterID: enc,
-		CreatedBy: "u1", ContentType: contentType, Format: f.Name, Kind: f.Kind, SizeBytes: size, Bucket: Bucket})
+	s, _, err := r.Sessions.Create(ctx, scribe.Session{ID: "sess-" + RandHex(6), ClinicID: r.Clinic, EncounterID: enc,
+		CreatedBy: "u1", ContentType: contentType, Format: f.Name, Kind: f.Kind, SizeBytes: size, Bucket: Bucket}, commitmark.Marker{})
 	if err != nil {
 		r.T.Fatal(err)
 	}
