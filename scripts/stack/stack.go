@@ -119,23 +119,26 @@ func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
 	os.Setenv("GOOGLE_CLOUD_PROJECT", cfg.ProjectID)
 
 	start := time.Now()
-	var wg sync.WaitGroup
-	errs := make([]error, 3)
-	for i, f := range []func(context.Context) error{s.startFirestore, s.startPubSub, s.startAuth} {
-		wg.Add(1)
-		go func() { defer wg.Done(); errs[i] = f(ctx) }()
+	names := []string{"Firestore emulator", "Pub/Sub emulator", "Auth emulator"}
+	tasks := []func() error{
+		func() error { return s.startFirestore(ctx) },
+		func() error { return s.startPubSub(ctx) },
+		func() error { return s.startAuth(ctx) },
 	}
-	var buildErr error
 	var bin string
 	if cfg.Functions {
-		wg.Add(1)
-		go func() { defer wg.Done(); bin, buildErr = s.buildFunctions(ctx) }()
+		names = append(names, "function server build (go build ./scripts/cmd/fnserve)")
+		tasks = append(tasks, func() (err error) { bin, err = s.buildFunctions(ctx); return err })
 	}
-	wg.Wait()
-	if err := errors.Join(append(errs, buildErr)...); err != nil {
+	what := "starting the emulators"
+	if cfg.Functions {
+		what += " and building the functions"
+	}
+	Phasef(cfg.Out, "%s", what)
+	if err := errors.Join(runParallel(cfg.Out, names, tasks)...); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(cfg.Out, "emulators ready in %s\n", time.Since(start).Round(100*time.Millisecond))
+	Phasef(cfg.Out, "emulators ready in %s", time.Since(start).Round(100*time.Millisecond))
 
 	if cfg.Functions {
 		if err := s.allocateFunctionPorts(); err != nil {
@@ -149,6 +152,7 @@ func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
 		return nil, err
 	}
 	if cfg.Functions {
+		Phasef(cfg.Out, "starting %d functions, each its own process, and the gateway", len(Functions))
 		if err := s.startFunctions(ctx, bin); err != nil {
 			return nil, err
 		}
@@ -174,6 +178,7 @@ func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
 		s.scheduler = StartScheduler(jobs, s.FunctionURL, s.taskSecret, cfg.Out)
 	}
 	if cfg.Seed {
+		Phasef(cfg.Out, "seeding the demo clinic")
 		// The seed is idempotent; emulators that have just started sometimes refuse the
 		// first writes, so it is tried a few times before the start fails.
 		var seedErr error

@@ -73,7 +73,7 @@ func dev(ctx context.Context) error {
 	ports.AuthLogging = envPort("MEDI_AUTH_LOGGING_PORT", ports.AuthLogging)
 	ports.Storage = envPort("MEDI_STORAGE_PORT", ports.Storage)
 	started := time.Now()
-	fmt.Println("Medi OS local stack: starting (logs in .stack/dev/logs)")
+	stack.Phasef(os.Stdout, "Medi OS local stack: starting (logs in .stack/dev/logs)")
 	s, err := stack.Start(ctx, stack.Config{
 		Root: root, StateDir: filepath.Join(root, ".stack", "dev"), ProjectID: "demo-medi",
 		Ports: ports, Functions: true, Seed: true, Out: os.Stdout,
@@ -127,7 +127,7 @@ func test(ctx context.Context, args []string) (int, error) {
 		}
 	}
 
-	fmt.Println("== starting the local stack for tests (free ports)")
+	stack.Phasef(os.Stdout, "starting the local stack for tests (free ports)")
 	cfg := stack.Config{
 		Root: root, StateDir: stateDir, ProjectID: "demo-medi-test",
 		Functions: true, Seed: true, Out: os.Stdout,
@@ -140,9 +140,14 @@ func test(ctx context.Context, args []string) (int, error) {
 		return 0, err
 	}
 	defer s.Stop()
-	fmt.Printf("== stack ready in %s at %s\n", time.Since(started).Round(100*time.Millisecond), s.BaseURL())
+	stack.Phasef(os.Stdout, "stack ready in %s at %s", time.Since(started).Round(100*time.Millisecond), s.BaseURL())
 
 	goArgs := []string{"test", "-count=1", "-timeout=20m"}
+	if os.Getenv("MEDI_VETTED") == "1" {
+		// scripts/test has just run go vet ./... over everything: go test skips its own
+		// (narrower) vet pass.
+		goArgs = append(goArgs, "-vet=off")
+	}
 	if cov != nil {
 		goArgs = append(goArgs, "-coverpkg="+strings.Join(cov.pkgs, ","))
 	}
@@ -157,7 +162,7 @@ func test(ctx context.Context, args []string) (int, error) {
 			goArgs = append(goArgs, "-args", "-test.gocoverdir="+cov.tests)
 		}
 	}
-	fmt.Println("== go", strings.Join(shortArgs(goArgs), " "))
+	stack.Phasef(os.Stdout, "go %s", strings.Join(shortArgs(goArgs), " "))
 	cmd := exec.CommandContext(ctx, "go", goArgs...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), s.Env()...)
@@ -190,7 +195,7 @@ func test(ctx context.Context, args []string) (int, error) {
 			fmt.Fprintln(os.Stderr, "stack: coverage:", err)
 		}
 	}
-	fmt.Printf("== tests finished in %s (exit %d)\n", time.Since(started).Round(time.Second), code)
+	stack.Phasef(os.Stdout, "tests finished in %s (exit %d)", time.Since(started).Round(time.Second), code)
 	return code, nil
 }
 
