@@ -7,6 +7,8 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"time"
+
+	"github.com/medi-os/medi/scripts/devports"
 )
 
 // Gateway returns a handler that routes by path prefix like the production load
@@ -50,7 +52,11 @@ func (s *Stack) startGateway() error {
 	})
 	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", s.ports.Gateway))
 	if err != nil {
-		return &PortInUseError{Port: s.ports.Gateway, Use: "gateway"}
+		e := &PortInUseError{Port: s.ports.Gateway, Use: "gateway"}
+		if s.cfg.Ports.Gateway != 0 { // a fixed port: its variable moves it
+			e.Var = devports.VarOf(e.Use)
+		}
+		return e
 	}
 	s.gateway = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	go s.gateway.Serve(l)

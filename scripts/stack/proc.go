@@ -119,21 +119,27 @@ func nameOf(p *Process) string {
 	return p.Name
 }
 
-// PortInUseError says which port is taken and by what the stack wanted to use it for.
+// PortInUseError says which port is taken, what the stack wanted it for and the variable
+// that moves it.
 type PortInUseError struct {
 	Port int
 	Use  string
+	Var  string // e.g. MEDI_PORT; empty when the port was picked free
 }
 
 func (e *PortInUseError) Error() string {
-	return fmt.Sprintf("port %d (%s) is already in use: stop whatever listens there (`ss -ltnp 'sport = :%d'` shows it) or choose another port", e.Port, e.Use, e.Port)
+	msg := fmt.Sprintf("port %d (%s) is already in use: stop whatever listens there (`ss -ltnp 'sport = :%d'` shows it)", e.Port, e.Use, e.Port)
+	if e.Var != "" {
+		msg += fmt.Sprintf(" or set %s to a free port", e.Var)
+	}
+	return msg
 }
 
 // checkFree fails with a PortInUseError when port cannot be bound on loopback.
-func checkFree(port int, use string) error {
+func checkFree(port int, use, envVar string) error {
 	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
-		return &PortInUseError{Port: port, Use: use}
+		return &PortInUseError{Port: port, Use: use, Var: envVar}
 	}
 	return l.Close()
 }

@@ -20,21 +20,12 @@ import (
 	"time"
 
 	"github.com/fsouza/fake-gcs-server/fakestorage"
+
+	"github.com/medi-os/medi/scripts/devports"
 )
 
 // Ports of the stack's servers; 0 means "pick a free port".
-type Ports struct {
-	Gateway     int
-	Firestore   int
-	PubSub      int
-	Auth        int
-	AuthHub     int
-	AuthLogging int
-	Storage     int
-}
-
-// DevPorts are the fixed ports of scripts/dev (documented in the README).
-var DevPorts = Ports{Gateway: 8080, Firestore: 8086, PubSub: 8085, Auth: 9099, AuthHub: 4410, AuthLogging: 4510, Storage: 4443}
+type Ports = devports.Ports
 
 // Config configures a stack.
 type Config struct {
@@ -200,29 +191,26 @@ func (s *Stack) logDir() string { return filepath.Join(s.cfg.StateDir, "logs") }
 
 func (s *Stack) allocatePorts() error {
 	p := s.cfg.Ports
-	fields := []struct {
-		v   *int
-		use string
-	}{
-		{&p.Gateway, "gateway"}, {&p.Firestore, "Firestore emulator"}, {&p.PubSub, "Pub/Sub emulator"},
-		{&p.Auth, "Auth emulator"}, {&p.AuthHub, "emulator hub"}, {&p.AuthLogging, "emulator logging"},
-		{&p.Storage, "fake-gcs-server"},
-	}
 	var errs []error
-	for _, f := range fields {
-		if *f.v == 0 {
+	for _, pt := range devports.All {
+		v := pt.Field(&p)
+		if *v == 0 {
 			port, err := freePort()
 			if err != nil {
 				return err
 			}
-			*f.v = port
+			*v = port
 			continue
 		}
-		if err := checkFree(*f.v, f.use); err != nil {
+		if err := checkFree(*v, pt.Use, pt.Var); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	s.ports = p
+	if len(errs) > 0 {
+		errs = append(errs, fmt.Errorf("or move every port at once: %s=18080 scripts/dev (ports 18080 to %d)",
+			devports.BaseVar, 18080+len(devports.All)-1))
+	}
 	return errors.Join(errs...)
 }
 

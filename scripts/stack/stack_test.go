@@ -92,8 +92,10 @@ func TestPortInUseIsNamed(t *testing.T) {
 	if !errors.As(err, &pe) || pe.Port != port || pe.Use != "gateway" {
 		t.Fatalf("err = %v, want a PortInUseError for %d (gateway)", err, port)
 	}
-	if !strings.Contains(err.Error(), strconv.Itoa(port)) {
-		t.Errorf("message %q does not name the port", err)
+	for _, want := range []string{strconv.Itoa(port), "set MEDI_PORT to a free port", "MEDI_PORT_BASE="} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("message %q does not say %q", err, want)
+		}
 	}
 }
 

@@ -29,6 +29,8 @@ import (
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/medi-os/medi/scripts/devports"
 )
 
 // maxDuration bounds an attack: this is a measurement, not a soak test.
@@ -49,8 +51,12 @@ type options struct {
 
 func run() error {
 	o := options{}
-	flag.StringVar(&o.base, "base", envOr("MEDI_BASE_URL", "http://127.0.0.1:8080"), "base URL of the local stack's gateway (loopback only)")
-	flag.StringVar(&o.authHost, "auth", envOr("FIREBASE_AUTH_EMULATOR_HOST", "127.0.0.1:9099"), "Auth emulator host:port (loopback only)")
+	defBase, defAuth, err := devports.Client(os.Getenv)
+	if err != nil {
+		return err
+	}
+	flag.StringVar(&o.base, "base", defBase, "base URL of the local stack's gateway (loopback only; default $MEDI_BASE_URL, else the dev stack's, MEDI_PORT_BASE included)")
+	flag.StringVar(&o.authHost, "auth", defAuth, "Auth emulator host:port (loopback only; default $FIREBASE_AUTH_EMULATOR_HOST, else the dev stack's)")
 	flag.StringVar(&o.email, "email", "nurse@demo-clinic.medi.test", "staff account to sign in with")
 	flag.StringVar(&o.password, "password", "demo-nurse-pass", "its password")
 	flag.StringVar(&o.token, "token", "", "ID token to use instead of signing in")
@@ -173,11 +179,4 @@ func loopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
 }

@@ -24,11 +24,18 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/medi-os/medi/scripts/devports"
 )
 
 func main() {
-	base := flag.String("base", envOr("MEDI_BASE_URL", "http://127.0.0.1:8080"), "gateway URL (loopback only)")
-	authHost := flag.String("auth", envOr("FIREBASE_AUTH_EMULATOR_HOST", "127.0.0.1:9099"), "Auth emulator host:port")
+	defBase, defAuth, err := devports.Client(os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "checkinload:", err)
+		os.Exit(2)
+	}
+	base := flag.String("base", defBase, "gateway URL (loopback only; default $MEDI_BASE_URL, else the dev stack's, MEDI_PORT_BASE included)")
+	authHost := flag.String("auth", defAuth, "Auth emulator host:port (default $FIREBASE_AUTH_EMULATOR_HOST, else the dev stack's)")
 	email := flag.String("email", "receptionist@demo-clinic.medi.test", "staff account")
 	password := flag.String("password", "demo-receptionist-pass", "its password")
 	n := flag.Int("n", 400, "check-ins (at most 5000)")
@@ -39,13 +46,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "checkinload:", err)
 		os.Exit(1)
 	}
-}
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
 }
 
 func loopback(raw string) error {

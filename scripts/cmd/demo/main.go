@@ -10,9 +10,10 @@
 // Start the stack with scripts/dev, then run scripts/demo. scripts/test runs the same tour
 // as an end-to-end test (demo_test.go).
 //
-//	-base-url URL        the gateway (default $MEDI_BASE_URL, else http://127.0.0.1:8080)
+//	-base-url URL        the gateway (default $MEDI_BASE_URL, else http://127.0.0.1:8080
+//	                     moved like scripts/dev by MEDI_PORT_BASE or MEDI_PORT)
 //	-auth-emulator HOST  the Firebase Auth emulator (default $FIREBASE_AUTH_EMULATOR_HOST,
-//	                     else 127.0.0.1:9099)
+//	                     else 127.0.0.1:9099 moved by MEDI_PORT_BASE or MEDI_AUTH_PORT)
 //	-wait DURATION       how long each asynchronous step may take (default 90s)
 //	-allow-remote        also run when a host is not this machine (refused by default)
 //
@@ -43,6 +44,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/medi-os/medi/scripts/devports"
 )
 
 // consultation is the synthetic consultation the doctor uploads, in the scribe's plain
@@ -68,9 +71,11 @@ type config struct {
 }
 
 func main() {
-	cfg := config{
-		BaseURL:      envOr("MEDI_BASE_URL", "http://127.0.0.1:8080"),
-		AuthEmulator: envOr("FIREBASE_AUTH_EMULATOR_HOST", "127.0.0.1:9099"),
+	var cfg config
+	var err error
+	if cfg.BaseURL, cfg.AuthEmulator, err = devports.Client(os.Getenv); err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(2)
 	}
 	flag.StringVar(&cfg.BaseURL, "base-url", cfg.BaseURL, "the gateway of the local stack ($MEDI_BASE_URL)")
 	flag.StringVar(&cfg.AuthEmulator, "auth-emulator", cfg.AuthEmulator, "host:port of the Firebase Auth emulator ($FIREBASE_AUTH_EMULATOR_HOST)")
@@ -87,13 +92,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
-}
-
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
 }
 
 // validate checks the addresses: the tour signs in with the demo accounts of the Auth

@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/medi-os/medi/scripts/devports"
 	"github.com/medi-os/medi/scripts/repo"
 	"github.com/medi-os/medi/scripts/stack"
 )
@@ -50,28 +51,15 @@ func main() {
 	os.Exit(code)
 }
 
-func envPort(name string, def int) int {
-	if v := os.Getenv(name); v != "" {
-		if p, err := strconv.Atoi(v); err == nil {
-			return p
-		}
-	}
-	return def
-}
-
 func dev(ctx context.Context) error {
 	root, err := repo.Root()
 	if err != nil {
 		return err
 	}
-	ports := stack.DevPorts
-	ports.Gateway = envPort("MEDI_PORT", ports.Gateway)
-	ports.Firestore = envPort("MEDI_FIRESTORE_PORT", ports.Firestore)
-	ports.PubSub = envPort("MEDI_PUBSUB_PORT", ports.PubSub)
-	ports.Auth = envPort("MEDI_AUTH_PORT", ports.Auth)
-	ports.AuthHub = envPort("MEDI_AUTH_HUB_PORT", ports.AuthHub)
-	ports.AuthLogging = envPort("MEDI_AUTH_LOGGING_PORT", ports.AuthLogging)
-	ports.Storage = envPort("MEDI_STORAGE_PORT", ports.Storage)
+	ports, err := devports.FromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
 	started := time.Now()
 	stack.Phasef(os.Stdout, "Medi OS local stack: starting (logs in .stack/dev/logs)")
 	s, err := stack.Start(ctx, stack.Config{
@@ -106,6 +94,9 @@ func printWelcome(s *stack.Stack, took time.Duration) {
 			"    | sed -n -E 's/.*\"idToken\": *\"([^\"]+)\".*/\\1/p')\n", a.Email, a.Password, p.Auth)
 		fmt.Printf("  curl -s -H \"Authorization: Bearer $TOKEN\" %s/v1/me\n\n", s.BaseURL())
 	}
+	// The tour and the tools in another terminal find this stack by the same variables.
+	fmt.Printf("Take the tour of one visit in another terminal:\n\n  %s\n\n",
+		strings.Join(append(devports.Set(os.Getenv), "scripts/demo"), " "))
 	fmt.Println("Press Ctrl-C to stop everything.")
 }
 
