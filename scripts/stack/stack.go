@@ -208,8 +208,12 @@ func (s *Stack) allocatePorts() error {
 	}
 	s.ports = p
 	if len(errs) > 0 {
-		errs = append(errs, fmt.Errorf("or move every port at once: %s=18080 scripts/dev (ports 18080 to %d)",
-			devports.BaseVar, 18080+len(devports.All)-1))
+		base := 18080 // a block clear of the ports just tried
+		if p.Gateway >= base-len(devports.All) && p.Gateway <= base+len(devports.All) {
+			base = 28080
+		}
+		errs = append(errs, fmt.Errorf("or move every port at once: %s=%d scripts/dev (ports %d to %d)",
+			devports.BaseVar, base, base, base+len(devports.All)-1))
 	}
 	return errors.Join(errs...)
 }
