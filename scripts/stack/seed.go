@@ -10,8 +10,10 @@ import (
 	firebase "firebase.google.com/go/v4"
 	fbauth "firebase.google.com/go/v4/auth"
 
+	"github.com/medi-os/medi/shared/auth"
 	"github.com/medi-os/medi/shared/commitmark"
 	"github.com/medi-os/medi/shared/patient"
+	"github.com/medi-os/medi/shared/staff"
 )
 
 // DemoClinicID is the seeded clinic.
@@ -26,6 +28,9 @@ type Account struct {
 }
 
 var demoRoles = []string{"receptionist", "nurse", "doctor", "admin"}
+
+// seedActor is who the seeded records name as their author.
+const seedActor = "seed:scripts/dev"
 
 // seed writes the demo clinic, one staff account per role (Auth emulator user with
 // custom claims, plus its users/{uid} profile) and a few synthetic patients. It is
@@ -71,9 +76,10 @@ func (s *Stack) seed(ctx context.Context) error {
 		if err := ac.SetCustomUserClaims(ctx, u.UID, map[string]any{"role": role, "clinicId": DemoClinicID}); err != nil {
 			return err
 		}
-		if _, err := fs.Collection("users").Doc(u.UID).Set(ctx, map[string]any{
-			"email": acc.Email, "displayName": "Demo " + role, "role": role,
-			"clinicId": DemoClinicID, "disabled": false, "updatedAt": now,
+		// The profile staff management would have written; the seed is its author.
+		if _, err := fs.Collection(staff.Collection).Doc(u.UID).Set(ctx, staff.Profile{
+			UID: u.UID, Email: acc.Email, DisplayName: "Demo " + role, Role: auth.Role(role), ClinicID: DemoClinicID,
+			CreatedAt: now, CreatedBy: seedActor, UpdatedAt: now, UpdatedBy: seedActor,
 		}); err != nil {
 			return err
 		}

@@ -123,11 +123,11 @@ func (f *Failure) Error() string { return f.Code + ": " + f.Message }
 
 // Timings records when each stage was reached and how long the worker's stages took.
 type Timings struct {
-	UploadedAt     time.Time `firestore:"uploadedAt,omitempty" json:"uploadedAt,omitempty"`
-	TranscribingAt time.Time `firestore:"transcribingAt,omitempty" json:"transcribingAt,omitempty"`
-	DraftingAt     time.Time `firestore:"draftingAt,omitempty" json:"draftingAt,omitempty"`
-	DraftedAt      time.Time `firestore:"draftedAt,omitempty" json:"draftedAt,omitempty"`
-	FailedAt       time.Time `firestore:"failedAt,omitempty" json:"failedAt,omitempty"`
+	UploadedAt     time.Time `firestore:"uploadedAt,omitempty" json:"uploadedAt,omitzero"`
+	TranscribingAt time.Time `firestore:"transcribingAt,omitempty" json:"transcribingAt,omitzero"`
+	DraftingAt     time.Time `firestore:"draftingAt,omitempty" json:"draftingAt,omitzero"`
+	DraftedAt      time.Time `firestore:"draftedAt,omitempty" json:"draftedAt,omitzero"`
+	FailedAt       time.Time `firestore:"failedAt,omitempty" json:"failedAt,omitzero"`
 	// Milliseconds spent in the worker's stages.
 	TranscribeMs int64 `firestore:"transcribeMs,omitempty" json:"transcribeMs,omitempty"`
 	DraftMs      int64 `firestore:"draftMs,omitempty" json:"draftMs,omitempty"`
@@ -161,7 +161,7 @@ type Session struct {
 	CreatedAt time.Time `firestore:"createdAt" json:"createdAt"`
 	UpdatedAt time.Time `firestore:"updatedAt" json:"updatedAt"`
 	// PurgedAt is when retention deleted the upload and the transcript.
-	PurgedAt time.Time `firestore:"purgedAt,omitempty" json:"purgedAt,omitempty"`
+	PurgedAt time.Time `firestore:"purgedAt,omitempty" json:"purgedAt,omitzero"`
 }
 
 // ObjectName is the upload object of a session.

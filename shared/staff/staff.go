@@ -47,10 +47,22 @@ type Profile struct {
 	Role        auth.Role `firestore:"role" json:"role"`
 	ClinicID    string    `firestore:"clinicId" json:"clinicId"`
 	Disabled    bool      `firestore:"disabled" json:"disabled"`
-	CreatedAt   time.Time `firestore:"createdAt" json:"createdAt"`
-	CreatedBy   string    `firestore:"createdBy" json:"createdBy"`
-	UpdatedAt   time.Time `firestore:"updatedAt" json:"updatedAt"`
-	UpdatedBy   string    `firestore:"updatedBy" json:"updatedBy"`
+	// Who created and last changed the profile, and when: absent from the JSON when the
+	// profile was written without them (an account made outside staff management).
+	CreatedAt time.Time `firestore:"createdAt" json:"createdAt,omitzero"`
+	CreatedBy string    `firestore:"createdBy" json:"createdBy,omitempty"`
+	UpdatedAt time.Time `firestore:"updatedAt" json:"updatedAt,omitzero"`
+	UpdatedBy string    `firestore:"updatedBy" json:"updatedBy,omitempty"`
+}
+
+// decodeProfile reads users/{uid}; the uid is the document's id, whatever the fields say.
+func decodeProfile(snap *firestore.DocumentSnapshot) (Profile, error) {
+	var p Profile
+	if err := snap.DataTo(&p); err != nil {
+		return Profile{}, fmt.Errorf("decoding staff profile: %w", err)
+	}
+	p.UID = snap.Ref.ID
+	return p, nil
 }
 
 // Users is the part of the Firebase Auth admin client staff management needs.
@@ -206,9 +218,9 @@ func (s *Service) Get(ctx context.Context, clinicID, uid string) (Profile, error
 	if err != nil {
 		return Profile{}, apierr.Unavailable(2, fmt.Errorf("reading staff profile: %w", err))
 	}
-	var p Profile
-	if err := snap.DataTo(&p); err != nil {
-		return Profile{}, fmt.Errorf("decoding staff profile: %w", err)
+	p, err := decodeProfile(snap)
+	if err != nil {
+		return Profile{}, err
 	}
 	if p.ClinicID == "" || p.ClinicID != clinicID {
 		return Profile{}, apierr.NotFound("staff member not found")
@@ -226,8 +238,8 @@ func (s *Service) Lookup(ctx context.Context, uid string) (Profile, bool, error)
 	if err != nil {
 		return Profile{}, false, err
 	}
-	var p Profile
-	if err := snap.DataTo(&p); err != nil {
+	p, err := decodeProfile(snap)
+	if err != nil {
 		return Profile{}, false, err
 	}
 	return p, true, nil
@@ -265,9 +277,9 @@ func (s *Service) List(ctx context.Context, clinicID string, pageSize int, pageT
 			out.NextPageToken = out.Staff[len(out.Staff)-1].UID
 			break
 		}
-		var p Profile
-		if err := snap.DataTo(&p); err != nil {
-			return Page{}, fmt.Errorf("decoding staff profile: %w", err)
+		p, err := decodeProfile(snap)
+		if err != nil {
+			return Page{}, err
 		}
 		out.Staff = append(out.Staff, p)
 	}

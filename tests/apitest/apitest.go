@@ -6,11 +6,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -97,6 +100,44 @@ func (c *Contract) Check(t testing.TB, req *http.Request, status int, header htt
 	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
 		t.Errorf("contract: %s %s -> %d does not match %s: %v\nbody: %s", req.Method, req.URL.Path, status, SpecPath, err, truncate(body))
 	}
+	if paths := ZeroTimes(body); len(paths) > 0 {
+		t.Errorf("contract: %s %s -> %d answers a zero time at %s: an unset time is left out, never 0001-01-01\nbody: %s",
+			req.Method, req.URL.Path, status, strings.Join(paths, ", "), truncate(body))
+	}
+}
+
+// ZeroTimes lists the JSON paths (data.timings.failedAt) of a body whose value is Go's
+// zero time, the value an unset time.Time field encodes to without omitzero.
+func ZeroTimes(body []byte) []string {
+	var v any
+	if json.Unmarshal(body, &v) != nil {
+		return nil
+	}
+	var out []string
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			keys := make([]string, 0, len(v))
+			for k := range v {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				walk(strings.TrimPrefix(path+"."+k, "."), v[k])
+			}
+		case []any:
+			for i, e := range v {
+				walk(fmt.Sprintf("%s[%d]", path, i), e)
+			}
+		case string:
+			if t, err := time.Parse(time.RFC3339Nano, v); err == nil && t.Year() <= 1 {
+				out = append(out, path)
+			}
+		}
+	}
+	walk("", v)
+	return out
 }
 
 func truncate(b []byte) string {

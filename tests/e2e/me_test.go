@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"cloud.google.com/go/firestore"
 	fbauth "firebase.google.com/go/v4/auth"
 
 	"github.com/medi-os/medi/scripts/stack"
@@ -105,5 +106,68 @@ func TestMeRejectsBadTokens(t *testing.T) {
 				t.Error("error response without requestId")
 			}
 		})
+	}
+}
+
+// /v1/me answers the caller's profile with its uid and only the fields that are set: the
+// seeded account's full profile, a profile written outside staff management without its
+// author or times (left out, never "" or a zero time), and null without a profile.
+func TestMeProfileLeavesUnsetFieldsOut(t *testing.T) {
+	t.Parallel()
+	c := apitest.StackClient(t)
+	testenv.Require(t, "FIRESTORE_EMULATOR_HOST")
+	ctx := context.Background()
+	fs, err := firestore.NewClient(ctx, testenv.AuthProject())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fs.Close()
+	bare := testenv.NewStaff(t, map[string]any{"role": "nurse", "clinicId": "clinic-e2e"})
+	if _, err := fs.Collection("users").Doc(bare.UID).Set(ctx, map[string]any{
+		"email": bare.Email, "displayName": "Bare profile", "role": "nurse", "clinicId": "clinic-e2e", "disabled": false,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	none := testenv.NewStaff(t, map[string]any{"role": "nurse", "clinicId": "clinic-e2e"})
+	seeded := testenv.Staff{Email: "doctor@" + stack.DemoClinicID + ".medi.test", Password: "demo-doctor-pass"}
+
+	for _, tc := range []struct {
+		name    string
+		staff   testenv.Staff
+		present []string
+		absent  []string
+	}{
+		{"seeded account", seeded, []string{"uid", "createdAt", "createdBy", "updatedAt", "updatedBy"}, nil},
+		{"profile without author", bare, []string{"uid", "displayName"}, []string{"createdAt", "createdBy", "updatedAt", "updatedBy"}},
+		{"no profile", none, nil, nil},
+	} {
+		resp := c.Do(t, apitest.Request{Method: http.MethodGet, Path: "/v1/me", Token: testenv.SignIn(t, tc.staff)})
+		var me struct {
+			UID     string         `json:"uid"`
+			Profile map[string]any `json:"profile"`
+		}
+		resp.Decode(t, &me)
+		if resp.Status != http.StatusOK {
+			t.Fatalf("%s: status %d: %s", tc.name, resp.Status, resp.Body)
+		}
+		if tc.present == nil {
+			if me.Profile != nil {
+				t.Errorf("%s: profile = %v, want null", tc.name, me.Profile)
+			}
+			continue
+		}
+		if me.Profile["uid"] != me.UID {
+			t.Errorf("%s: profile uid %v, want the caller's %s", tc.name, me.Profile["uid"], me.UID)
+		}
+		for _, k := range tc.present {
+			if v, ok := me.Profile[k]; !ok || v == "" {
+				t.Errorf("%s: profile.%s = %v, want it set", tc.name, k, v)
+			}
+		}
+		for _, k := range tc.absent {
+			if v, ok := me.Profile[k]; ok {
+				t.Errorf("%s: profile.%s = %v, want it left out", tc.name, k, v)
+			}
+		}
 	}
 }
