@@ -17,7 +17,7 @@ module "summarize" {
   environment = merge(local.common_env, local.http_env, local.tasks_env, {
     MEDI_FUNCTION_URL_SUMMARIZE_WORKER = local.function_url["summarize-worker"]
     # The budget GET /v1/summaries/usage reports: the one summarize-worker enforces.
-    MEDI_SUMMARY_MONTHLY_BUDGET_USD = tostring(var.llm_monthly_budget_usd)
+    MEDI_LLM_MONTHLY_BUDGET_USD = tostring(var.llm_monthly_budget_usd)
   })
 
   project_roles = [

@@ -20,7 +20,7 @@ module "summarize_worker" {
     MEDI_FUNCTION_URL_SUMMARIZE_WORKER = local.function_url["summarize-worker"]
     MEDI_SUMMARY_ENGINE                = var.summary_engine
     MEDI_VERTEX_LOCATION               = var.region
-    MEDI_SUMMARY_MONTHLY_BUDGET_USD    = tostring(var.llm_monthly_budget_usd)
+    MEDI_LLM_MONTHLY_BUDGET_USD        = tostring(var.llm_monthly_budget_usd)
   })
 
   project_roles = [

@@ -39,7 +39,7 @@ type Config struct {
 	RefreshWindow time.Duration `env:"MEDI_SUMMARY_REFRESH_WINDOW, default=10m"`
 	// MonthlyBudgetUSD is the default monthly model budget per clinic that
 	// GET /v1/summaries/usage reports (the value summarize-worker enforces).
-	MonthlyBudgetUSD float64 `env:"MEDI_SUMMARY_MONTHLY_BUDGET_USD, default=50"`
+	MonthlyBudgetUSD float64 `env:"MEDI_LLM_MONTHLY_BUDGET_USD, default=50"`
 }
 
 // Validate checks the refresh limit.
@@ -52,7 +52,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, &config.VarError{Var: "MEDI_SUMMARY_REFRESH_WINDOW", Err: errors.New("must be at least 1s")})
 	}
 	if c.MonthlyBudgetUSD < 0 {
-		errs = append(errs, &config.VarError{Var: "MEDI_SUMMARY_MONTHLY_BUDGET_USD", Err: errors.New("must not be negative")})
+		errs = append(errs, &config.VarError{Var: "MEDI_LLM_MONTHLY_BUDGET_USD", Err: errors.New("must not be negative")})
 	}
 	return errors.Join(errs...)
 }

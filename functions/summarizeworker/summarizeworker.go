@@ -35,7 +35,7 @@ type Config struct {
 	GeminiOutputPrice float64 `env:"MEDI_GEMINI_PRICE_OUTPUT_PER_MTOK, default=2.50"`
 	// MonthlyBudgetUSD caps each clinic's model spend per calendar month (UTC) unless the
 	// clinic document sets llmMonthlyBudgetUsd; 0 means no cap.
-	MonthlyBudgetUSD float64 `env:"MEDI_SUMMARY_MONTHLY_BUDGET_USD, default=50"`
+	MonthlyBudgetUSD float64 `env:"MEDI_LLM_MONTHLY_BUDGET_USD, default=50"`
 }
 
 // Validate checks the engine choice and the prices.
@@ -48,7 +48,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, &config.VarError{Var: "MEDI_GEMINI_PRICE_INPUT_PER_MTOK", Err: errors.New("prices must not be negative")})
 	}
 	if c.MonthlyBudgetUSD < 0 {
-		errs = append(errs, &config.VarError{Var: "MEDI_SUMMARY_MONTHLY_BUDGET_USD", Err: errors.New("must not be negative")})
+		errs = append(errs, &config.VarError{Var: "MEDI_LLM_MONTHLY_BUDGET_USD", Err: errors.New("must not be negative")})
 	}
 	return errors.Join(errs...)
 }

@@ -405,7 +405,7 @@ run "speech_recognizer_location_reaches_the_worker" {
     error_message = "scribe-worker runs its recognizer where var.speech_location says."
   }
   assert {
-    condition     = local.functions["scribe-worker"].function.service_config[0].environment_variables["MEDI_LLM_MONTHLY_BUDGET_USD"] == local.functions["summarize-worker"].function.service_config[0].environment_variables["MEDI_SUMMARY_MONTHLY_BUDGET_USD"]
+    condition     = local.functions["scribe-worker"].function.service_config[0].environment_variables["MEDI_LLM_MONTHLY_BUDGET_USD"] == local.functions["summarize-worker"].function.service_config[0].environment_variables["MEDI_LLM_MONTHLY_BUDGET_USD"]
     error_message = "The scribe and the summarizer share one monthly model budget."
   }
 }
