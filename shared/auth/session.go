@@ -34,8 +34,9 @@ var (
 	ErrSessionUnknown = errors.New("auth: session ended or unknown")
 )
 
-// SessionVerifier verifies a Firebase session cookie (signature, expiry, revocation)
-// and enforces the server-side idle timeout; package sessions implements it.
+// SessionVerifier verifies a Firebase session cookie (signature and expiry, locally) and
+// enforces the server-side idle timeout; package sessions implements it. The
+// Authenticator then checks the cookie against its account's state like an ID token.
 type SessionVerifier interface {
 	VerifySession(ctx context.Context, cookie string) (*fbauth.Token, error)
 }
@@ -51,6 +52,9 @@ func (a *Authenticator) authenticateSession(r *http.Request, cookie string) (Pri
 	tok, err := a.sessions.VerifySession(r.Context(), cookie)
 	if err != nil {
 		return Principal{}, classifySession(r.Context(), err)
+	}
+	if err := a.states.Check(r.Context(), tok, true); err != nil {
+		return Principal{}, err
 	}
 	return principalFrom(tok)
 }

@@ -24,8 +24,14 @@ func (f fakeSessions) VerifySession(context.Context, string) (*fbauth.Token, err
 
 type noTokens struct{}
 
-func (noTokens) VerifyIDTokenAndCheckRevoked(context.Context, string) (*fbauth.Token, error) {
+func (noTokens) VerifyIDToken(context.Context, string) (*fbauth.Token, error) {
 	return nil, context.DeadlineExceeded
+}
+
+// GetUser answers the account of the cookies below: enabled, never revoked, a nurse of c1.
+func (noTokens) GetUser(_ context.Context, uid string) (*fbauth.UserRecord, error) {
+	return &fbauth.UserRecord{UserInfo: &fbauth.UserInfo{UID: uid},
+		CustomClaims: map[string]any{"role": "nurse", "clinicId": "c1"}}, nil
 }
 
 func TestSessionCookieAuthentication(t *testing.T) {

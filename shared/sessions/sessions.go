@@ -46,7 +46,7 @@ const (
 type Firebase interface {
 	VerifyIDTokenAndCheckRevoked(ctx context.Context, idToken string) (*fbauth.Token, error)
 	SessionCookie(ctx context.Context, idToken string, expiresIn time.Duration) (string, error)
-	VerifySessionCookieAndCheckRevoked(ctx context.Context, cookie string) (*fbauth.Token, error)
+	VerifySessionCookie(ctx context.Context, cookie string) (*fbauth.Token, error)
 	RevokeRefreshTokens(ctx context.Context, uid string) error
 }
 
@@ -172,12 +172,12 @@ func (s *Store) Create(ctx context.Context, idToken string, check func(auth.Prin
 	return sess, nil
 }
 
-// VerifySession implements auth.SessionVerifier: the cookie must verify (signature,
-// expiry, revocation, account enabled) and its record must exist and have been used
-// within the idle timeout. A session idle for too long is deleted. Use refreshes
-// lastSeen (at most every 30 s).
+// VerifySession implements auth.SessionVerifier: the cookie must verify (signature and
+// expiry, locally; the Authenticator checks revocation and the account's state) and its
+// record must exist and have been used within the idle timeout. A session idle for too
+// long is deleted. Use refreshes lastSeen (at most every 30 s).
 func (s *Store) VerifySession(ctx context.Context, cookie string) (*fbauth.Token, error) {
-	tok, err := s.fb.VerifySessionCookieAndCheckRevoked(ctx, cookie)
+	tok, err := s.fb.VerifySessionCookie(ctx, cookie)
 	if err != nil {
 		return nil, err
 	}
@@ -215,11 +215,13 @@ func (s *Store) VerifySession(ctx context.Context, cookie string) (*fbauth.Token
 	return tok, nil
 }
 
-// End logs the session's user out: the record is deleted and the user's refresh tokens
-// revoked, so that this and every other session and ID token of the user stop working.
-// An unknown or already invalid cookie is not an error (logout is idempotent).
+// End logs the session's user out: the record is deleted, so that the cookie stops
+// working at once, and the user's refresh tokens revoked, so that every other session and
+// ID token of the user stops working within the account-state bound (auth.DefaultStateTTL;
+// at once on this instance). An unknown or already invalid cookie is not an error (logout
+// is idempotent).
 func (s *Store) End(ctx context.Context, cookie string) error {
-	tok, err := s.fb.VerifySessionCookieAndCheckRevoked(ctx, cookie)
+	tok, err := s.fb.VerifySessionCookie(ctx, cookie)
 	if _, derr := s.doc(ID(cookie)).Delete(ctx); derr != nil {
 		return apierr.Unavailable(2, fmt.Errorf("deleting session: %w", derr))
 	}
@@ -229,6 +231,7 @@ func (s *Store) End(ctx context.Context, cookie string) error {
 	if err := s.fb.RevokeRefreshTokens(ctx, tok.UID); err != nil {
 		return fmt.Errorf("revoking tokens: %w", err)
 	}
+	auth.Forget(tok.UID)
 	return nil
 }
 
@@ -238,5 +241,9 @@ func (s *Store) EndForUser(ctx context.Context, uid string) error {
 	if uid == "" {
 		return errors.New("sessions: uid required")
 	}
-	return s.fb.RevokeRefreshTokens(ctx, uid)
+	if err := s.fb.RevokeRefreshTokens(ctx, uid); err != nil {
+		return err
+	}
+	auth.Forget(uid)
+	return nil
 }

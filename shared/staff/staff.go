@@ -2,7 +2,8 @@
 // ({role, clinicId}) carry their authorization, mirrored in users/{uid}.
 // Admins manage only their own clinic; nobody changes their own role or
 // disables themselves. A role change or a disable revokes the user's refresh tokens at
-// once, so that the next request with a token issued before is refused.
+// once: a token issued before is refused by this instance from the next request on, and
+// by every other instance within the account-state bound (auth.DefaultStateTTL, 30 s).
 package staff
 
 import (
@@ -362,6 +363,9 @@ func (s *Service) Update(ctx context.Context, actor auth.Principal, uid string, 
 		if err := s.users.RevokeRefreshTokens(ctx, uid); err != nil {
 			return Profile{}, apierr.Unavailable(2, fmt.Errorf("revoking tokens: %w", err))
 		}
+	}
+	if changedUser || roleChange {
+		auth.Forget(uid)
 	}
 	next.UpdatedAt, next.UpdatedBy = s.now().UTC(), actor.UID
 	err = s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
