@@ -148,7 +148,12 @@ func (s *Store) RedeliverOutbox(ctx context.Context, limit int) (int, error) {
 			errs = append(errs, fmt.Errorf("outbox %s: not an envelope", d.Ref.ID))
 			continue
 		}
-		if _, err := s.pub.Publish(ctx, s.topic, env, env.ClinicID); err != nil {
+		// Each publish is bounded: one that hangs (Pub/Sub unreachable) must not hold the
+		// run, and with it every later run, past the next scheduled one.
+		pctx, cancel := context.WithTimeout(ctx, publishTimeout)
+		_, err := s.pub.Publish(pctx, s.topic, env, env.ClinicID)
+		cancel()
+		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
