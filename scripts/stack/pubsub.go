@@ -3,12 +3,15 @@ package stack
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/medi-os/medi/scripts/deadletter"
 )
 
 // maxDeliveryAttempts before a message goes to the dead-letter topic (as in Terraform).
@@ -17,7 +20,8 @@ const maxDeliveryAttempts = 5
 // setupPubSub creates the topics with their dead-letter topics, a push subscription per
 // Pub/Sub-triggered function (its endpoint path carries projects/P/topics/T so the
 // functions framework fills the CloudEvent source, as Eventarc's does), and the uploads
-// notification topic with the pull subscription the Eventarc bridge reads.
+// notification topic with the pull subscription the Eventarc bridge reads, and for every
+// dead-letter topic its hold subscription <topic>-dlq-hold.
 func (s *Stack) setupPubSub(ctx context.Context) error {
 	c, err := pubsub.NewClient(ctx, s.cfg.ProjectID)
 	if err != nil {
@@ -31,6 +35,17 @@ func (s *Stack) setupPubSub(ctx context.Context) error {
 			if err := createTopic(ctx, c, s.topicPath(name)); err != nil {
 				return err
 			}
+		}
+		// Where dead letters wait for an operator, as in production
+		// (terraform/modules/pubsub_topic): the end of the line, no dead-letter policy.
+		hold := &pubsubpb.Subscription{
+			Name:                     s.subPath(deadletter.HoldName(t)),
+			Topic:                    s.topicPath(t + "-dlq"),
+			AckDeadlineSeconds:       60,
+			MessageRetentionDuration: durationpb.New(7 * 24 * time.Hour),
+		}
+		if err := createSubscription(ctx, c, hold); err != nil {
+			return err
 		}
 	}
 	if s.cfg.Functions {

@@ -55,6 +55,9 @@ type Config struct {
 	// FunctionEnv adds environment variables (NAME=value) to functions, by function name
 	// (the fault test shortens the scribe sweeper's bounds).
 	FunctionEnv map[string][]string
+	// DeadLetterCheckInterval is how often the dead-letter alert looks at the hold
+	// subscriptions (DeadLetterCheckInterval when 0).
+	DeadLetterCheckInterval time.Duration
 }
 
 // DefaultEventTimeout is the local event functions' deadline per delivery, below the push
@@ -74,6 +77,8 @@ type Stack struct {
 	bridge     *Bridge
 	ticker     *Ticker
 	scheduler  *Scheduler
+	dlAlert    *DeadLetterAlert
+	fnBin      string // the function server, for restarts
 	stopOnce   sync.Once
 	Accounts   []Account
 }
@@ -167,6 +172,14 @@ func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
 			}
 		}
 		s.scheduler = StartScheduler(jobs, s.FunctionURL, s.taskSecret, cfg.Out)
+		every := cfg.DeadLetterCheckInterval
+		if every <= 0 {
+			every = DeadLetterCheckInterval
+		}
+		if s.dlAlert, err = StartDeadLetterAlert(cfg.ProjectID, append(append([]string{}, Topics...), UploadsNotificationTopic),
+			every, s.logDir(), cfg.Out); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.Seed {
 		Phasef(cfg.Out, "seeding the demo clinic")
@@ -264,6 +277,9 @@ func (s *Stack) Stop() {
 	s.stopOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
+		if s.dlAlert != nil {
+			s.dlAlert.Stop()
+		}
 		if s.scheduler != nil {
 			s.scheduler.Stop()
 		}
@@ -399,6 +415,7 @@ func (s *Stack) startFunctions(ctx context.Context, bin string) error {
 		f Function
 		p *Process
 	}
+	s.fnBin = bin
 	var all []started
 	for _, f := range Functions {
 		p, err := startProcess("fn-"+f.Name, s.logDir(), s.cfg.Root, s.functionEnv(f.Name, s.fnPorts[f.Name]), bin)
