@@ -13,12 +13,15 @@ module "topic_encounter_events" {
   labels               = local.labels
 
   push_subscriptions = {
-    # Ordered per encounter (publishers set the ordering key); the endpoint path carries
-    # the topic so the functions framework fills the CloudEvent source.
+    # The endpoint path carries the topic so the functions framework fills the
+    # CloudEvent source. Unordered: the projector rebuilds the board from the source of
+    # truth, whatever the order of events, and folds concurrent deliveries of a clinic into
+    # one rebuild per second; ordered delivery would hand it one event at a time.
     "queue-projector-encounter-events" = {
       endpoint              = "${module.queue_projector.uri}/projects/${var.project_id}/topics/encounter-events"
       audience              = module.queue_projector.uri
       service_account_email = module.queue_projector.invoker_service_account_email
+      message_ordering      = false
     }
     "summarize-encounter-events-encounter-events" = {
       endpoint              = "${module.summarize_encounter_events.uri}/projects/${var.project_id}/topics/encounter-events"

@@ -22,7 +22,8 @@ type Function struct {
 	Topic    string   // Pub/Sub topic for TriggerPubSub
 	Queue    string   // Cloud Tasks queue for TriggerTask
 	// Ordered: its push subscription delivers in ordering-key order, as the Terraform
-	// subscription does (terraform/pubsub.tf: only the queue projector's).
+	// subscription does (terraform/pubsub.tf sets message_ordering per subscription; none
+	// of today's consumers needs it).
 	Ordered bool
 }
 
@@ -34,7 +35,7 @@ var Functions = []Function{
 	{Name: "auth", Trigger: TriggerHTTP, Prefixes: routes.Get().Prefixes("auth")},
 	{Name: "patients", Trigger: TriggerHTTP, Prefixes: routes.Get().Prefixes("patients")},
 	{Name: "queue", Trigger: TriggerHTTP, Prefixes: routes.Get().Prefixes("queue")},
-	{Name: "queue-projector", Trigger: TriggerPubSub, Topic: "encounter-events", Ordered: true},
+	{Name: "queue-projector", Trigger: TriggerPubSub, Topic: "encounter-events"},
 	{Name: "triage", Trigger: TriggerHTTP, Prefixes: routes.Get().Prefixes("triage")},
 	{Name: "scribe", Trigger: TriggerHTTP, Prefixes: routes.Get().Prefixes("scribe")},
 	{Name: "scribe-ingest", Trigger: TriggerStorage},

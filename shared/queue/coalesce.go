@@ -6,17 +6,22 @@ import (
 	"time"
 )
 
-// coalescer runs at most one rebuild per key at a time and folds a burst of requests
-// into one follow-up: a request that arrives while a rebuild of its key is running
-// waits for the next rebuild, which starts after the running one and serves every
-// request that arrived meanwhile. Each request is thus served by a rebuild that
-// started after it arrived (and so reads a source at least as new), while a burst of N
-// requests costs two rebuilds, not N.
+// coalescer runs at most one rebuild per key at a time, starts rebuilds of one key at
+// least interval apart, and folds a burst of requests into one follow-up: a request that
+// arrives while a rebuild of its key is running or waiting for its slot joins the next
+// rebuild, which starts after the running one (and the interval) and serves every request
+// that arrived meanwhile. Each request is thus served by a rebuild that started after it
+// arrived (and so reads a source at least as new), while a burst of N requests costs two
+// rebuilds, not N, and a key is rebuilt at most once per interval.
 type coalescer struct {
-	timeout time.Duration
+	timeout  time.Duration
+	interval time.Duration
+	now      func() time.Time
 
 	mu    sync.Mutex
 	state map[string]*keyState
+	// last is when each key's latest rebuild started, kept for the interval.
+	last map[string]time.Time
 }
 
 type keyState struct {
@@ -31,8 +36,9 @@ type flight struct {
 	err  error
 }
 
-func newCoalescer(timeout time.Duration) *coalescer {
-	return &coalescer{timeout: timeout, state: map[string]*keyState{}}
+func newCoalescer(timeout, interval time.Duration) *coalescer {
+	return &coalescer{timeout: timeout, interval: interval, now: time.Now,
+		state: map[string]*keyState{}, last: map[string]time.Time{}}
 }
 
 // Do runs fn for key, or waits for a rebuild of key that starts after this call, and
@@ -46,18 +52,14 @@ func (c *coalescer) Do(ctx context.Context, key string, fn func(context.Context)
 		st = &keyState{}
 		c.state[key] = st
 	}
-	var f *flight
-	if st.running == nil {
-		f = &flight{done: make(chan struct{})}
-		st.running = f
-		go c.run(context.WithoutCancel(ctx), key, f, fn)
-	} else {
-		if st.next == nil {
-			st.next = &flight{done: make(chan struct{})}
+	if st.next == nil {
+		st.next = &flight{done: make(chan struct{})}
+		if st.running == nil {
+			go c.run(context.WithoutCancel(ctx), key, st, fn)
 		}
-		f = st.next
-		st.waiting++
 	}
+	f := st.next
+	st.waiting++
 	c.mu.Unlock()
 
 	select {
@@ -68,21 +70,45 @@ func (c *coalescer) Do(ctx context.Context, key string, fn func(context.Context)
 	}
 }
 
-// run executes f and then the follow-up flight, if any requests queued one.
-func (c *coalescer) run(ctx context.Context, key string, f *flight, fn func(context.Context) error) {
-	for f != nil {
+// run starts the key's next flight once its slot has come, and repeats while requests
+// queue follow-ups. Requests that arrive while it waits for the slot join that flight.
+func (c *coalescer) run(ctx context.Context, key string, st *keyState, fn func(context.Context) error) {
+	for {
+		c.mu.Lock()
+		wait := c.interval - c.now().Sub(c.last[key])
+		c.mu.Unlock()
+		if wait > 0 {
+			time.Sleep(wait)
+		}
+		c.mu.Lock()
+		f := st.next
+		st.running, st.next, st.waiting = f, nil, 0
+		c.last[key] = c.now()
+		c.mu.Unlock()
+
 		rctx, cancel := context.WithTimeout(ctx, c.timeout)
 		f.err = fn(rctx)
 		cancel()
 		close(f.done)
 
 		c.mu.Lock()
-		st := c.state[key]
-		f, st.next, st.waiting = st.next, nil, 0
-		st.running = f
-		if f == nil {
+		st.running = nil
+		if st.next == nil {
 			delete(c.state, key)
+			c.dropOld()
+			c.mu.Unlock()
+			return
 		}
 		c.mu.Unlock()
+	}
+}
+
+// dropOld forgets start times older than the interval; c.mu is held.
+func (c *coalescer) dropOld() {
+	now := c.now()
+	for k, t := range c.last {
+		if _, busy := c.state[k]; !busy && now.Sub(t) >= c.interval {
+			delete(c.last, k)
+		}
 	}
 }

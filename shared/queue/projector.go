@@ -29,6 +29,9 @@ const (
 	DefaultHistoryTTL = 5 * time.Minute
 	// DefaultRebuildTimeout bounds one rebuild.
 	DefaultRebuildTimeout = 45 * time.Second
+	// DefaultBoardWriteInterval is the least time between two writes of a clinic's board:
+	// Firestore sustains about one write per second to one document.
+	DefaultBoardWriteInterval = time.Second
 )
 
 // ProjectorOptions configure a Projector. The zero value works.
@@ -39,6 +42,9 @@ type ProjectorOptions struct {
 	HistoryTTL time.Duration
 	// RebuildTimeout bounds one rebuild (DefaultRebuildTimeout when 0).
 	RebuildTimeout time.Duration
+	// BoardWriteInterval is the least time between two writes of one board, across
+	// instances (DefaultBoardWriteInterval when 0; negative: none).
+	BoardWriteInterval time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -50,15 +56,19 @@ type ProjectorOptions struct {
 //
 // Cost control: an event whose encounter changed before the stored board's source
 // read is already reflected and is skipped (two document reads); rebuilds of one clinic
-// never run concurrently in an instance and a burst is folded into one follow-up
-// rebuild; the encounters are read in a lock-free read-only transaction, and the only
-// read-write transaction touches the board document alone.
+// never run concurrently in an instance, start at least BoardWriteInterval apart, and a
+// burst is folded into one follow-up rebuild; the encounters are read in a lock-free
+// read-only transaction, and the only read-write transaction touches the board document
+// alone. That transaction also keeps the board's writes BoardWriteInterval apart across
+// instances (by the document's update time on Firestore's clock): a rebuild that comes too
+// soon waits out the rest and rebuilds from a new read.
 type Projector struct {
-	store      *Store
-	est        Estimator
-	historyTTL time.Duration
-	now        func() time.Time
-	flights    *coalescer
+	store         *Store
+	est           Estimator
+	historyTTL    time.Duration
+	writeInterval time.Duration
+	now           func() time.Time
+	flights       *coalescer
 
 	mu      sync.Mutex
 	history map[string]cachedHistory
@@ -80,13 +90,18 @@ func NewProjector(fs *firestore.Client, o ProjectorOptions) *Projector {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.BoardWriteInterval == 0 {
+		o.BoardWriteInterval = DefaultBoardWriteInterval
+	}
+	o.BoardWriteInterval = max(o.BoardWriteInterval, 0)
 	return &Projector{
-		store:      NewStore(fs),
-		est:        o.Estimator,
-		historyTTL: o.HistoryTTL,
-		now:        o.Now,
-		flights:    newCoalescer(o.RebuildTimeout),
-		history:    map[string]cachedHistory{},
+		store:         NewStore(fs),
+		est:           o.Estimator,
+		historyTTL:    o.HistoryTTL,
+		writeInterval: o.BoardWriteInterval,
+		now:           o.Now,
+		flights:       newCoalescer(o.RebuildTimeout, o.BoardWriteInterval),
+		history:       map[string]cachedHistory{},
 	}
 }
 
@@ -180,30 +195,49 @@ func (p *Projector) Rebuild(ctx context.Context, clinicID string) (RebuildResult
 	return res, nil
 }
 
+// maxTooSoon bounds the rebuilds one flight repeats because another instance wrote the
+// board less than the write interval before.
+const maxTooSoon = 5
+
 func (p *Projector) rebuild(ctx context.Context, clinicID string) (RebuildResult, error) {
+	for attempt := 1; ; attempt++ {
+		res, wait, err := p.rebuildOnce(ctx, clinicID)
+		if err != nil || wait <= 0 || attempt == maxTooSoon {
+			return res, err
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return RebuildResult{}, ctx.Err()
+		}
+	}
+}
+
+// rebuildOnce builds the board from a new read and writes it; wait > 0 when the board was
+// written less than the write interval before (nothing written: rebuild after wait).
+func (p *Projector) rebuildOnce(ctx context.Context, clinicID string) (RebuildResult, time.Duration, error) {
 	src, err := p.store.ReadSource(ctx, clinicID)
 	if err != nil {
-		return RebuildResult{}, err
+		return RebuildResult{}, 0, err
 	}
 	now := p.now()
 	h, err := p.historyOf(ctx, clinicID, now)
 	if err != nil {
-		return RebuildResult{}, err
+		return RebuildResult{}, 0, err
 	}
 	b := BuildBoard(clinicID, NewSnapshot(now, src, h), p.est)
 	b.SourceReadAt = src.ReadAt
 
-	// Cheap check first: most losing rebuilds stop here without a transaction.
-	if cur, ok, err := p.store.Board(ctx, clinicID); err == nil && ok && !cur.SourceReadAt.Before(b.SourceReadAt) {
-		return RebuildResult{Board: cur}, nil
-	}
-	stored, written, err := p.store.WriteBoard(ctx, b)
+	stored, written, wait, err := p.store.writeBoard(ctx, b, p.writeInterval)
 	if err != nil {
-		return RebuildResult{}, err
+		return RebuildResult{}, 0, err
+	}
+	if wait > 0 {
+		return RebuildResult{}, wait, nil
 	}
 	logging.FromContext(ctx).LogAttrs(ctx, slog.LevelInfo, "queue board rebuilt", slog.Bool("written", written),
 		slog.Int64("version", stored.Version), slog.Int("entries", len(b.Entries)))
-	return RebuildResult{Board: stored, Written: written}, nil
+	return RebuildResult{Board: stored, Written: written}, 0, nil
 }
 
 // historyOf returns the clinic's learned history, cached per instance for the TTL.

@@ -399,7 +399,7 @@ func TestProjectorCachesHistory(t *testing.T) {
 
 func TestCoalescerFoldsBursts(t *testing.T) {
 	t.Parallel()
-	c := newCoalescer(time.Minute)
+	c := newCoalescer(time.Minute, 0)
 	release := make(chan struct{})
 	var mu sync.Mutex
 	runs := 0
@@ -470,5 +470,74 @@ func TestCoalescerFoldsBursts(t *testing.T) {
 	cancel()
 	if err := c.Do(cctx, "x", func(context.Context) error { time.Sleep(10 * time.Millisecond); return nil }); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled caller: err %v", err)
+	}
+}
+
+// The board's writes stay apart across instances: a newer board is not written while the
+// stored one is younger than the gap (by Firestore's clock), and is written without one.
+func TestWriteBoardKeepsWritesApart(t *testing.T) {
+	t.Parallel()
+	fs := emulator(t)
+	st := NewStore(fs)
+	ctx := context.Background()
+	t0 := time.Now().UTC().Truncate(time.Microsecond)
+	board := func(readAt time.Time) Board {
+		b := EmptyBoard("c1")
+		b.SourceReadAt, b.BuiltAt = readAt, readAt
+		return b
+	}
+	if _, written, wait, err := st.writeBoard(ctx, board(t0), time.Hour); err != nil || !written || wait != 0 {
+		t.Fatalf("first board: written %v, wait %v, err %v", written, wait, err)
+	}
+	stored, written, wait, err := st.writeBoard(ctx, board(t0.Add(time.Second)), time.Hour)
+	if err != nil || written || wait <= 0 || wait > time.Hour || stored.Version != 1 {
+		t.Errorf("newer board within the gap: written %v, wait %v, version %d, err %v; want not written, a wait", written, wait, stored.Version, err)
+	}
+	// An older board is refused for being older, not asked to wait.
+	if _, written, wait, err := st.writeBoard(ctx, board(t0.Add(-time.Second)), time.Hour); err != nil || written || wait != 0 {
+		t.Errorf("older board: written %v, wait %v, err %v", written, wait, err)
+	}
+	if stored, written, wait, err := st.writeBoard(ctx, board(t0.Add(time.Second)), 0); err != nil || !written || wait != 0 || stored.Version != 2 {
+		t.Errorf("newer board without a gap: written %v, wait %v, version %d, err %v", written, wait, stored.Version, err)
+	}
+}
+
+// Rebuilds of one key start at least the interval apart; callers arriving while the next
+// rebuild waits for its slot join it.
+func TestCoalescerSpacesRebuilds(t *testing.T) {
+	t.Parallel()
+	const interval = 3 * time.Second
+	c := newCoalescer(time.Minute, interval)
+	var mu sync.Mutex
+	var starts []time.Time
+	fn := func(context.Context) error {
+		mu.Lock()
+		starts = append(starts, time.Now())
+		mu.Unlock()
+		return nil
+	}
+	ctx := context.Background()
+	if err := c.Do(ctx, "k", fn); err != nil {
+		t.Fatal(err)
+	}
+	// Five callers right after the first rebuild: they all wait for one rebuild.
+	var wg sync.WaitGroup
+	for range 5 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := c.Do(ctx, "k", fn); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(starts) != 2 {
+		t.Fatalf("%d rebuilds for 1 + 5 callers, want 2", len(starts))
+	}
+	if gap := starts[1].Sub(starts[0]); gap < interval {
+		t.Errorf("second rebuild started %v after the first, want at least %v", gap, interval)
 	}
 }

@@ -257,12 +257,20 @@ func (s *Store) Freshness(ctx context.Context, clinicID, encounterID string) (bo
 // document only; the new version is the stored version plus one. It returns the board
 // now stored and whether b was written.
 func (s *Store) WriteBoard(ctx context.Context, b Board) (stored Board, written bool, err error) {
+	stored, written, _, err = s.writeBoard(ctx, b, 0)
+	return stored, written, err
+}
+
+// writeBoard is WriteBoard that also leaves the board alone when it was written less
+// than gap before (by the document's update time and the transaction's read time, both
+// Firestore's clock): wait is then the rest of the gap, and nothing is written.
+func (s *Store) writeBoard(ctx context.Context, b Board, gap time.Duration) (stored Board, written bool, wait time.Duration, err error) {
 	if !ValidClinicID(b.ClinicID) || b.SourceReadAt.IsZero() {
-		return Board{}, false, events.Permanent(errors.New("queue: a board needs a clinic id and a source read time"))
+		return Board{}, false, 0, events.Permanent(errors.New("queue: a board needs a clinic id and a source read time"))
 	}
 	ref := s.BoardRef(b.ClinicID)
 	err = s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		written = false
+		written, wait = false, 0
 		var cur Board
 		snap, err := tx.Get(ref)
 		switch {
@@ -274,9 +282,15 @@ func (s *Store) WriteBoard(ctx context.Context, b Board) (stored Board, written 
 				return err
 			}
 		}
-		if snap != nil && snap.Exists() && !cur.SourceReadAt.Before(b.SourceReadAt) {
-			stored = cur
-			return nil
+		if snap != nil && snap.Exists() {
+			if !cur.SourceReadAt.Before(b.SourceReadAt) {
+				stored = cur
+				return nil
+			}
+			if since := snap.ReadTime.Sub(snap.UpdateTime); gap > 0 && since < gap {
+				stored, wait = cur, gap-since
+				return nil
+			}
 		}
 		next := b
 		next.Version = cur.Version + 1
@@ -287,9 +301,9 @@ func (s *Store) WriteBoard(ctx context.Context, b Board) (stored Board, written 
 		return nil
 	}, firestore.MaxAttempts(5))
 	if err != nil {
-		return Board{}, false, fmt.Errorf("queue: writing the board: %w", err)
+		return Board{}, false, 0, fmt.Errorf("queue: writing the board: %w", err)
 	}
-	return stored, written, nil
+	return stored, written, wait, nil
 }
 
 // ClinicIDs lists every clinic (including clinics that only have sub-collections), for
