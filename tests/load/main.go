@@ -21,6 +21,8 @@
 //
 //	scripts/load                              # own stack on free ports, 60 s, Markdown on stdout
 //	scripts/load -duration 30s -out /tmp/load.md -coldstart 9
+//	scripts/load -board                       # the live board: check-in -> entry on an SSE client, then a burst
+//	scripts/load -board -clinics 10 -board-rate 0.5 -burst 0   # ten clinics at once
 //	MEDI_BASE_URL=... go run ./tests/load      # against a running stack (scripts/dev or scripts/test)
 //
 // Loopback only; figures go into docs/performance.md, never into test assertions.
@@ -76,6 +78,14 @@ func realMain(ctx context.Context, args []string) (err error) {
 	fset.DurationVar(&o.Buffer, "buffer", 10*time.Second, "work prepared per pool before the run, in seconds at the endpoint's rate")
 	fset.IntVar(&o.NoteFixtures, "note-fixtures", 6, "drafted notes the edits rotate over")
 	fset.BoolVar(&o.Floor, "floor", true, "run the direct-Firestore floor client in the same run")
+	board := fset.Bool("board", false, "measure the live board instead of the mixed workload: check-in -> entry on a stream client, then a burst")
+	bo := BoardOptions{}
+	fset.Float64Var(&bo.Rate, "board-rate", 2, "with -board: sustained check-ins per second")
+	fset.DurationVar(&bo.Sustained, "board-duration", 60*time.Second, "with -board: how long the sustained check-ins last")
+	fset.IntVar(&bo.Burst, "burst", 400, "with -board: check-ins of the burst (at most 2000)")
+	fset.IntVar(&bo.BurstClients, "burst-clients", 20, "with -board: concurrent clients of the burst")
+	fset.DurationVar(&bo.Settle, "settle", 90*time.Second, "with -board: how long to wait for the board to show the check-ins")
+	fset.IntVar(&bo.Clinics, "clinics", 1, "with -board: clinics measured at once, each with its own staff, patients, board and stream (at most 100)")
 	coldN := fset.Int("coldstart", 0, "also run scripts/cmd/coldstart with -n N after the load (0: skip)")
 	outPath := fset.String("out", "", "also write the Markdown report to this file")
 	if err := fset.Parse(args); err != nil {
@@ -89,6 +99,10 @@ func realMain(ctx context.Context, args []string) (err error) {
 	}
 	if o.Duration <= 0 || o.Duration > maxDuration {
 		return fmt.Errorf("-duration must be in (0, %s]", maxDuration)
+	}
+	if *board && (bo.Rate <= 0 || bo.Rate > 50 || bo.Sustained <= 0 || bo.Sustained > maxDuration ||
+		bo.Burst < 0 || bo.Burst > 2000 || bo.BurstClients <= 0 || bo.BurstClients > 100 || bo.Settle <= 0 || bo.Settle > maxDuration || bo.Clinics < 1 || bo.Clinics > 100) {
+		return errors.New("-board-rate in (0, 50], -board-duration and -settle in (0, 10m], -burst in [0, 2000], -burst-clients and -clinics in [1, 100]")
 	}
 	root, err := repo.Root()
 	if err != nil {
@@ -137,6 +151,19 @@ func realMain(ctx context.Context, args []string) (err error) {
 		rep.Stack = "the running stack at " + env.BaseURL + "; instance memory not sampled"
 	}
 
+	if *board {
+		bout, err := runBoard(ctx, env, bo, os.Stderr)
+		if err != nil {
+			return err
+		}
+		w, closeOut, err := reportWriter(*outPath)
+		if err != nil {
+			return err
+		}
+		defer closeOut()
+		writeBoardReport(w, bout, rep.Command)
+		return nil
+	}
 	out, err := run(ctx, env, o)
 	if err != nil {
 		return err
@@ -153,20 +180,28 @@ func realMain(ctx context.Context, args []string) (err error) {
 		}
 		rep.ColdStart = buf.String()
 	}
-	var w io.Writer = os.Stdout
-	if *outPath != "" {
-		f, err := os.Create(*outPath)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		w = io.MultiWriter(os.Stdout, f)
+	w, closeOut, err := reportWriter(*outPath)
+	if err != nil {
+		return err
 	}
+	defer closeOut()
 	writeReport(w, out, rep)
 	if !out.Reconciliation.OK() {
 		return errMismatch
 	}
 	return nil
+}
+
+// reportWriter is stdout, and also the file at path when there is one.
+func reportWriter(path string) (io.Writer, func(), error) {
+	if path == "" {
+		return os.Stdout, func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return io.MultiWriter(os.Stdout, f), func() { f.Close() }, nil
 }
 
 // portTaken reports whether a failed start met a port taken by someone else, in the
