@@ -48,10 +48,21 @@ func newEnv(name string, base *config.Base) *Env {
 		ProjectID: base.ProjectID,
 		Tier:      base.Tier,
 	}
+	authProject := base.ProjectID
+	if base.AuthProjectID != "" {
+		authProject = base.AuthProjectID
+	}
 	env.auth = NewLazy(func(ctx context.Context) (*auth.Authenticator, error) {
 		c, err := platform.Auth(ctx)
 		if err != nil {
 			return nil, err
+		}
+		if os.Getenv("FIREBASE_AUTH_EMULATOR_HOST") != "" {
+			// The Admin SDK would look the account up on every verification in emulator
+			// mode; verify locally as production does (dev tier only: the others refuse
+			// emulator hosts).
+			v := auth.NewEmulatorVerifier(c, authProject)
+			return auth.New(v).WithSessions(lazySessions{platform: platform, fb: v}), nil
 		}
 		// Bearer tokens, or else the web session cookie with its server-side idle timeout
 		// (Firestore is reached only when a request carries the cookie).

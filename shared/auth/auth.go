@@ -133,7 +133,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 
 func classify(ctx context.Context, err error) error {
 	switch {
-	case fbauth.IsIDTokenExpired(err):
+	case fbauth.IsIDTokenExpired(err), errors.Is(err, errEmulatorExpired):
 		return unauth(ReasonExpired, "token expired: refresh the ID token")
 	case fbauth.IsIDTokenRevoked(err):
 		return unauth(ReasonRevoked, "token revoked: sign in again")
@@ -141,7 +141,7 @@ func classify(ctx context.Context, err error) error {
 		return unauth(ReasonDisabled, "account disabled")
 	case fbauth.IsUserNotFound(err):
 		return unauth(ReasonInvalid, "invalid token")
-	case fbauth.IsIDTokenInvalid(err):
+	case fbauth.IsIDTokenInvalid(err), errors.Is(err, errEmulatorInvalid):
 		return unauth(ReasonInvalid, "invalid token")
 	case fbauth.IsCertificateFetchFailed(err), isTransient(err):
 		logging.FromContext(ctx).Warn("token verification unavailable", "error", err.Error())

@@ -71,13 +71,13 @@ func classifySession(ctx context.Context, err error) error {
 		return unauth(ReasonSessionIdle, "session ended after inactivity: sign in again")
 	case errors.Is(err, ErrSessionUnknown):
 		return unauth(ReasonSessionRevoked, "session ended: sign in again")
-	case fbauth.IsSessionCookieExpired(err):
+	case fbauth.IsSessionCookieExpired(err), errors.Is(err, errEmulatorExpired):
 		return unauth(ReasonSessionExpired, "session expired: sign in again")
 	case fbauth.IsSessionCookieRevoked(err):
 		return unauth(ReasonSessionRevoked, "session revoked: sign in again")
 	case fbauth.IsUserDisabled(err):
 		return unauth(ReasonDisabled, "account disabled")
-	case fbauth.IsSessionCookieInvalid(err), fbauth.IsUserNotFound(err):
+	case fbauth.IsSessionCookieInvalid(err), fbauth.IsUserNotFound(err), errors.Is(err, errEmulatorInvalid):
 		return unauth(ReasonSessionInvalid, "invalid session")
 	default:
 		return classify(ctx, err)
