@@ -390,8 +390,9 @@ type SessionsRevoked struct {
 
 // RevokeSessions signs uid, a member of the actor's clinic, out of every device (a lost
 // phone, a shared workstation left signed in): their refresh tokens are revoked, so every
-// session cookie and ID token issued before is refused from the next request on, and the
-// action is audited. The account stays usable: the member signs in again. Admins end
+// session cookie and ID token issued before is refused by this instance from the next
+// request on and by every other within auth.DefaultStateTTL (30 s), and the action is
+// audited. The account stays usable: the member signs in again. Admins end
 // their own sessions by signing out (403 here, as for disabling oneself).
 func (s *Service) RevokeSessions(ctx context.Context, actor auth.Principal, uid string) (SessionsRevoked, error) {
 	if uid == actor.UID {
@@ -405,6 +406,7 @@ func (s *Service) RevokeSessions(ctx context.Context, actor auth.Principal, uid 
 	if err := s.users.RevokeRefreshTokens(ctx, uid); err != nil {
 		return SessionsRevoked{}, apierr.Unavailable(2, fmt.Errorf("revoking tokens: %w", err))
 	}
+	auth.Forget(uid)
 	at := s.now().UTC()
 	if err := audit.New(ctx, actor.ClinicID, ActionRevokeSessions, resourceType, uid).Write(ctx, s.fs); err != nil {
 		return SessionsRevoked{}, apierr.Unavailable(2, fmt.Errorf("auditing session revocation: %w", err))
