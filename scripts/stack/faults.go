@@ -3,6 +3,7 @@ package stack
 import (
 	"context"
 	"fmt"
+	"os"
 	"syscall"
 	"time"
 )
@@ -86,6 +87,77 @@ func (s *Stack) signalEmulator(e Emulator, sig syscall.Signal) error {
 	// The group, not the launcher alone: the emulator's JVM is a child of its launcher script.
 	if err := syscall.Kill(-p.PID(), sig); err != nil {
 		return fmt.Errorf("stack: signal %v to the %s emulator: %w", sig, e, err)
+	}
+	return nil
+}
+
+// KillFunction ends function name's process at once (SIGKILL to its process group), as
+// an instance that crashes or is evicted ends: requests in flight get no answer (the
+// gateway answers 502) and nothing the process held in memory survives, such as the
+// tasks its local dispatcher had not delivered yet. RestartFunction starts it again.
+func (s *Stack) KillFunction(name string) error {
+	p := s.function(name)
+	if p == nil {
+		return fmt.Errorf("stack: no function %s in this stack", name)
+	}
+	if p.Exited() {
+		return fmt.Errorf("stack: function %s has already exited", name)
+	}
+	p.Kill()
+	return nil
+}
+
+// RestartFunction starts function name again on its port (its log continues) and waits
+// until it answers or ctx ends, as a new instance would come up.
+func (s *Stack) RestartFunction(ctx context.Context, name string) error {
+	old := s.function(name)
+	if old == nil {
+		return fmt.Errorf("stack: no function %s in this stack", name)
+	}
+	if !old.Exited() {
+		return fmt.Errorf("stack: function %s is still running", name)
+	}
+	p, err := startProcessLog(old.Name, s.logDir(), s.cfg.Root, s.functionEnv(name, s.fnPorts[name]), os.O_APPEND, s.fnBin)
+	if err != nil {
+		return err
+	}
+	for i := range s.procs {
+		if s.procs[i] == old {
+			s.procs[i] = p
+		}
+	}
+	url := s.FunctionURL(name) + "/"
+	for _, f := range Functions {
+		if f.Name == name && f.Trigger == TriggerHTTP {
+			url = s.FunctionURL(name) + "/v1/health"
+		}
+	}
+	return waitHTTP(ctx, p, url)
+}
+
+func (s *Stack) function(name string) *Process {
+	for _, p := range s.procs {
+		if p.Name == "fn-"+name {
+			return p
+		}
+	}
+	return nil
+}
+
+// FreezeFunction stops function name's process where it is (SIGSTOP to its group), so a
+// test can look at what it holds before it kills it; ThawFunction lets it run on.
+func (s *Stack) FreezeFunction(name string) error { return s.signalFunction(name, syscall.SIGSTOP) }
+
+// ThawFunction continues a frozen function (SIGCONT).
+func (s *Stack) ThawFunction(name string) error { return s.signalFunction(name, syscall.SIGCONT) }
+
+func (s *Stack) signalFunction(name string, sig syscall.Signal) error {
+	p := s.function(name)
+	if p == nil || p.Exited() {
+		return fmt.Errorf("stack: function %s is not running", name)
+	}
+	if err := syscall.Kill(-p.PID(), sig); err != nil {
+		return fmt.Errorf("stack: signal %v to function %s: %w", sig, name, err)
 	}
 	return nil
 }

@@ -25,13 +25,19 @@ type Process struct {
 	err  error
 }
 
-// startProcess starts name with its output appended to logDir/name.log.
+// startProcess starts name with its output written to logDir/name.log (a new log).
 func startProcess(name, logDir, dir string, env []string, argv ...string) (*Process, error) {
+	return startProcessLog(name, logDir, dir, env, os.O_TRUNC, argv...)
+}
+
+// startProcessLog is startProcess with the log opened with mode (os.O_TRUNC for a new
+// log, os.O_APPEND to continue the log of a process restarted).
+func startProcessLog(name, logDir, dir string, env []string, mode int, argv ...string) (*Process, error) {
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
 		return nil, err
 	}
 	logPath := filepath.Join(logDir, name+".log")
-	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|mode, 0o644)
 	if err != nil {
 		return nil, err
 	}
@@ -64,6 +70,14 @@ func (p *Process) Exited() bool {
 	default:
 		return false
 	}
+}
+
+// Kill ends the whole process group at once (SIGKILL), as a crashed or evicted instance
+// ends: nothing in flight finishes, and waits until the process has exited.
+func (p *Process) Kill() {
+	_ = syscall.Kill(-p.PID(), syscall.SIGKILL)
+	<-p.done
+	p.log.Close()
 }
 
 // Stop signals the whole process group with SIGTERM, waits up to grace, then SIGKILLs

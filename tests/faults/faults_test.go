@@ -41,8 +41,10 @@ const (
 	// clientDeadline is the apps' request timeout; the functions' own deadline
 	// (MEDI_REQUEST_TIMEOUT, 10s) is shorter, so a hung backend must end as a 503 first.
 	clientDeadline = 15 * time.Second
-	// convergeWithin bounds the wait for the end state after the workload.
-	convergeWithin = 90 * time.Second
+	// convergeWithin bounds the wait for the end state after the workload: generous, as
+	// a loaded machine runs the encounter-outbox and the consumers late (only a state
+	// that never comes fails the test; how long it took is logged, never asserted).
+	convergeWithin = 4 * time.Minute
 	// boardTick is the local stack's board tick for this test (production: every minute);
 	// encounter-outbox re-sends the encounter outbox as often. At 3 s, ticks arrive while
 	// Firestore is down, so the projector has deliveries in flight during the outage.
@@ -66,6 +68,12 @@ func repoRoot(t *testing.T) string {
 // other tests sharing one) and points this process's clients at it.
 func startStack(t *testing.T, ctx context.Context) (*stack.Stack, string, string) {
 	t.Helper()
+	return startStackConfig(t, ctx, nil)
+}
+
+// startStackConfig is startStack with the configuration adjusted by edit (when not nil).
+func startStackConfig(t *testing.T, ctx context.Context, edit func(*stack.Config)) (*stack.Stack, string, string) {
+	t.Helper()
 	project := "demo-medi-faults-" + randomHex(3)
 	// stack.Start points this process at its emulators; restore the environment after.
 	for _, k := range []string{"FIRESTORE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST", "FIREBASE_AUTH_EMULATOR_HOST",
@@ -74,10 +82,14 @@ func startStack(t *testing.T, ctx context.Context) (*stack.Stack, string, string
 	}
 	stateDir := t.TempDir()
 	started := time.Now()
-	s, err := stack.Start(ctx, stack.Config{
+	cfg := stack.Config{
 		Root: repoRoot(t), StateDir: stateDir, ProjectID: project, Functions: true, BoardTickInterval: boardTick,
 		EventTimeout: eventTimeout,
-	})
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	s, err := stack.Start(ctx, cfg)
 	if err != nil {
 		t.Fatalf("starting the stack: %v", err)
 	}
