@@ -79,7 +79,9 @@ func TestBreakGlass(t *testing.T) {
 	}
 
 	// The patient's clinic's admins see and revoke it; the grantee's clinic's admins do not.
-	var list struct{ Grants []breakglass.Grant }
+	var list struct {
+		Grants []breakglass.Grant `json:"items"`
+	}
 	f.Do(t, http.MethodGet, "/v1/access/break-glass", sisterAdmin, nil).Decode(t, &list)
 	if len(list.Grants) != 1 || list.Grants[0].ID != g.ID {
 		t.Errorf("sister admin list = %+v", list.Grants)

@@ -9,7 +9,7 @@ import (
 
 // GrantList is the body of GET /v1/access/break-glass.
 type GrantList struct {
-	Grants any `json:"grants"`
+	Grants any `json:"items"`
 }
 
 func (s *server) handleListBreakGlass(w http.ResponseWriter, r *http.Request) {

@@ -9,7 +9,7 @@ import (
 
 // OutboxList is the body of GET /v1/dev/outbox.
 type OutboxList struct {
-	Messages []mail.OutboxMessage `json:"messages"`
+	Messages []mail.OutboxMessage `json:"items"`
 }
 
 // outboxHandler lists the dev outbox (registered in the dev tier only; elsewhere the

@@ -30,7 +30,7 @@ type Doctor struct {
 // DoctorDirectory is the body of GET /v1/staff/doctors.
 type DoctorDirectory struct {
 	// Doctors are the clinic's active doctors, by display name (case-insensitively), then uid.
-	Doctors []Doctor `json:"doctors"`
+	Doctors []Doctor `json:"items"`
 	// Truncated is true when the clinic has more than MaxDoctors active doctors.
 	Truncated bool `json:"truncated"`
 }

@@ -108,7 +108,7 @@ func TestDoctorDirectory(t *testing.T) {
 			}
 			// Only uid and displayName: no e-mail, role, clinic or timestamps.
 			var raw struct {
-				Doctors []map[string]json.RawMessage `json:"doctors"`
+				Doctors []map[string]json.RawMessage `json:"items"`
 			}
 			resp.Decode(t, &raw)
 			for _, d := range raw.Doctors {
@@ -160,7 +160,7 @@ func TestDoctorDirectoryRoutingAndRefusals(t *testing.T) {
 				return
 			}
 			var shape struct {
-				Doctors *[]admin.Doctor `json:"doctors"`
+				Doctors *[]admin.Doctor `json:"items"`
 				Email   *string         `json:"email"`
 			}
 			resp.Decode(t, &shape)

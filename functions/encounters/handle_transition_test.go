@@ -70,7 +70,7 @@ func TestTransitionEndpointRefusals(t *testing.T) {
 		{name: "unknown status", role: "nurse", body: map[string]any{"to": "admitted"}, status: http.StatusBadRequest, code: "invalid_argument"},
 		{name: "unknown field", role: "nurse", body: map[string]any{"to": "triaged", "level": 2}, status: http.StatusBadRequest, code: "invalid_argument"},
 		{name: "stale If-Match", role: "nurse", body: map[string]any{"to": "triaged"}, ifMatch: `"7"`, status: http.StatusPreconditionFailed, code: "failed_precondition",
-			details: `{"currentVersion":1}`},
+			details: `{"currentVersion":1,"reason":"stale_version"}`},
 		{name: "malformed If-Match", role: "nurse", body: map[string]any{"to": "triaged"}, ifMatch: `"v1"`, status: http.StatusBadRequest, code: "invalid_argument"},
 		{name: "other clinic", role: "other-clinic", body: map[string]any{"to": "cancelled", "reason": "x"}, status: http.StatusNotFound, code: "not_found"},
 		{name: "nurse starts without a doctor", triaged: true, role: "nurse", body: map[string]any{"to": "in_consultation"}, status: http.StatusBadRequest, code: "invalid_argument"},

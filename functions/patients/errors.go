@@ -13,7 +13,6 @@ import (
 // Reasons in error details, so that a client can act without parsing messages.
 const (
 	reasonDuplicateMRN = "duplicate_mrn"
-	reasonStaleVersion = "stale_version"
 )
 
 // writeError answers err, mapping the patient package's errors to API errors. No
@@ -43,8 +42,7 @@ func apiError(err error) *httpx.Error {
 		return httpx.Conflict("another patient of this clinic has this MRN").
 			WithDetails(map[string]string{"reason": reasonDuplicateMRN, "patientId": duplicate.PatientID})
 	case errors.As(err, &stale):
-		return httpx.PreconditionFailed("the patient has changed since version %d; read it again and reapply the change", stale.Expected).
-			WithDetails(map[string]any{"reason": reasonStaleVersion, "currentVersion": stale.Current}).
+		return httpx.FromAPI(apierr.Stale(stale.Current, "the patient has changed since version %d; read it again and reapply the change", stale.Expected)).
 			WithHeader("ETag", etag(stale.Current))
 	case errors.Is(err, patient.ErrAudit), httpx.Transient(err):
 		return httpx.Unavailable(2, err)

@@ -230,7 +230,9 @@ func TestNoteLifecycle(t *testing.T) {
 		t.Errorf("amended note = %+v", am)
 	}
 	_, env = s.do(http.MethodGet, base+"/versions", "doctor", nil)
-	vs := decode[struct{ Versions []notes.Version }](t, env.Data).Versions
+	vs := decode[struct {
+		Versions []notes.Version `json:"items"`
+	}](t, env.Data).Versions
 	if len(vs) != 3 || vs[1].Approval == nil || vs[1].Approval.SHA256 != notes.CanonicalHash(n.ID, 2, vs[1].Content) ||
 		vs[1].Approval.SignerUID != s.tokens["doctor-uid"] || vs[2].Kind != notes.KindAmendment || vs[2].Approval != nil {
 		t.Errorf("versions = %+v", vs)
@@ -244,7 +246,9 @@ func TestNoteLifecycle(t *testing.T) {
 	// Search by encounter and patient (POST body).
 	for _, body := range []map[string]any{{"encounterId": "enc-1"}, {"patientId": "pat-1"}} {
 		code, env := s.do(http.MethodPost, "/v1/notes/search", "doctor", body)
-		if l := decode[struct{ Notes []notes.Note }](t, env.Data).Notes; code != 200 || len(l) != 1 || l[0].ID != n.ID {
+		if l := decode[struct {
+			Notes []notes.Note `json:"items"`
+		}](t, env.Data).Notes; code != 200 || len(l) != 1 || l[0].ID != n.ID {
 			t.Errorf("search %v = %d %d notes", body, code, len(l))
 		}
 	}

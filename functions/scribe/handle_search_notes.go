@@ -51,5 +51,5 @@ func (s *server) handleSearchNotes(w http.ResponseWriter, r *http.Request) {
 	if !auditRead(w, r, st.Firestore(), rec) {
 		return
 	}
-	httpx.WriteJSON(w, r, http.StatusOK, map[string]any{"notes": list})
+	httpx.WriteJSON(w, r, http.StatusOK, map[string]any{"items": list})
 }

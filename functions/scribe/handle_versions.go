@@ -28,7 +28,7 @@ func (s *server) handleListVersions(w http.ResponseWriter, r *http.Request) {
 	if !auditRead(w, r, st.Firestore(), audit.New(r.Context(), p.ClinicID, "note.versions.read", "note", n.ID).ForPatient(n.PatientID)) {
 		return
 	}
-	httpx.WriteJSON(w, r, http.StatusOK, map[string]any{"versions": vs})
+	httpx.WriteJSON(w, r, http.StatusOK, map[string]any{"items": vs})
 }
 
 // handleGetVersion returns one version of a note.

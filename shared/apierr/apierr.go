@@ -175,3 +175,15 @@ type FieldError struct {
 func InvalidFields(fields []FieldError) *Error {
 	return BadRequest("%d invalid field(s)", len(fields)).WithDetails(map[string]any{"fields": fields})
 }
+
+// ReasonStaleVersion is details.reason of every 412: the change was based on a version
+// that is not the current one any more.
+const ReasonStaleVersion = "stale_version"
+
+// Stale is a change based on a stale version (412 failed_precondition), the one answer
+// for every resource with versions: details.reason is stale_version and
+// details.currentVersion the version to read and reapply the change on.
+func Stale(currentVersion int64, format string, args ...any) *Error {
+	return PreconditionFailed(format, args...).
+		WithDetails(map[string]any{"reason": ReasonStaleVersion, "currentVersion": currentVersion})
+}

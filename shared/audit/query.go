@@ -23,7 +23,7 @@ type Filter struct {
 
 // Page is one page of records, newest first.
 type Page struct {
-	Records       []Record `json:"records"`
+	Records       []Record `json:"items"`
 	NextPageToken string   `json:"nextPageToken,omitempty"`
 }
 

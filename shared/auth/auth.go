@@ -101,7 +101,26 @@ const (
 	ReasonRevoked  = "token_revoked"
 	ReasonDisabled = "user_disabled"
 	ReasonNoRole   = "no_role"
+	// ReasonScheme is an Authorization header of another scheme than Bearer (Basic, ...).
+	ReasonScheme = "auth_scheme_unsupported"
+	// ReasonRole is a caller whose role may not take the action.
+	ReasonRole = "role_not_allowed"
 )
+
+// RoleRefused is the 403 of a caller whose role may not take the request's action: the
+// message and details name the action (method and route pattern) and the roles allowed.
+func RoleRefused(r *http.Request, role Role, allowed []Role) *httpx.Error {
+	action := r.Method + " " + r.URL.Path
+	if r.Pattern != "" {
+		action = r.Method + " " + r.Pattern
+	}
+	names := make([]string, len(allowed))
+	for i, a := range allowed {
+		names[i] = string(a)
+	}
+	return httpx.PermissionDenied("role %s may not %s (allowed: %s)", role, action, strings.Join(names, ", ")).
+		WithDetails(map[string]any{"reason": ReasonRole, "action": action, "allowedRoles": names})
+}
 
 func unauth(reason, msg string) *httpx.Error {
 	return httpx.Unauthenticated("%s", msg).WithDetails(map[string]string{"reason": reason}).
@@ -117,9 +136,13 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 			return a.authenticateSession(r, c.Value)
 		}
 	}
-	scheme, token, ok := strings.Cut(h, " ")
-	if h == "" || !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+	scheme, token, _ := strings.Cut(strings.TrimSpace(h), " ")
+	switch {
+	case h == "" || strings.EqualFold(scheme, "Bearer") && strings.TrimSpace(token) == "":
 		return Principal{}, unauth(ReasonMissing, "missing bearer token: send Authorization: Bearer <Firebase ID token>")
+	case !strings.EqualFold(scheme, "Bearer"):
+		// Basic, Digest, a bare token: the credentials are not read, whatever they are.
+		return Principal{}, unauth(ReasonScheme, "unsupported authorization scheme: send Authorization: Bearer <Firebase ID token>")
 	}
 	tok, err := a.tokens.VerifyIDToken(r.Context(), strings.TrimSpace(token))
 	if err != nil {
@@ -200,7 +223,7 @@ func (a *Authenticator) Require(roles ...Role) httpx.Middleware {
 				return
 			}
 			if len(roles) > 0 && !p.HasRole(roles...) {
-				httpx.WriteError(w, r, httpx.PermissionDenied("role %s may not do this", p.Role))
+				httpx.WriteError(w, r, RoleRefused(r, p.Role, roles))
 				return
 			}
 			ctx := WithPrincipal(r.Context(), p)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,8 +40,14 @@ func wantAuthError(t *testing.T, err error, status int, reason string) {
 		t.Errorf("status = %d, want %d (%v)", e.Status, status, err)
 	}
 	if reason != "" {
-		d, _ := e.Details.(map[string]string)
-		if got := d["reason"]; got != reason {
+		var got string
+		switch d := e.Details.(type) {
+		case map[string]string:
+			got = d["reason"]
+		case map[string]any:
+			got, _ = d["reason"].(string)
+		}
+		if got != reason {
 			t.Errorf("reason = %q, want %q", got, reason)
 		}
 	}
@@ -72,7 +79,9 @@ func TestAuthenticate(t *testing.T) {
 		reason       string
 	}{
 		{"no header", "", 401, auth.ReasonMissing},
-		{"wrong scheme", "Basic abc", 401, auth.ReasonMissing},
+		{"wrong scheme", "Basic abc", 401, auth.ReasonScheme},
+		{"no scheme", "eyJhbGciOiJSUzI1NiJ9.e30.c2ln", 401, auth.ReasonScheme},
+		{"bearer alone", "Bearer", 401, auth.ReasonMissing},
 		{"empty bearer", "Bearer ", 401, auth.ReasonMissing},
 		{"garbage", "Bearer not-a-jwt", 401, auth.ReasonInvalid},
 	} {
@@ -224,6 +233,31 @@ func TestRequire(t *testing.T) {
 	onlyAdmin.ServeHTTP(rec, bearer(nurse))
 	if rec.Code != http.StatusForbidden {
 		t.Errorf("nurse on admin route: status %d, want 403", rec.Code)
+	}
+	// The refusal names the action (the route's pattern, not the ids in the path) and the
+	// roles allowed.
+	mux := http.NewServeMux()
+	mux.Handle("/v1/staff/{uid}", onlyAdmin)
+	req := bearer(nurse)
+	req.URL.Path = "/v1/staff/u123"
+	rec = httptest.NewRecorder()
+	mux.ServeHTTP(rec, req)
+	var env struct {
+		Error struct {
+			Message string `json:"message"`
+			Details struct {
+				Reason       string   `json:"reason"`
+				Action       string   `json:"action"`
+				AllowedRoles []string `json:"allowedRoles"`
+			} `json:"details"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &env); err != nil {
+		t.Fatal(err)
+	}
+	if d := env.Error.Details; rec.Code != http.StatusForbidden || d.Reason != auth.ReasonRole || d.Action != "GET /v1/staff/{uid}" ||
+		len(d.AllowedRoles) != 1 || d.AllowedRoles[0] != "admin" || !strings.Contains(env.Error.Message, "GET /v1/staff/{uid}") {
+		t.Errorf("nurse on admin route: status %d, error %+v", rec.Code, env.Error)
 	}
 	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, bearer(""))

@@ -112,7 +112,7 @@ func RequireFresh(window time.Duration, now func() time.Time) httpx.Middleware {
 func CheckFresh(p Principal, window time.Duration, now time.Time) error {
 	if p.AuthTime.IsZero() || now.Sub(p.AuthTime) > window {
 		return httpx.Unauthenticated("recent sign-in required: sign in again and retry").
-			WithDetails(map[string]string{"reason": ReasonReauthRequired, "maxAgeSeconds": strconv.Itoa(int(window.Seconds()))}).
+			WithDetails(map[string]any{"reason": ReasonReauthRequired, "maxAgeSeconds": int(window.Seconds())}).
 			WithHeader("WWW-Authenticate", `Bearer realm="medi-os", error="insufficient_user_authentication", max_age=`+strconv.Itoa(int(window.Seconds())))
 	}
 	return nil

@@ -98,7 +98,12 @@ func TestRequireFresh(t *testing.T) {
 				t.Fatalf("status %d, want %d", rec.Code, tc.status)
 			}
 			if tc.status == http.StatusUnauthorized {
-				wantAuthError(t, auth.CheckFresh(auth.Principal{AuthTime: tc.authTime}, 5*time.Minute, now), 401, auth.ReasonReauthRequired)
+				err := auth.CheckFresh(auth.Principal{AuthTime: tc.authTime}, 5*time.Minute, now)
+				wantAuthError(t, err, 401, auth.ReasonReauthRequired)
+				// A number in the details is a JSON number.
+				if d, _ := err.(*httpx.Error).Details.(map[string]any); d["maxAgeSeconds"] != 300 {
+					t.Errorf("details.maxAgeSeconds = %#v, want the number 300", d["maxAgeSeconds"])
+				}
 			}
 		})
 	}

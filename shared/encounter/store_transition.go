@@ -121,8 +121,7 @@ func (s *Store) TransitionTx(ctx context.Context, tx *firestore.Transaction, cli
 		return Encounter{}, Event{}, err
 	}
 	if o.hasIfVersion && enc.Version != o.ifVersion {
-		return Encounter{}, Event{}, apierr.PreconditionFailed("the encounter has changed (version %d); reload it and retry", enc.Version).
-			WithDetails(map[string]int64{"currentVersion": enc.Version})
+		return Encounter{}, Event{}, apierr.Stale(enc.Version, "the encounter has changed (version %d); reload it and retry", enc.Version)
 	}
 	action, err := Check(enc.Status, to, actor.Role, reason)
 	if err != nil {

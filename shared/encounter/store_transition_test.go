@@ -345,7 +345,7 @@ func TestTransitionIfVersion(t *testing.T) {
 
 	_, _, err := f.store.Transition(ctx, f.clinic, enc.ID, encounter.StatusTriaged, "", nurse, encounter.IfVersion(enc.Version+1))
 	he := wantError(t, err, http.StatusPreconditionFailed, apierr.CodeFailedPrecondition)
-	if diff := cmp.Diff(map[string]int64{"currentVersion": 1}, he.Details); diff != "" {
+	if diff := cmp.Diff(map[string]any{"reason": apierr.ReasonStaleVersion, "currentVersion": int64(1)}, he.Details); diff != "" {
 		t.Errorf("details (-want +got):\n%s", diff)
 	}
 	got, _, err := f.store.Transition(ctx, f.clinic, enc.ID, encounter.StatusTriaged, "", nurse, encounter.IfVersion(enc.Version))

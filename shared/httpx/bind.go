@@ -52,6 +52,12 @@ func Bind(w http.ResponseWriter, r *http.Request, dst any, maxBytes int64) error
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && typeErr.Field != "" {
+			// encoding/json stops at the first value of the wrong type: every one is
+			// reported at once, as for any other invalid field.
+			return wrongTypes(body, dst, typeErr)
+		}
 		return decodeError(err, maxBytes)
 	}
 	// Exactly one JSON value: anything but white space after it is an error.

@@ -119,21 +119,34 @@ func TestBind(t *testing.T) {
 		{
 			name: "wrong type", contentType: ctJSON, body: `{"age":"` + secret + `"}`,
 			wantStatus: 400, wantCode: CodeInvalidArgument, wantMsg: `field "age" must be a number`,
-			wantFields: []apierr.FieldError{{Field: "age", Message: "wrong type"}},
+			wantFields: []apierr.FieldError{{Field: "age", Message: "wrong type: must be a number"}},
 		},
 		{
 			name: "wrong type nested", contentType: ctJSON, body: `{"vitals":{"heartRate":true}}`,
 			wantStatus: 400, wantCode: CodeInvalidArgument, wantMsg: `field "vitals.heartRate" must be a number`,
-			wantFields: []apierr.FieldError{{Field: "vitals.heartRate", Message: "wrong type"}},
+			wantFields: []apierr.FieldError{{Field: "vitals.heartRate", Message: "wrong type: must be a number"}},
 		},
 		{
 			name: "wrong type pointer", contentType: ctJSON, body: `{"weightKg":"heavy"}`,
 			wantStatus: 400, wantCode: CodeInvalidArgument, wantMsg: `field "weightKg" must be a number`,
-			wantFields: []apierr.FieldError{{Field: "weightKg", Message: "wrong type"}},
+			wantFields: []apierr.FieldError{{Field: "weightKg", Message: "wrong type: must be a number"}},
 		},
 		{
 			name: "wrong type array", contentType: ctJSON, body: `{"tags":"` + secret + `"}`,
 			wantStatus: 400, wantCode: CodeInvalidArgument, wantMsg: `field "tags" must be a JSON array`,
+		},
+		{
+			name: "every wrong type at once", contentType: ctJSON,
+			body:       `{"patientId":7,"age":"` + secret + `","vitals":{"heartRate":"fast"},"tags":["a",2,{}],"weightKg":[1]}`,
+			wantStatus: 400, wantCode: CodeInvalidArgument, wantMsg: "6 fields have the wrong type",
+			wantFields: []apierr.FieldError{
+				{Field: "patientId", Message: "wrong type: must be a string"},
+				{Field: "age", Message: "wrong type: must be a number"},
+				{Field: "tags[1]", Message: "wrong type: must be a string"},
+				{Field: "tags[2]", Message: "wrong type: must be a string"},
+				{Field: "vitals.heartRate", Message: "wrong type: must be a number"},
+				{Field: "weightKg", Message: "wrong type: must be a number"},
+			},
 		},
 		{name: "array instead of object", contentType: ctJSON, body: `[1,2]`, wantStatus: 400, wantCode: CodeInvalidArgument, wantMsg: "must be a JSON object"},
 		{name: "string instead of object", contentType: ctJSON, body: `"` + secret + `"`, wantStatus: 400, wantCode: CodeInvalidArgument, wantMsg: "must be a JSON object"},

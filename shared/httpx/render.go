@@ -26,7 +26,7 @@ func WriteJSON(w http.ResponseWriter, r *http.Request, status int, data any) {
 // WriteError writes the error envelope for err (an *Error, or an internal error).
 // Internal errors are logged with their cause; the client sees only the code and request id.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	e := AsError(err)
+	e := withAction(AsError(err), r)
 	log := logging.FromContext(r.Context())
 	if e.Status >= 500 {
 		log.Error("request failed", "code", e.Code, "status", e.Status, "error", errString(e.cause))

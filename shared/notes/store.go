@@ -271,8 +271,7 @@ func (s *Store) Apply(ctx context.Context, clinicID, id string, ch Change) (Note
 			return err
 		}
 		if ch.BaseVersion != 0 && ch.BaseVersion != n.CurrentVersion {
-			return apierr.PreconditionFailed("the note has changed: base version %d, current version %d", ch.BaseVersion, n.CurrentVersion).
-				WithDetails(map[string]any{"currentVersion": n.CurrentVersion})
+			return apierr.Stale(int64(n.CurrentVersion), "the note has changed: base version %d, current version %d", ch.BaseVersion, n.CurrentVersion)
 		}
 		if !Allowed(ch.Action, n.Status) {
 			return apierr.Conflict("cannot %s a note in status %s", ch.Action, n.Status).

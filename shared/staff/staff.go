@@ -248,7 +248,7 @@ func (s *Service) Lookup(ctx context.Context, uid string) (Profile, bool, error)
 
 // Page is one page of a clinic's staff, ordered by uid.
 type Page struct {
-	Staff         []Profile `json:"staff"`
+	Staff         []Profile `json:"items"`
 	NextPageToken string    `json:"nextPageToken,omitempty"`
 }
 

@@ -60,6 +60,7 @@ func TestMatrix(t *testing.T) {
 				}
 				t.Run(fr.Name+" "+routeKey(route), func(t *testing.T) {
 					t.Parallel()
+					m.checkAnswers(t, fr.Name, route, row)
 					for _, c := range row.cells() {
 						t.Run(c.String(), func(t *testing.T) {
 							if !row.Serial {
@@ -205,6 +206,37 @@ func (m *matrixRun) check(t *testing.T, fn string, route httpx.Route, row Row, c
 	}
 
 	m.judge(t, row, c, want, caller, ids, got)
+	if want == Forbidden && got.Status == http.StatusForbidden && c.Kind != Gateway {
+		refusalNamesAction(t, route, got.Body)
+	}
+}
+
+// refusalNamesAction checks the one rule of a 403: details.action names the route refused
+// (method and pattern, never the ids), and a refusal by the route's role check says so
+// with the roles allowed.
+func refusalNamesAction(t *testing.T, route httpx.Route, body []byte) {
+	t.Helper()
+	var env struct {
+		Error struct {
+			Message string `json:"message"`
+			Details struct {
+				Reason       string   `json:"reason"`
+				Action       string   `json:"action"`
+				AllowedRoles []string `json:"allowedRoles"`
+			} `json:"details"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		t.Errorf("403 is not an error envelope: %v", err)
+		return
+	}
+	d := env.Error.Details
+	if want := routeKey(route); d.Action != want {
+		t.Errorf("403 details.action = %q, want %q: %s", d.Action, want, truncate(body))
+	}
+	if d.Reason == roles.ReasonRole && (len(d.AllowedRoles) == 0 || !strings.Contains(env.Error.Message, routeKey(route))) {
+		t.Errorf("a role refusal names neither the action in its message nor the roles allowed: %s", truncate(body))
+	}
 }
 
 // judge compares an answer with the expected outcome and looks for the other clinic's

@@ -89,7 +89,9 @@ func TestBreakGlassAlertMailsTheClinicsAdmins(t *testing.T) {
 func countAlerts(t *testing.T, c *apitest.Client, addr, grant string) int {
 	t.Helper()
 	resp := c.Do(t, apitest.Request{Method: http.MethodGet, Path: "/v1/dev/outbox?to=" + url.QueryEscape(addr)})
-	var out struct{ Messages []map[string]any }
+	var out struct {
+		Messages []map[string]any `json:"items"`
+	}
 	resp.Decode(t, &out)
 	n := 0
 	for _, m := range out.Messages {

@@ -17,7 +17,7 @@ type e2eDoctor struct {
 }
 
 type e2eDoctorDirectory struct {
-	Doctors   []e2eDoctor `json:"doctors"`
+	Doctors   []e2eDoctor `json:"items"`
 	Truncated bool        `json:"truncated"`
 }
 

@@ -29,7 +29,9 @@ func outboxFor(t *testing.T, c *apitest.Client, addr, kind string) map[string]an
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		resp := c.Do(t, apitest.Request{Method: http.MethodGet, Path: "/v1/dev/outbox?to=" + url.QueryEscape(addr)})
-		var out struct{ Messages []map[string]any }
+		var out struct {
+			Messages []map[string]any `json:"items"`
+		}
 		resp.Decode(t, &out)
 		for _, m := range out.Messages {
 			if m["kind"] == kind {
@@ -110,7 +112,9 @@ func TestStaffManagementThroughGateway(t *testing.T) {
 
 	// The audit trail has both changes and its chain verifies.
 	resp = c.Do(t, apitest.Request{Method: http.MethodGet, Path: "/v1/audit?pageSize=10", Token: adminToken})
-	var page struct{ Records []struct{ Action string } }
+	var page struct {
+		Records []struct{ Action string } `json:"items"`
+	}
 	resp.Decode(t, &page)
 	if len(page.Records) != 2 {
 		t.Errorf("audit records: %+v", page.Records)
@@ -215,7 +219,9 @@ func TestBreakGlassThroughGateway(t *testing.T) {
 	}
 	resp.Decode(t, &g)
 	resp = c.Do(t, apitest.Request{Method: http.MethodGet, Path: "/v1/access/break-glass?active=true", Token: adminToken})
-	var list struct{ Grants []struct{ ID string } }
+	var list struct {
+		Grants []struct{ ID string } `json:"items"`
+	}
 	resp.Decode(t, &list)
 	if len(list.Grants) != 1 || list.Grants[0].ID != g.ID {
 		t.Errorf("admin list: %+v", list.Grants)
@@ -224,7 +230,9 @@ func TestBreakGlassThroughGateway(t *testing.T) {
 		t.Errorf("revoke: %d", resp.Status)
 	}
 	resp = c.Do(t, apitest.Request{Method: http.MethodGet, Path: "/v1/audit?action=access.break_glass", Token: adminToken})
-	var page struct{ Records []struct{ Reason string } }
+	var page struct {
+		Records []struct{ Reason string } `json:"items"`
+	}
 	resp.Decode(t, &page)
 	if len(page.Records) != 1 || page.Records[0].Reason == "" {
 		t.Errorf("audit of the grant: %+v", page.Records)

@@ -206,7 +206,7 @@ func TestScribeTranscriptToApprovedNote(t *testing.T) {
 	resp = sc.c.Do(t, apitest.Request{Method: http.MethodPost, Path: "/v1/notes/search", Token: sc.doctor,
 		Body: map[string]any{"encounterId": sc.encounterID}})
 	var list struct {
-		Notes []noteView `json:"notes"`
+		Notes []noteView `json:"items"`
 	}
 	resp.Decode(t, &list)
 	if len(list.Notes) != 1 || list.Notes[0].CurrentVersion != 1 {

@@ -125,11 +125,11 @@ function TriagePanel({ encounterId }: { encounterId: string }) {
 function Notes({ encounterId, canUpload }: { encounterId: string; canUpload: boolean }) {
   const notes = useQuery({
     queryKey: keys.notesOf(encounterId),
-    queryFn: () => post<{ notes?: Note[]; items?: Note[] }>("/v1/notes/search", { encounterId }),
+    queryFn: () => post<{ items: Note[] }>("/v1/notes/search", { encounterId }),
   });
   const [chosen, setChosen] = useState<string | null>(null);
   const onDrafted = useCallback((id: string) => setChosen(id), []);
-  const list = notes.data?.notes ?? notes.data?.items ?? [];
+  const list = notes.data?.items ?? [];
   const current = chosen ?? list[0]?.id ?? null;
   return (
     <div className="space-y-4">

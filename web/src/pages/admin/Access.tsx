@@ -14,7 +14,7 @@ export default function Access() {
   const highlight = useSearch().get("grant");
   const q = useQuery({
     queryKey: ["grants", activeOnly],
-    queryFn: () => get<{ grants: BreakGlassGrant[] }>("/v1/access/break-glass", { query: { active: activeOnly ? "true" : undefined } }),
+    queryFn: () => get<{ items: BreakGlassGrant[] }>("/v1/access/break-glass", { query: { active: activeOnly ? "true" : undefined } }),
   });
   return (
     <div>
@@ -26,7 +26,7 @@ export default function Access() {
         <Loading />
       ) : q.error ? (
         <ErrorNotice error={q.error} onRetry={() => void q.refetch()} />
-      ) : q.data!.grants.length === 0 ? (
+      ) : q.data!.items.length === 0 ? (
         <p className="card">No emergency access to the clinic's patients{activeOnly ? " is active" : " on record"}.</p>
       ) : (
         <div className="card overflow-x-auto">
@@ -42,7 +42,7 @@ export default function Access() {
               </tr>
             </thead>
             <tbody>
-              {q.data!.grants.map((g) => (
+              {q.data!.items.map((g) => (
                 <GrantRow key={g.id} g={g} highlighted={g.id === highlight} />
               ))}
             </tbody>

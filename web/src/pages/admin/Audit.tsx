@@ -51,7 +51,7 @@ export default function Audit() {
     e.preventDefault();
     setFilters(draft);
   };
-  const records = q.data?.pages.flatMap((p) => p.records) ?? [];
+  const records = q.data?.pages.flatMap((p) => p.items) ?? [];
   const v = verify.data?.data;
   return (
     <div>

@@ -20,7 +20,7 @@ export default function Staff() {
     queryFn: ({ pageParam }) => get<StaffPage>("/v1/staff", { query: { pageSize: 100, pageToken: pageParam } }),
     getNextPageParam: (p) => p.nextPageToken || undefined,
   });
-  const staff = q.data?.pages.flatMap((p) => p.staff) ?? [];
+  const staff = q.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <div>
       <PageTitle>Staff</PageTitle>

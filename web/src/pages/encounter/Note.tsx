@@ -378,7 +378,7 @@ function RejectDialog({ open, noteId, onClose, onDone }: { open: boolean; noteId
 }
 
 function Versions({ noteId }: { noteId: string }) {
-  const q = useQuery({ queryKey: ["versions", noteId], queryFn: () => get<{ versions: NoteVersion[] }>(`/v1/notes/${encodeURIComponent(noteId)}/versions`) });
+  const q = useQuery({ queryKey: ["versions", noteId], queryFn: () => get<{ items: NoteVersion[] }>(`/v1/notes/${encodeURIComponent(noteId)}/versions`) });
   if (q.isLoading) return <Loading />;
   if (q.error) return <ErrorNotice error={q.error} />;
   return (
@@ -393,7 +393,7 @@ function Versions({ noteId }: { noteId: string }) {
         </tr>
       </thead>
       <tbody>
-        {(q.data?.versions ?? []).map((v) => (
+        {(q.data?.items ?? []).map((v) => (
           <tr key={v.number}>
             <td>{v.number}</td>
             <td>{humanize(v.kind)}</td>
