@@ -307,3 +307,29 @@ func TestRevokeStaffSessions(t *testing.T) {
 		t.Errorf("%s audit records: %+v %v", staff.ActionRevokeSessions, page.Records, err)
 	}
 }
+
+// A profile stored without its uid field (as the local stack's seed once wrote them) is
+// still listed and read with its uid: the document id is the uid, so that the admin's
+// screen can act on that member.
+func TestProfileWithoutUIDFieldIsAddressable(t *testing.T) {
+	t.Parallel()
+	f := authtest.New(t)
+	ctx := context.Background()
+	_, adminToken := f.Staff(t, "admin", f.Clinic)
+	member, _ := f.Staff(t, "nurse", f.Clinic)
+	if _, err := f.FS.Collection(staff.Collection).Doc(member.UID).Set(ctx, map[string]any{
+		"email": member.Email, "displayName": "Seeded", "role": "nurse", "clinicId": f.Clinic, "disabled": false,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var page staff.Page
+	f.Do(t, http.MethodGet, "/v1/staff", adminToken, nil).Decode(t, &page)
+	if len(page.Staff) != 1 || page.Staff[0].UID != member.UID {
+		t.Errorf("listed %+v, want the member with uid %s", page.Staff, member.UID)
+	}
+	var got staff.Profile
+	f.Do(t, http.MethodGet, "/v1/staff/"+member.UID, adminToken, nil).Decode(t, &got)
+	if got.UID != member.UID {
+		t.Errorf("read uid %q, want %q", got.UID, member.UID)
+	}
+}
