@@ -191,7 +191,7 @@ export function NoteView({ noteId }: { noteId: string }) {
           </>
         )}
       </div>
-      {showVersions && <Versions noteId={noteId} />}
+      {showVersions && <Versions noteId={noteId} state={`${n.currentVersion}:${n.status}`} />}
       <RejectDialog open={rejecting} noteId={noteId} onClose={() => setRejecting(false)} onDone={refresh} />
     </section>
   );
@@ -377,8 +377,12 @@ function RejectDialog({ open, noteId, onClose, onDone }: { open: boolean; noteId
   );
 }
 
-function Versions({ noteId }: { noteId: string }) {
-  const q = useQuery({ queryKey: ["versions", noteId], queryFn: () => get<{ items: NoteVersion[] }>(`/v1/notes/${encodeURIComponent(noteId)}/versions`) });
+/** The note's history; read again whenever the note changed (state: its version and status). */
+function Versions({ noteId, state }: { noteId: string; state: string }) {
+  const q = useQuery({
+    queryKey: ["versions", noteId, state],
+    queryFn: () => get<{ items: NoteVersion[] }>(`/v1/notes/${encodeURIComponent(noteId)}/versions`),
+  });
   if (q.isLoading) return <Loading />;
   if (q.error) return <ErrorNotice error={q.error} />;
   return (
