@@ -1,12 +1,13 @@
-// One patient from registration to an approved note, as the receptionist, the nurse and
-// the doctor do it in the app, then the admin's screens; every screen checked with
-// axe-core (no serious or critical violation) and photographed for the user guides.
+// One patient from registration to an approved and amended note, as the receptionist, the
+// nurse and the doctor do it in the app (and one who leaves without being seen), then the
+// admin's screens; every screen checked with axe-core (no serious or critical violation)
+// and photographed for the user guides.
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, test } from "vitest";
+import { afterAll, afterEach, describe, expect, test } from "vitest";
 import type { Page } from "playwright-core";
-import { axe, describeViolations, launch, screenshot, signInAs, type Session } from "./browser";
+import { axe, EVENT_TIMEOUT, describeViolations, launch, screenshot, signInAs, STEP_TIMEOUT, type Session } from "./browser";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const run = Date.now().toString(36).toUpperCase();
@@ -19,19 +20,45 @@ async function accessible(page: Page, what: string) {
   expect(describeViolations(v), `axe on ${what}`).toBe("");
 }
 
-function row(page: Page) {
-  return page.getByTestId("board-entry").filter({ hasText: `${family}, ${given}` });
+function row(page: Page, name = `${family}, ${given}`) {
+  return page.getByTestId("board-entry").filter({ hasText: name });
 }
 
+/** Fills the registration form of the reception screen. */
+async function register(page: Page, fam: string, giv: string, birthDate: string) {
+  await page.getByLabel("Given name").fill(giv);
+  await page.getByLabel("Family name").fill(fam);
+  await page.getByLabel("Birth date", { exact: true }).fill(birthDate);
+  await page.getByLabel("Sex", { exact: true }).selectOption("female");
+}
+
+// The browsers of a describe block: closed after each test (a failed one too), their
+// console problems (errors, CSP violations) checked at the end.
+function sessions() {
+  const open: Session[] = [];
+  const problems: string[] = [];
+  afterEach(async () => {
+    for (const s of open.splice(0)) {
+      problems.push(...s.problems);
+      await s.close();
+    }
+  });
+  afterAll(() => {
+    expect(problems).toEqual([]);
+  });
+  return async (opts?: Parameters<typeof launch>[0]) => {
+    const s = await launch(opts);
+    open.push(s);
+    return s;
+  };
+}
 
 describe("a patient's visit in the web app", () => {
+  const browser = sessions();
   let s: Session;
-  afterAll(async () => {
-    expect(s?.problems ?? []).toEqual([]);
-  });
 
-  test("reception: the sign-in screen, register and check in", async () => {
-    s = await launch();
+  test("reception: the sign-in screen, register and check in; a patient who left without being seen", async () => {
+    s = await browser();
     const { page } = s;
     await page.goto("/");
     await page.getByRole("heading", { name: "Medi OS" }).waitFor();
@@ -47,11 +74,8 @@ describe("a patient's visit in the web app", () => {
     // Register with validation: an empty form shows the API's messages, all at once.
     await page.getByRole("button", { name: "Register a new patient" }).click();
     await page.getByRole("button", { name: "Register", exact: true }).click();
-    await expect.poll(() => page.locator(".field-error").count()).toBeGreaterThanOrEqual(4);
-    await page.getByLabel("Given name").fill(given);
-    await page.getByLabel("Family name").fill(family);
-    await page.getByLabel("Birth date", { exact: true }).fill("1961-04-09");
-    await page.getByLabel("Sex", { exact: true }).selectOption("female");
+    await expect.poll(() => page.locator(".field-error").count(), { timeout: STEP_TIMEOUT }).toBeGreaterThanOrEqual(4);
+    await register(page, family, given, "1961-04-09");
     await accessible(page, "registration");
     // The session cookie is lost before the answer: the app asks to sign in again, then
     // sends the registration it kept.
@@ -69,20 +93,39 @@ describe("a patient's visit in the web app", () => {
     await page.getByRole("button", { name: "Check in" }).click();
     await page.getByText("Checked in at").waitFor();
 
+    // A second patient, checked in, who leaves before being seen.
+    const leaver = `Leftearly${run}`;
+    await page.getByRole("button", { name: "Register a new patient" }).click();
+    await register(page, leaver, "Ada", "1990-02-03");
+    await page.getByRole("button", { name: "Register", exact: true }).click();
+    await page.getByRole("heading", { name: `${leaver}, Ada` }).waitFor();
+    await page.getByLabel("Chief complaint, in the patient's words").fill("sprained ankle");
+    await page.getByRole("button", { name: "Check in" }).click();
+    await page.getByText("Checked in at").waitFor();
+
     await page.getByRole("link", { name: "Live board" }).first().click();
-    await row(page).waitFor();
-    await expect.poll(() => page.getByTestId("stream-state").textContent()).toBe("Live");
-    await row(page).getByText("Not triaged").waitFor();
+    await page.getByTestId("stream-state").getByText("Live", { exact: true }).waitFor();
+    await row(page).getByText("Not triaged").waitFor({ timeout: EVENT_TIMEOUT });
+    await row(page).getByText(/expected wait \d+–\d+ min/).waitFor();
     await accessible(page, "board (receptionist)");
     await screenshot(page, "board-receptionist");
-    await s.close();
+
+    // Left without being seen: a reason is required, then the visit leaves the board.
+    await row(page, `${leaver}, Ada`).getByRole("button", { name: "Left", exact: true }).click({ timeout: EVENT_TIMEOUT });
+    const dialog = page.getByRole("dialog", { name: `${leaver}, Ada left without being seen` });
+    await dialog.getByLabel("Reason (required)").fill("Left before triage; told the desk.");
+    await accessible(page, "left without being seen");
+    await dialog.getByRole("button", { name: "Record that they left" }).click();
+    await dialog.waitFor({ state: "hidden" });
+    await row(page, `${leaver}, Ada`).waitFor({ state: "detached", timeout: EVENT_TIMEOUT });
+    await row(page).waitFor();
   });
 
   test("nurse: triage with the engine's live proposal, record and confirm", async () => {
-    s = await launch();
+    s = await browser();
     const { page } = s;
     await signInAs(page, "nurse");
-    await row(page).getByRole("link", { name: "Triage" }).click();
+    await row(page).getByRole("link", { name: "Triage" }).click({ timeout: EVENT_TIMEOUT });
     await page.getByRole("heading", { name: `Triage: ${family}, ${given}` }).waitFor();
     await page.getByLabel("Complaint category").selectOption("chest_pain");
     await page.getByLabel("Mental status (AVPU)").selectOption("A");
@@ -100,7 +143,7 @@ describe("a patient's visit in the web app", () => {
     const proposal = page.getByRole("region", { name: /Engine proposal/ });
     await proposal.getByText("ESI 2").waitFor();
     await proposal.getByText(/decision point/).waitFor();
-    await expect.poll(() => page.getByTestId("news2-chart").locator("li").count()).toBe(7);
+    await expect.poll(() => page.getByTestId("news2-chart").locator("li").count(), { timeout: STEP_TIMEOUT }).toBe(7);
     await proposal.getByText(/NEWS2 5/).waitFor();
     await accessible(page, "triage");
     await screenshot(page, "triage");
@@ -116,17 +159,16 @@ describe("a patient's visit in the web app", () => {
     await confirm.getByText("Level 2 confirmed").waitFor();
     await confirm.getByText(/Next re-assessment due at/).waitFor();
     await page.getByRole("link", { name: "Back to the board" }).click();
-    await row(page).getByText("ESI 2").waitFor();
+    await row(page).getByText("ESI 2").waitFor({ timeout: EVENT_TIMEOUT });
     await screenshot(page, "board-nurse");
-    await s.close();
   });
 
-  test("doctor: take the patient, read the cited summary, scribe, edit and approve the note, complete", async () => {
-    s = await launch();
+  test("doctor: take the patient, read the cited summary, scribe, edit, approve and amend the note, complete", async () => {
+    s = await browser();
     const { page } = s;
     await signInAs(page, "doctor");
     await page.getByLabel("Ready for a doctor").check();
-    await row(page).waitFor();
+    await row(page).getByRole("button", { name: "Take patient" }).waitFor({ timeout: EVENT_TIMEOUT });
     await accessible(page, "board (doctor)");
     await screenshot(page, "board-doctor");
     await row(page).getByRole("button", { name: "Take patient" }).click();
@@ -135,7 +177,7 @@ describe("a patient's visit in the web app", () => {
 
     // The cited history summary: choosing a citation shows its source record.
     const summary = page.getByTestId("summary");
-    await summary.waitFor({ timeout: 60_000 });
+    await summary.waitFor({ timeout: EVENT_TIMEOUT });
     await summary.getByRole("button", { name: /^Source \d+: Patient$/ }).first().click();
     await page.getByTestId("source-record").getByText(/Source: Patient/).waitFor();
     await page.getByTestId("source-record").getByText(/MRN/).waitFor();
@@ -145,7 +187,7 @@ describe("a patient's visit in the web app", () => {
     // The scribe: a transcript upload, its status followed live, the draft note.
     await page.getByRole("tab", { name: "Scribe and note" }).click();
     await page.getByLabel("Transcript or audio file").setInputFiles(resolve(here, "../../tests/fixtures/consultation.vtt"));
-    await page.getByTestId("scribe-status").getByText("The draft note is ready below.").waitFor({ timeout: 90_000 });
+    await page.getByTestId("scribe-status").getByText("The draft note is ready below.").waitFor({ timeout: EVENT_TIMEOUT });
     const note = page.getByTestId("note");
     await note.getByText(/Note · Draft · version 1/).waitFor();
     // A sentence's evidence in the transcript.
@@ -173,57 +215,83 @@ describe("a patient's visit in the web app", () => {
     const [pdf] = await Promise.all([page.waitForEvent("download"), note.getByRole("button", { name: "Download PDF" }).click()]);
     expect(readFileSync((await pdf.path())!, "latin1").slice(0, 8)).toBe("%PDF-1.4");
     await note.getByRole("button", { name: "Versions" }).click();
-    await note.getByRole("table", { name: "Note versions" }).getByRole("row").nth(2).waitFor();
+    const versions = note.getByRole("table", { name: "Note versions" }).getByRole("row");
+    await versions.nth(2).waitFor();
+    const before = await versions.count();
     await screenshot(page, "doctor-approved");
+    await note.getByRole("button", { name: "Versions" }).click();
+
+    // Amend the signed note: a new version, reviewed and signed again; the history keeps all.
+    await note.getByRole("button", { name: "Amend" }).click();
+    await note.getByLabel("Subjective sentence 1", { exact: true }).fill("Chest pain for three hours, radiating to the left arm.");
+    await note.getByRole("button", { name: "Save amendment" }).click();
+    await note.getByText(/Note · Amended \(not yet approved\) · version \d+/).waitFor();
+    await note.getByText("Chest pain for three hours, radiating to the left arm.").waitFor();
+    await note.getByRole("button", { name: "Submit for review" }).click();
+    await note.getByText(/Pending review/).waitFor();
+    await note.getByRole("button", { name: "Approve and sign" }).click();
+    await note.getByText(/^Approved .*SHA-256/).waitFor();
+    await note.getByRole("button", { name: "Versions" }).click();
+    await expect.poll(() => versions.count(), { timeout: STEP_TIMEOUT }).toBeGreaterThan(before);
 
     await page.getByRole("button", { name: "Complete the visit" }).click();
     await page.getByRole("heading", { name: "Live board" }).waitFor();
-    await expect.poll(() => row(page).count()).toBe(0);
-    await s.close();
+    await row(page).waitFor({ state: "detached", timeout: EVENT_TIMEOUT });
   });
 
   test("a locked screen keeps the form in progress", async () => {
-    s = await launch();
+    s = await browser();
     const { page } = s;
     await signInAs(page, "receptionist");
     await page.getByRole("button", { name: "Register a new patient" }).click();
     await page.getByLabel("Given name").fill("Kept");
     // The clinic's idle timeout, shortened for the test.
     await page.evaluate(() => sessionStorage.setItem("medi.idleTimeoutSeconds", "3"));
-    await page.getByRole("heading", { name: "Screen locked" }).waitFor({ timeout: 15_000 });
+    await page.getByRole("heading", { name: "Screen locked" }).waitFor();
     expect(await page.getByText("Register a new patient").first().isVisible()).toBe(false);
     await page.evaluate(() => sessionStorage.setItem("medi.idleTimeoutSeconds", "900"));
     await page.getByLabel("Password").fill("demo-receptionist-pass");
     await page.getByRole("button", { name: "Sign in and continue" }).click();
     await page.getByLabel("Given name").waitFor();
     expect(await page.getByLabel("Given name").inputValue()).toBe("Kept");
-    await s.close();
   });
 
-  test("a phone-sized screen in the dark theme", async () => {
-    s = await launch({ viewport: { width: 360, height: 780 }, colorScheme: "dark" });
+  test("a phone-sized screen in the dark theme; offline and back", async () => {
+    s = await browser({ viewport: { width: 360, height: 780 }, colorScheme: "dark" });
     const { page } = s;
     await signInAs(page, "nurse");
     await page.getByRole("heading", { name: "Live board" }).waitFor();
+    await page.getByTestId("stream-state").getByText("Live", { exact: true }).waitFor();
     await accessible(page, "board (phone, dark)");
+    // The connection drops: the app says so; back online, the banner goes.
+    await s.context.setOffline(true);
+    const offline = page.getByRole("alert").filter({ hasText: "Offline: nothing can be saved" });
+    await offline.waitFor();
+    await accessible(page, "offline banner (phone, dark)");
+    await s.context.setOffline(false);
+    await offline.waitFor({ state: "detached" });
+    await page.getByTestId("stream-state").getByText("Live", { exact: true }).waitFor({ timeout: EVENT_TIMEOUT });
+    // What failed while offline is expected; nothing else may have.
+    s.problems.splice(0, s.problems.length, ...s.problems.filter((p) => !/ERR_INTERNET_DISCONNECTED/.test(p)));
     await page.getByRole("button", { name: "Menu" }).click();
     await page.getByRole("link", { name: "Emergency access" }).click();
     await page.getByRole("heading", { name: "Emergency access" }).waitFor();
     await accessible(page, "emergency access (phone, dark)");
     await screenshot(page, "phone-dark");
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
-    await s.close();
   });
 });
 
 describe("the admin's screens", () => {
   let s: Session;
+  const problems: string[] = [];
   afterAll(async () => {
+    problems.push(...(s?.problems ?? []));
     await s?.close();
-    expect(s?.problems ?? []).toEqual([]);
+    expect(problems).toEqual([]);
   });
 
-  test("staff: invite a colleague", async () => {
+  test("staff: invite a colleague, change their role, disable them", async () => {
     s = await launch();
     const { page } = s;
     await signInAs(page, "admin");
@@ -235,10 +303,38 @@ describe("the admin's screens", () => {
     await page.getByRole("button", { name: "Send invitation" }).click();
     await page.getByText(`Nurse ${run} was added as nurse.`).waitFor();
     await page.getByRole("cell", { name: email }).waitFor();
+    await page.getByLabel(`Role of Nurse ${run}`).selectOption("doctor");
+    await page.getByRole("button", { name: "Save role" }).click();
+    await page.getByText("Saved; their sessions were ended where the change requires it.").waitFor();
+    await expect.poll(() => page.getByLabel(`Role of Nurse ${run}`).inputValue(), { timeout: STEP_TIMEOUT }).toBe("doctor");
     await page.getByRole("button", { name: `Disable Nurse ${run}` }).click();
     await page.getByRole("button", { name: `Enable Nurse ${run}` }).waitFor();
     await accessible(page, "staff");
     await screenshot(page, "admin-staff");
+  });
+
+  test("staff: sign a colleague out of every device; their screen asks them to sign in again", async () => {
+    const { page } = s;
+    const r = await launch();
+    try {
+      await signInAs(r.page, "receptionist");
+      await r.page.getByRole("heading", { name: "Reception" }).waitFor();
+      // The Auth emulator records revocations to the second: revoke in a later second
+      // than the sign-in, as a real revocation always is.
+      await r.page.waitForTimeout(1100);
+      await page.getByRole("button", { name: "Sign Demo receptionist out everywhere" }).click();
+      await page.getByRole("status").filter({ hasText: "Demo receptionist is signed out of every device" }).waitFor();
+      // Their next request is refused: the screen locks, what they typed is kept.
+      await r.page.getByLabel("Name, MRN or birth date").fill("nunez");
+      await r.page.getByRole("heading", { name: "Sign in again" }).waitFor();
+      await r.page.getByLabel("Password").fill("demo-receptionist-pass");
+      await r.page.getByRole("button", { name: "Sign in and continue" }).click();
+      await r.page.getByRole("button", { name: /Núñez, José/ }).waitFor();
+      expect(await r.page.getByLabel("Name, MRN or birth date").inputValue()).toBe("nunez");
+    } finally {
+      problems.push(...r.problems);
+      await r.close();
+    }
   });
 
   test("audit trail: filter and verify the chain", async () => {
@@ -249,7 +345,7 @@ describe("the admin's screens", () => {
     await page.getByRole("button", { name: "Filter", exact: true }).click();
     await page.getByTestId("audit-table").getByRole("cell", { name: "staff.create" }).first().waitFor();
     await page.getByRole("button", { name: "Verify the chain" }).click();
-    await page.getByText(/^Intact: \d+ records checked/).waitFor({ timeout: 60_000 });
+    await page.getByText(/^Intact: \d+ records checked/).waitFor();
     await accessible(page, "audit");
     await screenshot(page, "admin-audit");
   });
@@ -265,5 +361,15 @@ describe("the admin's screens", () => {
     await page.getByRole("img", { name: /AI spend per month/ }).waitFor();
     await accessible(page, "AI spend");
     await screenshot(page, "admin-usage");
+  });
+
+  test("sign out", async () => {
+    const { page } = s;
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByText("You have signed out.").waitFor();
+    // The session ended on the server too: a reload stays on the sign-in screen.
+    await page.reload();
+    await page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
+    expect(await page.getByTestId("whoami").count()).toBe(0);
   });
 });
