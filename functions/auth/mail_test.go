@@ -43,19 +43,40 @@ func TestPasswordResetIsEnumerationSafeAndRateLimited(t *testing.T) {
 	}
 }
 
+// TestPerIPLimit counts password resets per client address: the second-to-last
+// X-Forwarded-For entry, which the load balancer appends ("<client>, <load balancer>").
 func TestPerIPLimit(t *testing.T) {
 	t.Parallel()
 	f := authtest.New(t, func(c *authfn.Config) { c.ResetPerIPPer10Min = 1 })
-	ip := []string{"X-Forwarded-For", "203.0.113.77"}
-	if resp := f.Do(t, http.MethodPost, "/v1/auth/password-reset", "", map[string]string{"email": "a-" + authtest.NewEmail(t)}, ip...); resp.Status != 202 {
-		t.Fatalf("first: %d", resp.Status)
+	reset := func(xff ...string) int {
+		var header []string
+		for _, v := range xff {
+			header = append(header, "X-Forwarded-For", v)
+		}
+		return f.Do(t, http.MethodPost, "/v1/auth/password-reset", "", map[string]string{"email": authtest.NewEmail(t)}, header...).Status
 	}
-	if resp := f.Do(t, http.MethodPost, "/v1/auth/password-reset", "", map[string]string{"email": "b-" + authtest.NewEmail(t)}, ip...); resp.Status != 429 {
-		t.Errorf("second from the same IP: %d, want 429", resp.Status)
+	if got := reset("203.0.113.77, 35.191.0.1"); got != 202 {
+		t.Fatalf("first: %d", got)
 	}
-	other := []string{"X-Forwarded-For", "203.0.113.78"}
-	if resp := f.Do(t, http.MethodPost, "/v1/auth/password-reset", "", map[string]string{"email": "c-" + authtest.NewEmail(t)}, other...); resp.Status != 202 {
-		t.Errorf("another IP: %d, want 202", resp.Status)
+	if got := reset("198.51.100.9, 203.0.113.77, 35.191.0.1"); got != 429 {
+		t.Errorf("second from the same client, with a forged first entry: %d, want 429", got)
+	}
+	if got := reset("203.0.113.78, 35.191.0.1"); got != 202 {
+		t.Errorf("another client: %d, want 202", got)
+	}
+}
+
+// TestPerIPLimitWithoutTheLoadBalancer: a client that reaches the function directly and
+// sends an X-Forwarded-For of its own choosing is counted by its connection's address;
+// before the fix each forged address got its own counter.
+func TestPerIPLimitWithoutTheLoadBalancer(t *testing.T) {
+	t.Parallel()
+	f := authtest.New(t, func(c *authfn.Config) { c.ResetPerIPPer10Min = 1 })
+	for i, forged := range []string{"198.51.100.1", "198.51.100.2", "198.51.100.3"} {
+		resp := f.Do(t, http.MethodPost, "/v1/auth/password-reset", "", map[string]string{"email": authtest.NewEmail(t)}, "X-Forwarded-For", forged)
+		if want := map[bool]int{true: 202, false: 429}[i == 0]; resp.Status != want {
+			t.Errorf("request %d with X-Forwarded-For %s: %d, want %d", i+1, forged, resp.Status, want)
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/medi-os/medi/scripts/devports"
@@ -19,6 +20,7 @@ func Gateway(targets map[string]*url.URL) http.Handler {
 			name := Route(pr.In.URL.Path)
 			pr.SetURL(targets[name])
 			pr.SetXForwarded()
+			appendForwardedFor(pr)
 			pr.Out.Host = pr.In.Host
 		},
 		FlushInterval: -1, // stream Server-Sent Events through at once
@@ -29,6 +31,26 @@ func Gateway(targets map[string]*url.URL) http.Handler {
 			fmt.Fprint(w, `{"success":false,"data":null,"error":{"code":"unavailable","message":"function not reachable"},"requestId":""}`)
 		},
 	}
+}
+
+// appendForwardedFor writes X-Forwarded-For as the Google external load balancer does:
+// whatever the client sent, then "<client>, <load balancer>" (here the gateway's own
+// address), so that functions find the client at the same position as in production
+// (ratelimit.ClientIP: the second-to-last entry) and never trust the client's entries.
+func appendForwardedFor(pr *httputil.ProxyRequest) {
+	client, _, err := net.SplitHostPort(pr.In.RemoteAddr)
+	if err != nil {
+		client = pr.In.RemoteAddr
+	}
+	self := "127.0.0.1"
+	if a, ok := pr.In.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		if h, _, err := net.SplitHostPort(a.String()); err == nil {
+			self = h
+		}
+	}
+	entries := append([]string{}, pr.In.Header.Values("X-Forwarded-For")...)
+	entries = append(entries, client, self)
+	pr.Out.Header.Set("X-Forwarded-For", strings.Join(entries, ", "))
 }
 
 func (s *Stack) startGateway() error {

@@ -22,8 +22,11 @@ import (
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"github.com/fsouza/fake-gcs-server/fakestorage"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/medi-os/medi/shared/testenv"
+
+	"github.com/medi-os/medi/shared/ratelimit"
 )
 
 func TestRouteFollowsTheURLMap(t *testing.T) {
@@ -75,6 +78,37 @@ func TestGatewayProxiesByPrefix(t *testing.T) {
 		if got := string(b); got != want+" "+path+" Bearer t" {
 			t.Errorf("%s -> %q, want function %s with path and headers intact", path, got, want)
 		}
+	}
+}
+
+// TestGatewayForwardsLikeTheLoadBalancer: the gateway appends "<client>, <itself>" to
+// the client's X-Forwarded-For, as the production load balancer does, so a function finds
+// the client at the documented position and a forged entry changes nothing.
+func TestGatewayForwardsLikeTheLoadBalancer(t *testing.T) {
+	t.Parallel()
+	var got []string
+	fn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.Header.Get("X-Forwarded-For"), ratelimit.ClientIP(r))
+	}))
+	t.Cleanup(fn.Close)
+	u, _ := url.Parse(fn.URL)
+	targets := map[string]*url.URL{}
+	for _, f := range Functions {
+		targets[f.Name] = u
+	}
+	gw := httptest.NewServer(Gateway(targets))
+	t.Cleanup(gw.Close)
+	req, _ := http.NewRequest(http.MethodPost, gw.URL+"/v1/auth/password-reset", nil)
+	req.Header.Add("X-Forwarded-For", "198.51.100.1")
+	req.Header.Add("X-Forwarded-For", "198.51.100.2, 198.51.100.3")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	want := []string{"198.51.100.1, 198.51.100.2, 198.51.100.3, 127.0.0.1, 127.0.0.1", "127.0.0.1"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("X-Forwarded-For and client IP seen by the function (-want +got):\n%s", diff)
 	}
 }
 

@@ -130,18 +130,20 @@ func Exceeded(retryAfter time.Duration) *apierr.Error {
 		WithDetails(map[string]any{"retryAfterSeconds": secs})
 }
 
-// ClientIP is the caller's address: behind the Google external load balancer,
-// X-Forwarded-For ends with "<client>, <load balancer>", so the second-to-last entry is
-// the one the client cannot forge; with a single entry (local gateway) that one; without
-// the header the connection's peer.
+// ClientIP is the caller's address as the load balancer saw it. The Google external
+// load balancer appends "<client>, <load balancer>" to whatever X-Forwarded-For the client
+// sent, so the second-to-last entry (over every X-Forwarded-For line) is the one hop the
+// client cannot choose; the local gateway appends the same two entries. Every entry before
+// it is the client's own and is never trusted. A header with fewer than two entries was not
+// written by the load balancer (the function was reached without it): then the
+// connection's peer is the caller.
 func ClientIP(r *http.Request) string {
-	if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-		parts := strings.Split(xff, ",")
-		i := len(parts) - 2
-		if i < 0 {
-			i = 0
-		}
-		if ip := net.ParseIP(strings.TrimSpace(parts[i])); ip != nil {
+	var entries []string
+	for _, line := range r.Header.Values("X-Forwarded-For") {
+		entries = append(entries, strings.Split(line, ",")...)
+	}
+	if len(entries) >= 2 {
+		if ip := net.ParseIP(strings.TrimSpace(entries[len(entries)-2])); ip != nil {
 			return ip.String()
 		}
 	}

@@ -56,16 +56,26 @@ func TestLimiterSharedCounterAndWindow(t *testing.T) {
 
 func TestClientIP(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct{ xff, remote, want string }{
-		{"", "192.0.2.1:5555", "192.0.2.1"},
-		{"203.0.113.9", "127.0.0.1:1", "203.0.113.9"},
-		{"198.51.100.1, 203.0.113.9, 35.191.0.1", "127.0.0.1:1", "203.0.113.9"}, // forged first entry ignored
-		{"garbage", "192.0.2.1:5555", "192.0.2.1"},
+	for _, tc := range []struct {
+		xff    []string
+		remote string
+		want   string
+	}{
+		{nil, "192.0.2.1:5555", "192.0.2.1"},
+		// Through the load balancer: "<client>, <load balancer>" appended.
+		{[]string{"203.0.113.9, 35.191.0.1"}, "169.254.1.1:1", "203.0.113.9"},
+		{[]string{"198.51.100.1, 203.0.113.9, 35.191.0.1"}, "169.254.1.1:1", "203.0.113.9"}, // forged first entry ignored
+		{[]string{"198.51.100.1", "203.0.113.9, 35.191.0.1"}, "169.254.1.1:1", "203.0.113.9"}, // forged line ignored
+		// Reached without the load balancer: a client's own single entry is never trusted.
+		{[]string{"203.0.113.9"}, "192.0.2.1:5555", "192.0.2.1"},
+		{[]string{"198.51.100.7"}, "192.0.2.1:5555", "192.0.2.1"},
+		{[]string{"garbage"}, "192.0.2.1:5555", "192.0.2.1"},
+		{[]string{"garbage, 35.191.0.1"}, "192.0.2.1:5555", "192.0.2.1"},
 	} {
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
 		r.RemoteAddr = tc.remote
-		if tc.xff != "" {
-			r.Header.Set("X-Forwarded-For", tc.xff)
+		for _, v := range tc.xff {
+			r.Header.Add("X-Forwarded-For", v)
 		}
 		if got := ratelimit.ClientIP(r); got != tc.want {
 			t.Errorf("ClientIP(xff %q, remote %q) = %q, want %q", tc.xff, tc.remote, got, tc.want)
