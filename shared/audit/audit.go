@@ -1,6 +1,6 @@
 // Package audit writes the append-only audit trail (clinics/{clinicId}/audit/{id}):
 // who (actor uid and role), what (action, resource type and id, patient), outcome,
-// request id and time. A record describing a change is written in the same Firestore
+// request id (the server's), trace id (possibly the client's) and time. A record describing a change is written in the same Firestore
 // transaction as the change, so there is never a change without its record nor
 // a record of a change that did not happen. Reads of patient data are audited too.
 //
@@ -35,17 +35,20 @@ const Collection = "audit"
 
 // Record is one audit entry.
 type Record struct {
-	ClinicID     string    `firestore:"clinicId" json:"clinicId"`
-	ActorUID     string    `firestore:"actorUid" json:"actorUid"`
-	ActorRole    string    `firestore:"actorRole" json:"actorRole"`
-	Action       string    `firestore:"action" json:"action"`             // e.g. "patient.read", "encounter.transition"
-	ResourceType string    `firestore:"resourceType" json:"resourceType"` // e.g. "patient"
-	ResourceID   string    `firestore:"resourceId" json:"resourceId"`
-	PatientID    string    `firestore:"patientId,omitempty" json:"patientId,omitempty"`
-	Outcome      string    `firestore:"outcome" json:"outcome"`
-	Reason       string    `firestore:"reason,omitempty" json:"reason,omitempty"` // a clinician's stated reason (down-triage, break-glass)
-	RequestID    string    `firestore:"requestId" json:"requestId"`
-	Time         time.Time `firestore:"time" json:"time"`
+	ClinicID     string `firestore:"clinicId" json:"clinicId"`
+	ActorUID     string `firestore:"actorUid" json:"actorUid"`
+	ActorRole    string `firestore:"actorRole" json:"actorRole"`
+	Action       string `firestore:"action" json:"action"`             // e.g. "patient.read", "encounter.transition"
+	ResourceType string `firestore:"resourceType" json:"resourceType"` // e.g. "patient"
+	ResourceID   string `firestore:"resourceId" json:"resourceId"`
+	PatientID    string `firestore:"patientId,omitempty" json:"patientId,omitempty"`
+	Outcome      string `firestore:"outcome" json:"outcome"`
+	Reason       string `firestore:"reason,omitempty" json:"reason,omitempty"` // a clinician's stated reason (down-triage, break-glass)
+	// RequestID is the server's id of the request (never chosen by a client); TraceID is
+	// the distributed trace it belonged to, which the client may have chosen (traceparent).
+	RequestID string    `firestore:"requestId" json:"requestId"`
+	TraceID   string    `firestore:"traceId,omitempty" json:"traceId,omitempty"`
+	Time      time.Time `firestore:"time" json:"time"`
 
 	// Hash chain (chain.go): set when the record is sealed, never by writers. Sealed is
 	// stored false at write so that the sealer can find the records it has not chained.
@@ -63,6 +66,9 @@ func New(ctx context.Context, clinicID, action, resourceType, resourceID string)
 		ClinicID: clinicID, Action: action, ResourceType: resourceType, ResourceID: resourceID,
 		Outcome: OutcomeSuccess, RequestID: logging.RequestID(ctx), Time: time.Now().UTC(),
 		ActorUID: "system", ActorRole: "system",
+	}
+	if t, ok := logging.TraceFromContext(ctx); ok {
+		r.TraceID = t.TraceID
 	}
 	if p, ok := auth.FromContext(ctx); ok {
 		r.ActorUID, r.ActorRole = p.UID, string(p.Role)

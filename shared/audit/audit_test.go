@@ -25,7 +25,7 @@ func client(t *testing.T) *firestore.Client {
 }
 
 func principalCtx() context.Context {
-	ctx := logging.WithTrace(context.Background(), logging.Trace{TraceID: "0123456789abcdef0123456789abcdef"})
+	ctx := logging.WithTrace(context.Background(), logging.Trace{TraceID: "0123456789abcdef0123456789abcdef", Request: "fedcba9876543210fedcba9876543210"})
 	return auth.WithPrincipal(ctx, auth.Principal{UID: "nurse-1", Role: auth.RoleNurse, ClinicID: "c1"})
 }
 
@@ -49,7 +49,8 @@ func records(t *testing.T, fs *firestore.Client, clinic string) []audit.Record {
 func TestNewTakesActorAndRequestID(t *testing.T) {
 	t.Parallel()
 	r := audit.New(principalCtx(), "c1", "patient.read", "patient", "p1").ForPatient("p1")
-	if r.ActorUID != "nurse-1" || r.ActorRole != "nurse" || r.RequestID != "0123456789abcdef0123456789abcdef" ||
+	if r.ActorUID != "nurse-1" || r.ActorRole != "nurse" || r.RequestID != "fedcba9876543210fedcba9876543210" ||
+		r.TraceID != "0123456789abcdef0123456789abcdef" ||
 		r.Outcome != audit.OutcomeSuccess || r.PatientID != "p1" || r.Time.IsZero() {
 		t.Errorf("record = %+v", r)
 	}

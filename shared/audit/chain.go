@@ -79,7 +79,10 @@ type canonical struct {
 	Outcome      string `json:"outcome"`
 	Reason       string `json:"reason"`
 	RequestID    string `json:"requestId"`
-	Time         string `json:"time"`
+	// TraceID is left out when empty, so that records written before it existed keep
+	// their hash.
+	TraceID string `json:"traceId,omitempty"`
+	Time    string `json:"time"`
 }
 
 // ComputeHash returns the hash of r (with its ID, Seq and PrevHash) as hex.
@@ -88,7 +91,7 @@ func ComputeHash(r Record) string {
 		ID: r.ID, Seq: r.Seq, PrevHash: r.PrevHash, ClinicID: r.ClinicID, ActorUID: r.ActorUID,
 		ActorRole: r.ActorRole, Action: r.Action, ResourceType: r.ResourceType, ResourceID: r.ResourceID,
 		PatientID: r.PatientID, Outcome: r.Outcome, Reason: r.Reason, RequestID: r.RequestID,
-		Time: r.Time.UTC().Format(time.RFC3339Nano),
+		TraceID: r.TraceID, Time: r.Time.UTC().Format(time.RFC3339Nano),
 	})
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])

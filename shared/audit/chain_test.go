@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"cloud.google.com/go/firestore"
 	"github.com/google/go-cmp/cmp"
@@ -160,5 +161,21 @@ func TestListFiltersAndPages(t *testing.T) {
 	}
 	if _, err := audit.List(ctx, fs, audit.Filter{ClinicID: "c1", PageToken: "garbage"}); err == nil {
 		t.Error("garbage page token accepted")
+	}
+}
+
+// TestHashOfRecordsWithoutTraceIsUnchanged: records sealed before they carried a trace id
+// keep the hash they were sealed with (the value was computed by the code of that time).
+func TestHashOfRecordsWithoutTraceIsUnchanged(t *testing.T) {
+	t.Parallel()
+	r := audit.Record{ID: "0000000000000001-abcdef", Seq: 7, PrevHash: "00", ClinicID: "c1", ActorUID: "u1", ActorRole: "nurse",
+		Action: "patient.read", ResourceType: "patient", ResourceID: "p1", PatientID: "p1", Outcome: "success",
+		RequestID: "0123456789abcdef0123456789abcdef", Time: time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)}
+	if got, want := audit.ComputeHash(r), "24386ed2f9f5edbc4cb2069940a466a64d5302e2cf1a4d523e0f6bc0ff519ca8"; got != want {
+		t.Errorf("hash %s, want %s", got, want)
+	}
+	r.TraceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	if audit.ComputeHash(r) == "24386ed2f9f5edbc4cb2069940a466a64d5302e2cf1a4d523e0f6bc0ff519ca8" {
+		t.Error("the trace id is not covered by the hash")
 	}
 }

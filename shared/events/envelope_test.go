@@ -38,7 +38,7 @@ func validEnvelope(t *testing.T) Envelope {
 
 func TestNewEnvelope(t *testing.T) {
 	t.Parallel()
-	trace := logging.Trace{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736"}
+	trace := logging.Trace{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", Request: "0af7651916cd43dd8448eb211c80319c"}
 	ctx := logging.WithTrace(context.Background(), trace)
 	before := time.Now()
 
@@ -62,7 +62,7 @@ func TestNewEnvelope(t *testing.T) {
 		SchemaVersion: 1,
 		ClinicID:      "clinic-42",
 		OccurredAt:    e.OccurredAt,
-		RequestID:     trace.TraceID,
+		RequestID:     trace.Request,
 		Data:          json.RawMessage(`{"encounterId":"enc-7","level":2,"complaint":"` + patientMarker + `"}`),
 	}
 	if diff := cmp.Diff(want, e); diff != "" {

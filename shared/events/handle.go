@@ -169,22 +169,27 @@ func (o HandleOptions) run(ctx context.Context, log *slog.Logger, dedupeID strin
 }
 
 // eventTrace returns the trace of the event's traceparent extension, else a trace id
-// derived from the event's source and id.
+// derived from the event's source and id. The request id is derived from the event's
+// source and id (which the platform or our publisher made, never a client), so every
+// redelivery of an event shares one request id and distinct events never do.
 func eventTrace(ce event.Event) logging.Trace {
-	var tp string
-	if err := ce.ExtensionAs("traceparent", &tp); err == nil && tp != "" {
-		h := http.Header{}
-		h.Set("traceparent", tp)
-		t := logging.TraceFromHeaders(h)
-		// TraceFromHeaders invents a random trace for an invalid header; accept only the
-		// header's own trace id.
-		if parts := strings.Split(strings.TrimSpace(tp), "-"); len(parts) >= 2 && strings.EqualFold(parts[1], t.TraceID) {
-			return t
-		}
-	}
 	if ce.ID() == "" {
 		return logging.NewTrace()
 	}
 	sum := sha256.Sum256([]byte(ce.Source() + "\x00" + ce.ID()))
-	return logging.Trace{TraceID: hex.EncodeToString(sum[:16])}
+	t := logging.Trace{TraceID: hex.EncodeToString(sum[:16])}
+	var tp string
+	if err := ce.ExtensionAs("traceparent", &tp); err == nil && tp != "" {
+		h := http.Header{}
+		h.Set("traceparent", tp)
+		parsed := logging.TraceFromHeaders(h)
+		// TraceFromHeaders invents a random trace for an invalid header; accept only the
+		// header's own trace id.
+		if parts := strings.Split(strings.TrimSpace(tp), "-"); len(parts) >= 2 && strings.EqualFold(parts[1], parsed.TraceID) {
+			t = parsed
+		}
+	}
+	req := sha256.Sum256([]byte("request\x00" + ce.Source() + "\x00" + ce.ID()))
+	t.Request = hex.EncodeToString(req[:16])
+	return t
 }

@@ -204,7 +204,7 @@ func TestHandle_Trace(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var requestIDs []string
+			var requestIDs, traceIDs []string
 			var logs logBuffer
 			for range 2 { // the same event delivered twice
 				ce := newCloudEvent(t, "ce-9", CloudEventStorageFinalized, storageSource, handleNow, `{}`)
@@ -213,6 +213,8 @@ func TestHandle_Trace(t *testing.T) {
 				}
 				err := Handle(context.Background(), ce, testOptions(&logs), func(ctx context.Context) error {
 					requestIDs = append(requestIDs, logging.RequestID(ctx))
+					tr, _ := logging.TraceFromContext(ctx)
+					traceIDs = append(traceIDs, tr.TraceID)
 					logging.FromContext(ctx).InfoContext(ctx, "working")
 					return nil
 				})
@@ -223,15 +225,21 @@ func TestHandle_Trace(t *testing.T) {
 			if requestIDs[0] != requestIDs[1] {
 				t.Errorf("deliveries of one event got request ids %q and %q, want the same", requestIDs[0], requestIDs[1])
 			}
-			if len(requestIDs[0]) != 32 {
-				t.Errorf("request id %q is not a 32-hex trace id", requestIDs[0])
+			if traceIDs[0] != traceIDs[1] {
+				t.Errorf("deliveries of one event got traces %q and %q, want the same", traceIDs[0], traceIDs[1])
 			}
-			if tc.wantTrace != "" && requestIDs[0] != tc.wantTrace {
-				t.Errorf("request id = %q, want the traceparent's %q", requestIDs[0], tc.wantTrace)
+			if len(requestIDs[0]) != 32 || requestIDs[0] == traceIDs[0] {
+				t.Errorf("request id %q is not 32 hex digits of its own (trace %q)", requestIDs[0], traceIDs[0])
+			}
+			if tc.wantTrace != "" && traceIDs[0] != tc.wantTrace {
+				t.Errorf("trace = %q, want the traceparent's %q", traceIDs[0], tc.wantTrace)
 			}
 			l := logs.lines(t)[0]
-			if got, want := l[logging.TraceKey], "projects/demo-medi/traces/"+requestIDs[0]; got != want {
+			if got, want := l[logging.TraceKey], "projects/demo-medi/traces/"+traceIDs[0]; got != want {
 				t.Errorf("trace field = %v, want %q", got, want)
+			}
+			if got := l[logging.RequestIDKey]; got != requestIDs[0] {
+				t.Errorf("requestId field = %v, want %q", got, requestIDs[0])
 			}
 			if got := l[logging.SpanKey]; got != tc.wantSpan {
 				t.Errorf("span field = %v, want %v", got, tc.wantSpan)

@@ -148,3 +148,12 @@ func okHandler(body string) http.Handler {
 		WriteJSON(w, r, http.StatusOK, map[string]string{"body": body})
 	})
 }
+
+// wantServerRequestID checks that a request id is the server's: 32 lower-case hex digits,
+// not the trace id the test's client sent (testTraceparent).
+func wantServerRequestID(t *testing.T, id string) {
+	t.Helper()
+	if len(id) != 32 || strings.Trim(id, "0123456789abcdef") != "" || id == testTraceID {
+		t.Errorf("requestId = %q, want 32 lower-case hex digits made by the server (not the client's trace %q)", id, testTraceID)
+	}
+}

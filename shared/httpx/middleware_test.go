@@ -44,11 +44,9 @@ func TestRecover(t *testing.T) {
 	h.ServeHTTP(rec, r)
 
 	env := wantError(t, rec, http.StatusInternalServerError, CodeInternal)
-	if env.RequestID != testTraceID {
-		t.Errorf("requestId = %q, want %q", env.RequestID, testTraceID)
-	}
-	if got := rec.Header().Get("X-Request-Id"); got != testTraceID {
-		t.Errorf("X-Request-Id = %q, want %q", got, testTraceID)
+	wantServerRequestID(t, env.RequestID)
+	if got := rec.Header().Get("X-Request-Id"); got != env.RequestID {
+		t.Errorf("X-Request-Id = %q, want %q", got, env.RequestID)
 	}
 	body := rec.Body.String()
 	for _, leak := range []string{secret, "panic", "goroutine", ".go:"} {
@@ -64,8 +62,8 @@ func TestRecover(t *testing.T) {
 	if line["severity"] != "ERROR" {
 		t.Errorf("severity = %v, want ERROR", line["severity"])
 	}
-	if line["requestId"] != testTraceID {
-		t.Errorf("log requestId = %v, want %q", line["requestId"], testTraceID)
+	if line["requestId"] != env.RequestID {
+		t.Errorf("log requestId = %v, want %q", line["requestId"], env.RequestID)
 	}
 	stackTrace, _ := line["stack"].(string)
 	if !strings.Contains(stackTrace, "goroutine") || !strings.Contains(stackTrace, "TestRecover") {

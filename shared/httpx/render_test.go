@@ -50,9 +50,7 @@ func TestWriteJSON_Envelope(t *testing.T) {
 	if diff := cmp.Diff(patient{ID: "p1", Note: "<script>"}, got); diff != "" {
 		t.Errorf("data (-want +got):\n%s", diff)
 	}
-	if env.RequestID != testTraceID {
-		t.Errorf("requestId = %q, want the traceparent trace id %q", env.RequestID, testTraceID)
-	}
+	wantServerRequestID(t, env.RequestID)
 	if got := rec.Header().Get("X-Request-Id"); got != env.RequestID {
 		t.Errorf("X-Request-Id = %q, want requestId %q", got, env.RequestID)
 	}
@@ -84,12 +82,7 @@ func TestWriteJSON_RequestIDSources(t *testing.T) {
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, r)
 			env := decodeEnvelope(t, rec)
-			if tc.want != "" && env.RequestID != tc.want {
-				t.Errorf("requestId = %q, want %q", env.RequestID, tc.want)
-			}
-			if len(env.RequestID) != 32 {
-				t.Errorf("requestId = %q, want 32 hex digits", env.RequestID)
-			}
+			wantServerRequestID(t, env.RequestID)
 			if got := rec.Header().Get("X-Request-Id"); got != env.RequestID {
 				t.Errorf("X-Request-Id = %q, want requestId %q", got, env.RequestID)
 			}
@@ -97,8 +90,12 @@ func TestWriteJSON_RequestIDSources(t *testing.T) {
 			if line["requestId"] != env.RequestID {
 				t.Errorf("log requestId = %v, want %q", line["requestId"], env.RequestID)
 			}
-			if got, want := line["logging.googleapis.com/trace"], "projects/test-project/traces/"+env.RequestID; got != want {
-				t.Errorf("log trace = %v, want %q", got, want)
+			trace, _ := line["logging.googleapis.com/trace"].(string)
+			if tc.want != "" && trace != "projects/test-project/traces/"+tc.want {
+				t.Errorf("log trace = %v, want the client's trace %q", trace, tc.want)
+			}
+			if !strings.HasPrefix(trace, "projects/test-project/traces/") || strings.HasSuffix(trace, env.RequestID) {
+				t.Errorf("log trace = %v, want a trace of its own (request id %q)", trace, env.RequestID)
 			}
 		})
 	}
@@ -178,9 +175,7 @@ func TestWriteError_Envelope(t *testing.T) {
 			if got := string(env.Error.Details); got != tc.wantDetails && !(tc.wantDetails == "null" && got == "") {
 				t.Errorf("details = %s, want %s", got, tc.wantDetails)
 			}
-			if env.RequestID != testTraceID {
-				t.Errorf("requestId = %q, want %q", env.RequestID, testTraceID)
-			}
+			wantServerRequestID(t, env.RequestID)
 			for k, v := range tc.wantHeader {
 				if diff := cmp.Diff(v, rec.Header().Values(k)); diff != "" {
 					t.Errorf("header %s (-want +got):\n%s", k, diff)

@@ -98,33 +98,49 @@ func FromContext(ctx context.Context) *slog.Logger {
 	return defaultLogger
 }
 
-// Trace identifies one request or event across logs, responses and audit records.
+// Trace identifies one request or event across logs, responses and audit records: the
+// request id, which the server makes, and the distributed trace it belongs to, which the
+// client (or the platform in front of us) may have chosen.
 type Trace struct {
-	TraceID string // 32 hex characters
+	TraceID string // 32 hex characters; may come from the client's traceparent
 	SpanID  string // 16 lower-case hex characters, may be empty
 	Sampled bool
+	// Request is the request id: 32 lower-case hex characters made by the server for each
+	// request (NewRequestID) or derived from an event's server-side id, never taken from
+	// what a client sent, so that no two requests share one.
+	Request string
 }
 
-// RequestID is the id shown to clients and written to audit records: the trace id.
-func (t Trace) RequestID() string { return t.TraceID }
+// RequestID is the id shown to clients and written to audit records. It is never the
+// client's trace id (see Trace.Request).
+func (t Trace) RequestID() string { return t.Request }
 
-// TraceFromHeaders reads W3C traceparent first, then X-Cloud-Trace-Context; when neither
-// is valid it makes a new random trace id.
+// TraceFromHeaders reads the trace of W3C traceparent first, then X-Cloud-Trace-Context;
+// when neither is valid it makes a new random trace id. The request id is always new.
 func TraceFromHeaders(h http.Header) Trace {
-	if t, ok := parseTraceparent(h.Get("traceparent")); ok {
-		return t
+	t, ok := parseTraceparent(h.Get("traceparent"))
+	if !ok {
+		t, ok = parseCloudTraceContext(h.Get("X-Cloud-Trace-Context"))
 	}
-	if t, ok := parseCloudTraceContext(h.Get("X-Cloud-Trace-Context")); ok {
-		return t
+	if !ok {
+		return NewTrace()
 	}
-	return NewTrace()
+	t.Request = NewRequestID()
+	return t
 }
 
-// NewTrace makes a fresh random trace id.
+// NewTrace makes a fresh random trace id and request id.
 func NewTrace() Trace {
+	return Trace{TraceID: randomHex(), Request: NewRequestID()}
+}
+
+// NewRequestID makes a random request id (32 lower-case hex characters).
+func NewRequestID() string { return randomHex() }
+
+func randomHex() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	return Trace{TraceID: hex.EncodeToString(b[:])}
+	return hex.EncodeToString(b[:])
 }
 
 // parseTraceparent parses "00-<32 hex>-<16 hex>-<2 hex>" (W3C Trace Context). Hex
@@ -186,7 +202,10 @@ func ForTrace(base *slog.Logger, projectID string, t Trace) *slog.Logger {
 	if projectID != "" {
 		trace = "projects/" + projectID + "/traces/" + t.TraceID
 	}
-	attrs := []any{slog.String(TraceKey, trace), slog.String(RequestIDKey, t.RequestID())}
+	attrs := []any{slog.String(TraceKey, trace)}
+	if t.Request != "" {
+		attrs = append(attrs, slog.String(RequestIDKey, t.Request))
+	}
 	if t.SpanID != "" {
 		attrs = append(attrs, slog.String(SpanKey, t.SpanID))
 	}

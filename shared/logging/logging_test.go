@@ -232,6 +232,14 @@ func TestTraceFromHeaders(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			got := TraceFromHeaders(tc.header)
+			// The request id is the server's, never the client's: new for every request,
+			// even for two requests that send the same trace.
+			if !traceIDRE.MatchString(got.RequestID()) || got.RequestID() == got.TraceID {
+				t.Errorf("RequestID() = %q (trace %q), want 32 lower-case hex digits of its own", got.RequestID(), got.TraceID)
+			}
+			if again := TraceFromHeaders(tc.header); again.RequestID() == got.RequestID() {
+				t.Errorf("two requests with the same headers share request id %q", got.RequestID())
+			}
 			if tc.wantTrace != "" {
 				if got.TraceID != tc.wantTrace {
 					t.Errorf("TraceID = %q, want %q", got.TraceID, tc.wantTrace)
@@ -263,15 +271,17 @@ func TestNewTrace(t *testing.T) {
 			t.Fatalf("NewTrace repeated %q", tr.TraceID)
 		}
 		seen[tr.TraceID] = true
-		if got, want := tr.RequestID(), tr.TraceID; got != want {
-			t.Errorf("RequestID() = %q, want the trace id %q", got, want)
+		if got := tr.RequestID(); !traceIDRE.MatchString(got) || got == tr.TraceID || seen[got] {
+			t.Errorf("RequestID() = %q, want 32 lower-case hex digits of its own", got)
 		}
+		seen[tr.RequestID()] = true
 	}
 }
 
 func TestForTrace(t *testing.T) {
 	t.Parallel()
 	const tid = "4bf92f3577b34da6a3ce929d0e0e4736"
+	const rid = "0af7651916cd43dd8448eb211c80319c"
 	tests := []struct {
 		name    string
 		project string
@@ -282,30 +292,30 @@ func TestForTrace(t *testing.T) {
 		{
 			name:    "project, span, sampled",
 			project: "medi-prod",
-			trace:   Trace{TraceID: tid, SpanID: "00f067aa0ba902b7", Sampled: true},
+			trace:   Trace{TraceID: tid, SpanID: "00f067aa0ba902b7", Sampled: true, Request: rid},
 			want: map[string]any{
 				TraceKey:     "projects/medi-prod/traces/" + tid,
 				SpanKey:      "00f067aa0ba902b7",
 				SampledKey:   true,
-				RequestIDKey: tid,
+				RequestIDKey: rid,
 			},
 		},
 		{
 			name:    "no span, not sampled",
 			project: "medi-prod",
-			trace:   Trace{TraceID: tid},
+			trace:   Trace{TraceID: tid, Request: rid},
 			want: map[string]any{
 				TraceKey:     "projects/medi-prod/traces/" + tid,
-				RequestIDKey: tid,
+				RequestIDKey: rid,
 			},
 			absent: []string{SpanKey, SampledKey},
 		},
 		{
 			name:  "no project: bare id",
-			trace: Trace{TraceID: tid},
+			trace: Trace{TraceID: tid, Request: rid},
 			want: map[string]any{
 				TraceKey:     tid,
-				RequestIDKey: tid,
+				RequestIDKey: rid,
 			},
 			absent: []string{SpanKey, SampledKey},
 		},
@@ -333,10 +343,10 @@ func TestForTrace(t *testing.T) {
 func TestStart(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
-	tr := Trace{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", SpanID: "00f067aa0ba902b7"}
+	tr := Trace{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", SpanID: "00f067aa0ba902b7", Request: "0af7651916cd43dd8448eb211c80319c"}
 	ctx := Start(context.Background(), New(&buf, nil), "p", tr)
 
-	if got, want := RequestID(ctx), tr.TraceID; got != want {
+	if got, want := RequestID(ctx), tr.Request; got != want {
 		t.Errorf("RequestID(ctx) = %q, want %q", got, want)
 	}
 	gotTrace, ok := TraceFromContext(ctx)
@@ -354,7 +364,7 @@ func TestStart(t *testing.T) {
 		"message":    "w",
 		TraceKey:     "projects/p/traces/" + tr.TraceID,
 		SpanKey:      tr.SpanID,
-		RequestIDKey: tr.TraceID,
+		RequestIDKey: tr.Request,
 	}
 	for k, v := range want {
 		if diff := cmp.Diff(v, got[k]); diff != "" {

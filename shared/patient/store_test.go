@@ -43,7 +43,7 @@ func newEnv(t *testing.T) env {
 
 // as returns a request context for a staff member of clinicID.
 func as(uid string, role auth.Role, clinicID string) context.Context {
-	ctx := logging.WithTrace(context.Background(), logging.Trace{TraceID: "0123456789abcdef0123456789abcdef"})
+	ctx := logging.WithTrace(context.Background(), logging.Trace{TraceID: "0123456789abcdef0123456789abcdef", Request: "fedcba9876543210fedcba9876543210"})
 	return auth.WithPrincipal(ctx, auth.Principal{UID: uid, Role: role, ClinicID: clinicID})
 }
 

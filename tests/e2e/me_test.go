@@ -44,8 +44,9 @@ func TestMeThroughGateway(t *testing.T) {
 	staff := testenv.NewStaff(t, map[string]any{"role": "doctor", "clinicId": "clinic-e2e"})
 	token := testenv.SignIn(t, staff)
 
+	const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 	resp := c.Do(t, apitest.Request{Method: http.MethodGet, Path: "/v1/me", Token: token,
-		Header: map[string]string{"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}})
+		Header: map[string]string{"traceparent": traceparent}})
 	if resp.Status != http.StatusOK {
 		t.Fatalf("status %d: %s", resp.Status, resp.Body)
 	}
@@ -54,8 +55,17 @@ func TestMeThroughGateway(t *testing.T) {
 	if me.UID != staff.UID || me.Email != staff.Email || me.Role != "doctor" || me.ClinicID != "clinic-e2e" {
 		t.Errorf("me = %+v, want uid %s doctor clinic-e2e", me, staff.UID)
 	}
-	if got, want := resp.Envelope.RequestID, "4bf92f3577b34da6a3ce929d0e0e4736"; got != want {
-		t.Errorf("requestId = %q, want the traceparent's trace id %q", got, want)
+	// The request id is the server's: a second request with the same traceparent gets
+	// another one, and neither is the client's trace id.
+	again := c.Do(t, apitest.Request{Method: http.MethodGet, Path: "/v1/me", Token: token,
+		Header: map[string]string{"traceparent": traceparent}})
+	for _, id := range []string{resp.Envelope.RequestID, again.Envelope.RequestID} {
+		if len(id) != 32 || id == "4bf92f3577b34da6a3ce929d0e0e4736" {
+			t.Errorf("requestId = %q, want 32 hex digits made by the server, not the traceparent's trace id", id)
+		}
+	}
+	if resp.Envelope.RequestID == again.Envelope.RequestID {
+		t.Errorf("two requests share request id %q", resp.Envelope.RequestID)
 	}
 	if resp.Header.Get("X-Request-Id") != resp.Envelope.RequestID {
 		t.Errorf("X-Request-Id %q differs from body requestId %q", resp.Header.Get("X-Request-Id"), resp.Envelope.RequestID)
