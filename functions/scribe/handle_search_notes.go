@@ -6,6 +6,7 @@ import (
 
 	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/audit"
+	"github.com/medi-os/medi/shared/docid"
 	"github.com/medi-os/medi/shared/httpx"
 )
 
@@ -27,6 +28,12 @@ func (s *server) handleSearchNotes(w http.ResponseWriter, r *http.Request) {
 	if (enc == "") == (pat == "") {
 		httpx.WriteError(w, r, httpx.InvalidFields([]apierr.FieldError{{Field: "encounterId", Message: "give exactly one of encounterId and patientId"}}))
 		return
+	}
+	for _, c := range []struct{ field, id string }{{"encounterId", enc}, {"patientId", pat}} {
+		if c.id != "" && !docid.Valid(c.id) {
+			httpx.WriteError(w, r, httpx.InvalidFields([]apierr.FieldError{{Field: c.field, Message: "not an id"}}))
+			return
+		}
 	}
 	st, ok := lazy(w, r, s.notes)
 	if !ok {

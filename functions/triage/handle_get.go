@@ -4,7 +4,7 @@ import (
 	"net/http"
 
 	"github.com/medi-os/medi/shared/auth"
-	"github.com/medi-os/medi/shared/encounter"
+	"github.com/medi-os/medi/shared/docid"
 	"github.com/medi-os/medi/shared/httpx"
 )
 
@@ -28,5 +28,5 @@ func (h *handlers) handleGet(w http.ResponseWriter, r *http.Request) {
 // encounterID returns the path's encounter id and whether it can name an encounter.
 func encounterID(r *http.Request) (string, bool) {
 	id := r.PathValue("encounterId")
-	return id, encounter.ValidID(id)
+	return id, docid.Valid(id)
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/auth"
+	"github.com/medi-os/medi/shared/docid"
 	"github.com/medi-os/medi/shared/events"
 	"github.com/medi-os/medi/shared/logging"
 )
@@ -101,24 +102,16 @@ type Request struct {
 // Validate lists the invalid fields.
 func (r Request) Validate() []apierr.FieldError {
 	var fe []apierr.FieldError
-	if !documentID(r.PatientID) {
+	if !docid.Valid(r.PatientID) {
 		fe = append(fe, apierr.FieldError{Field: "patientId", Message: "required: a patient id"})
 	}
 	if n := utf8.RuneCountInString(strings.TrimSpace(r.Reason)); n < minReasonLen || n > maxReasonLen {
 		fe = append(fe, apierr.FieldError{Field: "reason", Message: fmt.Sprintf("state the reason in %d to %d characters", minReasonLen, maxReasonLen)})
 	}
-	if r.ClinicID != "" && !documentID(r.ClinicID) {
+	if r.ClinicID != "" && !docid.Valid(r.ClinicID) {
 		fe = append(fe, apierr.FieldError{Field: "clinicId", Message: "invalid"})
 	}
 	return fe
-}
-
-// documentID reports whether id can name a Firestore document (1 to 1500 bytes, no '/',
-// not "." or "..", not __reserved__, no surrounding blanks), so that an id Firestore
-// would refuse is a 400 here rather than a backend error.
-func documentID(id string) bool {
-	return id != "" && len(id) <= 1500 && id == strings.TrimSpace(id) && !strings.Contains(id, "/") &&
-		id != "." && id != ".." && !(len(id) >= 4 && strings.HasPrefix(id, "__") && strings.HasSuffix(id, "__"))
 }
 
 func (s *Store) clinicOrg(ctx context.Context, clinicID string) (string, error) {

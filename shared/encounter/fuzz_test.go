@@ -9,6 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/medi-os/medi/shared/docid"
 	"github.com/medi-os/medi/shared/encounter"
 	"github.com/medi-os/medi/shared/httpx"
 )
@@ -49,7 +50,7 @@ func FuzzCheckIn(f *testing.F) {
 		if len(errs) > 0 {
 			return
 		}
-		if !encounter.ValidID(c.PatientID) {
+		if !docid.Valid(c.PatientID) {
 			t.Fatalf("accepted patient id %q", c.PatientID)
 		}
 		if n := utf8.RuneCountInString(c.ChiefComplaint); n == 0 || n > encounter.MaxChiefComplaintLength || !utf8.ValidString(c.ChiefComplaint) {

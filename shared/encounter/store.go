@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/medi-os/medi/shared/apierr"
+	"github.com/medi-os/medi/shared/docid"
 	"github.com/medi-os/medi/shared/events"
 )
 
@@ -39,9 +40,6 @@ const (
 
 // DefaultTopic is the Pub/Sub topic of encounter events unless configured otherwise.
 const DefaultTopic = "encounter-events"
-
-// maxIDLength bounds the ids the Store accepts (patient, encounter, user ids).
-const maxIDLength = 128
 
 // Store keeps encounters in Firestore and announces every change on the
 // encounter-events topic.
@@ -132,7 +130,7 @@ type openPointer struct {
 
 // Get returns the encounter id of clinicID (404 when there is none).
 func (s *Store) Get(ctx context.Context, clinicID, id string) (Encounter, error) {
-	if !ValidID(clinicID) || !ValidID(id) {
+	if !docid.Valid(clinicID) || !docid.Valid(id) {
 		return Encounter{}, errEncounterNotFound()
 	}
 	snap, err := s.encounterRef(clinicID, id).Get(ctx)
@@ -141,7 +139,7 @@ func (s *Store) Get(ctx context.Context, clinicID, id string) (Encounter, error)
 
 // GetTx reads the encounter inside tx (the transaction then holds it).
 func (s *Store) GetTx(tx *firestore.Transaction, clinicID, id string) (Encounter, error) {
-	if !ValidID(clinicID) || !ValidID(id) {
+	if !docid.Valid(clinicID) || !docid.Valid(id) {
 		return Encounter{}, errEncounterNotFound()
 	}
 	snap, err := tx.Get(s.encounterRef(clinicID, id))
@@ -164,22 +162,6 @@ func decodeEncounter(snap *firestore.DocumentSnapshot, err error) (Encounter, er
 }
 
 func errEncounterNotFound() *apierr.Error { return apierr.NotFound("encounter not found") }
-
-// ValidID reports whether id is acceptable as a patient, encounter, clinic or user id:
-// 1 to 128 characters of A-Z, a-z, 0-9, '-' and '_' (Firestore auto ids and the ids the
-// suite generates). Anything else cannot name a document of ours.
-func ValidID(id string) bool {
-	if id == "" || len(id) > maxIDLength {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
 
 // OpenEncounterError is the cause of the 409 a check-in gets when the patient already has
 // an open encounter.

@@ -17,6 +17,7 @@ import (
 	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/auth"
 	"github.com/medi-os/medi/shared/commitmark"
+	"github.com/medi-os/medi/shared/docid"
 	"github.com/medi-os/medi/shared/logging"
 )
 
@@ -53,7 +54,7 @@ func (c CheckIn) Normalize() CheckIn {
 // values.
 func (c CheckIn) Validate() []apierr.FieldError {
 	var errs []apierr.FieldError
-	if !ValidID(c.PatientID) {
+	if !docid.Valid(c.PatientID) {
 		errs = append(errs, apierr.FieldError{Field: "patientId", Message: "required: a patient id (1-128 letters, digits, '-' or '_')"})
 	}
 	n := utf8.RuneCountInString(c.ChiefComplaint)
@@ -92,7 +93,7 @@ func (s *Store) CheckIn(ctx context.Context, actor auth.Principal, in CheckIn, c
 	if !actor.HasRole(CheckInRoles...) {
 		return Encounter{}, apierr.PermissionDenied("role %s may not check patients in", actor.Role)
 	}
-	if !ValidID(actor.ClinicID) {
+	if !docid.Valid(actor.ClinicID) {
 		return Encounter{}, apierr.NotFound("patient not found")
 	}
 	in = in.Normalize()
@@ -192,7 +193,7 @@ func (s *Store) checkNoOpenEncounter(ctx context.Context, tx *firestore.Transact
 	}
 	// The pointer is deleted with the transition that closes its encounter, so it names an
 	// open encounter; check anyway, and repair a stale one.
-	if ValidID(p.EncounterID) {
+	if docid.Valid(p.EncounterID) {
 		cur, err := s.GetTx(tx, clinicID, p.EncounterID)
 		switch {
 		case err == nil && cur.Status.Open() && cur.PatientID == patientID:

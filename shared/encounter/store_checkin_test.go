@@ -15,6 +15,7 @@ import (
 	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/auth"
 	"github.com/medi-os/medi/shared/commitmark"
+	"github.com/medi-os/medi/shared/docid"
 	"github.com/medi-os/medi/shared/encounter"
 	"github.com/medi-os/medi/shared/events"
 	"github.com/medi-os/medi/shared/httpx"
@@ -35,7 +36,7 @@ func TestCheckIn(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CheckIn: %v", err)
 	}
-	if !encounter.ValidID(enc.ID) || enc.ArrivedAt.Before(before.Truncate(time.Microsecond)) {
+	if !docid.Valid(enc.ID) || enc.ArrivedAt.Before(before.Truncate(time.Microsecond)) {
 		t.Fatalf("encounter id %q arrived %v", enc.ID, enc.ArrivedAt)
 	}
 	want := encounter.Encounter{

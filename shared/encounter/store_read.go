@@ -15,6 +15,7 @@ import (
 
 	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/audit"
+	"github.com/medi-os/medi/shared/docid"
 )
 
 // Page sizes of List and Events.
@@ -109,7 +110,7 @@ func pageSize(n int) (int, error) {
 // in opts.Statuses. Production needs the composite index (status, arrivedAt desc,
 // __name__ desc) declared in terraform/firestore_indexes.json.
 func (s *Store) List(ctx context.Context, clinicID string, opts ListOptions) (Page, error) {
-	if !ValidID(clinicID) {
+	if !docid.Valid(clinicID) {
 		return Page{Items: []Encounter{}}, nil
 	}
 	size, err := pageSize(opts.PageSize)

@@ -14,6 +14,7 @@ import (
 	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/auth"
+	"github.com/medi-os/medi/shared/docid"
 	"github.com/medi-os/medi/shared/logging"
 )
 
@@ -255,7 +256,7 @@ func (s *Store) resolveDoctor(tx *firestore.Transaction, clinicID string, to Sta
 	if uid == "" {
 		return "", apierr.InvalidFields([]apierr.FieldError{{Field: "doctorUid", Message: "required when a nurse or an admin starts a consultation"}})
 	}
-	if !ValidID(uid) {
+	if !docid.Valid(uid) {
 		return "", notDoctor
 	}
 	snap, err := tx.Get(s.fs.Collection(CollectionUsers).Doc(uid))

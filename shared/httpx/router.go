@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/medi-os/medi/shared/docid"
 )
 
 // Route is one endpoint of a function: method and path pattern (net/http syntax), and
@@ -17,10 +19,15 @@ type Route struct {
 
 // Router maps method + path pattern to handlers on top of http.ServeMux, answering
 // unknown paths (404) and wrong methods (405, with Allow) in the standard envelope.
+// Every wildcard of a pattern ({id}, {uid}, {n}...) names an id, checked once here
+// (docid.Valid) before any handler runs: an id the suite cannot have issued (reserved
+// __name__, too long, a character outside A-Z a-z 0-9 - _) is answered 404 like an id
+// that does not exist, and never reaches a store.
 // Its Routes list feeds the OpenAPI contract and authorization-matrix tests.
 type Router struct {
 	mux      *http.ServeMux
 	byPath   map[string]map[string]http.Handler
+	params   map[string][]string // pattern -> its wildcard names
 	routes   []Route
 	streams  map[string]bool // "METHOD pattern" of the stream routes
 	notFound http.Handler
@@ -28,7 +35,7 @@ type Router struct {
 
 // NewRouter returns an empty router.
 func NewRouter() *Router {
-	rt := &Router{mux: http.NewServeMux(), byPath: map[string]map[string]http.Handler{}, streams: map[string]bool{}}
+	rt := &Router{mux: http.NewServeMux(), byPath: map[string]map[string]http.Handler{}, params: map[string][]string{}, streams: map[string]bool{}}
 	rt.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, NotFound("no such endpoint"))
 	})
@@ -41,6 +48,7 @@ func (rt *Router) Handle(method, pattern string, h http.Handler) {
 	if !ok {
 		methods = map[string]http.Handler{}
 		rt.byPath[pattern] = methods
+		rt.params[pattern] = wildcards(pattern)
 		rt.mux.Handle(pattern, rt.dispatch(pattern))
 	}
 	if _, dup := methods[method]; dup {
@@ -93,8 +101,34 @@ func (rt *Router) dispatch(pattern string) http.Handler {
 				WithHeader("Allow", strings.Join(allow, ", ")))
 			return
 		}
+		for _, name := range rt.params[pattern] {
+			if !docid.Valid(r.PathValue(name)) {
+				WriteError(w, r, NotFound("not found: not an id this API issues"))
+				return
+			}
+		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// wildcards lists the names of pattern's wildcards ("{id}", "{rest...}").
+func wildcards(pattern string) []string {
+	var names []string
+	for {
+		i := strings.IndexByte(pattern, '{')
+		if i < 0 {
+			return names
+		}
+		j := strings.IndexByte(pattern[i:], '}')
+		if j < 0 {
+			return names
+		}
+		name := strings.TrimSuffix(pattern[i+1:i+j], "...")
+		if name != "$" {
+			names = append(names, name)
+		}
+		pattern = pattern[i+j+1:]
+	}
 }
 
 // ServeHTTP implements http.Handler.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -41,7 +42,13 @@ func TestRouter(t *testing.T) {
 		{name: "get with path value", method: http.MethodGet, target: "/v1/patients/p-17", wantStatus: 200, wantData: map[string]string{"id": "p-17", "route": "get"}},
 		{name: "patch same pattern", method: http.MethodPatch, target: "/v1/patients/p-17", wantStatus: 200, wantData: map[string]string{"id": "p-17", "route": "patch"}},
 		{name: "two path values", method: http.MethodPost, target: "/v1/encounters/e1/events/3", wantStatus: 200, wantData: map[string]string{"id": "e1", "n": "3", "route": "event"}},
-		{name: "escaped path value", method: http.MethodGet, target: "/v1/patients/a%2Fb", wantStatus: 200, wantData: map[string]string{"id": "a/b", "route": "get"}},
+		// Ids the suite cannot have issued never reach a handler (nor a store).
+		{name: "escaped slash in an id", method: http.MethodGet, target: "/v1/patients/a%2Fb", wantStatus: 404, wantCode: CodeNotFound},
+		{name: "reserved id", method: http.MethodGet, target: "/v1/patients/__name__", wantStatus: 404, wantCode: CodeNotFound},
+		{name: "2,000-character id", method: http.MethodPatch, target: "/v1/patients/" + strings.Repeat("x", 2000), wantStatus: 404, wantCode: CodeNotFound},
+		{name: "dot dot", method: http.MethodGet, target: "/v1/patients/%2e%2e", wantStatus: 404, wantCode: CodeNotFound},
+		{name: "second wildcard", method: http.MethodPost, target: "/v1/encounters/e1/events/__x__", wantStatus: 404, wantCode: CodeNotFound},
+		{name: "longest id", method: http.MethodGet, target: "/v1/patients/" + strings.Repeat("x", 128), wantStatus: 200, wantData: map[string]string{"id": strings.Repeat("x", 128), "route": "get"}},
 		{name: "create", method: http.MethodPost, target: "/v1/patients", wantStatus: 201, wantData: map[string]string{"route": "create"}},
 		{name: "head served by get", method: http.MethodHead, target: "/v1/patients/p-17", wantStatus: 200},
 		{name: "unknown path", method: http.MethodGet, target: "/v1/nothing", wantStatus: 404, wantCode: CodeNotFound},

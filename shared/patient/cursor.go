@@ -8,7 +8,8 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"strings"
+
+	"github.com/medi-os/medi/shared/docid"
 )
 
 // Page sizes.
@@ -66,7 +67,7 @@ func decodeCursor(token, query string) (cursor, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	var c cursor
-	if err := dec.Decode(&c); err != nil || c.Version != cursorVersion || c.Query != query || !ValidID(c.ID) {
+	if err := dec.Decode(&c); err != nil || c.Version != cursorVersion || c.Query != query || !docid.Valid(c.ID) {
 		return cursor{}, bad
 	}
 	return c, nil
@@ -85,16 +86,4 @@ func fingerprint(parts ...string) string {
 		h.Write([]byte(p))
 	}
 	return hex.EncodeToString(h.Sum(nil)[:12])
-}
-
-// ValidID reports whether id can be a patient (or encounter) document id as this API
-// issues them: 1 to 128 ASCII letters, digits, '-' and '_'. Anything else cannot exist
-// and is answered as not found.
-func ValidID(id string) bool {
-	if id == "" || len(id) > 128 {
-		return false
-	}
-	return !strings.ContainsFunc(id, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_')
-	})
 }

@@ -65,16 +65,3 @@ func TestFingerprintIsUnambiguous(t *testing.T) {
 		t.Error("fingerprint parts are not delimited")
 	}
 }
-
-func TestValidID(t *testing.T) {
-	t.Parallel()
-	for id, want := range map[string]bool{
-		"abcDEF0123456789wxyz": true, "demo-patient-1": true, "a_b": true,
-		"": false, "a/b": false, ".": false, "..": false, "a b": false, "é": false,
-		string(make([]byte, 129)): false,
-	} {
-		if got := ValidID(id); got != want {
-			t.Errorf("ValidID(%q) = %v, want %v", id, got, want)
-		}
-	}
-}

@@ -13,6 +13,7 @@ import (
 	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/auth"
 	"github.com/medi-os/medi/shared/commitmark"
+	"github.com/medi-os/medi/shared/docid"
 )
 
 // Firestore layout, under clinics/{clinicId}.
@@ -223,7 +224,7 @@ func (s *Store) assignMRN(tx *firestore.Transaction, clinicID string, now time.T
 
 // load reads a patient of the clinic, without auditing.
 func (s *Store) load(ctx context.Context, clinicID, id string) (Patient, error) {
-	if !ValidID(id) || clinicID == "" {
+	if !docid.Valid(id) || clinicID == "" {
 		return Patient{}, ErrNotFound
 	}
 	snap, err := s.patients(clinicID).Doc(id).Get(ctx)
@@ -269,7 +270,7 @@ func (s *Store) Get(ctx context.Context, clinicID, id string) (Patient, error) {
 // *ValidationError for invalid values and *DuplicateMRNError when a new MRN is another
 // patient's. A new MRN moves the patient's index entry in the same transaction.
 func (s *Store) Update(ctx context.Context, clinicID, id string, expectedVersion int64, patch Patch) (Patient, error) {
-	if !ValidID(id) || clinicID == "" {
+	if !docid.Valid(id) || clinicID == "" {
 		return Patient{}, ErrNotFound
 	}
 	if patch.Empty() {

@@ -12,6 +12,7 @@ import (
 
 	"cloud.google.com/go/firestore"
 
+	"github.com/medi-os/medi/shared/docid"
 	"github.com/medi-os/medi/shared/events"
 	"github.com/medi-os/medi/shared/logging"
 )
@@ -120,13 +121,13 @@ func (p *Projector) Apply(ctx context.Context, env events.Envelope) error {
 		if env.ClinicID == "" {
 			return p.RebuildAll(ctx)
 		}
-		if !ValidClinicID(env.ClinicID) {
+		if !docid.Valid(env.ClinicID) {
 			return events.Permanent(fmt.Errorf("queue: event %q has an invalid clinic id", env.EventID))
 		}
 		_, err := p.Rebuild(ctx, env.ClinicID)
 		return err
 	}
-	if !ValidClinicID(env.ClinicID) {
+	if !docid.Valid(env.ClinicID) {
 		return events.Permanent(fmt.Errorf("queue: event %q has no valid clinic id", env.EventID))
 	}
 	if !strings.HasPrefix(env.Type, "encounter.") {
@@ -136,7 +137,7 @@ func (p *Projector) Apply(ctx context.Context, env events.Envelope) error {
 	var ref encounterRef
 	// Data that does not decode only loses the freshness shortcut.
 	_ = json.Unmarshal(env.Data, &ref)
-	if ref.EncounterID != "" && ValidClinicID(ref.EncounterID) {
+	if ref.EncounterID != "" && docid.Valid(ref.EncounterID) {
 		boardReadAt, updatedAt, err := p.store.Freshness(ctx, env.ClinicID, ref.EncounterID)
 		if err != nil {
 			return err
@@ -164,7 +165,7 @@ type RebuildResult struct {
 // for one clinic in this instance are coalesced: the caller gets the result of a
 // rebuild that started after its call.
 func (p *Projector) Rebuild(ctx context.Context, clinicID string) (RebuildResult, error) {
-	if !ValidClinicID(clinicID) {
+	if !docid.Valid(clinicID) {
 		return RebuildResult{}, events.Permanent(errors.New("queue: invalid clinic id"))
 	}
 	var res RebuildResult
@@ -269,7 +270,7 @@ func (p *Projector) RebuildAll(ctx context.Context) error {
 	}
 	var errs []error
 	for _, id := range ids {
-		if !ValidClinicID(id) {
+		if !docid.Valid(id) {
 			continue
 		}
 		cctx := logging.WithLogger(ctx, logging.FromContext(ctx).With(slog.String("clinicId", id)))

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -13,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/medi-os/medi/shared/docid"
 	"github.com/medi-os/medi/shared/encounter"
 	"github.com/medi-os/medi/shared/events"
 	"github.com/medi-os/medi/shared/logging"
@@ -32,15 +32,6 @@ const (
 // DefaultDoctorsOnDuty is assumed when a clinic has no doctorsOnDuty setting. An
 // explicit 0 means nobody is on duty: the board then has no estimates.
 const DefaultDoctorsOnDuty = 1
-
-// maxClinicIDLen bounds a clinic id (a Firestore document id).
-const maxClinicIDLen = 128
-
-// ValidClinicID reports whether id can name a clinic document.
-func ValidClinicID(id string) bool {
-	return id != "" && len(id) <= maxClinicIDLen && !strings.Contains(id, "/") &&
-		id != "." && id != ".." && !strings.HasPrefix(id, "__")
-}
 
 // Store reads the queue's source of truth and reads and writes board documents in
 // Firestore. It never writes encounters.
@@ -265,7 +256,7 @@ func (s *Store) WriteBoard(ctx context.Context, b Board) (stored Board, written 
 // than gap before (by the document's update time and the transaction's read time, both
 // Firestore's clock): wait is then the rest of the gap, and nothing is written.
 func (s *Store) writeBoard(ctx context.Context, b Board, gap time.Duration) (stored Board, written bool, wait time.Duration, err error) {
-	if !ValidClinicID(b.ClinicID) || b.SourceReadAt.IsZero() {
+	if !docid.Valid(b.ClinicID) || b.SourceReadAt.IsZero() {
 		return Board{}, false, 0, events.Permanent(errors.New("queue: a board needs a clinic id and a source read time"))
 	}
 	ref := s.BoardRef(b.ClinicID)

@@ -64,7 +64,7 @@ func TestClientIP(t *testing.T) {
 		{nil, "192.0.2.1:5555", "192.0.2.1"},
 		// Through the load balancer: "<client>, <load balancer>" appended.
 		{[]string{"203.0.113.9, 35.191.0.1"}, "169.254.1.1:1", "203.0.113.9"},
-		{[]string{"198.51.100.1, 203.0.113.9, 35.191.0.1"}, "169.254.1.1:1", "203.0.113.9"}, // forged first entry ignored
+		{[]string{"198.51.100.1, 203.0.113.9, 35.191.0.1"}, "169.254.1.1:1", "203.0.113.9"},   // forged first entry ignored
 		{[]string{"198.51.100.1", "203.0.113.9, 35.191.0.1"}, "169.254.1.1:1", "203.0.113.9"}, // forged line ignored
 		// Reached without the load balancer: a client's own single entry is never trusted.
 		{[]string{"203.0.113.9"}, "192.0.2.1:5555", "192.0.2.1"},

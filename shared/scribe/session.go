@@ -10,10 +10,12 @@ package scribe
 
 import (
 	"fmt"
-	"github.com/medi-os/medi/shared/transcript"
 	"mime"
 	"strings"
 	"time"
+
+	"github.com/medi-os/medi/shared/docid"
+	"github.com/medi-os/medi/shared/transcript"
 )
 
 // Status of a session.
@@ -172,21 +174,8 @@ func ObjectName(clinicID, sessionID string) string {
 // ParseObjectName returns clinic and session of an upload object name.
 func ParseObjectName(name string) (clinicID, sessionID string, ok bool) {
 	parts := strings.Split(name, "/")
-	if len(parts) != 3 || parts[0] != "uploads" || !validID(parts[1]) || !validID(parts[2]) {
+	if len(parts) != 3 || parts[0] != "uploads" || !docid.Valid(parts[1]) || !docid.Valid(parts[2]) {
 		return "", "", false
 	}
 	return parts[1], parts[2], true
-}
-
-// validID accepts Firestore-safe document ids of the suite (letters, digits, - and _).
-func validID(s string) bool {
-	if s == "" || len(s) > 128 {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
 }

@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/medi-os/medi/shared/transcript"
 	"time"
+
+	"github.com/medi-os/medi/shared/transcript"
 
 	"cloud.google.com/go/firestore"
 	"google.golang.org/grpc/codes"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/commitmark"
+	"github.com/medi-os/medi/shared/docid"
 )
 
 // Firestore collections.
@@ -99,7 +101,7 @@ func (s *Store) Create(ctx context.Context, sess Session, commit commitmark.Mark
 
 // Get reads a session.
 func (s *Store) Get(ctx context.Context, clinicID, id string) (Session, error) {
-	if !validID(clinicID) || !validID(id) {
+	if !docid.Valid(clinicID) || !docid.Valid(id) {
 		return Session{}, ErrNotFound
 	}
 	snap, err := s.ref(clinicID, id).Get(ctx)

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/medi-os/medi/shared/docid"
 	"github.com/medi-os/medi/shared/encounter"
 	"github.com/medi-os/medi/shared/notes"
 	"github.com/medi-os/medi/shared/patient"
@@ -68,7 +69,7 @@ func (l *Loader) clinic(clinicID string) *firestore.DocumentRef {
 // patient. The encounter query uses the composite index (patientId, arrivedAt desc)
 // that the patients function's encounter listing already needs.
 func (l *Loader) Load(ctx context.Context, clinicID, patientID string) (Sources, error) {
-	if clinicID == "" || !patient.ValidID(patientID) {
+	if clinicID == "" || !docid.Valid(patientID) {
 		return Sources{}, ErrPatientNotFound
 	}
 	snap, err := l.clinic(clinicID).Collection("patients").Doc(patientID).Get(ctx)

@@ -125,7 +125,8 @@ func TestHostileInput(t *testing.T) {
 			})
 		}
 	}
-	// Ids that Firestore reserves are refused as invalid, not passed to the database.
+	// Ids that Firestore reserves are refused as invalid, not passed to the database (ids
+	// in paths: tests/authz TestMalformedIDsAreNotFound).
 	for _, e := range []hostileEndpoint{
 		{function: "scribe", method: http.MethodPost, path: "/v1/scribe/sessions", role: "doctor",
 			valid: `{"encounterId":"__hostile__","contentType":"text/vtt","sizeBytes":2048}`},
@@ -133,6 +134,10 @@ func TestHostileInput(t *testing.T) {
 			valid: `{"patientId":"__hostile__","reason":"unconscious patient transferred from clinic B"}`},
 		{function: "auth", method: http.MethodPost, path: "/v1/access/break-glass", role: "doctor",
 			valid: `{"patientId":"..","reason":"unconscious patient transferred from clinic B"}`},
+		{function: "queue", method: http.MethodPost, path: "/v1/encounters", role: "receptionist",
+			valid: `{"patientId":"__name__","chiefComplaint":"cough","arrivalMode":"walk_in"}`},
+		{function: "scribe", method: http.MethodPost, path: "/v1/notes/search", role: "doctor",
+			valid: `{"patientId":"__name__"}`},
 	} {
 		t.Run(e.function+" "+e.path+"/reserved id "+e.valid[:20], func(t *testing.T) {
 			resp := c.Do(t, apitest.Request{Method: e.method, Path: e.path, Token: tokens[e.role], RawBody: []byte(e.valid),
