@@ -9,7 +9,7 @@ output "api_ip_address" {
 }
 
 output "function_urls" {
-  description = "Each function's own URL (HTTPS; only internal callers and the load balancer may reach them unless public_ingress = ALLOW_ALL)."
+  description = "Each function's own URL (HTTPS; only internal callers and the load balancer may reach them)."
   value       = { for k, f in local.functions : k => f.uri }
 }
 

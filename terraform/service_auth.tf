@@ -11,10 +11,9 @@ module "auth" {
   trigger       = "http"
   path_prefixes = local.routes["auth"]
 
-  public_ingress = var.public_ingress
-  min_instances  = var.http_min_instances
-  max_instances  = var.http_max_instances
-  labels         = local.labels
+  min_instances = var.http_min_instances
+  max_instances = var.http_max_instances
+  labels        = local.labels
 
   environment = merge(local.common_env, local.http_env, local.tasks_env, {
     MEDI_FUNCTION_URL_MAILER = local.function_url["mailer"]

@@ -8,10 +8,9 @@ module "patients" {
   trigger       = "http"
   path_prefixes = local.routes["patients"]
 
-  public_ingress = var.public_ingress
-  min_instances  = var.http_min_instances
-  max_instances  = var.http_max_instances
-  labels         = local.labels
+  min_instances = var.http_min_instances
+  max_instances = var.http_max_instances
+  labels        = local.labels
 
   environment = merge(local.common_env, local.http_env)
 

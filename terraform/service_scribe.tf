@@ -9,10 +9,9 @@ module "scribe" {
   trigger       = "http"
   path_prefixes = local.routes["scribe"]
 
-  public_ingress = var.public_ingress
-  min_instances  = var.http_min_instances
-  max_instances  = var.http_max_instances
-  labels         = local.labels
+  min_instances = var.http_min_instances
+  max_instances = var.http_max_instances
+  labels        = local.labels
 
   environment = merge(local.common_env, local.http_env, {
     MEDI_UPLOADS_BUCKET    = google_storage_bucket.bucket["uploads"].name

@@ -9,10 +9,9 @@ module "summarize" {
   trigger       = "http"
   path_prefixes = local.routes["summarize"]
 
-  public_ingress = var.public_ingress
-  min_instances  = var.http_min_instances
-  max_instances  = var.http_max_instances
-  labels         = local.labels
+  min_instances = var.http_min_instances
+  max_instances = var.http_max_instances
+  labels        = local.labels
 
   environment = merge(local.common_env, local.http_env, local.tasks_env, {
     MEDI_FUNCTION_URL_SUMMARIZE_WORKER = local.function_url["summarize-worker"]

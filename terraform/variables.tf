@@ -67,16 +67,6 @@ variable "auth_authorized_domains" {
   default     = []
 }
 
-variable "public_ingress" {
-  description = "Ingress of the public HTTP functions: ALLOW_INTERNAL_AND_GCLB (only through the load balancer, Cloud Armor applies) or ALLOW_ALL (their own URLs answer too; dev only)."
-  type        = string
-  default     = "ALLOW_INTERNAL_AND_GCLB"
-  validation {
-    condition     = var.public_ingress == "ALLOW_INTERNAL_AND_GCLB" || (var.public_ingress == "ALLOW_ALL" && var.environment == "dev")
-    error_message = "public_ingress is ALLOW_INTERNAL_AND_GCLB; ALLOW_ALL (bypassing Cloud Armor) is allowed in dev only."
-  }
-}
-
 variable "release" {
   description = "Build stamped on every function (MEDI_VERSION), e.g. the commit SHA or Cloud Build id. Set by scripts/deploy."
   type        = string
@@ -310,9 +300,12 @@ variable "error_rate_threshold" {
 }
 
 variable "smtp_host" {
-  description = "SMTP relay the mailer sends through (MEDI_SMTP_HOST; required by the mailer in staging and prod)."
+  description = "SMTP relay the mailer sends through (MEDI_SMTP_HOST). Required in every environment, dev included: the dev mail outbox exists in the local stack only."
   type        = string
-  default     = ""
+  validation {
+    condition     = var.smtp_host != ""
+    error_message = "smtp_host is required: deployed environments (dev included) send mail through the relay; the dev outbox is local only."
+  }
 }
 
 variable "smtp_port" {

@@ -1,6 +1,6 @@
 // Package admin is the administrative surface of the suite: staff accounts and the doctor
 // directory (/v1/staff), break-glass emergency access (/v1/access/break-glass), the audit
-// trail and its verification (/v1/audit), and in the dev tier the local mail outbox
+// trail and its verification (/v1/audit), and in the local stack only the mail outbox
 // (/v1/dev/outbox). It decodes, calls shared/staff, shared/breakglass and shared/audit,
 // and encodes; one handler per file.
 //
@@ -21,7 +21,6 @@ import (
 	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/auth"
 	"github.com/medi-os/medi/shared/breakglass"
-	"github.com/medi-os/medi/shared/config"
 	"github.com/medi-os/medi/shared/events"
 	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/mail"
@@ -34,7 +33,7 @@ type Config struct {
 	// FreshAuthMaxAge is how recent the caller's sign-in must be for staff changes; older
 	// tokens get 401 reauthentication_required.
 	FreshAuthMaxAge time.Duration `env:"MEDI_FRESH_AUTH_MAX_AGE, default=10m"`
-	// OutboxDir is the dev outbox folder listed by GET /v1/dev/outbox (dev only).
+	// OutboxDir is the dev outbox folder listed by GET /v1/dev/outbox (local stack only).
 	OutboxDir string `env:"MEDI_DEV_OUTBOX_DIR"`
 	// AccessEventsTopic receives break-glass grants, for the admins' alerts.
 	AccessEventsTopic string `env:"MEDI_ACCESS_EVENTS_TOPIC, default=access-events"`
@@ -95,7 +94,10 @@ func Mount(cfg *Config, env *app.Env, mailQueue *mail.Queue, rt *httpx.Router) {
 	rt.Handle(http.MethodGet, "/v1/audit", admin(http.HandlerFunc(s.handleListAudit)))
 	rt.Handle(http.MethodGet, "/v1/audit/verify", admin(http.HandlerFunc(s.handleVerifyAudit)))
 
-	if env.Tier == config.Dev {
+	// The dev outbox holds every mail's sign-in links in clear, for anyone who may call
+	// it: it exists in the local stack only, never in a deployed environment (dev
+	// included), where mail goes through the SMTP relay.
+	if env.LocalStack {
 		dir := cfg.OutboxDir
 		if dir == "" {
 			dir = mail.DefaultOutboxDir(env.ProjectID)

@@ -28,21 +28,26 @@ type Config struct {
 	SMTPPassword config.Secret `env:"MEDI_SMTP_PASSWORD"`
 	MailFrom     string        `env:"MEDI_MAIL_FROM, default=Medi OS <no-reply@medi-os.invalid>"`
 
-	// OutboxDir is the dev outbox folder (dev only; default per project in the temp dir).
+	// OutboxDir is the dev outbox folder (local stack only; default per project in the
+	// temp dir).
 	OutboxDir string `env:"MEDI_DEV_OUTBOX_DIR"`
 }
 
-// Validate requires the SMTP settings where mail really leaves.
+// Validate requires the SMTP settings wherever mail really leaves: every deployed
+// environment, dev included (on Cloud Run). Only the local stack writes to the outbox.
 func (c *Config) Validate() error {
-	if !c.Tier.IsDeployed() {
+	var errs []error
+	if c.LocalStack() {
 		return nil
 	}
-	var errs []error
 	if c.SMTPHost == "" {
-		errs = append(errs, &config.VarError{Var: "MEDI_SMTP_HOST", Err: errors.New("required in staging and prod")})
+		errs = append(errs, &config.VarError{Var: "MEDI_SMTP_HOST", Err: errors.New("required outside the local stack")})
 	}
 	if c.SMTPPassword == "" {
-		errs = append(errs, &config.VarError{Var: "MEDI_SMTP_PASSWORD", Err: errors.New("required in staging and prod")})
+		errs = append(errs, &config.VarError{Var: "MEDI_SMTP_PASSWORD", Err: errors.New("required outside the local stack")})
+	}
+	if c.OutboxDir != "" {
+		errs = append(errs, &config.VarError{Var: "MEDI_DEV_OUTBOX_DIR", Err: errors.New("the dev outbox exists in the local stack only; unset it")})
 	}
 	return errors.Join(errs...)
 }
@@ -81,7 +86,7 @@ func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error
 }
 
 func newProvider(cfg *Config) (mail.Provider, error) {
-	if cfg.Tier.IsDeployed() {
+	if !cfg.LocalStack() {
 		return mail.NewSMTP(mail.SMTPConfig{
 			Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername,
 			Password: cfg.SMTPPassword.Reveal(), From: cfg.MailFrom,

@@ -100,3 +100,32 @@ func TestMailerDeliversToTheDevOutbox(t *testing.T) {
 		t.Errorf("subject %q", msgs[0].Subject)
 	}
 }
+
+// TestMailerRefusesTheOutboxWhenDeployed: on Cloud Run (K_SERVICE set) the mailer needs
+// the SMTP relay in every tier, dev included, and refuses a dev outbox folder; only the
+// local stack writes mail (with its sign-in links) to the outbox.
+func TestMailerRefusesTheOutboxWhenDeployed(t *testing.T) {
+	t.Parallel()
+	base := map[string]string{"GOOGLE_CLOUD_PROJECT": "demo-mailer-config", "MEDI_ENV": "dev", "MEDI_DEV_TASK_SECRET": "s"}
+	with := func(extra map[string]string) map[string]string {
+		env := map[string]string{}
+		for k, v := range base {
+			env[k] = v
+		}
+		for k, v := range extra {
+			env[k] = v
+		}
+		return env
+	}
+	if err := config.Load(context.Background(), new(mailer.Config), config.WithEnvironment(with(nil)), config.WithoutSecretResolution()); err != nil {
+		t.Errorf("local stack: %v", err)
+	}
+	err := config.Load(context.Background(), new(mailer.Config), config.WithEnvironment(with(map[string]string{
+		"K_SERVICE": "mailer", "MEDI_DEV_OUTBOX_DIR": "/tmp/outbox",
+	})), config.WithoutSecretResolution())
+	for _, name := range []string{"MEDI_SMTP_HOST", "MEDI_SMTP_PASSWORD", "MEDI_DEV_OUTBOX_DIR"} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("deployed dev environment: error %v does not name %s", err, name)
+		}
+	}
+}

@@ -33,7 +33,10 @@ type Env struct {
 	// ProjectID and Tier repeat the function's base config for convenience.
 	ProjectID string
 	Tier      config.Tier
-	auth      *Lazy[*auth.Authenticator]
+	// LocalStack is set when the function runs in the local stack (dev tier, not on Cloud
+	// Run: config.Base.LocalStack), where local conveniences such as the mail outbox exist.
+	LocalStack bool
+	auth       *Lazy[*auth.Authenticator]
 }
 
 func newEnv(name string, base *config.Base) *Env {
@@ -42,11 +45,12 @@ func newEnv(name string, base *config.Base) *Env {
 		platform.UseAuthProject(base.AuthProjectID)
 	}
 	env := &Env{
-		Name:      name,
-		Logger:    logging.New(os.Stdout, base.LogLevel),
-		Platform:  platform,
-		ProjectID: base.ProjectID,
-		Tier:      base.Tier,
+		Name:       name,
+		Logger:     logging.New(os.Stdout, base.LogLevel),
+		Platform:   platform,
+		ProjectID:  base.ProjectID,
+		Tier:       base.Tier,
+		LocalStack: base.LocalStack(),
 	}
 	authProject := base.ProjectID
 	if base.AuthProjectID != "" {

@@ -128,6 +128,15 @@ type Base struct {
 // app.Configurable.
 func (b *Base) BaseConfig() *Base { return b }
 
+// OnCloudRun reports whether the function runs on Cloud Run (which sets K_SERVICE), in any
+// tier: a deployed dev environment is on Cloud Run too.
+func (b *Base) OnCloudRun() bool { return b.Service != "" }
+
+// LocalStack reports whether the function runs in the local stack (scripts/dev,
+// scripts/test): the dev tier, not on Cloud Run. Local conveniences that would open an
+// account to anyone (the dev mail outbox) exist only there.
+func (b *Base) LocalStack() bool { return b.Tier == Dev && !b.OnCloudRun() }
+
 // configBase lets Load find an embedded Base in any config struct.
 func (b *Base) configBase() *Base { return b }
 
@@ -256,7 +265,8 @@ func Load(ctx context.Context, dst any, opts ...Option) error {
 	if b, ok := dst.(hasBase); ok {
 		l.addAll(b.configBase().validate(l.failed))
 	}
-	if tier.IsDeployed() {
+	// On Cloud Run an emulator variable is refused in every tier, dev included.
+	if service, _ := l.lookuper.Lookup(EnvService); tier.IsDeployed() || service != "" {
 		l.checkEmulators()
 	}
 	if v, ok := dst.(interface{ Validate() error }); ok {
@@ -282,6 +292,10 @@ func (l *loader) checkEmulators() {
 		if name == "FIREBASE_AUTH_EMULATOR_HOST" {
 			why = "with it set, the Firebase Admin SDK accepts unsigned ID tokens, so anyone could sign in as anyone"
 		}
-		l.add(name, fmt.Errorf("%w in %s (%s); unset it", ErrEmulatorHost, l.tier, why))
+		where := string(l.tier)
+		if !l.tier.IsDeployed() {
+			where = "a deployed " + where + " environment"
+		}
+		l.add(name, fmt.Errorf("%w in %s (%s); unset it", ErrEmulatorHost, where, why))
 	}
 }

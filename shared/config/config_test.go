@@ -305,22 +305,29 @@ func TestLoadEmulatorHosts(t *testing.T) {
 		"STORAGE_EMULATOR_HOST":       "",
 	}
 	for _, tc := range []struct {
-		tier    string
-		refused bool
+		tier      string
+		cloudRun  bool // K_SERVICE set: a deployed environment
+		refused   bool
+		wantWhere string
 	}{
-		{"dev", false},
-		{"staging", true},
-		{"prod", true},
+		{"dev", false, false, ""},
+		{"dev", true, true, "a deployed dev environment"},
+		{"staging", true, true, "staging"},
+		{"prod", false, true, "prod"},
 	} {
 		for name, value := range emulators {
-			t.Run(tc.tier+"/"+name, func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s cloud run %v/%s", tc.tier, tc.cloudRun, name), func(t *testing.T) {
 				t.Parallel()
 				var cfg scribeConfig
-				err := config.Load(t.Context(), &cfg, config.WithEnvironment(env(map[string]string{
+				vars := map[string]string{
 					"MEDI_ENV": tc.tier,
 					"API_KEY":  "k",
 					name:       value,
-				})))
+				}
+				if tc.cloudRun {
+					vars["K_SERVICE"] = "scribe"
+				}
+				err := config.Load(t.Context(), &cfg, config.WithEnvironment(env(vars)))
 				if !tc.refused {
 					if err != nil {
 						t.Fatalf("Load in %s with %s set: %v", tc.tier, name, err)
@@ -334,8 +341,8 @@ func TestLoadEmulatorHosts(t *testing.T) {
 				if !errors.Is(err, config.ErrEmulatorHost) {
 					t.Errorf("error %v does not wrap ErrEmulatorHost", err)
 				}
-				if !strings.HasPrefix(got[0], name+": ") || !strings.Contains(got[0], " in "+tc.tier+" ") {
-					t.Errorf("problem %q does not name %s and tier %s", got[0], name, tc.tier)
+				if !strings.HasPrefix(got[0], name+": ") || !strings.Contains(got[0], " in "+tc.wantWhere+" ") {
+					t.Errorf("problem %q does not name %s and %s", got[0], name, tc.wantWhere)
 				}
 				if name == "FIREBASE_AUTH_EMULATOR_HOST" && !strings.Contains(got[0], "accepts unsigned ID tokens") {
 					t.Errorf("problem %q does not explain the unsigned-token risk", got[0])

@@ -1,5 +1,5 @@
-# Development project: cheap (no warm instances), direct function URLs reachable for
-# debugging, no point-in-time recovery.
+# Development project: cheap (no warm instances), no point-in-time recovery. Reached
+# through the load balancer like staging and prod; mail goes through the relay.
 project_id         = "medi-os-dev"
 environment        = "dev"
 region             = "europe-west1"
@@ -10,7 +10,6 @@ cors_origins       = ["https://app.dev.medi-os.example", "http://localhost:5173"
 
 auth_authorized_domains = ["app.dev.medi-os.example", "localhost"]
 
-public_ingress        = "ALLOW_ALL"
 log_level             = "debug"
 http_min_instances    = 0
 http_max_instances    = 5
@@ -19,3 +18,5 @@ upload_retention_days = 14
 scribe_drafter        = "deterministic"
 summary_engine        = "deterministic"
 alert_emails          = []
+smtp_host             = "smtp-relay.medi-os.example"
+smtp_username         = "medi-os-dev"

@@ -9,7 +9,6 @@ cors_origins       = ["https://app.medi-os.example"]
 
 auth_authorized_domains = ["app.medi-os.example"]
 
-public_ingress        = "ALLOW_INTERNAL_AND_GCLB"
 log_level             = "info"
 http_min_instances    = 1
 http_max_instances    = 50

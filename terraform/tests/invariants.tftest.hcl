@@ -80,13 +80,13 @@ run "invariants" {
   }
 
   assert {
-    condition     = alltrue([for f in output.functions : f.public ? contains(["ALLOW_INTERNAL_AND_GCLB", "ALLOW_ALL"], f.ingress) : f.ingress == "ALLOW_INTERNAL_ONLY"])
-    error_message = "Internal functions have internal ingress; public ones go through the load balancer."
+    condition     = alltrue([for f in output.functions : f.ingress == (f.public ? "ALLOW_INTERNAL_AND_GCLB" : "ALLOW_INTERNAL_ONLY")])
+    error_message = "In every environment, dev included, no function can be reached around the load balancer and Cloud Armor: internal functions have internal ingress, public ones admit only the load balancer."
   }
 
   assert {
-    condition     = var.environment == "dev" || alltrue([for f in output.functions : f.ingress != "ALLOW_ALL"])
-    error_message = "Outside dev, no function can be reached around the load balancer and Cloud Armor."
+    condition     = local.functions["mailer"].function.service_config[0].environment_variables["MEDI_SMTP_HOST"] != "" && !contains(keys(local.functions["mailer"].function.service_config[0].environment_variables), "MEDI_DEV_OUTBOX_DIR")
+    error_message = "Every deployed mailer, dev included, sends through the SMTP relay; the dev outbox is local only."
   }
 
   # --- environment ------------------------------------------------------------------------

@@ -97,7 +97,7 @@ resource "google_cloudfunctions2_function" "this" {
 
   service_config {
     service_account_email            = google_service_account.runtime.email
-    ingress_settings                 = local.public ? var.public_ingress : "ALLOW_INTERNAL_ONLY"
+    ingress_settings                 = local.public ? "ALLOW_INTERNAL_AND_GCLB" : "ALLOW_INTERNAL_ONLY"
     all_traffic_on_latest_revision   = true
     min_instance_count               = var.min_instances
     max_instance_count               = var.max_instances
@@ -130,7 +130,7 @@ resource "google_cloudfunctions2_function" "this" {
 }
 
 # Public HTTP functions: anyone may reach the service, but ingress only admits the load
-# balancer (or, where public_ingress = ALLOW_ALL, the run.app URL too); the code refuses
+# balancer, in every environment (dev included); the code refuses
 # every request without a valid, unrevoked Firebase ID token except GET /v1/health.
 resource "google_cloud_run_v2_service_iam_member" "public" {
   count = local.public ? 1 : 0

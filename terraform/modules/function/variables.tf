@@ -49,16 +49,6 @@ variable "path_prefixes" {
   }
 }
 
-variable "public_ingress" {
-  description = "Ingress of an http function: ALLOW_INTERNAL_AND_GCLB (only through the load balancer and Cloud Armor) or ALLOW_ALL (its own run.app URL answers too). Other triggers are always ALLOW_INTERNAL_ONLY."
-  type        = string
-  default     = "ALLOW_INTERNAL_AND_GCLB"
-  validation {
-    condition     = contains(["ALLOW_INTERNAL_AND_GCLB", "ALLOW_ALL"], var.public_ingress)
-    error_message = "public_ingress must be ALLOW_INTERNAL_AND_GCLB or ALLOW_ALL."
-  }
-}
-
 variable "environment" {
   description = "Plain environment variables. Every name must be read by the code's config structs (checked by terraform/tests)."
   type        = map(string)
