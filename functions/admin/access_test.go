@@ -73,9 +73,9 @@ func TestBreakGlass(t *testing.T) {
 			t.Errorf("audit in %s: %+v %v", c, page.Records, err)
 		}
 	}
-	ok, err := breakglass.New(f.FS, nil, "", nil).Active(context.Background(), nurse.UID, sister, "p-sister")
-	if err != nil || !ok {
-		t.Errorf("Active = %v, %v; want true", ok, err)
+	held, ok, err := breakglass.New(f.FS, nil, "", nil).GrantFor(context.Background(), nurse.UID, "p-sister")
+	if err != nil || !ok || held.ClinicID != sister {
+		t.Errorf("GrantFor = %+v %v, %v; want the grant on the sister clinic", held, ok, err)
 	}
 
 	// The patient's clinic's admins see and revoke it; the grantee's clinic's admins do not.
@@ -102,7 +102,7 @@ func TestBreakGlass(t *testing.T) {
 	if resp.Status != http.StatusOK || revoked.Active || revoked.RevokedAt == nil {
 		t.Errorf("revoke: %d %+v", resp.Status, revoked)
 	}
-	if ok, _ := breakglass.New(f.FS, nil, "", nil).Active(context.Background(), nurse.UID, sister, "p-sister"); ok {
+	if _, ok, _ := breakglass.New(f.FS, nil, "", nil).GrantFor(context.Background(), nurse.UID, "p-sister"); ok {
 		t.Error("revoked grant still active")
 	}
 	docs, err := f.FS.Collection("clinics").Doc(sister).Collection(audit.Collection).
@@ -110,6 +110,54 @@ func TestBreakGlass(t *testing.T) {
 	if err != nil || len(docs) != 1 {
 		t.Errorf("revoke audit records: %d %v", len(docs), err)
 	}
+
+	// The revocation sticks: the nurse cannot grant themselves access to the patient again
+	// (the attempt is audited as denied) until an admin of the patient's clinic lifts it.
+	again := map[string]string{"patientId": "p-sister", "reason": reason}
+	if resp := f.Do(t, http.MethodPost, "/v1/access/break-glass", nurseToken, again); resp.Status != http.StatusForbidden ||
+		resp.Reason() != breakglass.ReasonRevoked {
+		t.Errorf("grant after revocation: %d %q, want 403 %s", resp.Status, resp.Reason(), breakglass.ReasonRevoked)
+	}
+	if _, ok, _ := breakglass.New(f.FS, nil, "", nil).GrantFor(context.Background(), nurse.UID, "p-sister"); ok {
+		t.Error("a grant after revocation gives access")
+	}
+	denied, err := audit.List(context.Background(), f.FS, audit.Filter{ClinicID: sister, Action: breakglass.ActionGrant})
+	if n := countOutcome(denied.Records, audit.OutcomeDenied); err != nil || n != 1 {
+		t.Errorf("denied grant attempts audited: %d %v, want 1", n, err)
+	}
+	f.Do(t, http.MethodGet, "/v1/access/break-glass", sisterAdmin, nil).Decode(t, &list)
+	if len(list.Grants) != 1 || !list.Grants[0].Blocking {
+		t.Errorf("listed grants after revocation = %+v, want one blocking", list.Grants)
+	}
+	if resp := f.Do(t, http.MethodDelete, "/v1/access/break-glass/"+g.ID+"/block", homeAdmin, nil); resp.Status != http.StatusNotFound {
+		t.Errorf("lift by another clinic's admin: %d, want 404", resp.Status)
+	}
+	if resp := f.Do(t, http.MethodDelete, "/v1/access/break-glass/"+g.ID+"/block", nurseToken, nil); resp.Status != http.StatusForbidden {
+		t.Errorf("lift by the grantee: %d, want 403", resp.Status)
+	}
+	var lifted breakglass.Grant
+	resp = f.Do(t, http.MethodDelete, "/v1/access/break-glass/"+g.ID+"/block", sisterAdmin, nil)
+	resp.Decode(t, &lifted)
+	if resp.Status != http.StatusOK || lifted.Blocking || lifted.BlockLiftedAt == nil || lifted.Active {
+		t.Errorf("lift: %d %+v", resp.Status, lifted)
+	}
+	if resp := f.Do(t, http.MethodPost, "/v1/access/break-glass", nurseToken, again); resp.Status != http.StatusCreated {
+		t.Errorf("grant after the block was lifted: %d, want 201", resp.Status)
+	}
+	unblocks, err := audit.List(context.Background(), f.FS, audit.Filter{ClinicID: sister, Action: breakglass.ActionUnblock})
+	if err != nil || len(unblocks.Records) != 1 {
+		t.Errorf("lift audit records: %d %v", len(unblocks.Records), err)
+	}
+}
+
+func countOutcome(recs []audit.Record, outcome string) int {
+	n := 0
+	for _, r := range recs {
+		if r.Outcome == outcome {
+			n++
+		}
+	}
+	return n
 }
 
 func TestAuditListAndVerify(t *testing.T) {

@@ -90,6 +90,7 @@ func Mount(cfg *Config, env *app.Env, mailQueue *mail.Queue, rt *httpx.Router) {
 	rt.Handle(http.MethodPost, "/v1/access/break-glass", env.Require(auth.RoleDoctor, auth.RoleNurse)(http.HandlerFunc(s.handleBreakGlass)))
 	rt.Handle(http.MethodGet, "/v1/access/break-glass", admin(http.HandlerFunc(s.handleListBreakGlass)))
 	rt.Handle(http.MethodDelete, "/v1/access/break-glass/{id}", admin(http.HandlerFunc(s.handleRevokeBreakGlass)))
+	rt.Handle(http.MethodDelete, "/v1/access/break-glass/{id}/block", admin(http.HandlerFunc(s.handleLiftBreakGlassBlock)))
 
 	rt.Handle(http.MethodGet, "/v1/audit", admin(http.HandlerFunc(s.handleListAudit)))
 	rt.Handle(http.MethodGet, "/v1/audit/verify", admin(http.HandlerFunc(s.handleVerifyAudit)))

@@ -4,8 +4,12 @@
 // grant is audited with the reason in both clinics, published on the access-events topic
 // so that admins are alerted (the access-alerts function mails every active admin of the
 // patient's clinic through [Notifier]), listed for admins of the patient's clinic and
-// revocable by them. Functions serving patient reads call [Store.Active] for a caller
-// whose clinic is not the patient's.
+// revocable by them ([Store.Revoke]). A revocation sticks: it ends every grant of that
+// person on that patient and refuses their new grants (403 break_glass_revoked, the
+// attempt audited) until an admin of the patient's clinic lifts it ([Store.LiftBlock]).
+// The patients function serves a read to a caller of another clinic when
+// [Store.GrantFor] finds the caller's active grant on the patient (it names the clinic
+// where the patient lives).
 package breakglass
 
 import (
@@ -40,6 +44,7 @@ const Duration = time.Hour
 const (
 	ActionGrant   = "access.break_glass"
 	ActionRevoke  = "access.break_glass_revoke"
+	ActionUnblock = "access.break_glass_unblock"
 	EventGranted  = "access.break_glass_granted"
 	EventRevoked  = "access.break_glass_revoked"
 	DefaultTopic  = "access-events"
@@ -63,11 +68,49 @@ type Grant struct {
 	ExpiresAt      time.Time  `firestore:"expiresAt" json:"expiresAt"`
 	RevokedAt      *time.Time `firestore:"revokedAt" json:"revokedAt"`
 	RevokedBy      string     `firestore:"revokedBy,omitempty" json:"revokedBy,omitempty"`
-	Active         bool       `firestore:"-" json:"active"`
+	// BlockLiftedAt and BlockLiftedBy record the admin who lifted the block a revocation
+	// puts on new grants (LiftBlock).
+	BlockLiftedAt *time.Time `firestore:"blockLiftedAt" json:"blockLiftedAt"`
+	BlockLiftedBy string     `firestore:"blockLiftedBy,omitempty" json:"blockLiftedBy,omitempty"`
+	Active        bool       `firestore:"-" json:"active"`
+	// Blocking is set on a revoked grant whose block was not lifted: its grantee may not
+	// use break-glass access to its patient again.
+	Blocking bool `firestore:"-" json:"blocking"`
 }
 
 func (g *Grant) activeAt(now time.Time) bool {
 	return g.RevokedAt == nil && now.Before(g.ExpiresAt)
+}
+
+// blocking reports whether g, revoked, still blocks new grants of its grantee on its
+// patient.
+func (g *Grant) blocking() bool { return g.RevokedAt != nil && g.BlockLiftedAt == nil }
+
+// ReasonRevoked is the details.reason of the 403 a grant request gets while a revocation
+// blocks it.
+const ReasonRevoked = "break_glass_revoked"
+
+// grantsOf is the query of the grants of uid on patientID of clinicID.
+func (s *Store) grantsOf(uid, clinicID, patientID string) firestore.Query {
+	return s.fs.Collection(Collection).Where("granteeUid", "==", uid).Where("clinicId", "==", clinicID).
+		Where("patientId", "==", patientID)
+}
+
+// grantsIn reads the grants of q in tx, with their ids.
+func grantsIn(tx *firestore.Transaction, q firestore.Query) ([]Grant, []*firestore.DocumentRef, error) {
+	snaps, err := tx.Documents(q).GetAll()
+	if err != nil {
+		return nil, nil, err
+	}
+	grants := make([]Grant, len(snaps))
+	refs := make([]*firestore.DocumentRef, len(snaps))
+	for i, snap := range snaps {
+		if err := snap.DataTo(&grants[i]); err != nil {
+			return nil, nil, err
+		}
+		grants[i].ID, refs[i] = snap.Ref.ID, snap.Ref
+	}
+	return grants, refs, nil
 }
 
 // Store keeps grants.
@@ -203,7 +246,21 @@ func (s *Store) Grant(ctx context.Context, p auth.Principal, req Request) (Grant
 		ID: newID(), GranteeUID: p.UID, GranteeRole: p.Role, GranteeClinic: p.ClinicID, ClinicID: clinic,
 		PatientID: req.PatientID, OrganizationID: org, Reason: req.Reason, CreatedAt: now, ExpiresAt: now.Add(Duration),
 	}
+	blockedBy := ""
 	err = s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		// A revocation sticks: while one of the caller's grants on this patient is revoked
+		// and its block not lifted, no new grant is made. Read in the transaction, so a
+		// revocation committed meanwhile makes this one retry and see it.
+		prior, _, err := grantsIn(tx, s.grantsOf(p.UID, clinic, req.PatientID))
+		if err != nil {
+			return err
+		}
+		for _, pg := range prior {
+			if pg.blocking() {
+				blockedBy = pg.ID
+				return errRevoked
+			}
+		}
 		if err := tx.Create(s.fs.Collection(Collection).Doc(g.ID), g); err != nil {
 			return err
 		}
@@ -215,6 +272,17 @@ func (s *Store) Grant(ctx context.Context, p auth.Principal, req Request) (Grant
 		}
 		return nil
 	})
+	if errors.Is(err, errRevoked) {
+		// The refused attempt is audited in the patient's clinic, where its admins review
+		// emergency access.
+		rec := audit.New(ctx, clinic, ActionGrant, resourceType, blockedBy).ForPatient(req.PatientID).
+			WithReason(req.Reason).WithOutcome(audit.OutcomeDenied)
+		if werr := rec.Write(ctx, s.fs); werr != nil {
+			logging.FromContext(ctx).Error("denied break-glass attempt not audited", "clinicId", clinic, "error", werr.Error())
+		}
+		return Grant{}, apierr.PermissionDenied("your emergency access to this patient was revoked by an admin of the patient's clinic; " +
+			"only they can lift the block").WithDetails(map[string]any{"reason": ReasonRevoked})
+	}
 	if err != nil {
 		return Grant{}, apierr.Unavailable(2, fmt.Errorf("storing grant: %w", err))
 	}
@@ -222,6 +290,9 @@ func (s *Store) Grant(ctx context.Context, p auth.Principal, req Request) (Grant
 	s.publish(ctx, EventGranted, g)
 	return g, nil
 }
+
+// errRevoked ends a grant transaction that a revocation blocks.
+var errRevoked = errors.New("breakglass: revoked")
 
 // Alert is the data of access-events (ids only; the reason stays in the audit trail).
 type Alert struct {
@@ -269,7 +340,7 @@ func (s *Store) List(ctx context.Context, clinicID string, activeOnly bool) ([]G
 			return nil, err
 		}
 		g.ID = snap.Ref.ID
-		g.Active = g.activeAt(now)
+		g.Active, g.Blocking = g.activeAt(now), g.blocking()
 		if activeOnly && !g.Active {
 			continue
 		}
@@ -300,12 +371,30 @@ func (s *Store) Revoke(ctx context.Context, admin auth.Principal, id string) (Gr
 		if g.RevokedAt != nil {
 			return nil
 		}
-		now := s.now().UTC()
-		g.RevokedAt, g.RevokedBy = &now, admin.UID
-		if err := tx.Update(ref, []firestore.Update{{Path: "revokedAt", Value: now}, {Path: "revokedBy", Value: admin.UID}}); err != nil {
+		// Revoking ends the grantee's access to the patient: their other unrevoked grants
+		// on the patient are revoked with it, and the revocation blocks new ones until an
+		// admin of the clinic lifts it (LiftBlock).
+		others, refs, err := grantsIn(tx, s.grantsOf(g.GranteeUID, g.ClinicID, g.PatientID))
+		if err != nil {
 			return err
 		}
-		return audit.New(ctx, g.ClinicID, ActionRevoke, resourceType, id).ForPatient(g.PatientID).InTransaction(s.fs, tx)
+		now := s.now().UTC()
+		g.RevokedAt, g.RevokedBy = &now, admin.UID
+		revoke := []*firestore.DocumentRef{ref}
+		for i, o := range others {
+			if o.ID != id && o.RevokedAt == nil {
+				revoke = append(revoke, refs[i])
+			}
+		}
+		for _, r := range revoke {
+			if err := tx.Update(r, []firestore.Update{{Path: "revokedAt", Value: now}, {Path: "revokedBy", Value: admin.UID}}); err != nil {
+				return err
+			}
+			if err := audit.New(ctx, g.ClinicID, ActionRevoke, resourceType, r.ID).ForPatient(g.PatientID).InTransaction(s.fs, tx); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	var he *apierr.Error
 	switch {
@@ -314,29 +403,65 @@ func (s *Store) Revoke(ctx context.Context, admin auth.Principal, id string) (Gr
 	case err != nil:
 		return Grant{}, apierr.Unavailable(2, fmt.Errorf("revoking grant: %w", err))
 	}
-	g.Active = g.activeAt(s.now())
+	g.Active, g.Blocking = g.activeAt(s.now()), g.blocking()
 	return g, nil
 }
 
-// Active reports whether uid holds an unexpired, unrevoked grant on patientID of
-// clinicID (for functions serving patient reads to a caller of another clinic).
-func (s *Store) Active(ctx context.Context, uid, clinicID, patientID string) (bool, error) {
-	snaps, err := s.fs.Collection(Collection).Where("granteeUid", "==", uid).Where("clinicId", "==", clinicID).
-		Where("patientId", "==", patientID).Documents(ctx).GetAll()
-	if err != nil {
-		return false, err
-	}
-	now := s.now()
-	for _, snap := range snaps {
-		var g Grant
+// LiftBlock lets the grantee of grant id use break-glass access to its patient again: an
+// admin of the patient's clinic (another clinic's grant: 404) lifts the block every
+// revoked grant of that grantee on that patient puts on new grants. Audited when it lifts
+// something; with nothing to lift (the grant was never revoked, or its block is already
+// lifted) it changes nothing and answers the grant as it is.
+func (s *Store) LiftBlock(ctx context.Context, admin auth.Principal, id string) (Grant, error) {
+	ref := s.fs.Collection(Collection).Doc(id)
+	var g Grant
+	err := s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		snap, err := tx.Get(ref)
+		if status.Code(err) == codes.NotFound {
+			return apierr.NotFound("grant not found")
+		}
+		if err != nil {
+			return err
+		}
 		if err := snap.DataTo(&g); err != nil {
-			return false, err
+			return err
 		}
-		if g.activeAt(now) {
-			return true, nil
+		g.ID = id
+		if err := admin.InClinic(g.ClinicID, "grant"); err != nil {
+			return err
 		}
+		all, refs, err := grantsIn(tx, s.grantsOf(g.GranteeUID, g.ClinicID, g.PatientID))
+		if err != nil {
+			return err
+		}
+		now := s.now().UTC()
+		lifted := 0
+		for i, o := range all {
+			if !o.blocking() {
+				continue
+			}
+			if err := tx.Update(refs[i], []firestore.Update{{Path: "blockLiftedAt", Value: now}, {Path: "blockLiftedBy", Value: admin.UID}}); err != nil {
+				return err
+			}
+			lifted++
+		}
+		if lifted == 0 {
+			return nil // already lifted
+		}
+		if g.RevokedAt != nil && g.BlockLiftedAt == nil {
+			g.BlockLiftedAt, g.BlockLiftedBy = &now, admin.UID
+		}
+		return audit.New(ctx, g.ClinicID, ActionUnblock, resourceType, id).ForPatient(g.PatientID).InTransaction(s.fs, tx)
+	})
+	var he *apierr.Error
+	switch {
+	case errors.As(err, &he):
+		return Grant{}, he
+	case err != nil:
+		return Grant{}, apierr.Unavailable(2, fmt.Errorf("lifting the block: %w", err))
 	}
-	return false, nil
+	g.Active, g.Blocking = g.activeAt(s.now()), g.blocking()
+	return g, nil
 }
 
 // GrantFor returns the caller's active grant for patientID, if any: the grant names the

@@ -66,8 +66,8 @@ func TestGrantExpiresAfterOneHourAndAlerts(t *testing.T) {
 		want  bool
 	}{{59 * time.Minute, true}, {61 * time.Minute, false}} {
 		now = g.CreatedAt.Add(tc.after)
-		ok, err := s.Active(ctx, "doc-1", "b", "p1")
-		if err != nil || ok != tc.want {
+		held, ok, err := s.GrantFor(ctx, "doc-1", "p1")
+		if err != nil || ok != tc.want || (ok && held.ClinicID != "b") {
 			t.Errorf("after %v: active %v %v, want %v", tc.after, ok, err, tc.want)
 		}
 		active, err := s.List(ctx, "b", true)
@@ -75,7 +75,7 @@ func TestGrantExpiresAfterOneHourAndAlerts(t *testing.T) {
 			t.Errorf("after %v: %d active grants listed, want active=%v", tc.after, len(active), tc.want)
 		}
 	}
-	if ok, _ := s.Active(ctx, "someone-else", "b", "p1"); ok {
+	if _, ok, _ := s.GrantFor(ctx, "someone-else", "p1"); ok {
 		t.Error("grant applies to another user")
 	}
 }

@@ -216,6 +216,8 @@ var matrix = map[string]map[string]Row{
 			Why:      "emergency access reaches only other clinics of the caller's organisation: the own clinic's patient, or one of an unrelated clinic, is 404 and no grant is made"},
 		"GET /v1/access/break-glass":         {Access: Staff, Roles: adminOnly, Scope: ScopeCaller, Shows: "grant"},
 		"DELETE /v1/access/break-glass/{id}": {Access: Staff, Roles: adminOnly, Scope: ScopeResource, Path: "/v1/access/break-glass/{grant}"},
+		"DELETE /v1/access/break-glass/{id}/block": {Access: Staff, Roles: adminOnly, Scope: ScopeResource, Path: "/v1/access/break-glass/{grant}/block",
+			Why: "lifts the block a revoked grant puts on its grantee's new grants; with nothing to lift it changes nothing"},
 		"GET /v1/audit": {Access: Staff, Roles: adminOnly, Scope: ScopeCaller, Path: "/v1/audit?action=staff.create", Shows: "staff",
 			Why: "filtered to one action: summary reads are audited with outcome fresh/stale/pending, which the contract's enum lacks (reported)"},
 		"GET /v1/audit/verify": {Access: Staff, Roles: adminOnly, Scope: ScopeCaller},
