@@ -30,9 +30,11 @@ module "audit_seal" {
     MEDI_AUDIT_SEAL_MAX_PER_CLINIC = "2000"
     MEDI_AUDIT_SEAL_MAX_PER_RUN    = "20000"
     MEDI_AUDIT_SEAL_TIME_BUDGET    = "2m"
+    MEDI_AUDIT_ANCHOR_BUCKET       = google_storage_bucket.audit_anchors.name
   })
 
   # Reads and writes the audit trails and chain heads; Firestore has no narrower role.
+  # Creates (only) the anchors (audit_anchors.tf).
   project_roles = ["roles/datastore.user"]
 
   depends_on = [google_project_service.this]

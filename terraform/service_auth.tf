@@ -18,6 +18,7 @@ module "auth" {
   environment = merge(local.common_env, local.http_env, local.tasks_env, {
     MEDI_FUNCTION_URL_MAILER = local.function_url["mailer"]
     MEDI_ACCESS_EVENTS_TOPIC = module.topic_access_events.name
+    MEDI_AUDIT_ANCHOR_BUCKET = google_storage_bucket.audit_anchors.name # read by GET /v1/audit/verify
   })
 
   project_roles = [

@@ -351,3 +351,20 @@ variable "llm_monthly_budget_usd" {
     error_message = "llm_monthly_budget_usd must not be negative."
   }
 }
+
+variable "audit_anchor_retention_days" {
+  description = "Days during which no one can delete or replace an anchor of the audit chains (the anchors bucket's retention policy); at least the audit trail's own retention."
+  type        = number
+  default     = 2555 # 7 years
+
+  validation {
+    condition     = var.audit_anchor_retention_days >= 1 && var.audit_anchor_retention_days <= 36500
+    error_message = "audit_anchor_retention_days must be between 1 and 36500."
+  }
+}
+
+variable "audit_anchor_retention_locked" {
+  description = "Lock the anchors bucket's retention policy (irreversible: it can then never be shortened or removed). True in staging and prod."
+  type        = bool
+  default     = true
+}

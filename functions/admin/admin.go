@@ -37,6 +37,10 @@ type Config struct {
 	OutboxDir string `env:"MEDI_DEV_OUTBOX_DIR"`
 	// AccessEventsTopic receives break-glass grants, for the admins' alerts.
 	AccessEventsTopic string `env:"MEDI_ACCESS_EVENTS_TOPIC, default=access-events"`
+	// AuditAnchorBucket is the Cloud Storage bucket of the audit chain's anchors, read by
+	// GET /v1/audit/verify (required in staging and prod; empty on the local stack:
+	// verification then starts from the first record).
+	AuditAnchorBucket string `env:"MEDI_AUDIT_ANCHOR_BUCKET"`
 }
 
 // server holds the handlers' dependencies, created on first use.
@@ -66,10 +70,14 @@ func Mount(cfg *Config, env *app.Env, mailQueue *mail.Queue, rt *httpx.Router) {
 		if err != nil {
 			return nil, err
 		}
+		chain, err := app.AuditChain(ctx, env.Platform, fs, cfg.AuditAnchorBucket)
+		if err != nil {
+			return nil, err
+		}
 		return &deps{
 			fs:     fs,
 			staff:  staff.New(users, fs, mailQueue),
-			chain:  audit.NewChain(fs),
+			chain:  chain,
 			access: breakglass.New(fs, events.NewPubSubPublisher(ps), cfg.AccessEventsTopic, nil),
 		}, nil
 	})}

@@ -37,6 +37,9 @@ type Config struct {
 	// TimeBudget is how long a run starts new clinics; it must stay well below the
 	// function's timeout and the schedule's period.
 	TimeBudget time.Duration `env:"MEDI_AUDIT_SEAL_TIME_BUDGET, default=2m"`
+	// AnchorBucket is the Cloud Storage bucket where each run anchors every clinic's
+	// verified chain head (shared/audit, anchors); required in staging and prod.
+	AnchorBucket string `env:"MEDI_AUDIT_ANCHOR_BUCKET"`
 }
 
 // Validate checks the bounds and, where deployed, the scheduler's account.
@@ -53,6 +56,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Tier.IsDeployed() && c.SchedulerInvokerSA == "" {
 		errs = append(errs, &config.VarError{Var: "MEDI_SCHEDULER_INVOKER_SA", Err: errors.New("required in staging and prod")})
+	}
+	if c.Tier.IsDeployed() && c.AnchorBucket == "" {
+		errs = append(errs, &config.VarError{Var: "MEDI_AUDIT_ANCHOR_BUCKET", Err: errors.New("required in staging and prod")})
 	}
 	return errors.Join(errs...)
 }
@@ -90,7 +96,7 @@ func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error
 			if err != nil {
 				return nil, err
 			}
-			return audit.NewChain(fs), nil
+			return app.AuditChain(ctx, env.Platform, fs, cfg.AnchorBucket)
 		}),
 	}
 	rt.HandleFunc(http.MethodPost, "/{$}", s.handleRun)

@@ -40,6 +40,12 @@ func (s *server) handleRun(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, httpx.Unavailable(60, err).WithDetails(rep))
 		return
 	}
-	log.Info("audit seal run")
+	if rep.Broken > 0 {
+		// A chain that no longer verifies from its anchor: the trail was altered after it
+		// was anchored. The anchor stays where it was; an operator must investigate
+		// (docs/reliability.md, "Audit trail").
+		log.Error("audit chain broken: verification from the latest anchor failed", "broken", rep.Broken)
+	}
+	log.Info("audit seal run", "anchored", rep.Anchored)
 	httpx.WriteJSON(w, r, http.StatusOK, rep)
 }

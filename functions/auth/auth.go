@@ -7,6 +7,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/medi-os/medi/functions/admin"
@@ -34,6 +35,14 @@ type Config struct {
 
 	// MailerURL is the mailer function's URL (mail task target).
 	MailerURL string `env:"MEDI_FUNCTION_URL_MAILER"`
+}
+
+// Validate requires, where deployed, the bucket of the audit chain's anchors.
+func (c *Config) Validate() error {
+	if c.Tier.IsDeployed() && c.Admin.AuditAnchorBucket == "" {
+		return &config.VarError{Var: "MEDI_AUDIT_ANCHOR_BUCKET", Err: errors.New("required in staging and prod")}
+	}
+	return nil
 }
 
 // Function is the deployable, registered in functions.go as "auth".

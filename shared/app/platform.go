@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/config"
 	"github.com/medi-os/medi/shared/secrets"
 )
@@ -202,4 +203,18 @@ func (l *lazyByKey[T]) get(ctx context.Context, key string) (T, error) {
 	}
 	l.mu.Unlock()
 	return c.Get(ctx)
+}
+
+// AuditChain is the audit chain over fs, anchored in anchorBucket when one is named
+// (shared/audit, anchors); the Storage client is created only then.
+func AuditChain(ctx context.Context, p *Platform, fs *firestore.Client, anchorBucket string) (*audit.Chain, error) {
+	chain := audit.NewChain(fs)
+	if anchorBucket == "" {
+		return chain, nil
+	}
+	gcs, err := p.Storage(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return chain.WithAnchors(audit.GCSAnchors{Bucket: gcs.Bucket(anchorBucket)}), nil
 }

@@ -2,6 +2,9 @@ package audit_test
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -76,4 +79,75 @@ func BenchmarkAuditChain(b *testing.B) {
 			}, firestore.MaxAttempts(50))
 		})
 	})
+}
+
+// BenchmarkVerifyLargeChain measures GET /v1/audit/verify's work on a clinic with a long
+// chain: MEDI_AUDIT_BENCH_RECORDS sealed records (default 1,000,000, written directly with
+// a BulkWriter, already chained), anchored by the seal job 5,000 records before the head
+// (a backlog far longer than five minutes of a busy clinic). Verify starts from the anchor,
+// so its time depends on the tail, not on the chain's length. Against the emulator:
+//
+//	go test -run '^$' -bench VerifyLargeChain -benchtime 5x -timeout 2h ./shared/audit/
+//
+// Figures go to docs/performance.md, never into assertions.
+func BenchmarkVerifyLargeChain(b *testing.B) {
+	if testing.Short() {
+		b.Skip("emulator benchmark")
+	}
+	total, tail := int64(1_000_000), int64(5_000)
+	if s := os.Getenv("MEDI_AUDIT_BENCH_RECORDS"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n <= tail {
+			b.Fatalf("MEDI_AUDIT_BENCH_RECORDS=%q: want a number above %d", s, tail)
+		}
+		total = n
+	}
+	ctx := context.Background()
+	fs, err := firestore.NewClient(ctx, "demo-audit-bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer fs.Close()
+	clinic := "bench-verify-" + audit.NewID(time.Now())
+	records := fs.Collection("clinics").Doc(clinic).Collection(audit.Collection)
+	started := time.Now()
+	bw := fs.BulkWriter(ctx)
+	prev := ""
+	var anchor audit.Anchor
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for seq := int64(1); seq <= total; seq++ {
+		r := audit.Record{ClinicID: clinic, ActorUID: "u1", ActorRole: "doctor", Action: "patient.read",
+			ResourceType: "patient", ResourceID: "p1", PatientID: "p1", Outcome: audit.OutcomeSuccess,
+			RequestID: "bench", Time: at.Add(time.Duration(seq) * time.Second),
+			ID: fmt.Sprintf("r%012d", seq), Sealed: true, Seq: seq, PrevHash: prev}
+		r.Hash = audit.ComputeHash(r)
+		if _, err := bw.Set(records.Doc(r.ID), r); err != nil {
+			b.Fatal(err)
+		}
+		prev = r.Hash
+		if seq == total-tail {
+			anchor = audit.Anchor{ClinicID: clinic, Seq: seq, Hash: r.Hash, At: at}
+		}
+		if seq%50_000 == 0 {
+			bw.Flush()
+		}
+	}
+	bw.End()
+	if _, err := fs.Collection("clinics").Doc(clinic).Collection(audit.ChainCollection).Doc("head").
+		Set(ctx, audit.Head{Seq: total, Hash: prev, UpdatedAt: at}); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("seeded %d chained records in %s", total, time.Since(started).Round(time.Second))
+	store := anchorsB(b)
+	if err := store.Put(ctx, anchor); err != nil {
+		b.Fatal(err)
+	}
+	chain := audit.NewChain(fs).WithAnchors(store)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		v, err := chain.Verify(ctx, clinic)
+		if err != nil || !v.Valid || !v.Complete || v.Checked != tail+1 {
+			b.Fatalf("verify: %+v %v", v, err)
+		}
+	}
 }

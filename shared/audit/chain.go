@@ -30,9 +30,10 @@ import (
 // runs before every audit listing and verification, and on a schedule (the audit-seal
 // function, SealAll, every 5 minutes in production and every minute on the local stack).
 //
-// Verify recomputes the chain and reports the first break: an edited record (hash
-// mismatch), a removed one (sequence gap or head ahead of the records), or a re-linked one
-// (prevHash mismatch).
+// Verify recomputes the chain from the latest anchor (anchor.go) to the head and reports
+// the first break: an edited record (hash mismatch), a removed one (sequence gap or head
+// ahead of the records), a re-linked one (prevHash mismatch), or a chain that no longer
+// reaches its anchored position (rewritten or cut back after it was anchored).
 
 // ChainCollection holds the chain head of a clinic.
 const ChainCollection = "auditChain"
@@ -49,12 +50,27 @@ type Head struct {
 
 // Chain seals and verifies clinics' audit chains.
 type Chain struct {
-	fs  *firestore.Client
-	now func() time.Time
+	fs      *firestore.Client
+	anchors AnchorStore
+	maxTail int
+	now     func() time.Time
 }
 
-// NewChain returns a Chain over fs.
-func NewChain(fs *firestore.Client) *Chain { return &Chain{fs: fs, now: time.Now} }
+// DefaultVerifyTail bounds the records one verification recomputes (from the latest
+// anchor); the scheduled seal anchors far more often than that many records accrue.
+const DefaultVerifyTail = 20000
+
+// NewChain returns a Chain over fs, without anchors (WithAnchors adds them).
+func NewChain(fs *firestore.Client) *Chain {
+	return &Chain{fs: fs, maxTail: DefaultVerifyTail, now: time.Now}
+}
+
+// WithAnchors returns c verifying from, and checkpointing to, anchors.
+func (c *Chain) WithAnchors(a AnchorStore) *Chain {
+	cc := *c
+	cc.anchors = a
+	return &cc
+}
 
 func (c *Chain) records(clinicID string) *firestore.CollectionRef {
 	return c.fs.Collection("clinics").Doc(clinicID).Collection(Collection)
@@ -180,6 +196,7 @@ const (
 	BreakPrevHashMismatch = "prev_hash_mismatch" // the record does not follow its predecessor
 	BreakSequenceGap      = "sequence_gap"       // a record is missing
 	BreakHeadMismatch     = "head_mismatch"      // the last records are missing or the head was altered
+	BreakAnchorMismatch   = "anchor_mismatch"    // the chain no longer reaches its anchored position
 )
 
 // ChainBreak is the first inconsistency of a chain.
@@ -191,33 +208,112 @@ type ChainBreak struct {
 
 // Verification is the result of Verify.
 type Verification struct {
-	ClinicID   string      `json:"clinicId"`
-	Valid      bool        `json:"valid"`
-	Checked    int64       `json:"checked"`
-	HeadSeq    int64       `json:"headSeq"`
-	FirstBreak *ChainBreak `json:"firstBreak"`
-	VerifiedAt time.Time   `json:"verifiedAt"`
+	ClinicID string `json:"clinicId"`
+	// Valid is true when no break was found in the records checked.
+	Valid bool `json:"valid"`
+	// Checked counts the records recomputed (the anchored one included).
+	Checked int64 `json:"checked"`
+	HeadSeq int64 `json:"headSeq"`
+	// Checkpoint is the anchor verification started from, trusted for every record up to
+	// it (nil: from the first record; no anchor yet, or anchors not configured).
+	Checkpoint *Anchor `json:"checkpoint"`
+	// VerifiedSeq is the last record verified; Complete is false when the tail after the
+	// checkpoint was longer than the bound and verification stopped before the head.
+	VerifiedSeq  int64       `json:"verifiedSeq"`
+	Complete     bool        `json:"complete"`
+	FirstBreak   *ChainBreak `json:"firstBreak"`
+	VerifiedAt   time.Time   `json:"verifiedAt"`
+	verifiedHash string
 }
 
-// Verify recomputes clinicID's chain from the first record and reports the first break.
+// Verify recomputes clinicID's chain from its latest anchor (or from the first record
+// when it has none) to the head, at most the chain's bound of records, and reports the
+// first break.
 func (c *Chain) Verify(ctx context.Context, clinicID string) (Verification, error) {
-	v := Verification{ClinicID: clinicID, VerifiedAt: c.now().UTC()}
+	start, err := c.latestAnchor(ctx, clinicID)
+	if err != nil {
+		return Verification{ClinicID: clinicID, VerifiedAt: c.now().UTC()}, err
+	}
+	return c.verifyFrom(ctx, clinicID, start, c.maxTail)
+}
+
+func (c *Chain) latestAnchor(ctx context.Context, clinicID string) (*Anchor, error) {
+	if c.anchors == nil {
+		return nil, nil
+	}
+	a, ok, err := c.anchors.Latest(ctx, clinicID)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// ErrNoAnchors is returned by Checkpoint on a chain without an anchor store.
+var ErrNoAnchors = errors.New("audit: no anchor store configured")
+
+// Checkpoint verifies clinicID's chain from its latest anchor (at most limit records)
+// and, when no break was found, anchors the last record verified: the next
+// verifications start there. It returns the verification and whether it anchored.
+func (c *Chain) Checkpoint(ctx context.Context, clinicID string, limit int) (Verification, bool, error) {
+	if c.anchors == nil {
+		return Verification{}, false, ErrNoAnchors
+	}
+	start, err := c.latestAnchor(ctx, clinicID)
+	if err != nil {
+		return Verification{}, false, err
+	}
+	if limit <= 0 {
+		limit = c.maxTail
+	}
+	v, err := c.verifyFrom(ctx, clinicID, start, limit)
+	if err != nil || !v.Valid || v.VerifiedSeq == 0 || (start != nil && v.VerifiedSeq <= start.Seq) {
+		return v, false, err
+	}
+	a := Anchor{ClinicID: clinicID, Seq: v.VerifiedSeq, Hash: v.verifiedHash, At: c.now().UTC()}
+	if err := c.anchors.Put(ctx, a); err != nil {
+		return v, false, err
+	}
+	return v, true, nil
+}
+
+func (c *Chain) readHead(ctx context.Context, clinicID string) (Head, error) {
 	var h Head
 	snap, err := c.head(clinicID).Get(ctx)
 	switch {
 	case status.Code(err) == codes.NotFound:
+		return h, nil
 	case err != nil:
-		return v, fmt.Errorf("audit: reading chain head: %w", err)
-	default:
-		if err := snap.DataTo(&h); err != nil {
-			return v, fmt.Errorf("audit: chain head: %w", err)
-		}
+		return h, fmt.Errorf("audit: reading chain head: %w", err)
+	}
+	if err := snap.DataTo(&h); err != nil {
+		return h, fmt.Errorf("audit: chain head: %w", err)
+	}
+	return h, nil
+}
+
+// verifyFrom recomputes the chain from start (the anchored record itself is recomputed
+// and must carry the anchored hash) or from the first record, over at most limit records
+// after it.
+func (c *Chain) verifyFrom(ctx context.Context, clinicID string, start *Anchor, limit int) (Verification, error) {
+	v := Verification{ClinicID: clinicID, VerifiedAt: c.now().UTC(), Checkpoint: start}
+	h, err := c.readHead(ctx, clinicID)
+	if err != nil {
+		return v, err
 	}
 	v.HeadSeq = h.Seq
-	it := c.records(clinicID).Where("seq", ">", 0).OrderBy("seq", firestore.Asc).Documents(ctx)
+	from, n := int64(1), limit
+	if start != nil {
+		if start.Seq > h.Seq {
+			v.FirstBreak = &ChainBreak{Seq: start.Seq, Kind: BreakAnchorMismatch}
+			return v, nil
+		}
+		from, n = start.Seq, limit+1
+	}
+	it := c.records(clinicID).Where("seq", ">=", from).OrderBy("seq", firestore.Asc).Limit(n + 1).Documents(ctx)
 	defer it.Stop()
 	var prevSeq int64
 	prevHash := ""
+	seen := 0
 	for {
 		d, err := it.Next()
 		if errors.Is(err, iterator.Done) {
@@ -226,6 +322,11 @@ func (c *Chain) Verify(ctx context.Context, clinicID string) (Verification, erro
 		if err != nil {
 			return v, fmt.Errorf("audit: reading chain: %w", err)
 		}
+		if seen == n {
+			v.VerifiedSeq, v.verifiedHash, v.Valid = prevSeq, prevHash, true
+			return v, nil // the bound: the head is further on
+		}
+		seen++
 		var r Record
 		if err := d.DataTo(&r); err != nil {
 			v.FirstBreak = &ChainBreak{Seq: prevSeq + 1, RecordID: d.Ref.ID, Kind: BreakHashMismatch}
@@ -233,6 +334,15 @@ func (c *Chain) Verify(ctx context.Context, clinicID string) (Verification, erro
 		}
 		r.ID = d.Ref.ID
 		v.Checked++
+		if start != nil && seen == 1 {
+			// The anchored record: its content must still hash to the anchored hash.
+			if r.Seq != start.Seq || r.Hash != start.Hash || ComputeHash(r) != r.Hash {
+				v.FirstBreak = &ChainBreak{Seq: start.Seq, RecordID: r.ID, Kind: BreakAnchorMismatch}
+				return v, nil
+			}
+			prevSeq, prevHash = r.Seq, r.Hash
+			continue
+		}
 		switch {
 		case r.Seq != prevSeq+1:
 			v.FirstBreak = &ChainBreak{Seq: prevSeq + 1, RecordID: r.ID, Kind: BreakSequenceGap}
@@ -246,10 +356,21 @@ func (c *Chain) Verify(ctx context.Context, clinicID string) (Verification, erro
 		}
 		prevSeq, prevHash = r.Seq, r.Hash
 	}
-	if prevSeq != h.Seq || prevHash != h.Hash {
-		v.FirstBreak = &ChainBreak{Seq: prevSeq + 1, Kind: BreakHeadMismatch}
+	if start != nil && seen == 0 {
+		v.FirstBreak = &ChainBreak{Seq: start.Seq, Kind: BreakAnchorMismatch}
 		return v, nil
 	}
-	v.Valid = true
+	if prevSeq != h.Seq || prevHash != h.Hash {
+		// A seal may have moved the head while the records were read: compare with it again.
+		if h, err = c.readHead(ctx, clinicID); err != nil {
+			return v, err
+		}
+		v.HeadSeq = h.Seq
+		if prevSeq != h.Seq || prevHash != h.Hash {
+			v.FirstBreak = &ChainBreak{Seq: prevSeq + 1, Kind: BreakHeadMismatch}
+			return v, nil
+		}
+	}
+	v.VerifiedSeq, v.verifiedHash, v.Valid, v.Complete = prevSeq, prevHash, true, true
 	return v, nil
 }

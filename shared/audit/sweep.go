@@ -39,12 +39,19 @@ type SweepReport struct {
 	// Pending is the number of clinics left with unsealed records because a bound was
 	// reached (the next run continues with them).
 	Pending int `json:"pending"`
-	// Failed is the number of clinics whose sealing failed (retried by the next run).
+	// Failed is the number of clinics whose sealing or checkpointing failed (retried by
+	// the next run).
 	Failed int `json:"failed"`
+	// Anchored is the number of clinics whose checkpoint advanced (a new anchor written,
+	// with anchors configured); Broken the number whose chain failed verification from
+	// its latest anchor (not advanced; the caller alerts).
+	Anchored int `json:"anchored"`
+	Broken   int `json:"broken"`
 }
 
 // SealAll seals the pending records of every clinic (clinics/{id}, including clinics
-// that have audit records but no document of their own), within the bounds of opts. It
+// that have audit records but no document of their own), within the bounds of opts, and
+// with anchors configured advances each clinic's checkpoint (Checkpoint). It
 // is idempotent and safe to run concurrently with itself and with Seal: each batch is one
 // transaction on the clinic's chain head. A clinic that fails does not stop the others;
 // the error then reports how many failed (the caller answers so that it is retried).
@@ -82,6 +89,18 @@ func (c *Chain) SealAll(ctx context.Context, opts SweepOptions) (SweepReport, er
 		rep.Sealed += n
 		if n > 0 {
 			rep.ClinicsSealed++
+		}
+		if err == nil && c.anchors != nil {
+			// Advance the clinic's checkpoint: verify from its latest anchor, anchor the head.
+			var v Verification
+			var anchored bool
+			v, anchored, err = c.Checkpoint(ctx, clinic, 0)
+			if anchored {
+				rep.Anchored++
+			}
+			if err == nil && !v.Valid {
+				rep.Broken++
+			}
 		}
 		switch {
 		case err != nil:

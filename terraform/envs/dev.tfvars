@@ -20,3 +20,7 @@ summary_engine        = "deterministic"
 alert_emails          = []
 smtp_host             = "smtp-relay.medi-os.example"
 smtp_username         = "medi-os-dev"
+
+# The audit anchors' retention is not locked in dev, so that the project can be torn down.
+audit_anchor_retention_days   = 7
+audit_anchor_retention_locked = false

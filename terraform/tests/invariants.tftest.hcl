@@ -391,6 +391,51 @@ run "invariants" {
     condition     = contains(google_storage_bucket.bucket["uploads"].cors[0].origin, "https://${var.api_domain}")
     error_message = "The web app's origin may PUT signed uploads to the uploads bucket."
   }
+
+  # --- audit anchors (audit_anchors.tf): who can write ------------------------------------
+  assert {
+    condition     = [for b in google_storage_bucket_iam_member.audit_anchors : b.member if b.role == "roles/storage.objectCreator"] == [module.audit_seal.service_account_member]
+    error_message = "Only audit-seal may create audit anchors."
+  }
+
+  assert {
+    condition     = alltrue([for b in google_storage_bucket_iam_member.audit_anchors : b.bucket == google_storage_bucket.audit_anchors.name && contains(["roles/storage.objectCreator", "roles/storage.objectViewer"], b.role)])
+    error_message = "No identity may replace or delete audit anchors: the anchors bucket grants object creation (audit-seal) and reading only."
+  }
+
+  assert {
+    condition     = toset([for b in google_storage_bucket_iam_member.audit_anchors : b.member if b.role == "roles/storage.objectViewer"]) == toset([module.audit_seal.service_account_member, module.auth.service_account_member])
+    error_message = "audit-seal and auth (GET /v1/audit/verify) read the audit anchors; nobody else."
+  }
+
+  assert {
+    condition = !contains([
+      google_storage_bucket_iam_member.build_source_reader.bucket, google_storage_bucket_iam_member.retention_uploads_user.bucket,
+      google_storage_bucket_iam_member.scribe_uploads_creator.bucket, google_storage_bucket_iam_member.scribe_ingest_uploads_reader.bucket,
+      google_storage_bucket_iam_member.scribe_worker_uploads_reader.bucket, google_storage_bucket_iam_member.web_public_read.bucket,
+    ], google_storage_bucket.audit_anchors.name)
+    error_message = "No other bucket grant reaches the audit anchors bucket."
+  }
+
+  assert {
+    condition     = alltrue([for f in output.functions : alltrue([for r in f.project_roles : !startswith(r, "roles/storage.")])])
+    error_message = "No function has a project-wide Cloud Storage role (it would reach the audit anchors): storage roles are granted per bucket."
+  }
+
+  assert {
+    condition     = google_storage_bucket.audit_anchors.versioning[0].enabled && google_storage_bucket.audit_anchors.public_access_prevention == "enforced" && google_storage_bucket.audit_anchors.retention_policy[0].retention_period >= 86400
+    error_message = "The audit anchors bucket keeps versions, is never public and has a retention policy."
+  }
+
+  assert {
+    condition     = var.environment == "dev" || (google_storage_bucket.audit_anchors.retention_policy[0].is_locked && var.audit_anchor_retention_days >= 2555)
+    error_message = "In staging and prod the anchors' retention policy is locked and lasts at least 7 years."
+  }
+
+  assert {
+    condition     = alltrue([for k in ["audit-seal", "auth"] : local.functions[k].function.service_config[0].environment_variables["MEDI_AUDIT_ANCHOR_BUCKET"] == google_storage_bucket.audit_anchors.name])
+    error_message = "audit-seal writes and auth reads the anchors bucket."
+  }
 }
 
 # --- AI scribe ---------------------------------------------------------------------------
