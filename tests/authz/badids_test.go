@@ -65,4 +65,3 @@ func TestMalformedIDsAreNotFound(t *testing.T) {
 	}
 	t.Logf("%d calls with malformed ids", calls)
 }
-
