@@ -34,13 +34,11 @@ resource "google_storage_bucket" "audit_anchors" {
 }
 
 locals {
-  # Every role on the anchors bucket, "role member" => {role, member}.
+  # Every role on the anchors bucket (keys known before apply).
   audit_anchor_iam = {
-    for b in [
-      { role = "roles/storage.objectCreator", member = module.audit_seal.service_account_member },
-      { role = "roles/storage.objectViewer", member = module.audit_seal.service_account_member },
-      { role = "roles/storage.objectViewer", member = module.auth.service_account_member },
-    ] : "${b.role} ${b.member}" => b
+    "audit-seal creates" = { role = "roles/storage.objectCreator", member = module.audit_seal.service_account_member }
+    "audit-seal reads"   = { role = "roles/storage.objectViewer", member = module.audit_seal.service_account_member }
+    "auth reads"         = { role = "roles/storage.objectViewer", member = module.auth.service_account_member }
   }
 }
 
