@@ -3,6 +3,8 @@ package admin_test
 import (
 	"context"
 	"net/http"
+	"os"
+	"strings"
 	"testing"
 
 	authfn "github.com/medi-os/medi/functions/auth"
@@ -51,6 +53,13 @@ func TestDevOutboxRouteOnlyInTheLocalStack(t *testing.T) {
 		t.Error("local stack: no /v1/dev/outbox route")
 	}
 	t.Setenv("K_SERVICE", "auth") // Cloud Run sets it: a deployed dev environment
+	// which refuses emulator hosts (scripts/test sets them): unset them for this test.
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); strings.HasSuffix(name, "_EMULATOR_HOST") {
+			t.Setenv(name, "")
+			os.Unsetenv(name)
+		}
+	}
 	if has() {
 		t.Error("deployed dev environment serves /v1/dev/outbox")
 	}
