@@ -10,7 +10,6 @@ package encounters
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 
 	"github.com/medi-os/medi/shared/app"
@@ -120,4 +119,4 @@ func (s *server) encounterStore(w http.ResponseWriter, r *http.Request) (*encoun
 func writeError(w http.ResponseWriter, r *http.Request, err error) { httpx.WriteError(w, r, err) }
 
 // etag is the entity tag of an encounter version.
-func etag(version int64) string { return fmt.Sprintf("%q", fmt.Sprint(version)) }
+func etag(version int64) string { return httpx.ETag(version) }

@@ -2,7 +2,6 @@ package encounters
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/medi-os/medi/shared/apierr"
@@ -37,7 +36,7 @@ func (s *server) handleTransition(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var opts []encounter.TransitionOption
-	if v, ok, err := ifMatchVersion(r); err != nil {
+	if v, ok, err := httpx.IfMatch(r, false); err != nil {
 		httpx.WriteError(w, r, err)
 		return
 	} else if ok {
@@ -58,30 +57,4 @@ func (s *server) handleTransition(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("ETag", etag(enc.Version))
 	httpx.WriteJSON(w, r, http.StatusOK, transitionResponse{Encounter: enc, Event: ev})
-}
-
-// ifMatchVersion reads If-Match: one entity tag, "<version>" (W/ and a bare number are
-// accepted too); "*" or no header means no condition.
-func ifMatchVersion(r *http.Request) (int64, bool, error) {
-	vals := r.Header.Values("If-Match")
-	if len(vals) == 0 {
-		return 0, false, nil
-	}
-	bad := httpx.InvalidFields([]apierr.FieldError{{Field: "If-Match", Message: `must be one entity tag "<version>" as sent in ETag`}})
-	if len(vals) > 1 {
-		return 0, false, bad
-	}
-	v := strings.TrimSpace(vals[0])
-	if v == "*" {
-		return 0, false, nil
-	}
-	v = strings.TrimPrefix(v, "W/")
-	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
-		v = v[1 : len(v)-1]
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 1 {
-		return 0, false, bad
-	}
-	return n, true, nil
 }

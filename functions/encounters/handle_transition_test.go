@@ -72,6 +72,9 @@ func TestTransitionEndpointRefusals(t *testing.T) {
 		{name: "stale If-Match", role: "nurse", body: map[string]any{"to": "triaged"}, ifMatch: `"7"`, status: http.StatusPreconditionFailed, code: "failed_precondition",
 			details: `{"currentVersion":1,"reason":"stale_version"}`},
 		{name: "malformed If-Match", role: "nurse", body: map[string]any{"to": "triaged"}, ifMatch: `"v1"`, status: http.StatusBadRequest, code: "invalid_argument"},
+		// If-Match compares strongly (RFC 9110): a weak tag of the current version does not match.
+		{name: "weak If-Match", role: "nurse", body: map[string]any{"to": "triaged"}, ifMatch: `W/"1"`, status: http.StatusPreconditionFailed, code: "failed_precondition"},
+		{name: "unquoted If-Match", role: "nurse", body: map[string]any{"to": "triaged"}, ifMatch: `1`, status: http.StatusBadRequest, code: "invalid_argument"},
 		{name: "other clinic", role: "other-clinic", body: map[string]any{"to": "cancelled", "reason": "x"}, status: http.StatusNotFound, code: "not_found"},
 		{name: "nurse starts without a doctor", triaged: true, role: "nurse", body: map[string]any{"to": "in_consultation"}, status: http.StatusBadRequest, code: "invalid_argument"},
 		{name: "nurse assigns a receptionist", triaged: true, role: "nurse", body: map[string]any{"to": "in_consultation", "doctorUid": "RECEPTIONIST"}, status: http.StatusBadRequest, code: "invalid_argument"},

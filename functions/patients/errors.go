@@ -3,7 +3,6 @@ package patients
 import (
 	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/httpx"
@@ -51,4 +50,4 @@ func apiError(err error) *httpx.Error {
 }
 
 // etag is the entity tag of a patient version: the version number, quoted.
-func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
+func etag(version int64) string { return httpx.ETag(version) }

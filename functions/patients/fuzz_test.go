@@ -10,6 +10,7 @@ import (
 
 	"github.com/medi-os/medi/shared/app"
 	"github.com/medi-os/medi/shared/auth"
+	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/httpx/httpxtest"
 	"github.com/medi-os/medi/shared/patient"
 )
@@ -46,7 +47,7 @@ func FuzzUpdateHandler(f *testing.F) {
 		fuzzHandlers().update(rec, r)
 		httpxtest.RequireClientError(t, rec, http.StatusServiceUnavailable)
 		if rec.Code == http.StatusServiceUnavailable {
-			if _, err := ifMatchVersion(r); err != nil {
+			if _, _, err := httpx.IfMatch(r, true); err != nil {
 				t.Fatalf("reached the store with If-Match %q", ifMatch)
 			}
 			if _, err := patient.ParsePatch(body); err != nil {

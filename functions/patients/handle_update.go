@@ -4,10 +4,7 @@ import (
 	"encoding/json"
 	"mime"
 	"net/http"
-	"strconv"
-	"strings"
 
-	"github.com/medi-os/medi/shared/apierr"
 	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/patient"
 )
@@ -16,10 +13,10 @@ import (
 const mergePatchType = "application/merge-patch+json"
 
 // update applies a merge patch to a patient, provided If-Match names its current
-// version: 400 when If-Match is missing or malformed, 412 (with the current ETag)
-// when it is stale.
+// version (httpx.IfMatch, required): 428 when If-Match is missing, 400 when malformed, 412
+// (with the current ETag) when it is weak or stale.
 func (h *handlers) update(w http.ResponseWriter, r *http.Request) {
-	version, herr := ifMatchVersion(r)
+	version, _, herr := httpx.IfMatch(r, true)
 	if herr != nil {
 		httpx.WriteError(w, r, herr)
 		return
@@ -48,30 +45,4 @@ func (h *handlers) update(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("ETag", etag(p.Version))
 	httpx.WriteJSON(w, r, http.StatusOK, p)
-}
-
-// ifMatchVersion reads the version from If-Match: exactly one strong entity tag
-// "<version>" as sent in ETag. A missing header is 400 rather than 428, so that every
-// client error but a stale version shares the invalid_argument code.
-func ifMatchVersion(r *http.Request) (int64, *httpx.Error) {
-	field := func(msg string) *httpx.Error {
-		return httpx.InvalidFields([]apierr.FieldError{{Field: "If-Match", Message: msg}})
-	}
-	values := r.Header.Values("If-Match")
-	if len(values) == 0 {
-		return 0, field(`is required: send the ETag of the version you read, e.g. If-Match: "3"`)
-	}
-	v := strings.TrimSpace(values[0])
-	if len(values) > 1 || strings.Contains(v, ",") || v == "*" {
-		return 0, field("must name exactly one version")
-	}
-	inner, ok := strings.CutPrefix(v, `"`)
-	if ok {
-		inner, ok = strings.CutSuffix(inner, `"`)
-	}
-	n, err := strconv.ParseInt(inner, 10, 64)
-	if !ok || err != nil || n < 1 || strconv.FormatInt(n, 10) != inner {
-		return 0, field(`must be a version's ETag, e.g. "3"`)
-	}
-	return n, nil
 }

@@ -3,7 +3,6 @@ package scribe
 import (
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/medi-os/medi/shared/apierr"
@@ -36,6 +35,23 @@ func (s *server) apply(w http.ResponseWriter, r *http.Request, ch notes.Change) 
 	}
 	if ch.BaseVersion < 0 {
 		httpx.WriteError(w, r, httpx.InvalidFields([]apierr.FieldError{{Field: "baseVersion", Message: "must be a version number"}}))
+		return
+	}
+	// If-Match follows the suite's one rule (httpx.IfMatch); baseVersion in the body is
+	// the same condition for clients that cannot set headers. Given both, they must agree.
+	if v, ok, herr := httpx.IfMatch(r, false); herr != nil {
+		httpx.WriteError(w, r, herr)
+		return
+	} else if ok {
+		if ch.BaseVersion != 0 && int64(ch.BaseVersion) != v {
+			httpx.WriteError(w, r, httpx.InvalidFields([]apierr.FieldError{{Field: "baseVersion", Message: "must match If-Match when both are sent"}}))
+			return
+		}
+		ch.BaseVersion = int(v)
+	}
+	if (ch.Action == notes.ActionEdit || ch.Action == notes.ActionAmend) && ch.BaseVersion == 0 {
+		httpx.WriteError(w, r, httpx.NewError(http.StatusPreconditionRequired, httpx.CodePreconditionRequired,
+			`an edit names the version it is based on: send If-Match with the note's ETag, e.g. If-Match: "3" (or baseVersion)`))
 		return
 	}
 	st, ok := lazy(w, r, s.notes)
@@ -83,4 +99,4 @@ func (s *server) action(a notes.Action) http.Handler {
 }
 
 // etag is the entity tag of a note version.
-func etag(version int) string { return strconv.Quote(strconv.Itoa(version)) }
+func etag(version int) string { return httpx.ETag(int64(version)) }

@@ -96,6 +96,12 @@ type envelope struct {
 
 func (s *server) do(method, path, role string, body any) (int, envelope) {
 	s.t.Helper()
+	return s.doWith(method, path, role, body, nil)
+}
+
+// doWith is do with extra request headers.
+func (s *server) doWith(method, path, role string, body any, header map[string]string) (int, envelope) {
+	s.t.Helper()
 	var rd *bytes.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -108,6 +114,9 @@ func (s *server) do(method, path, role string, body any) (int, envelope) {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Authorization", "Bearer "+s.tokens[role])
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
 	rec := httptest.NewRecorder()
 	s.h.ServeHTTP(rec, req)
 	var env envelope
@@ -168,7 +177,19 @@ func TestNoteLifecycle(t *testing.T) {
 		"objective":  []any{map[string]any{"id": "O1", "text": "Temperature 38.4 C.", "evidence": []string{"s3"}}},
 		"plan":       []any{map[string]any{"id": "P1", "text": "Amoxicillin 500 mg orally."}, map[string]any{"text": "Review in 48 hours."}},
 	}}
-	code, env := s.do(http.MethodPut, base, "nurse", edit)
+	// The version condition follows the suite's If-Match rule (httpx.IfMatch): none is 428,
+	// a weak tag never matches (412), and If-Match stands for baseVersion.
+	unversioned := map[string]any{"content": edit["content"]}
+	if code, env := s.do(http.MethodPut, base, "nurse", unversioned); code != 428 || env.Error.Code != "precondition_required" {
+		t.Errorf("edit without a version = %d %+v, want 428", code, env.Error)
+	}
+	if code, env := s.doWith(http.MethodPut, base, "nurse", unversioned, map[string]string{"If-Match": `W/"1"`}); code != 412 {
+		t.Errorf("edit with a weak If-Match = %d %+v, want 412", code, env.Error)
+	}
+	if code, env := s.doWith(http.MethodPut, base, "nurse", edit, map[string]string{"If-Match": `"2"`}); code != 400 {
+		t.Errorf("edit with If-Match and baseVersion disagreeing = %d %+v, want 400", code, env.Error)
+	}
+	code, env := s.doWith(http.MethodPut, base, "nurse", unversioned, map[string]string{"If-Match": `"1"`})
 	if code != 200 {
 		t.Fatalf("edit: %d %+v", code, env.Error)
 	}

@@ -16,7 +16,7 @@ import (
 )
 
 // Stable error codes. Clients switch on these strings; never rename one. The codes of
-// refusals domain code reports are defined in shared/apierr; the last three exist only
+// refusals domain code reports are defined in shared/apierr; the last four exist only
 // over HTTP.
 const (
 	CodeInvalidArgument    = apierr.CodeInvalidArgument
@@ -31,6 +31,8 @@ const (
 	CodeUnsupportedMedia   = "unsupported_media_type"
 	CodePayloadTooLarge    = "payload_too_large"
 	CodeMethodNotAllowed   = "method_not_allowed"
+	// CodePreconditionRequired is 428: a conditional write sent without If-Match.
+	CodePreconditionRequired = "precondition_required"
 )
 
 // Error is an API error: an HTTP status, a stable code, a message a client developer can
