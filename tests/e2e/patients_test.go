@@ -118,7 +118,7 @@ func TestPatientLifecycleThroughGateway(t *testing.T) {
 	}
 	noIfMatch := c.Do(t, apitest.Request{Method: http.MethodPatch, Path: "/v1/patients/" + p.ID, Token: pc.tokens["nurse"],
 		Body: map[string]any{"phone": "+34 600 111 222"}})
-	if noIfMatch.Status != http.StatusBadRequest || noIfMatch.Envelope.Code() != "invalid_argument" {
+	if noIfMatch.Status != http.StatusPreconditionRequired || noIfMatch.Envelope.Code() != "precondition_required" {
 		t.Errorf("patch without If-Match: %d %q", noIfMatch.Status, noIfMatch.Envelope.Code())
 	}
 
