@@ -47,6 +47,58 @@ type Facts struct {
 	FunctionURLPrefix string `json:"code_function_url_prefix"`
 	// Queries are the Firestore queries in the code that need a composite index.
 	Queries []CompositeQuery `json:"code_composite_queries"`
+	// APIs are the Google APIs the deployed code calls (googleAPIs), sorted: each must
+	// be enabled in the project.
+	APIs []string `json:"code_google_apis"`
+}
+
+// googleAPIs maps the client packages the code imports (by import path prefix) to the
+// Google API they call. An import of cloud.google.com/go/..., firebase.google.com/... or
+// google.golang.org/genai that no prefix matches fails CollectFacts: a new client must be
+// mapped here, so that Terraform enables its API.
+var googleAPIs = []struct{ prefix, api string }{
+	{"cloud.google.com/go/firestore", "firestore.googleapis.com"},
+	{"cloud.google.com/go/pubsub", "pubsub.googleapis.com"},
+	{"cloud.google.com/go/storage", "storage.googleapis.com"},
+	{"cloud.google.com/go/cloudtasks", "cloudtasks.googleapis.com"},
+	{"cloud.google.com/go/secretmanager", "secretmanager.googleapis.com"},
+	{"cloud.google.com/go/speech", "speech.googleapis.com"},
+	{"cloud.google.com/go/longrunning", "speech.googleapis.com"}, // the recognizer's long-running operations
+	{"firebase.google.com/go/v4/auth", "identitytoolkit.googleapis.com"},
+	{"firebase.google.com/go/v4", "identitytoolkit.googleapis.com"},
+	{"google.golang.org/genai", "aiplatform.googleapis.com"}, // Vertex AI backend
+}
+
+// signBlobAPI is called by the storage client to sign URLs without a private key
+// (storage.SignedURLOptions without PrivateKey: IAM Credentials signBlob).
+const signBlobAPI = "iamcredentials.googleapis.com"
+
+// apisOf adds the Google APIs file calls to apis.
+func apisOf(sf sourceFile, apis map[string]bool) error {
+	for _, imp := range sf.file.Imports {
+		path, _ := strconv.Unquote(imp.Path.Value)
+		if !strings.HasPrefix(path, "cloud.google.com/go/") && !strings.HasPrefix(path, "firebase.google.com/") &&
+			!strings.HasPrefix(path, "google.golang.org/genai") {
+			continue
+		}
+		found := false
+		for _, g := range googleAPIs {
+			if path == g.prefix || strings.HasPrefix(path, g.prefix+"/") {
+				apis[g.api], found = true, true
+				break
+			}
+		}
+		if !found {
+			return fmt.Errorf("facts: %s imports %s: map it to its Google API in googleAPIs", sf.rel, path)
+		}
+	}
+	ast.Inspect(sf.file, func(n ast.Node) bool {
+		if sel, ok := n.(*ast.SelectorExpr); ok && sel.Sel.Name == "SignedURLOptions" {
+			apis[signBlobAPI] = true
+		}
+		return true
+	})
+	return nil
 }
 
 // functionURLPrefix is the prefix of the variables shared/app.FunctionURL reads.
@@ -103,6 +155,7 @@ func CollectFacts(root string) (Facts, error) {
 		CatalogTopics:   map[string]string{},
 		EnvNames:        []string{},
 		Queries:         []CompositeQuery{},
+		APIs:            []string{},
 	}
 	for _, fn := range stack.Functions {
 		trigger, ok := terraformTriggers[fn.Trigger]
@@ -137,7 +190,11 @@ func CollectFacts(root string) (Facts, error) {
 		}
 		stringConsts(sf.file, consts[dir])
 	}
+	apis := map[string]bool{}
 	for _, sf := range files {
+		if err := apisOf(sf, apis); err != nil {
+			return Facts{}, err
+		}
 		if hasStringLiteral(sf.file, functionURLPrefix) {
 			f.FunctionURLPrefix = functionURLPrefix
 		}
@@ -157,6 +214,7 @@ func CollectFacts(root string) (Facts, error) {
 		f.EnvNames = append(f.EnvNames, n)
 	}
 	slices.Sort(f.EnvNames)
+	f.APIs = sortedKeys(apis)
 	return f, nil
 }
 

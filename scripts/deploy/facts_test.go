@@ -164,3 +164,49 @@ func TestCollectFactsOfRepository(t *testing.T) {
 		t.Errorf("FunctionURLPrefix = %q: shared/app.FunctionURL reads MEDI_FUNCTION_URL_<NAME>", f.FunctionURLPrefix)
 	}
 }
+
+func TestAPIsOf(t *testing.T) {
+	t.Parallel()
+	parse := func(src string) sourceFile {
+		file, err := parser.ParseFile(token.NewFileSet(), "p.go", src, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sourceFile{rel: "shared/p/p.go", file: file}
+	}
+	apis := map[string]bool{}
+	err := apisOf(parse(`package p
+import (
+	"cloud.google.com/go/storage"
+	speechpb "cloud.google.com/go/speech/apiv2/speechpb"
+	"google.golang.org/api/option"
+)
+var _ = &storage.SignedURLOptions{}
+var _ speechpb.Recognizer
+var _ option.ClientOption
+`), apis)
+	want := []string{"iamcredentials.googleapis.com", "speech.googleapis.com", "storage.googleapis.com"}
+	if diff := cmp.Diff(want, sortedKeys(apis)); err != nil || diff != "" {
+		t.Errorf("apisOf: %v (-want +got):\n%s", err, diff)
+	}
+	if err := apisOf(parse(`package p
+import "cloud.google.com/go/bigquery"
+`), map[string]bool{}); err == nil {
+		t.Error("an unmapped Google client is accepted")
+	}
+}
+
+// The code signs upload URLs with IAM signBlob: the facts name the IAM Credentials API, so
+// that terraform test requires it enabled.
+func TestFactsNameEveryGoogleAPI(t *testing.T) {
+	t.Parallel()
+	f, err := CollectFacts(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, api := range []string{"firestore.googleapis.com", "iamcredentials.googleapis.com", "storage.googleapis.com"} {
+		if !slices.Contains(f.APIs, api) {
+			t.Errorf("facts lack %s: %v", api, f.APIs)
+		}
+	}
+}

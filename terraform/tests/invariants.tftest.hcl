@@ -392,6 +392,12 @@ run "invariants" {
     error_message = "The web app's origin may PUT signed uploads to the uploads bucket."
   }
 
+  # --- Google APIs ------------------------------------------------------------------------
+  assert {
+    condition     = length(setsubtract(var.code_google_apis, local.services)) == 0
+    error_message = "Every Google API the code calls (facts: client imports, signed URLs through IAM signBlob) is enabled in services.tf; missing: ${jsonencode(setsubtract(var.code_google_apis, local.services))}."
+  }
+
   # --- audit anchors (audit_anchors.tf): who can write ------------------------------------
   assert {
     condition     = [for b in google_storage_bucket_iam_member.audit_anchors : b.member if b.role == "roles/storage.objectCreator"] == [module.audit_seal.service_account_member]
