@@ -94,8 +94,11 @@ func TestConfigValidate(t *testing.T) {
 		wantVar string
 	}{
 		{"dev", func(*Config) {}, ""},
-		{"prod with scheduler account", func(c *Config) { c.Tier, c.SchedulerInvokerSA = config.Prod, "inv@p.iam.gserviceaccount.com" }, ""},
-		{"prod without scheduler account", func(c *Config) { c.Tier = config.Prod }, "MEDI_SCHEDULER_INVOKER_SA"},
+		{"prod with scheduler account and anchors", func(c *Config) {
+			c.Tier, c.SchedulerInvokerSA, c.AnchorBucket = config.Prod, "inv@p.iam.gserviceaccount.com", "p-audit-anchors"
+		}, ""},
+		{"prod without scheduler account", func(c *Config) { c.Tier, c.AnchorBucket = config.Prod, "p-audit-anchors" }, "MEDI_SCHEDULER_INVOKER_SA"},
+		{"prod without anchors", func(c *Config) { c.Tier, c.SchedulerInvokerSA = config.Prod, "inv@p.iam.gserviceaccount.com" }, "MEDI_AUDIT_ANCHOR_BUCKET"},
 		{"no per-clinic bound", func(c *Config) { c.MaxPerClinic = 0 }, "MEDI_AUDIT_SEAL_MAX_PER_CLINIC"},
 		{"no per-run bound", func(c *Config) { c.MaxPerRun = -1 }, "MEDI_AUDIT_SEAL_MAX_PER_RUN"},
 		{"no time budget", func(c *Config) { c.TimeBudget = 0 }, "MEDI_AUDIT_SEAL_TIME_BUDGET"},
