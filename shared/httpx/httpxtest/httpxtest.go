@@ -28,6 +28,7 @@ var ClientErrorCodes = map[int]string{
 	http.StatusMethodNotAllowed:      httpx.CodeMethodNotAllowed,
 	http.StatusConflict:              httpx.CodeConflict,
 	http.StatusPreconditionFailed:    httpx.CodeFailedPrecondition,
+	http.StatusPreconditionRequired:  httpx.CodePreconditionRequired,
 	http.StatusRequestEntityTooLarge: httpx.CodePayloadTooLarge,
 	http.StatusUnsupportedMediaType:  httpx.CodeUnsupportedMedia,
 	http.StatusTooManyRequests:       httpx.CodeRateLimited,
