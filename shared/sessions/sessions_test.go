@@ -57,8 +57,15 @@ func reasonOf(t *testing.T, err error) string {
 	if he.Status != http.StatusUnauthorized {
 		t.Errorf("status %d, want 401", he.Status)
 	}
-	d, _ := he.Details.(map[string]string)
-	return d["reason"]
+	switch d := he.Details.(type) {
+	case map[string]string:
+		return d["reason"]
+	case map[string]any:
+		r, _ := d["reason"].(string)
+		return r
+	}
+	t.Fatalf("error details %T carry no reason", he.Details)
+	return ""
 }
 
 func TestSessionIdleTimeoutAndLogout(t *testing.T) {
