@@ -16,6 +16,7 @@ import (
 
 	"github.com/medi-os/medi/functions/patients"
 	"github.com/medi-os/medi/shared/apierr"
+	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/config"
 	"github.com/medi-os/medi/shared/httpx/httpxtest"
 	"github.com/medi-os/medi/shared/httpx/idempotency"
@@ -251,6 +252,63 @@ func TestCreateResponse(t *testing.T) {
 	}
 	if strings.Contains(dup.env.Error.Message, "H-100") || strings.Contains(dup.env.Error.Message, "Núñez") {
 		t.Errorf("conflict message carries patient data: %q", dup.env.Error.Message)
+	}
+}
+
+// TestRegistrationNamesLikelyDuplicates: a second registration with the same name (any case
+// and accents) and birth date is made, and its answer names the patient the clinic already
+// had, audited as a search result; a different birth date or name is not a duplicate.
+func TestRegistrationNamesLikelyDuplicates(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	r1 := s.do(request{method: "POST", path: "/v1/patients", role: "receptionist", body: registration()})
+	if r1.status != http.StatusCreated || strings.Contains(r1.body, "possibleDuplicates") {
+		t.Fatalf("first registration: %d %s", r1.status, r1.body)
+	}
+	var first patient.Patient
+	r1.decode(t, &first)
+
+	again := registration()
+	again["givenName"], again["familyName"] = "JOSE", "nunez"
+	resp := s.do(request{method: "POST", path: "/v1/patients", role: "receptionist", body: again})
+	if resp.status != http.StatusCreated {
+		t.Fatalf("%d %s", resp.status, resp.body)
+	}
+	var got struct {
+		patient.Patient
+		PossibleDuplicates []patient.Summary `json:"possibleDuplicates"`
+	}
+	resp.decode(t, &got)
+	if got.ID == first.ID || len(got.PossibleDuplicates) != 1 || got.PossibleDuplicates[0].ID != first.ID || got.PossibleDuplicates[0].MRN != first.MRN {
+		t.Fatalf("second registration: id %s, possibleDuplicates %+v (first %s)", got.ID, got.PossibleDuplicates, first.ID)
+	}
+	docs, err := s.fs.Collection("clinics").Doc(s.clinic).Collection(audit.Collection).
+		Where("action", "==", patient.ActionSearch).Documents(context.Background()).GetAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var searched []string
+	for _, d := range docs {
+		var rec audit.Record
+		if err := d.DataTo(&rec); err != nil {
+			t.Fatal(err)
+		}
+		searched = append(searched, rec.PatientID)
+	}
+	if len(searched) != 1 || searched[0] != first.ID {
+		t.Errorf("search audit records for %v, want one for %s", searched, first.ID)
+	}
+
+	for name, change := range map[string]func(map[string]any){
+		"birth date": func(b map[string]any) { b["birthDate"] = "1972-03-05" },
+		"given name": func(b map[string]any) { b["givenName"] = "Josefa" },
+	} {
+		b := registration()
+		change(b)
+		r := s.do(request{method: "POST", path: "/v1/patients", role: "receptionist", body: b})
+		if r.status != http.StatusCreated || strings.Contains(r.body, "possibleDuplicates") {
+			t.Errorf("another %s: %d %s", name, r.status, r.body)
+		}
 	}
 }
 

@@ -11,6 +11,7 @@ export type QueueBoard = Schemas["QueueBoard"];
 export type QueueEntry = Schemas["QueueEntry"];
 export type Patient = Schemas["Patient"];
 export type PatientSummary = Schemas["PatientSummary"];
+export type RegisteredPatient = Schemas["RegisteredPatient"];
 export type PatientRegistration = Schemas["PatientRegistration"];
 export type PatientSearchPage = Schemas["PatientSearchPage"];
 export type Encounter = Schemas["Encounter"];

@@ -4,7 +4,7 @@ import { useEffect, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ApiError, newIdempotencyKey, post, request } from "../api/client";
 import { keys, usePatient } from "../api/queries";
-import type { Encounter, Patient, PatientSearchPage, PatientSummary } from "../api/types";
+import type { Encounter, Patient, PatientSearchPage, PatientSummary, RegisteredPatient } from "../api/types";
 import { Link } from "../lib/router";
 import { formatDateTime, fullName, patientLine, STATUS_LABEL } from "../lib/format";
 import { registrationBody, searchCriteria, validateComplaint, validateRegistration, type RegistrationForm } from "../lib/validate";
@@ -111,11 +111,15 @@ function Register({ onDone, onCancel }: { onDone(p: Patient): void; onCancel(): 
   // One key per registration: a retry after a network failure registers the patient once.
   const [key] = useState(newIdempotencyKey);
   const qc = useQueryClient();
+  // A registration that names likely duplicates waits for the desk to choose a record.
+  const [registered, setRegistered] = useState<RegisteredPatient | null>(null);
   const m = useMutation({
-    mutationFn: () => request<Patient>("POST", "/v1/patients", { body: registrationBody(f), idempotencyKey: key }),
+    mutationFn: () => request<RegisteredPatient>("POST", "/v1/patients", { body: registrationBody(f), idempotencyKey: key }),
     onSuccess: (r) => {
-      qc.setQueryData(keys.patient(r.data.id), { value: r.data, version: r.data.version });
-      onDone(r.data);
+      const { possibleDuplicates, ...p } = r.data;
+      qc.setQueryData(keys.patient(p.id), { value: p, version: p.version });
+      if (possibleDuplicates?.length) setRegistered(r.data);
+      else onDone(p);
     },
     onError: (e) => setErrors(apiFieldErrors(e)),
   });
@@ -127,6 +131,33 @@ function Register({ onDone, onCancel }: { onDone(p: Patient): void; onCancel(): 
     if (Object.keys(v).length === 0) m.mutate();
   };
   const dup = m.error instanceof ApiError && m.error.reason === "duplicate_mrn" ? String(m.error.details.patientId ?? "") : "";
+  if (registered) {
+    const { possibleDuplicates = [], ...p } = registered;
+    return (
+      <section className="card" aria-labelledby="reg-title">
+        <h2 id="reg-title" className="mb-2 text-lg font-semibold">
+          Possible duplicate record
+        </h2>
+        <Notice tone="warning">
+          {fullName(p)} is registered ({p.mrn}), but the clinic already has{" "}
+          {possibleDuplicates.length === 1 ? "a patient" : "patients"} with the same name and birth date. If it is the same
+          person, open the existing record.
+        </Notice>
+        <ul className="my-3 grid gap-2">
+          {possibleDuplicates.map((d) => (
+            <li key={d.id}>
+              <button type="button" className="btn btn-secondary" onClick={() => onDone({ id: d.id } as Patient)}>
+                Open {patientLine(d)}
+              </button>
+            </li>
+          ))}
+        </ul>
+        <button type="button" className="btn btn-primary" onClick={() => onDone(p as Patient)}>
+          Continue with the new record ({p.mrn})
+        </button>
+      </section>
+    );
+  }
   return (
     <section className="card" aria-labelledby="reg-title">
       <h2 id="reg-title" className="mb-2 text-lg font-semibold">
