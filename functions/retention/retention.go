@@ -31,6 +31,19 @@ type Config struct {
 	DefaultDays int `env:"MEDI_SCRIBE_RETENTION_DAYS, default=30"`
 }
 
+// Validate refuses a configuration the function cannot run with: in staging and prod the
+// scheduler's invoker account (no other caller is accepted), and a positive default period.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Tier.IsDeployed() && c.SchedulerInvokerSA == "" {
+		errs = append(errs, &config.VarError{Var: "MEDI_SCHEDULER_INVOKER_SA", Err: errors.New("required in staging and prod")})
+	}
+	if c.DefaultDays < 1 {
+		errs = append(errs, &config.VarError{Var: "MEDI_SCRIBE_RETENTION_DAYS", Err: errors.New("must be at least 1")})
+	}
+	return errors.Join(errs...)
+}
+
 // Function is the deployable, registered in functions.go as "retention".
 var Function = app.NewHTTP("retention", func() *Config { return new(Config) }, setup)
 
