@@ -152,8 +152,8 @@ func TestCitedDocumentsExist(t *testing.T) {
 
 // TestCitationParsing pins what counts as a citation.
 func TestCitationParsing(t *testing.T) {
-	got := citedIn("see triage-rules.md §7.5 and docs/reliability.md; DESIGN.md section 4; x.md§2; -out /tmp/load.md")
-	want := [][2]string{{"triage-rules.md", "7.5"}, {"docs/reliability.md", ""}, {"DESIGN.md", ""}, {"x.md", "2"}}
+	got := citedIn("see triage-rules.md §7.5 and docs/reliability.md; OUTSIDE.md section 4; x.md§2; -out /tmp/load.md")
+	want := [][2]string{{"triage-rules.md", "7.5"}, {"docs/reliability.md", ""}, {"OUTSIDE.md", ""}, {"x.md", "2"}}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("citedIn = %v, want %v", got, want)
 	}
