@@ -106,10 +106,11 @@ func (s *Stack) webConfig() any {
 		Role     string `json:"role"`
 		Email    string `json:"email"`
 		Password string `json:"password"`
+		Label    string `json:"label,omitempty"`
 	}
 	accounts := []demo{}
 	for _, a := range s.Accounts {
-		accounts = append(accounts, demo{a.Role, a.Email, a.Password})
+		accounts = append(accounts, demo{a.Role, a.Email, a.Password, a.Label})
 	}
 	return map[string]any{
 		"environment":     "dev",

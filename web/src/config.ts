@@ -6,6 +6,8 @@ export interface DemoAccount {
   role: string;
   email: string;
   password: string;
+  /** Shown instead of the role (an account of another clinic). */
+  label?: string;
 }
 
 export interface AppConfig {

@@ -81,9 +81,9 @@ func printWelcome(s *stack.Stack, took time.Duration) {
 	fmt.Printf("\nMedi OS is ready in %s\n\n  Open the web app:    %s/   (pick a demo account)\n  API:                 %s/v1/...\n\n", took.Round(100*time.Millisecond), s.BaseURL(), s.BaseURL())
 	fmt.Printf("  Firestore emulator   127.0.0.1:%d\n  Pub/Sub emulator     127.0.0.1:%d\n  Auth emulator        127.0.0.1:%d\n  Cloud Storage (fake) http://127.0.0.1:%d\n\n",
 		p.Firestore, p.PubSub, p.Auth, p.Storage)
-	fmt.Println("Demo clinic accounts (emulator only):")
+	fmt.Println("Demo accounts (emulator only; demo-north is a second clinic of the organisation, for emergency access):")
 	for _, a := range s.Accounts {
-		fmt.Printf("  %-13s %-36s password %s\n", a.Role, a.Email, a.Password)
+		fmt.Printf("  %-11s %-13s %-36s password %s\n", a.ClinicID, a.Role, a.Email, a.Password)
 	}
 	if len(s.Accounts) > 0 {
 		a := s.Accounts[0]

@@ -90,7 +90,7 @@ export function SignIn({ notice }: { notice?: string }) {
               {demo.map((a) => (
                 <li key={a.email}>
                   <button type="button" className="btn btn-secondary w-full" disabled={busy} onClick={() => void go(a.email, a.password)}>
-                    {a.role[0].toUpperCase() + a.role.slice(1)}
+                    {a.label ?? a.role[0].toUpperCase() + a.role.slice(1)}
                   </button>
                 </li>
               ))}

@@ -1,6 +1,7 @@
 // Emergency access review: every break-glass grant on the clinic's patients, newest
-// first, with who, why and until when; an unjustified one is revoked at once. The alert
-// e-mail links here with ?grant=<id>, which is highlighted.
+// first, with who, why and until when; an unjustified one is revoked at once. A revoked
+// grant blocks new requests by the same person for the same patient until an admin lifts
+// the block here. The alert e-mail links here with ?grant=<id>, which is highlighted.
 import { useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { get, request } from "../../api/client";
@@ -59,6 +60,10 @@ function GrantRow({ g, highlighted }: { g: BreakGlassGrant; highlighted: boolean
     mutationFn: () => request<BreakGlassGrant>("DELETE", `/v1/access/break-glass/${encodeURIComponent(g.id)}`),
     onSuccess: () => void qc.invalidateQueries({ queryKey: ["grants"] }),
   });
+  const lift = useMutation({
+    mutationFn: () => request<BreakGlassGrant>("DELETE", `/v1/access/break-glass/${encodeURIComponent(g.id)}/block`),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: ["grants"] }),
+  });
   return (
     <tr className={highlighted ? "bg-amber-50 dark:bg-amber-950" : undefined} aria-current={highlighted ? "true" : undefined}>
       <td>{formatDateTime(g.createdAt)}</td>
@@ -73,10 +78,18 @@ function GrantRow({ g, highlighted }: { g: BreakGlassGrant; highlighted: boolean
           <button type="button" className="btn btn-danger" disabled={m.isPending} onClick={() => m.mutate()}>
             Revoke
           </button>
+        ) : g.blocking ? (
+          <div className="space-y-1">
+            <p className="text-sm">Blocks new requests by this person for this patient.</p>
+            <button type="button" className="btn btn-secondary" disabled={lift.isPending} onClick={() => lift.mutate()}>
+              Lift the block
+            </button>
+          </div>
         ) : (
-          <span className="muted">ended</span>
+          <span className="muted">ended{g.blockLiftedAt ? `; block lifted ${formatDateTime(g.blockLiftedAt)}` : ""}</span>
         )}
         {m.error && <ErrorNotice error={m.error} />}
+        {lift.error && <ErrorNotice error={lift.error} />}
       </td>
     </tr>
   );
