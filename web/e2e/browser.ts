@@ -4,8 +4,8 @@
 import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { onTestFailed } from "vitest";
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
+import { expect, onTestFailed } from "vitest";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const BASE_URL = (process.env.MEDI_BASE_URL ?? "").replace(/\/$/, "");
@@ -49,6 +49,10 @@ export async function launch(opts: { viewport?: { width: number; height: number 
       "--disable-component-update",
       "--disable-sync",
       "--disable-dev-shm-usage",
+      // A microphone for the scribe's in-browser recording: Chromium's fake device (a
+      // tone), allowed without a prompt.
+      "--use-fake-device-for-media-stream",
+      "--use-fake-ui-for-media-stream",
     ],
   });
   const context = await browser.newContext({
@@ -90,11 +94,40 @@ export async function launch(opts: { viewport?: { width: number; height: number 
   };
 }
 
-/** Signs in with one of the seeded demo accounts from the sign-in screen. */
-export async function signInAs(page: Page, role: "receptionist" | "nurse" | "doctor" | "admin"): Promise<void> {
+/** Signs in with one of the seeded demo accounts from the sign-in screen (by its button's name). */
+export async function signInAs(page: Page, role: "receptionist" | "nurse" | "doctor" | "admin" | "Doctor at North Clinic"): Promise<void> {
   await page.goto("/");
   await page.getByRole("button", { name: role[0].toUpperCase() + role.slice(1), exact: true }).click();
   await page.locator("main#main").waitFor();
+}
+
+/**
+ * Presses Tab until target has the keyboard focus (at most max times), checking at each
+ * stop that the focused element shows a visible focus indicator (:focus-visible with an
+ * outline of at least 2 px). Fails on a stop without one or when target is never reached.
+ */
+export async function tabTo(page: Page, target: Locator, max = 80): Promise<void> {
+  await target.waitFor();
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press("Tab");
+    const r = await target.evaluate((el) => {
+      const a = document.activeElement;
+      if (!a || a === document.body) return { at: false, problem: "" };
+      const cs = getComputedStyle(a);
+      const visible = a.matches(":focus-visible") && cs.outlineStyle !== "none" && parseFloat(cs.outlineWidth) >= 2;
+      const what = `${a.tagName.toLowerCase()} "${(a.getAttribute("aria-label") ?? a.textContent ?? "").trim().slice(0, 40)}"`;
+      return { at: a === el, problem: visible ? "" : `${what} has no visible focus (outline ${cs.outlineStyle} ${cs.outlineWidth})` };
+    });
+    expect(r.problem, "focus indicator").toBe("");
+    if (r.at) return;
+  }
+  throw new Error(`Tab did not reach ${target} in ${max} presses`);
+}
+
+/** Chooses a value of the focused <select> with the arrow keys. */
+export async function arrowSelect(page: Page, select: Locator, value: string): Promise<void> {
+  for (let i = 0; i < 40 && (await select.inputValue()) !== value; i++) await page.keyboard.press("ArrowDown");
+  expect(await select.inputValue()).toBe(value);
 }
 
 export async function signInWithPassword(page: Page, email: string, password: string): Promise<void> {

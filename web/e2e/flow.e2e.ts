@@ -1,13 +1,16 @@
 // One patient from registration to an approved and amended note, as the receptionist, the
-// nurse and the doctor do it in the app (and one who leaves without being seen), then the
-// admin's screens; every screen checked with axe-core (no serious or critical violation)
-// and photographed for the user guides.
+// nurse and the doctor do it in the app (and one who leaves without being seen), with the
+// scribe's audio upload and recording, the signature's re-authentication prompt, a
+// check-in and triage done with the keyboard only; then the admin's screens and emergency
+// access from another clinic. Every screen checked with axe-core (no serious or critical
+// violation) and photographed for the user guides.
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, describe, expect, test } from "vitest";
 import type { Page } from "playwright-core";
-import { axe, EVENT_TIMEOUT, describeViolations, launch, screenshot, signInAs, STEP_TIMEOUT, type Session } from "./browser";
+import { arrowSelect, axe, EVENT_TIMEOUT, describeViolations, launch, screenshot, signInAs, STEP_TIMEOUT, tabTo, type Session } from "./browser";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const run = Date.now().toString(36).toUpperCase();
@@ -30,6 +33,60 @@ async function register(page: Page, fam: string, giv: string, birthDate: string)
   await page.getByLabel("Family name").fill(fam);
   await page.getByLabel("Birth date", { exact: true }).fill(birthDate);
   await page.getByLabel("Sex", { exact: true }).selectOption("female");
+}
+
+/** A WAV file of `seconds` of silence (8 kHz, 16-bit mono): real audio the scribe accepts. */
+function wav(seconds: number): Buffer {
+  const data = 8000 * 2 * seconds;
+  const b = Buffer.alloc(44 + data);
+  b.write("RIFF", 0);
+  b.writeUInt32LE(36 + data, 4);
+  b.write("WAVEfmt ", 8);
+  b.writeUInt32LE(16, 16);
+  b.writeUInt16LE(1, 20); // PCM
+  b.writeUInt16LE(1, 22); // mono
+  b.writeUInt32LE(8000, 24);
+  b.writeUInt32LE(16000, 28);
+  b.writeUInt16LE(2, 32);
+  b.writeUInt16LE(16, 34);
+  b.write("data", 36);
+  b.writeUInt32LE(data, 40);
+  return b;
+}
+
+const b64url = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
+
+/**
+ * Sends the next request matching `pattern` as the signed-in user would after signing in
+ * 20 minutes ago: with an ID token of the Auth emulator carrying that sign-in time
+ * (auth_time), the user and claims of the browser's session cookie. The local stack
+ * verifies the emulator's unsigned tokens as production verifies Google's signed ones, so
+ * the real API answers as it does to an old sign-in (401 reauthentication_required for a
+ * signature) without the test waiting out the window.
+ */
+async function asStaleSignIn(s: Session, pattern: string) {
+  const cookie = (await s.context.cookies()).find((c) => /medi_session$/.test(c.name));
+  if (!cookie) throw new Error("no session cookie");
+  const claims = JSON.parse(Buffer.from(cookie.value.split(".")[1], "base64url").toString());
+  const now = Math.floor(Date.now() / 1000);
+  const token = [
+    b64url({ alg: "none", typ: "JWT" }),
+    b64url({ ...claims, iss: `https://securetoken.google.com/${claims.aud}`, iat: now, exp: now + 3600, auth_time: now - 20 * 60 }),
+    "",
+  ].join(".");
+  await s.page.route(pattern, (route) => route.continue({ headers: { ...route.request().headers(), authorization: `Bearer ${token}` } }), {
+    times: 1,
+  });
+}
+
+/** Registers a patient through the API with the page's session (for flows that start at check-in). */
+async function registerByAPI(page: Page, familyName: string, givenName: string): Promise<string> {
+  const r = await page.request.post("/v1/patients", {
+    data: { givenName, familyName, birthDate: "1979-06-15", sex: "female" },
+    headers: { "Idempotency-Key": randomUUID() },
+  });
+  expect(r.status(), await r.text()).toBe(201);
+  return (await r.json()).data.id;
 }
 
 // The browsers of a describe block: closed after each test (a failed one too), their
@@ -184,8 +241,29 @@ describe("a patient's visit in the web app", () => {
     await accessible(page, "history summary");
     await screenshot(page, "doctor-summary");
 
-    // The scribe: a transcript upload, its status followed live, the draft note.
+    // The scribe with audio: the local stack has no speech-to-text provider, so an audio
+    // session ends failed with the reason shown, never with made-up text.
     await page.getByRole("tab", { name: "Scribe and note" }).click();
+    const scribe = page.getByTestId("scribe-status");
+    const noSpeech = scribe.getByText("The scribe could not draft a note (speech_not_configured)");
+    await page.getByLabel("Transcript or audio file").setInputFiles({ name: "consultation.wav", mimeType: "audio/wav", buffer: wav(1) });
+    await noSpeech.waitFor({ timeout: EVENT_TIMEOUT });
+    await scribe.getByText(/speech-to-text provider/).waitFor();
+    await accessible(page, "scribe session failed");
+    // Recorded in the browser (Chromium's fake microphone): a WebM/Opus upload, same end.
+    await page.getByRole("button", { name: "Record the consultation" }).click();
+    await page.getByRole("button", { name: /^Stop and upload \(([2-9]|\d{2,}) s\)$/ }).waitFor();
+    const [created] = await Promise.all([
+      page.waitForRequest((r) => r.method() === "POST" && r.url().endsWith("/v1/scribe/sessions")),
+      page.getByRole("button", { name: /^Stop and upload/ }).click(),
+    ]);
+    expect(created.postDataJSON().contentType).toBe("audio/webm");
+    expect(created.postDataJSON().sizeBytes).toBeGreaterThan(1000);
+    await noSpeech.waitFor({ state: "detached" });
+    await noSpeech.waitFor({ timeout: EVENT_TIMEOUT });
+    expect(await page.getByTestId("note").count()).toBe(0);
+
+    // A transcript upload, its status followed live, the draft note.
     await page.getByLabel("Transcript or audio file").setInputFiles(resolve(here, "../../tests/fixtures/consultation.vtt"));
     await page.getByTestId("scribe-status").getByText("The draft note is ready below.").waitFor({ timeout: EVENT_TIMEOUT });
     const note = page.getByTestId("note");
@@ -205,7 +283,28 @@ describe("a patient's visit in the web app", () => {
     await note.getByText(/Note · Draft · version 2/).waitFor();
     await note.getByRole("button", { name: "Submit for review" }).click();
     await note.getByText(/Pending review/).waitFor();
-    await note.getByRole("button", { name: "Approve and sign" }).click();
+    // Signing needs a recent sign-in: approved with a 20-minute-old one, the API asks for
+    // it; the app asks for the password and the approval goes through with it.
+    await asStaleSignIn(s, "**/v1/notes/*/approve");
+    const [refused] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith("/approve") && r.request().method() === "POST"),
+      note.getByRole("button", { name: "Approve and sign" }).click(),
+    ]);
+    expect(refused.status()).toBe(401);
+    expect((await refused.json()).error.details.reason).toBe("reauthentication_required");
+    const reauth = page.getByRole("dialog", { name: "Confirm it is you" });
+    await reauth.getByLabel("Password").fill("not-the-password");
+    await reauth.getByRole("button", { name: "Confirm" }).click();
+    await reauth.locator(".field-error").waitFor();
+    await accessible(page, "re-authentication");
+    expect(await note.getByText(/^Approved/).count()).toBe(0);
+    await reauth.getByLabel("Password").fill("demo-doctor-pass");
+    const [approved] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith("/approve") && r.request().method() === "POST"),
+      reauth.getByRole("button", { name: "Confirm" }).click(),
+    ]);
+    expect(approved.status()).toBe(200);
+    await reauth.waitFor({ state: "hidden" });
     await note.getByText(/^Approved .*SHA-256/).waitFor();
 
     // Exports: FHIR and PDF.
@@ -237,6 +336,73 @@ describe("a patient's visit in the web app", () => {
     await page.getByRole("button", { name: "Complete the visit" }).click();
     await page.getByRole("heading", { name: "Live board" }).waitFor();
     await row(page).waitFor({ state: "detached", timeout: EVENT_TIMEOUT });
+  });
+
+  test("keyboard only: check a patient in and confirm their triage, the focus always visible", async () => {
+    const kbFamily = `Keyboard${run}`;
+    const name = `${kbFamily}, Ada`;
+    const r = await browser();
+    let page = r.page;
+    await page.goto("/");
+    await tabTo(page, page.getByRole("button", { name: "Receptionist", exact: true }));
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "Reception" }).waitFor();
+    await registerByAPI(page, kbFamily, "Ada"); // registration itself is covered above
+    await tabTo(page, page.getByLabel("Name, MRN or birth date"));
+    await page.keyboard.type(`${kbFamily.toLowerCase()} ad`);
+    const found = page.getByRole("button", { name: new RegExp(`^${name}`) });
+    await tabTo(page, found);
+    await page.keyboard.press("Enter");
+    const complaintBox = page.getByLabel("Chief complaint, in the patient's words");
+    await tabTo(page, complaintBox);
+    await page.keyboard.type("fever and cough for three days");
+    await tabTo(page, page.getByLabel("Arrival"));
+    await arrowSelect(page, page.getByLabel("Arrival"), "ambulance");
+    await tabTo(page, page.getByRole("button", { name: "Check in" }));
+    await page.keyboard.press("Enter");
+    await page.getByText("Checked in at").waitFor();
+
+    const n = await browser();
+    page = n.page;
+    await page.goto("/");
+    await tabTo(page, page.getByRole("button", { name: "Nurse", exact: true }));
+    await page.keyboard.press("Enter");
+    const triage = row(page, name).getByRole("link", { name: "Triage" });
+    await triage.waitFor({ timeout: EVENT_TIMEOUT });
+    await tabTo(page, triage, 400);
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: `Triage: ${name}` }).waitFor();
+    const category = page.getByLabel("Complaint category");
+    await tabTo(page, category);
+    await arrowSelect(page, category, "fever");
+    await page.keyboard.press("Tab");
+    await arrowSelect(page, page.getByLabel("Mental status (AVPU)"), "A");
+    for (const [label, value] of [
+      ["Heart rate (beats/min)", "98"],
+      ["Respiratory rate (breaths/min)", "20"],
+      ["Systolic blood pressure (mmHg)", "128"],
+      ["Diastolic blood pressure (mmHg)", "80"],
+      ["Oxygen saturation (SpO₂) (%)", "97"],
+      ["Temperature (°C)", "38.4"],
+    ]) {
+      await tabTo(page, page.getByLabel(label));
+      await page.keyboard.type(value);
+    }
+    await tabTo(page, page.getByLabel("Air or oxygen"));
+    await arrowSelect(page, page.getByLabel("Air or oxygen"), "air");
+    await tabTo(page, page.getByLabel("Pain (0–10)"));
+    await page.keyboard.type("3");
+    await tabTo(page, page.getByLabel("Immunocompromised"));
+    await page.keyboard.press("Space");
+    expect(await page.getByLabel("Immunocompromised").isChecked()).toBe(true);
+    await page.getByRole("region", { name: /Engine proposal/ }).getByText(/^ESI \d/).first().waitFor();
+    await tabTo(page, page.getByRole("button", { name: "Record assessment" }));
+    await page.keyboard.press("Enter");
+    await page.getByText(/Assessment recorded; the patient is now triaged/).waitFor();
+    const confirm = page.getByRole("region", { name: "Level in force" });
+    await tabTo(page, confirm.getByRole("button", { name: "Confirm level" }));
+    await page.keyboard.press("Space");
+    await confirm.getByText(/Level \d confirmed/).waitFor();
   });
 
   test("a locked screen keeps the form in progress", async () => {
@@ -376,6 +542,49 @@ describe("the admin's screens", () => {
     await page.getByRole("img", { name: /AI spend per month/ }).waitFor();
     await accessible(page, "AI spend");
     await screenshot(page, "admin-usage");
+  });
+
+  test("emergency access: a doctor of another clinic is granted it; revoked, a new request is refused until the block is lifted", async () => {
+    const { page } = s;
+    const patientId = await registerByAPI(page, `Transferred${run}`, "Ines");
+    const d = await launch();
+    try {
+      const dp = d.page;
+      await signInAs(dp, "Doctor at North Clinic");
+      const request = async () => {
+        await dp.goto("/access");
+        await dp.getByRole("heading", { name: "Emergency access" }).waitFor();
+        await dp.getByLabel("Clinic of the patient").fill("demo-clinic");
+        await dp.getByLabel("Patient id").fill(patientId);
+        await dp.getByLabel("Reason (10–500 characters)").fill("Unconscious on arrival at North; history needed now");
+        await dp.getByRole("button", { name: "Request emergency access" }).click();
+      };
+      await request();
+      await dp.getByText(/^Access granted until/).waitFor();
+      await dp.getByTestId("source-record").getByText(`Transferred${run}`).first().waitFor();
+
+      // The patient's clinic reviews it (opening the review as the alert e-mail's link
+      // does) and revokes it.
+      await page.goto("/admin/access/break-glass");
+      const grant = page.getByRole("row").filter({ hasText: patientId });
+      await grant.getByRole("button", { name: "Revoke" }).click();
+      await grant.getByText(/^revoked /).waitFor();
+      await accessible(page, "access review with a revoked grant");
+
+      // A revoked grant blocks the same person asking again for the same patient.
+      await request();
+      await dp.getByText(/your emergency access to this patient was revoked by an admin/).waitFor();
+      await accessible(dp, "emergency access refused");
+
+      // Once the admin lifts the block, they may ask again.
+      await grant.getByRole("button", { name: "Lift the block" }).click();
+      await grant.getByText(/block lifted/).waitFor();
+      await request();
+      await dp.getByText(/^Access granted until/).waitFor();
+    } finally {
+      problems.push(...d.problems.filter((p) => !/status of 403/.test(p)));
+      await d.close();
+    }
   });
 
   test("sign out", async () => {
