@@ -91,9 +91,12 @@ func printWelcome(s *stack.Stack, took time.Duration) {
 		fmt.Printf("  TOKEN=$(curl -s -H 'Content-Type: application/json' \\\n"+
 			"    -d '{\"email\":\"%s\",\"password\":\"%s\",\"returnSecureToken\":true}' \\\n"+
 			"    'http://127.0.0.1:%d/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=demo-key' \\\n"+
-			"    | sed -n -E 's/.*\"idToken\": *\"([^\"]+)\".*/\\1/p')\n", a.Email, a.Password, p.Auth)
+			"    | jq -r .idToken)\n", a.Email, a.Password, p.Auth)
 		fmt.Printf("  curl -s -H \"Authorization: Bearer $TOKEN\" %s/v1/me\n\n", s.BaseURL())
 	}
+	// The user guides' examples find the stack by API and AUTH (docs/user-guides/README.md).
+	fmt.Printf("Run the user guides' examples (docs/user-guides/README.md) in another terminal after:\n\n"+
+		"  export API=%s AUTH=http://127.0.0.1:%d\n\n", s.BaseURL(), p.Auth)
 	// The tour and the tools in another terminal find this stack by the same variables.
 	fmt.Printf("Take the tour of one visit in another terminal:\n\n  %s\n\n",
 		strings.Join(append(devports.Set(os.Getenv), "scripts/demo"), " "))
