@@ -17,7 +17,6 @@ import (
 	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/config"
 	"github.com/medi-os/medi/shared/httpx"
-	"github.com/medi-os/medi/shared/tasks"
 )
 
 // Name is the function's entry point and Cloud Run service name.
@@ -73,7 +72,6 @@ type Sealer interface {
 
 type server struct {
 	cfg    *Config
-	verify *app.Lazy[tasks.Verifier]
 	sealer *app.Lazy[Sealer]
 	now    func() time.Time
 }
@@ -82,15 +80,6 @@ func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error
 	s := &server{
 		cfg: cfg,
 		now: time.Now,
-		// Scheduler calls are checked like task deliveries: the OIDC token of the
-		// scheduler's own invoker account for this function's URL when deployed (the
-		// signature checked by Cloud Run's invoker IAM check, the claims here), the
-		// shared secret on the local stack.
-		verify: app.NewLazy(func(ctx context.Context) (tasks.Verifier, error) {
-			return app.NewTaskVerifier(ctx, cfg.Tier, Name, app.TasksConfig{
-				InvokerServiceAccount: cfg.SchedulerInvokerSA, DevSecret: cfg.DevSecret,
-			})
-		}),
 		sealer: app.NewLazy(func(ctx context.Context) (Sealer, error) {
 			fs, err := env.Platform.Firestore(ctx)
 			if err != nil {
@@ -99,6 +88,8 @@ func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error
 			return app.AuditChain(ctx, env.Platform, fs, cfg.AnchorBucket)
 		}),
 	}
-	rt.HandleFunc(http.MethodPost, "/{$}", s.handleRun)
+	// Only Cloud Scheduler's calls run (app.SchedulerVerifier).
+	rt.HandleFunc(http.MethodPost, "/{$}", app.Scheduled(
+		app.SchedulerVerifier(cfg.Tier, Name, cfg.SchedulerInvokerSA, cfg.DevSecret), s.handleRun))
 	return nil
 }

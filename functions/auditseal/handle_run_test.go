@@ -48,7 +48,6 @@ func TestHandleRunAnswers(t *testing.T) {
 			cfg := &Config{MaxPerClinic: 10, MaxPerRun: 50, TimeBudget: time.Minute}
 			s := &server{
 				cfg: cfg, now: func() time.Time { return now },
-				verify: app.NewLazy(func(context.Context) (tasks.Verifier, error) { return tasks.NewSecretVerifier("s") }),
 				sealer: app.NewLazy(func(context.Context) (Sealer, error) { return f, nil }),
 			}
 			req := httptest.NewRequest(http.MethodPost, "/", nil)

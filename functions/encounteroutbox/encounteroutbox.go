@@ -18,7 +18,6 @@ import (
 	"github.com/medi-os/medi/shared/encounter"
 	"github.com/medi-os/medi/shared/events"
 	"github.com/medi-os/medi/shared/httpx"
-	"github.com/medi-os/medi/shared/tasks"
 )
 
 // Name is the function's entry point and Cloud Run service name.
@@ -60,22 +59,12 @@ type Outbox interface {
 
 type server struct {
 	cfg    *Config
-	verify *app.Lazy[tasks.Verifier]
 	outbox *app.Lazy[Outbox]
 }
 
 func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error {
 	s := &server{
 		cfg: cfg,
-		// Scheduler calls are checked like task deliveries: the OIDC token of the
-		// scheduler's own invoker account for this function's URL when deployed (the
-		// signature checked by Cloud Run's invoker IAM check, the claims here), the
-		// shared secret on the local stack.
-		verify: app.NewLazy(func(ctx context.Context) (tasks.Verifier, error) {
-			return app.NewTaskVerifier(ctx, cfg.Tier, Name, app.TasksConfig{
-				InvokerServiceAccount: cfg.SchedulerInvokerSA, DevSecret: cfg.DevSecret,
-			})
-		}),
 		outbox: app.NewLazy(func(ctx context.Context) (Outbox, error) {
 			fs, err := env.Platform.Firestore(ctx)
 			if err != nil {
@@ -88,6 +77,8 @@ func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error
 			return encounter.NewStore(fs, events.NewPubSubPublisher(ps), cfg.EncounterEventsTopic), nil
 		}),
 	}
-	rt.HandleFunc(http.MethodPost, "/{$}", s.handleRun)
+	// Only Cloud Scheduler's calls run (app.SchedulerVerifier).
+	rt.HandleFunc(http.MethodPost, "/{$}", app.Scheduled(
+		app.SchedulerVerifier(cfg.Tier, Name, cfg.SchedulerInvokerSA, cfg.DevSecret), s.handleRun))
 	return nil
 }

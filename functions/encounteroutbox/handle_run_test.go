@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/medi-os/medi/shared/app"
+	"github.com/medi-os/medi/shared/config"
 	"github.com/medi-os/medi/shared/tasks"
 )
 
@@ -44,13 +45,13 @@ func TestHandleRunAnswers(t *testing.T) {
 			f := &fakeOutbox{n: tc.n, err: tc.err}
 			s := &server{
 				cfg:    &Config{Batch: 25},
-				verify: app.NewLazy(func(context.Context) (tasks.Verifier, error) { return tasks.NewSecretVerifier("s") }),
 				outbox: app.NewLazy(func(context.Context) (Outbox, error) { return f, nil }),
 			}
 			req := httptest.NewRequest(http.MethodPost, "/", nil)
 			req.Header.Set(tasks.SecretHeader, tc.secret)
 			rec := httptest.NewRecorder()
-			s.handleRun(rec, req)
+			// As setup routes it: only the scheduler's calls (here the local secret) run.
+			app.Scheduled(app.SchedulerVerifier(config.Dev, Name, "", config.Secret("s")), s.handleRun)(rec, req)
 			if rec.Code != tc.wantStatus {
 				t.Fatalf("status %d, want %d: %s", rec.Code, tc.wantStatus, rec.Body)
 			}

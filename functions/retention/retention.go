@@ -15,7 +15,6 @@ import (
 	"github.com/medi-os/medi/shared/logging"
 	"github.com/medi-os/medi/shared/retention"
 	"github.com/medi-os/medi/shared/scribe"
-	"github.com/medi-os/medi/shared/tasks"
 	"github.com/medi-os/medi/shared/uploads"
 )
 
@@ -47,28 +46,7 @@ func (c *Config) Validate() error {
 // Function is the deployable, registered in functions.go as "retention".
 var Function = app.NewHTTP("retention", func() *Config { return new(Config) }, setup)
 
-// newVerifier checks scheduler calls like task deliveries: the OIDC token of the
-// scheduler's invoker account for this function's URL when deployed, the shared secret
-// in development.
-func newVerifier(ctx context.Context, cfg *Config) (tasks.Verifier, error) {
-	if cfg.Tier.IsDeployed() {
-		if cfg.SchedulerInvokerSA == "" {
-			return nil, errors.New("MEDI_SCHEDULER_INVOKER_SA is required")
-		}
-		aud, err := app.FunctionURL("retention")
-		if err != nil {
-			return nil, err
-		}
-		return tasks.NewOIDCVerifier(ctx, tasks.OIDCConfig{Audience: tasks.OriginAudience(aud), ServiceAccountEmail: cfg.SchedulerInvokerSA,
-			// Cloud Run's invoker IAM check (only the scheduler's invoker account may call
-			// this function) verifies the signature and removes it; claims are checked here.
-			PlatformVerified: true})
-	}
-	return tasks.NewSecretVerifier(cfg.DevSecret.Reveal())
-}
-
 func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error {
-	verifier := app.NewLazy(func(ctx context.Context) (tasks.Verifier, error) { return newVerifier(ctx, cfg) })
 	job := app.NewLazy(func(ctx context.Context) (*retention.Job, error) {
 		fs, err := env.Platform.Firestore(ctx)
 		if err != nil {
@@ -80,16 +58,9 @@ func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error
 		}
 		return &retention.Job{Sessions: scribe.NewStore(fs), Objects: uploads.GCS{Client: gcs}, DefaultDays: cfg.DefaultDays}, nil
 	})
-	rt.HandleFunc(http.MethodPost, "/{$}", func(w http.ResponseWriter, r *http.Request) {
-		v, err := verifier.Get(r.Context())
-		if err != nil {
-			httpx.WriteError(w, r, httpx.Unavailable(2, err))
-			return
-		}
-		if err := v.Verify(r); err != nil {
-			httpx.WriteError(w, r, httpx.Unauthenticated("not a scheduler call").WithCause(err))
-			return
-		}
+	// Only Cloud Scheduler's calls run (app.SchedulerVerifier).
+	verifier := app.SchedulerVerifier(cfg.Tier, "retention", cfg.SchedulerInvokerSA, cfg.DevSecret)
+	rt.HandleFunc(http.MethodPost, "/{$}", app.Scheduled(verifier, func(w http.ResponseWriter, r *http.Request) {
 		j, err := job.Get(r.Context())
 		if err != nil {
 			httpx.WriteError(w, r, httpx.Unavailable(2, err))
@@ -102,6 +73,6 @@ func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error
 		}
 		logging.FromContext(r.Context()).Info("retention run", "clinics", rep.Clinics, "examined", rep.Examined, "purged", rep.Purged, "kept", rep.Kept, "failed", rep.Failed)
 		httpx.WriteJSON(w, r, http.StatusOK, rep)
-	})
+	}))
 	return nil
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/medi-os/medi/shared/config"
 	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/scribe"
-	"github.com/medi-os/medi/shared/tasks"
 )
 
 // Name is the function's entry point and Cloud Run service name.
@@ -65,20 +64,11 @@ type Sweeper interface {
 }
 
 type server struct {
-	verify  *app.Lazy[tasks.Verifier]
 	sweeper *app.Lazy[Sweeper]
 }
 
 func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error {
 	s := &server{
-		// Scheduler calls are checked like task deliveries: the OIDC token of the
-		// scheduler's own invoker account for this function's URL when deployed, the
-		// shared secret on the local stack.
-		verify: app.NewLazy(func(ctx context.Context) (tasks.Verifier, error) {
-			return app.NewTaskVerifier(ctx, cfg.Tier, Name, app.TasksConfig{
-				InvokerServiceAccount: cfg.SchedulerInvokerSA, DevSecret: cfg.DevSecret,
-			})
-		}),
 		sweeper: app.NewLazy(func(ctx context.Context) (Sweeper, error) {
 			fs, err := env.Platform.Firestore(ctx)
 			if err != nil {
@@ -96,6 +86,8 @@ func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error
 				StaleAfter: cfg.StaleAfter, GiveUpAfter: cfg.GiveUpAfter, Limit: cfg.Limit}, nil
 		}),
 	}
-	rt.HandleFunc(http.MethodPost, "/{$}", s.handleRun)
+	// Only Cloud Scheduler's calls run (app.SchedulerVerifier).
+	rt.HandleFunc(http.MethodPost, "/{$}", app.Scheduled(
+		app.SchedulerVerifier(cfg.Tier, Name, cfg.SchedulerInvokerSA, cfg.DevSecret), s.handleRun))
 	return nil
 }
