@@ -11,6 +11,7 @@ import (
 	"google.golang.org/api/iterator"
 
 	"github.com/medi-os/medi/shared/audit"
+	"github.com/medi-os/medi/shared/docid"
 )
 
 // MaxNameQueryLength bounds the name prefix of a search.
@@ -18,7 +19,9 @@ const MaxNameQueryLength = 200
 
 // Criteria is a patient search (the body of POST /v1/patients/search; criteria travel
 // in the body so that no patient data reaches URLs or access logs). Given criteria
-// are combined (AND); at least one of MRN, Name and BirthDate is required.
+// are combined (AND); at least one of MRN, Name and BirthDate is required, or else IDs
+// alone: the summaries of up to MaxPageSize patients by id in one request (the live
+// board names its patients this way rather than reading each whole record).
 type Criteria struct {
 	// MRN matches exactly (case-insensitive).
 	MRN string `json:"mrn,omitempty"`
@@ -33,6 +36,9 @@ type Criteria struct {
 	// PageToken continues a previous search with the same criteria (its
 	// NextPageToken).
 	PageToken string `json:"pageToken,omitempty"`
+	// IDs asks for these patients' summaries (1 to MaxPageSize ids, no other
+	// criterion); unknown ids are left out, the rest come in the order asked.
+	IDs []string `json:"ids,omitempty"`
 }
 
 // SearchPage is one page of search results, ordered by name (family, then given) and
@@ -44,6 +50,8 @@ type SearchPage struct {
 
 // search is a validated Criteria.
 type search struct {
+	byID                      bool
+	ids                       []string
 	mrnKey, prefix, birthDate string
 	limit                     int
 	after                     *cursor
@@ -52,6 +60,9 @@ type search struct {
 func (c Criteria) validate() (search, error) {
 	var f fieldErrors
 	var q search
+	if c.IDs != nil {
+		return c.validateIDs()
+	}
 	if c.MRN == "" && c.Name == "" && c.BirthDate == "" {
 		f.add("body", "give at least one of mrn, name and birthDate")
 	}
@@ -94,6 +105,33 @@ func (c Criteria) validate() (search, error) {
 	return q, nil
 }
 
+// validateIDs checks a search by ids: alone, 1 to MaxPageSize of them. An id that is no
+// valid document id cannot name a patient; it is left out like an unknown one.
+func (c Criteria) validateIDs() (search, error) {
+	var f fieldErrors
+	if c.MRN != "" || c.Name != "" || c.BirthDate != "" || c.PageToken != "" {
+		f.add("ids", "cannot be combined with mrn, name, birthDate or pageToken")
+	}
+	if len(c.IDs) == 0 || len(c.IDs) > MaxPageSize {
+		f.add("ids", fmt.Sprintf("give 1 to %d patient ids", MaxPageSize))
+	}
+	if _, msg := pageSize(c.PageSize); msg != "" {
+		f.add("pageSize", msg)
+	}
+	if len(f) > 0 {
+		return search{}, f.err()
+	}
+	q := search{byID: true, limit: len(c.IDs)}
+	seen := map[string]bool{}
+	for _, id := range c.IDs {
+		if docid.Valid(id) && !seen[id] {
+			seen[id] = true
+			q.ids = append(q.ids, id)
+		}
+	}
+	return q, nil
+}
+
 func (q search) fingerprint() string {
 	return fingerprint("patients.search", q.mrnKey, q.prefix, q.birthDate)
 }
@@ -130,9 +168,12 @@ func (s *Store) Search(ctx context.Context, clinicID string, c Criteria) (Search
 	}
 	var found []Patient
 	var next string
-	if q.mrnKey != "" {
+	switch {
+	case q.byID:
+		found, err = s.searchIDs(ctx, clinicID, q.ids)
+	case q.mrnKey != "":
 		found, err = s.searchMRN(ctx, clinicID, q)
-	} else {
+	default:
 		found, next, err = s.searchQuery(ctx, clinicID, q)
 	}
 	if err != nil {
@@ -148,6 +189,33 @@ func (s *Store) Search(ctx context.Context, clinicID string, c Criteria) (Search
 		return SearchPage{}, fmt.Errorf("%w: %w", ErrAudit, err)
 	}
 	return page, nil
+}
+
+// searchIDs reads the patients with these ids in one batch, in the order given.
+func (s *Store) searchIDs(ctx context.Context, clinicID string, ids []string) ([]Patient, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	refs := make([]*firestore.DocumentRef, len(ids))
+	for i, id := range ids {
+		refs[i] = s.patients(clinicID).Doc(id)
+	}
+	snaps, err := s.fs.GetAll(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	var out []Patient
+	for _, snap := range snaps {
+		if !snap.Exists() {
+			continue
+		}
+		p, err := decode(snap)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // searchMRN looks the MRN up in the index and checks the other criteria on the one
