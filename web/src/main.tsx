@@ -3,9 +3,12 @@ import { createRoot } from "react-dom/client";
 import { QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { ApiError } from "./api/client";
 import { App } from "./App";
+import { startSessionCheck } from "./auth/session";
 import { applyTheme, storedTheme } from "./lib/theme";
 import "./index.css";
 
+// Who is signed in is asked at once, alongside the screen's code (App.tsx starts loading it).
+startSessionCheck();
 applyTheme(storedTheme());
 window.matchMedia?.("(prefers-color-scheme: dark)").addEventListener("change", () => applyTheme(storedTheme()));
 

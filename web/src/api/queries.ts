@@ -1,10 +1,11 @@
 // Shared queries: the objects several screens read, cached by id.
-import { useQuery } from "@tanstack/react-query";
-import { get, request } from "./client";
-import type { DoctorDirectory, Encounter, Patient } from "./types";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { get, post, request } from "./client";
+import type { DoctorDirectory, Encounter, Patient, PatientSearchPage, PatientSummary } from "./types";
 
 export const keys = {
   patient: (id: string) => ["patient", id] as const,
+  patientSummary: (id: string) => ["patient-summary", id] as const,
   encounter: (id: string) => ["encounter", id] as const,
   triage: (id: string) => ["triage", id] as const,
   doctors: ["doctors"] as const,
@@ -34,6 +35,46 @@ export function usePatient(id: string | undefined) {
       return { value: r.data, version: versionOf(r.etag, r.data.version) };
     },
   });
+}
+
+/** How many ids one summaries request carries (the API's page size limit). */
+export const SUMMARY_BATCH = 50;
+
+/** Splits ids into the requests that fetch their summaries. */
+export function summaryBatches(ids: string[]): string[][] {
+  const out: string[][] = [];
+  for (let i = 0; i < ids.length; i += SUMMARY_BATCH) out.push(ids.slice(i, i + SUMMARY_BATCH));
+  return out;
+}
+
+/**
+ * The summaries (name, birth date, sex, MRN) of many patients, e.g. everyone on the live
+ * board: the ids not cached yet are fetched together (POST /v1/patients/search with ids,
+ * 50 a request, in parallel) instead of one request per patient; each summary is then
+ * cached by id for a few minutes, so that a board update fetches only its new patients.
+ */
+export function usePatientSummaries(ids: string[]): { byId: Map<string, PatientSummary>; error: unknown } {
+  const qc = useQueryClient();
+  const unique = [...new Set(ids)].sort();
+  const missing = unique.filter((id) => qc.getQueryData(keys.patientSummary(id)) === undefined);
+  const q = useQuery({
+    queryKey: ["patient-summaries", missing],
+    enabled: missing.length > 0,
+    staleTime: 5 * 60_000,
+    queryFn: async ({ signal }) => {
+      const pages = await Promise.all(
+        summaryBatches(missing).map((batch) => post<PatientSearchPage>("/v1/patients/search", { ids: batch, pageSize: batch.length }, { signal })),
+      );
+      for (const page of pages) for (const p of page.items) qc.setQueryData(keys.patientSummary(p.id), p, { updatedAt: Date.now() });
+      return pages.length;
+    },
+  });
+  const byId = new Map<string, PatientSummary>();
+  for (const id of unique) {
+    const p = qc.getQueryData<PatientSummary>(keys.patientSummary(id));
+    if (p) byId.set(id, p);
+  }
+  return { byId, error: q.error };
 }
 
 export function useEncounter(id: string | undefined, opts: { refetchInterval?: number } = {}) {

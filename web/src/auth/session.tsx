@@ -75,6 +75,16 @@ async function openSession(email: string, password: string): Promise<Me> {
   return get<Me>("/v1/me", { noPrompt: true });
 }
 
+// The session check of the page load, started by main.tsx when the app's code runs,
+// before React's first render, so that it overlaps the screen's code loading.
+let earlyMe: Promise<Me> | null = null;
+
+/** Starts the session check (GET /v1/me) now; the session provider takes its answer. */
+export function startSessionCheck(): void {
+  earlyMe ??= get<Me>("/v1/me", { noPrompt: true });
+  earlyMe.catch(() => {}); // handled where it is taken
+}
+
 interface Pending {
   resolve(): void;
   reject(e: unknown): void;
@@ -90,7 +100,9 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   const load = useCallback(() => {
     setState({ status: "loading" });
-    get<Me>("/v1/me", { noPrompt: true })
+    const early = earlyMe;
+    earlyMe = null;
+    (early ?? get<Me>("/v1/me", { noPrompt: true }))
       .then((me) => setState({ status: "signedIn", me, locked: null }))
       .catch((e) => {
         if (e instanceof ApiError && (e.status === 401 || e.status === 403)) setState({ status: "signedOut" });

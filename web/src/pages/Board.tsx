@@ -5,10 +5,9 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useBoardStream, transition } from "../api/board";
-import { usePatient } from "../api/queries";
+import { usePatient, usePatientSummaries } from "../api/queries";
 import { get } from "../api/client";
-import type { EncounterPage } from "../api/types";
-import type { QueueEntry } from "../api/types";
+import type { EncounterPage, PatientSummary, QueueEntry } from "../api/types";
 import type { StreamState } from "../api/sse";
 import { useMe } from "../auth/session";
 import { Link, navigate } from "../lib/router";
@@ -23,6 +22,8 @@ export default function Board() {
   const { board, stream } = useBoardStream();
   const [filter, setFilter] = useState<"all" | "next">(me.role === "doctor" ? "next" : "all");
   const entries = (board?.entries ?? []).filter((e) => filter === "all" || e.status === "triaged");
+  // The names of everyone shown, in one request rather than one per row.
+  const names = usePatientSummaries(entries.map((e) => e.patientId));
   return (
     <div>
       <PageTitle actions={<StreamBadge s={stream} />}>Live board</PageTitle>
@@ -54,7 +55,7 @@ export default function Board() {
       ) : (
         <ol className="space-y-2" aria-label="Queue, in the order patients are seen">
           {entries.map((e) => (
-            <BoardRow key={e.encounterId} entry={e} />
+            <BoardRow key={e.encounterId} entry={e} patient={names.byId.get(e.patientId)} unreadable={!!names.error} />
           ))}
         </ol>
       )}
@@ -97,11 +98,9 @@ function useReassessDue(encounterId: string): boolean {
   return due;
 }
 
-function BoardRow({ entry: e }: { entry: QueueEntry }) {
+function BoardRow({ entry: e, patient: p, unreadable }: { entry: QueueEntry; patient?: PatientSummary; unreadable: boolean }) {
   const me = useMe();
   const reassess = useReassessDue(e.encounterId);
-  const patient = usePatient(e.patientId);
-  const p = patient.data?.value;
   const [leave, setLeave] = useState<"left_without_being_seen" | "cancelled" | null>(null);
   const qc = useQueryClient();
   const take = useMutation({
@@ -111,7 +110,7 @@ function BoardRow({ entry: e }: { entry: QueueEntry }) {
       navigate(`/encounters/${e.encounterId}`);
     },
   });
-  const name = p ? fullName(p) : patient.isError ? "Patient (not readable now)" : "…";
+  const name = p ? fullName(p) : unreadable ? "Patient (not readable now)" : "…";
   const canLeave = ["receptionist", "nurse", "admin"].includes(me.role) && (e.status === "waiting" || e.status === "triaged");
   return (
     <li
