@@ -171,9 +171,10 @@ type job struct {
 	w        Waiting // with the drawn level when untriaged
 	service  float64 // minutes
 	triaged  float64 // minutes from now until triaged (0 if triaged already)
-	rankNow  rank
+	clock    clock   // w's rank as time passes
+	rankNow  nrank
 	overAt   float64 // minutes from now when w becomes over target; +Inf if never or already
-	overRank rank    // rank once over target
+	overRank nrank   // rank once over target
 }
 
 // arrival is a future patient of one run.
@@ -183,11 +184,93 @@ type arrival struct {
 	service float64
 }
 
-// overtaker is a patient (behind p now, or yet to arrive) who is served before p if
-// they come to rank ahead of p before p starts.
-type overtaker struct {
-	at      float64
+// clock is a patient's rank as a function of time, with times in nanoseconds from the
+// snapshot's Now: the schedules compare ranks millions of times per board, so in
+// integers rather than time.Time. clock.at(t) orders exactly as Waiting.rankAt(Now+t).
+type clock struct {
+	band, promoted int
+	arrived        int64 // ns from now
+	over           int64 // over target at t when t > over; math.MaxInt64: never
+	id             string
+}
+
+// nrank is rank with the arrival in nanoseconds from the snapshot's Now.
+type nrank struct {
+	effective, band int
+	arrived         int64
+	id              string
+}
+
+func clockOf(w Waiting, now time.Time) clock {
+	c := clock{band: w.band(), arrived: int64(w.ArrivedAt.Sub(now)), over: math.MaxInt64, id: w.EncounterID}
+	c.promoted = promotedBand(c.band)
+	if !w.Seen {
+		// Waited > Target, with Waited = max(t - arrived, 0) and Target >= 0.
+		c.over = c.arrived + int64(w.Target())
+	}
+	return c
+}
+
+// at is the rank at t nanoseconds from now.
+func (c clock) at(t int64) nrank {
+	eff := c.band
+	if t > c.over {
+		eff = c.promoted
+	}
+	return nrank{effective: eff, band: c.band, arrived: c.arrived, id: c.id}
+}
+
+// compareN is compareRank on nranks.
+func compareN(a, b nrank) int {
+	if a.effective != b.effective {
+		return cmp.Compare(a.effective, b.effective)
+	}
+	if a.band != b.band {
+		return cmp.Compare(a.band, b.band)
+	}
+	if a.arrived != b.arrived {
+		return cmp.Compare(a.arrived, b.arrived)
+	}
+	return cmp.Compare(a.id, b.id)
+}
+
+// key is the leading part of a rank (effective band, band) as one number.
+func (r nrank) key() int32 { return int32(r.effective)<<4 | int32(r.band) }
+
+// Kinds of candidate overtakers.
+const (
+	candJob          = iota // a patient behind p now who goes over target
+	candArrival             // a new arrival ranking ahead of p when it arrives
+	candArrivalLater        // a new arrival ranking ahead of p once over target itself
+)
+
+// candidate is someone who may overtake a patient p while p waits: whether they do
+// depends on p (see run.schedule); when is the same for every p. Its rank at t is
+// (key, arrived, id).
+type candidate struct {
+	at      float64 // minutes from now: when they overtake
 	service float64
+	t       int64 // ns from now at which their rank is compared with p's
+	arrived int64
+	key     int32
+	kind    int32
+	job     int // candJob: the job
+	// candArrivalLater: the arrival's own time and key (it overtakes later only if it did
+	// not on arrival).
+	arrT   int64
+	arrKey int32
+	id     string
+}
+
+// ahead reports whether the rank (key, arrived, id) goes before p's rank r.
+func ahead(key int32, arrived int64, id string, r nrank) bool {
+	if k := r.key(); key != k {
+		return key < k
+	}
+	if arrived != r.arrived {
+		return arrived < r.arrived
+	}
+	return id < r.id
 }
 
 // run is the state of one Monte Carlo run.
@@ -199,7 +282,14 @@ type run struct {
 	arrivals  []arrival
 	servers   []float64
 	firstFree float64 // time until the first of the doctors busy at a moment frees up
-	over      []overtaker
+	// prefix[k*c:(k+1)*c] is the doctors' state after the consultations in progress and
+	// the first k jobs of order (list scheduling: each to the doctor free first).
+	prefix []float64
+	// pos is each job's place in order.
+	pos []int
+	// cands are the candidate overtakers of every patient, stably sorted by time (jobs
+	// in order, then arrivals), so that each patient's overtakers are a subsequence.
+	cands []candidate
 }
 
 func (e Estimator) estimate(s Snapshot, targets []int) map[string]WaitEstimate {
@@ -232,6 +322,8 @@ func (e Estimator) estimate(s Snapshot, targets []int) map[string]WaitEstimate {
 		order:     make([]int, len(s.Queue)),
 		residuals: make([]float64, len(cons)),
 		servers:   make([]float64, c),
+		prefix:    make([]float64, (len(s.Queue)+1)*c),
+		pos:       make([]int, len(s.Queue)),
 	}
 	for r := 0; r < runs; r++ {
 		// Draws for the patients waiting now.
@@ -239,7 +331,7 @@ func (e Estimator) estimate(s Snapshot, targets []int) map[string]WaitEstimate {
 			st.jobs[i] = drawJob(s, w, seed, r)
 			st.order[i] = i
 		}
-		slices.SortFunc(st.order, func(a, b int) int { return compareRank(st.jobs[a].rankNow, st.jobs[b].rankNow) })
+		slices.SortFunc(st.order, func(a, b int) int { return compareN(st.jobs[a].rankNow, st.jobs[b].rankNow) })
 
 		// Remaining time of the consultations in progress.
 		for i, k := range cons {
@@ -252,6 +344,7 @@ func (e Estimator) estimate(s Snapshot, targets []int) map[string]WaitEstimate {
 		}
 		st.arrivals = arrivals(s, seed, r)
 		st.firstFree = firstFree(s, c, seed, r)
+		st.prepare()
 
 		for ti, pi := range targets {
 			starts[ti][r] = st.start(pi)
@@ -284,12 +377,50 @@ func drawJob(s Snapshot, w Waiting, seed uint64, r int) job {
 	}
 	j.w = w
 	j.service = s.Service.Levels[w.Level].Quantile(uniform(seed, r, w.EncounterID, saltService))
-	j.rankNow = w.rankAt(s.Now)
-	if t := w.overTargetAt(); !t.IsZero() && !w.OverTarget(s.Now) {
-		j.overAt = t.Sub(s.Now).Minutes()
-		j.overRank = w.rankAt(t.Add(time.Nanosecond))
+	j.clock = clockOf(w, s.Now)
+	j.rankNow = j.clock.at(0)
+	if j.clock.over != math.MaxInt64 && j.clock.over >= 0 {
+		j.overAt = time.Duration(j.clock.over).Minutes()
+		j.overRank = j.clock.at(j.clock.over + 1)
 	}
 	return j
+}
+
+// prepare computes what every patient's schedule of the run shares: the doctors' state
+// after each prefix of the queue, and the candidate overtakers sorted by time.
+func (st *run) prepare() {
+	c := len(st.servers)
+	clear(st.prefix[:c])
+	for _, res := range st.residuals {
+		assign(st.prefix[:c], res)
+	}
+	for k, qi := range st.order {
+		next := st.prefix[(k+1)*c : (k+2)*c]
+		copy(next, st.prefix[k*c:(k+1)*c])
+		assign(next, st.jobs[qi].service)
+	}
+	st.cands = st.cands[:0]
+	for k, qi := range st.order {
+		st.pos[qi] = k
+		q := &st.jobs[qi]
+		if !math.IsInf(q.overAt, 1) {
+			st.cands = append(st.cands, candidate{kind: candJob, at: q.overAt, service: q.service,
+				t: int64(minutes(q.overAt)) + 1, key: q.overRank.key(), arrived: q.overRank.arrived, id: q.overRank.id, job: qi})
+		}
+	}
+	for _, a := range st.arrivals {
+		ac := clockOf(a.w, st.now)
+		when := int64(minutes(a.at))
+		onArrival := ac.at(when)
+		st.cands = append(st.cands, candidate{kind: candArrival, at: a.at, service: a.service, t: when,
+			key: onArrival.key(), arrived: ac.arrived, id: ac.id})
+		if ac.over != math.MaxInt64 && ac.over > when {
+			st.cands = append(st.cands, candidate{kind: candArrivalLater, at: time.Duration(ac.over).Minutes(),
+				service: a.service, t: ac.over + 1, key: ac.at(ac.over + 1).key(), arrived: ac.arrived, id: ac.id,
+				arrT: when, arrKey: onArrival.key()})
+		}
+	}
+	slices.SortStableFunc(st.cands, func(a, b candidate) int { return cmp.Compare(a.at, b.at) })
 }
 
 // start returns when patient pi starts, in minutes from now:
@@ -305,65 +436,56 @@ func drawJob(s Snapshot, w Waiting, seed uint64, r int) job {
 // doctors and in the patients ahead, and so is their min and max. An untriaged patient
 // cannot start before being triaged (triaged: the drawn remaining time to triage).
 func (st *run) start(pi int) float64 {
-	p := st.jobs[pi]
-	upper := st.schedule(pi, func(t time.Time) rank { return p.w.rankAt(t) })
+	p := &st.jobs[pi]
+	upper := st.schedule(pi, false)
 	if !math.IsInf(p.overAt, 1) {
-		promoted := st.schedule(pi, func(time.Time) rank { return p.overRank })
+		promoted := st.schedule(pi, true)
 		upper = min(upper, max(p.overAt+st.firstFree, promoted))
 	}
 	// Not before being triaged.
 	return max(upper, p.triaged)
 }
 
-// schedule is the list schedule for patient pi whose rank at a moment is rankOf: the
-// time from now at which a doctor is free for p after the consultations in progress,
-// the patients ranking ahead of p now, and every overtaker that turns up before then.
-func (st *run) schedule(pi int, rankOf func(time.Time) rank) float64 {
-	for k := range st.servers {
-		st.servers[k] = 0
+// schedule is the list schedule for patient pi (holding its over-target rank from now
+// on when promoted): the time from now at which a doctor is free for p after the
+// consultations in progress, the patients ranking ahead of p now, and every overtaker
+// that turns up before then.
+func (st *run) schedule(pi int, promoted bool) float64 {
+	p := &st.jobs[pi]
+	pNow := p.rankNow
+	if promoted {
+		pNow = p.overRank
 	}
-	for _, res := range st.residuals {
-		assign(st.servers, res)
+	rankOf := func(t int64) nrank {
+		if promoted {
+			return p.overRank
+		}
+		return p.clock.at(t)
 	}
-	pNow := rankOf(st.now)
-	st.over = st.over[:0]
-	for _, qi := range st.order {
-		if qi == pi {
-			continue
-		}
-		q := st.jobs[qi]
-		if compareRank(q.rankNow, pNow) < 0 {
-			assign(st.servers, q.service)
-			continue
-		}
-		// Behind p now: overtakes if, once over target, it ranks ahead of p.
-		if !math.IsInf(q.overAt, 1) {
-			at := st.now.Add(minutes(q.overAt)).Add(time.Nanosecond)
-			if compareRank(q.overRank, rankOf(at)) < 0 {
-				st.over = append(st.over, overtaker{at: q.overAt, service: q.service})
-			}
-		}
-	}
-	for _, a := range st.arrivals {
-		// A new arrival overtakes p if it ranks ahead of p when it arrives, or later,
-		// once it is over target itself.
-		when := st.now.Add(minutes(a.at))
-		if compareRank(a.w.rankAt(when), rankOf(when)) < 0 {
-			st.over = append(st.over, overtaker{at: a.at, service: a.service})
-			continue
-		}
-		if t := a.w.overTargetAt(); t.After(when) {
-			at := t.Add(time.Nanosecond)
-			if compareRank(a.w.rankAt(at), rankOf(at)) < 0 {
-				st.over = append(st.over, overtaker{at: t.Sub(st.now).Minutes(), service: a.service})
-			}
-		}
-	}
-	slices.SortStableFunc(st.over, func(a, b overtaker) int { return cmp.Compare(a.at, b.at) })
+	// Those ahead of p now are a prefix of order (p is never in it).
+	k, _ := slices.BinarySearchFunc(st.order, pNow, func(qi int, r nrank) int { return compareN(st.jobs[qi].rankNow, r) })
+	c := len(st.servers)
+	copy(st.servers, st.prefix[k*c:(k+1)*c])
 	start := minFree(st.servers)
-	for _, o := range st.over {
+	for i := range st.cands {
+		o := &st.cands[i]
 		if o.at >= start {
 			break
+		}
+		switch o.kind {
+		case candJob:
+			// Behind p now (not p), and ahead of p once over target.
+			if o.job == pi || st.pos[o.job] < k || !ahead(o.key, o.arrived, o.id, rankOf(o.t)) {
+				continue
+			}
+		case candArrival:
+			if !ahead(o.key, o.arrived, o.id, rankOf(o.t)) {
+				continue
+			}
+		case candArrivalLater:
+			if ahead(o.arrKey, o.arrived, o.id, rankOf(o.arrT)) || !ahead(o.key, o.arrived, o.id, rankOf(o.t)) {
+				continue
+			}
 		}
 		assign(st.servers, o.service)
 		start = minFree(st.servers)
