@@ -44,6 +44,10 @@ type Board struct {
 type EstimatorInfo struct {
 	Version string `firestore:"version" json:"version"`
 	Runs    int    `firestore:"runs" json:"runs"`
+	// EstimatedAt is when the entries' wait estimates were made (see SetEstimates): at
+	// BuiltAt, or shortly before when the projector wrote the board's new entries first
+	// and their estimates after. Zero when the board has none yet.
+	EstimatedAt time.Time `firestore:"estimatedAt" json:"estimatedAt,omitzero"`
 	// LearnedFrom is the number of completed consultations the duration model was
 	// learned from (0: priors only).
 	LearnedFrom int `firestore:"learnedFrom" json:"learnedFrom"`
@@ -73,29 +77,60 @@ type Entry struct {
 	WaitEstimate *WaitEstimate `firestore:"waitEstimate" json:"waitEstimate"`
 }
 
-// BuildBoard computes the board of a clinic from a snapshot (pure: no I/O). Version
-// and SourceReadAt are left to the writer.
+// BuildBoard computes the board of a clinic from a snapshot (pure: no I/O), with wait
+// estimates made now. Version and SourceReadAt are left to the writer.
 func BuildBoard(clinicID string, s Snapshot, e Estimator) Board {
+	b, in := orderBoard(clinicID, s)
+	SetEstimates(&b, Estimates{ByEncounter: e.Estimate(in), At: s.Now, Runs: e.RunsFor(len(in.Queue))})
+	return b
+}
+
+// Estimates are wait estimates made at one moment, to put on boards built then or soon
+// after (see SetEstimates).
+type Estimates struct {
+	// ByEncounter is nil when no doctor was on duty.
+	ByEncounter map[string]WaitEstimate
+	// At is the snapshot time the estimates are counted from; zero: none made yet.
+	At   time.Time
+	Runs int
+}
+
+// SetEstimates puts est on b's entries: an entry's estimate less the whole minutes
+// between est.At and b.BuiltAt (never below 0), null for an entry est has none for.
+func SetEstimates(b *Board, est Estimates) {
+	b.Estimator.Runs, b.Estimator.EstimatedAt = est.Runs, est.At
+	elapsed := 0
+	if !est.At.IsZero() && b.BuiltAt.After(est.At) {
+		elapsed = int(b.BuiltAt.Sub(est.At) / time.Minute)
+	}
+	for i := range b.Entries {
+		b.Entries[i].WaitEstimate = nil
+		if e, ok := est.ByEncounter[b.Entries[i].EncounterID]; ok {
+			e.P50Minutes, e.P90Minutes = max(e.P50Minutes-elapsed, 0), max(e.P90Minutes-elapsed, 0)
+			b.Entries[i].WaitEstimate = &e
+		}
+	}
+}
+
+// orderBoard builds the board without wait estimates, and the estimator's input for it
+// (the queue in board order, without the entries left off).
+func orderBoard(clinicID string, s Snapshot) (Board, Snapshot) {
 	ordered := Order(s.Queue, s.Now)
 	b := Board{
 		ClinicID:       clinicID,
 		BuiltAt:        s.Now,
 		DoctorsOnDuty:  s.DoctorsOnDuty,
 		InConsultation: len(s.InConsultation),
-		Entries:        []Entry{},
+		Entries:        make([]Entry, 0, min(len(ordered), MaxBoardEntries)),
 	}
 	if len(ordered) > MaxBoardEntries {
 		b.Omitted = len(ordered) - MaxBoardEntries
 		ordered = ordered[:MaxBoardEntries]
 	}
-	b.Estimator = EstimatorInfo{Version: EstimatorVersion, Runs: e.RunsFor(len(ordered))}
+	b.Estimator = EstimatorInfo{Version: EstimatorVersion}
 	for l := 1; l <= 5; l++ {
 		b.Estimator.LearnedFrom += s.Service.Samples[l]
 	}
-	est := e.Estimate(Snapshot{
-		Now: s.Now, DoctorsOnDuty: s.DoctorsOnDuty, Queue: ordered, InConsultation: s.InConsultation,
-		Service: s.Service, Mix: s.Mix, ArrivalsPerHour: s.ArrivalsPerHour,
-	})
 	for i, w := range ordered {
 		en := Entry{
 			EncounterID:   w.EncounterID,
@@ -112,10 +147,11 @@ func BuildBoard(clinicID string, s Snapshot, e Estimator) Board {
 			l := int(w.Level)
 			en.Level = &l
 		}
-		if e, ok := est[w.EncounterID]; ok {
-			en.WaitEstimate = &e
-		}
 		b.Entries = append(b.Entries, en)
 	}
-	return b
+	in := Snapshot{
+		Now: s.Now, DoctorsOnDuty: s.DoctorsOnDuty, Queue: ordered, InConsultation: s.InConsultation,
+		Service: s.Service, Mix: s.Mix, ArrivalsPerHour: s.ArrivalsPerHour,
+	}
+	return b, in
 }

@@ -50,7 +50,7 @@ func TestBuildBoard(t *testing.T) {
 		t.Errorf("entries (-want +got):\n%s", diff)
 	}
 	if b.ClinicID != "clinic-a" || !b.BuiltAt.Equal(testNow) || b.DoctorsOnDuty != 2 || b.InConsultation != 1 ||
-		b.Version != 0 || b.Estimator != (EstimatorInfo{Version: EstimatorVersion, Runs: 60, LearnedFrom: 7}) {
+		b.Version != 0 || b.Estimator != (EstimatorInfo{Version: EstimatorVersion, Runs: 60, EstimatedAt: testNow, LearnedFrom: 7}) {
 		t.Errorf("board header = %+v", b)
 	}
 }
@@ -101,5 +101,29 @@ func TestBuildBoardWithoutDoctorsAndTruncated(t *testing.T) {
 	}
 	if empty := BuildBoard("c", Snapshot{Now: testNow, DoctorsOnDuty: 1}, Estimator{}); empty.Entries == nil {
 		t.Error("an empty board has nil entries (JSON null) instead of []")
+	}
+}
+
+func TestSetEstimatesCarriesEarlierEstimates(t *testing.T) {
+	t.Parallel()
+	s := Snapshot{Now: testNow, DoctorsOnDuty: 1, Queue: []Waiting{waiting("old", 4, 10), waiting("new", 4, 1)},
+		Service: PriorServiceModel(), Mix: PriorLevelMix}
+	b, _ := orderBoard("c", s)
+	made := testNow.Add(-2*time.Minute - 10*time.Second)
+	SetEstimates(&b, Estimates{ByEncounter: map[string]WaitEstimate{"old": {P50Minutes: 5, P90Minutes: 30}}, At: made, Runs: 9})
+	// Two whole minutes have passed since the estimates were made: counted from BuiltAt.
+	if e := b.Entries[0].WaitEstimate; b.Entries[0].EncounterID != "old" || e == nil || *e != (WaitEstimate{P50Minutes: 3, P90Minutes: 28}) {
+		t.Errorf("carried estimate of the earlier patient = %+v", e)
+	}
+	// A patient the estimates do not know yet has none (null), not a made-up one.
+	if e := b.Entries[1].WaitEstimate; e != nil {
+		t.Errorf("patient newer than the estimates has estimate %+v, want none", e)
+	}
+	if b.Estimator.EstimatedAt != made || b.Estimator.Runs != 9 {
+		t.Errorf("estimator info %+v", b.Estimator)
+	}
+	SetEstimates(&b, Estimates{ByEncounter: map[string]WaitEstimate{"old": {P50Minutes: 1, P90Minutes: 2}}, At: made})
+	if e := b.Entries[0].WaitEstimate; *e != (WaitEstimate{}) {
+		t.Errorf("estimate older than itself = %+v, want 0/0", e)
 	}
 }

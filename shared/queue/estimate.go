@@ -132,6 +132,19 @@ func (e Estimator) RunsFor(n int) int {
 	return r
 }
 
+// work is a measure of the cost of estimating s: runs x patients x (patients + twice
+// the expected arrivals), the candidates each patient's schedule goes through.
+func (e Estimator) work(s Snapshot) int {
+	n := len(s.Queue)
+	var arrivals float64
+	for _, a := range s.ArrivalsPerHour {
+		if a > 0 && !math.IsInf(a, 0) {
+			arrivals += a
+		}
+	}
+	return e.RunsFor(n) * n * (n + int(2*min(arrivals, 1e6)))
+}
+
 func (e Estimator) seed() uint64 {
 	if e.Seed != 0 {
 		return e.Seed

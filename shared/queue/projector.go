@@ -2,9 +2,11 @@ package queue
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"strings"
 	"sync"
@@ -33,6 +35,13 @@ const (
 	// DefaultBoardWriteInterval is the least time between two writes of a clinic's board:
 	// Firestore sustains about one write per second to one document.
 	DefaultBoardWriteInterval = time.Second
+	// estimatesMaxAge is how long estimates of an unchanged queue are carried onto new
+	// boards before they are made again (time alone changes them; the minute tick
+	// rebuilds every board).
+	estimatesMaxAge = 50 * time.Second
+	// inlineEstimateWork bounds the estimator's work (Estimator.work) made within a
+	// rebuild, before the board is written: a few milliseconds on one core.
+	inlineEstimateWork = 1_000_000
 )
 
 // ProjectorOptions configure a Projector. The zero value works.
@@ -70,9 +79,27 @@ type Projector struct {
 	writeInterval time.Duration
 	now           func() time.Time
 	flights       *coalescer
+	// estimating runs one estimation per clinic at a time (see Rebuild).
+	estimating *coalescer
 
-	mu      sync.Mutex
-	history map[string]cachedHistory
+	mu        sync.Mutex
+	history   map[string]cachedHistory
+	estimates map[string]clinicEstimates
+	// pending is, per clinic, the estimator input of the newest board written with
+	// estimates that do not fit its queue.
+	pending map[string]estimateInput
+}
+
+// clinicEstimates are the latest estimates made for a clinic and the queue they fit.
+type clinicEstimates struct {
+	Estimates
+	fit uint64
+}
+
+// estimateInput is what the estimator needs for a board, and the fit of its queue.
+type estimateInput struct {
+	in  Snapshot
+	fit uint64
 }
 
 type cachedHistory struct {
@@ -102,7 +129,10 @@ func NewProjector(fs *firestore.Client, o ProjectorOptions) *Projector {
 		writeInterval: o.BoardWriteInterval,
 		now:           o.Now,
 		flights:       newCoalescer(o.RebuildTimeout, o.BoardWriteInterval),
+		estimating:    newCoalescer(o.RebuildTimeout, 0),
 		history:       map[string]cachedHistory{},
+		estimates:     map[string]clinicEstimates{},
+		pending:       map[string]estimateInput{},
 	}
 }
 
@@ -164,10 +194,31 @@ type RebuildResult struct {
 // Rebuild rebuilds the clinic's board from the source of truth now. Concurrent calls
 // for one clinic in this instance are coalesced: the caller gets the result of a
 // rebuild that started after its call.
+//
+// A rebuild writes the board's entries (who waits, in which order) without waiting for
+// the wait estimates, which cost far more than the rest on a long queue: each entry keeps
+// the estimate last made for it (counted from the new board's time), and a patient the
+// last estimates do not know yet has none. When the estimates did not fit the board's
+// queue, the caller then makes them (one estimation per clinic at a time) and rebuilds
+// again, so that the board carries them at its next write.
 func (p *Projector) Rebuild(ctx context.Context, clinicID string) (RebuildResult, error) {
 	if !docid.Valid(clinicID) {
 		return RebuildResult{}, events.Permanent(errors.New("queue: invalid clinic id"))
 	}
+	res, err := p.rebuildCoalesced(ctx, clinicID)
+	if err != nil || !p.hasPending(clinicID) {
+		return res, err
+	}
+	if err := p.estimating.Do(ctx, clinicID, func(ctx context.Context) error {
+		p.estimate(clinicID)
+		return nil
+	}); err != nil {
+		return res, err
+	}
+	return p.rebuildCoalesced(ctx, clinicID)
+}
+
+func (p *Projector) rebuildCoalesced(ctx context.Context, clinicID string) (RebuildResult, error) {
 	var res RebuildResult
 	var mu sync.Mutex
 	err := p.flights.Do(ctx, clinicID, func(ctx context.Context) error {
@@ -194,6 +245,72 @@ func (p *Projector) Rebuild(ctx context.Context, clinicID string) (RebuildResult
 		return RebuildResult{Board: b}, nil
 	}
 	return res, nil
+}
+
+func (p *Projector) hasPending(clinicID string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, ok := p.pending[clinicID]
+	return ok
+}
+
+// estimate makes the estimates of the clinic's pending input, unless estimates that
+// fit it have been made meanwhile.
+func (p *Projector) estimate(clinicID string) {
+	p.mu.Lock()
+	pend, ok := p.pending[clinicID]
+	delete(p.pending, clinicID)
+	cur, have := p.estimates[clinicID]
+	p.mu.Unlock()
+	if !ok || (have && cur.fits(pend)) {
+		return
+	}
+	est := Estimates{ByEncounter: p.est.Estimate(pend.in), At: pend.in.Now, Runs: p.est.RunsFor(len(pend.in.Queue))}
+	p.mu.Lock()
+	if cur, have := p.estimates[clinicID]; !have || !cur.At.After(est.At) {
+		p.estimates[clinicID] = clinicEstimates{Estimates: est, fit: pend.fit}
+	}
+	p.mu.Unlock()
+}
+
+// fits reports whether the estimates were made for in's queue, recently enough.
+func (e clinicEstimates) fits(in estimateInput) bool {
+	return e.fit == in.fit && !e.At.After(in.in.Now) && in.in.Now.Sub(e.At) < estimatesMaxAge
+}
+
+// fitOf identifies what the estimates of a board depend on besides time and history:
+// the doctors, the queue in board order with levels and arrivals, and the consultations
+// in progress.
+func fitOf(in Snapshot) uint64 {
+	h := fnv.New64a()
+	var buf [8]byte
+	num := func(x int64) {
+		binary.LittleEndian.PutUint64(buf[:], uint64(x))
+		_, _ = h.Write(buf[:])
+	}
+	str := func(s string) {
+		num(int64(len(s)))
+		_, _ = h.Write([]byte(s))
+	}
+	num(int64(in.DoctorsOnDuty))
+	num(int64(len(in.Queue)))
+	for _, w := range in.Queue {
+		str(w.EncounterID)
+		num(int64(w.Level))
+		num(w.ArrivedAt.UnixNano())
+		if w.Seen {
+			num(1)
+		} else {
+			num(0)
+		}
+	}
+	num(int64(len(in.InConsultation)))
+	for _, c := range in.InConsultation {
+		str(c.EncounterID)
+		num(int64(c.Level))
+		num(c.StartedAt.UnixNano())
+	}
+	return h.Sum64()
 }
 
 // maxTooSoon bounds the rebuilds one flight repeats because another instance wrote the
@@ -226,8 +343,27 @@ func (p *Projector) rebuildOnce(ctx context.Context, clinicID string) (RebuildRe
 	if err != nil {
 		return RebuildResult{}, 0, err
 	}
-	b := BuildBoard(clinicID, NewSnapshot(now, src, h), p.est)
+	b, in := orderBoard(clinicID, NewSnapshot(now, src, h))
 	b.SourceReadAt = src.ReadAt
+	pend := estimateInput{in: in, fit: fitOf(in)}
+	p.mu.Lock()
+	cur := p.estimates[clinicID]
+	fits := cur.fits(pend)
+	p.mu.Unlock()
+	if !fits && p.est.work(in) <= inlineEstimateWork {
+		// A short queue: estimated at once, the board is not held up.
+		cur = clinicEstimates{Estimates: Estimates{ByEncounter: p.est.Estimate(in), At: in.Now, Runs: p.est.RunsFor(len(in.Queue))}, fit: pend.fit}
+		fits = true
+	}
+	p.mu.Lock()
+	if fits {
+		p.estimates[clinicID] = cur
+		delete(p.pending, clinicID)
+	} else {
+		p.pending[clinicID] = pend
+	}
+	p.mu.Unlock()
+	SetEstimates(&b, cur.Estimates)
 
 	stored, written, wait, err := p.store.writeBoard(ctx, b, p.writeInterval)
 	if err != nil {
@@ -237,7 +373,8 @@ func (p *Projector) rebuildOnce(ctx context.Context, clinicID string) (RebuildRe
 		return RebuildResult{}, wait, nil
 	}
 	logging.FromContext(ctx).LogAttrs(ctx, slog.LevelInfo, "queue board rebuilt", slog.Bool("written", written),
-		slog.Int64("version", stored.Version), slog.Int("entries", len(b.Entries)))
+		slog.Int64("version", stored.Version), slog.Int("entries", len(b.Entries)),
+		slog.Bool("estimatesFit", fits))
 	return RebuildResult{Board: stored, Written: written}, 0, nil
 }
 

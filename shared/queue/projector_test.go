@@ -541,3 +541,53 @@ func TestCoalescerSpacesRebuilds(t *testing.T) {
 		t.Errorf("second rebuild started %v after the first, want at least %v", gap, interval)
 	}
 }
+
+// TestProjectorWritesEntriesBeforeEstimates: on a queue too long to estimate within the
+// rebuild, the board is written with its entries first (new patients without an
+// estimate, not a made-up one), and Rebuild then makes the estimates and writes them:
+// the final board is exactly what the pure core builds.
+func TestProjectorWritesEntriesBeforeEstimates(t *testing.T) {
+	t.Parallel()
+	fs := emulator(t)
+	c := newClinic(t, fs, 2)
+	for i := range 40 {
+		c.put(fmt.Sprintf("w%02d", i), encounter.StatusWaiting, i%3, 40-i)
+	}
+	ctx := context.Background()
+	p := NewProjector(fs, ProjectorOptions{Now: func() time.Time { return c.now }})
+
+	first, err := p.rebuildCoalesced(ctx, c.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first.Board.Entries) != 40 || !p.hasPending(c.id) {
+		t.Fatalf("first write: %d entries, estimates pending %v; want 40, true", len(first.Board.Entries), p.hasPending(c.id))
+	}
+	for _, e := range first.Board.Entries {
+		if e.WaitEstimate != nil {
+			t.Fatalf("entry %s written with an estimate before any was made", e.EncounterID)
+		}
+	}
+
+	res, err := p.Rebuild(ctx, c.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.hasPending(c.id) || !res.Written || res.Board.Version <= first.Board.Version {
+		t.Fatalf("after Rebuild: pending %v, written %v, version %d (first %d)", p.hasPending(c.id), res.Written, res.Board.Version, first.Board.Version)
+	}
+	st := NewStore(fs)
+	src, err := st.ReadSource(ctx, c.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := st.ReadHistory(ctx, c.id, c.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := BuildBoard(c.id, NewSnapshot(c.now, src, h), Estimator{})
+	want.Version, want.SourceReadAt = res.Board.Version, res.Board.SourceReadAt
+	if diff := cmp.Diff(want, c.board()); diff != "" {
+		t.Errorf("board with its estimates differs from a rebuild (-rebuild +stored):\n%s", diff)
+	}
+}
