@@ -40,8 +40,8 @@ const (
 	// rebuilds every board).
 	estimatesMaxAge = 50 * time.Second
 	// inlineEstimateWork bounds the estimator's work (Estimator.work) made within a
-	// rebuild, before the board is written: a few milliseconds on one core.
-	inlineEstimateWork = 1_000_000
+	// rebuild, before the board is written: about 10-20 ms of one core (a queue of about ten).
+	inlineEstimateWork = 300_000
 )
 
 // ProjectorOptions configure a Projector. The zero value works.
