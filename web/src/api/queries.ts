@@ -53,7 +53,7 @@ export function summaryBatches(ids: string[]): string[][] {
  * 50 a request, in parallel) instead of one request per patient; each summary is then
  * cached by id for a few minutes, so that a board update fetches only its new patients.
  */
-export function usePatientSummaries(ids: string[]): { byId: Map<string, PatientSummary>; error: unknown } {
+export function usePatientSummaries(ids: string[]): { byId: Map<string, PatientSummary>; notFound: Set<string>; error: unknown } {
   const qc = useQueryClient();
   const unique = [...new Set(ids)].sort();
   const missing = unique.filter((id) => qc.getQueryData(keys.patientSummary(id)) === undefined);
@@ -61,20 +61,29 @@ export function usePatientSummaries(ids: string[]): { byId: Map<string, PatientS
     queryKey: ["patient-summaries", missing],
     enabled: missing.length > 0,
     staleTime: 5 * 60_000,
-    queryFn: async ({ signal }) => {
+    queryFn: async ({ signal }): Promise<PatientSummary[]> => {
       const pages = await Promise.all(
         summaryBatches(missing).map((batch) => post<PatientSearchPage>("/v1/patients/search", { ids: batch, pageSize: batch.length }, { signal })),
       );
-      for (const page of pages) for (const p of page.items) qc.setQueryData(keys.patientSummary(p.id), p, { updatedAt: Date.now() });
-      return pages.length;
+      const found = pages.flatMap((page) => page.items);
+      for (const p of found) qc.setQueryData(keys.patientSummary(p.id), p);
+      // Asked for and not returned: no such patient in the clinic (any more); remembered
+      // as null so that it is not asked for again with every board update.
+      const returned = new Set(found.map((p) => p.id));
+      for (const id of missing) if (!returned.has(id)) qc.setQueryData(keys.patientSummary(id), null);
+      return found;
     },
   });
-  const byId = new Map<string, PatientSummary>();
+  // q.data is read (not only the cache) so that its arrival re-renders the caller.
+  const byId = new Map<string, PatientSummary>((q.data ?? []).map((p) => [p.id, p]));
+  const notFound = new Set<string>();
   for (const id of unique) {
-    const p = qc.getQueryData<PatientSummary>(keys.patientSummary(id));
+    if (byId.has(id)) continue;
+    const p = qc.getQueryData<PatientSummary | null>(keys.patientSummary(id));
     if (p) byId.set(id, p);
+    else if (p === null) notFound.add(id);
   }
-  return { byId, error: q.error };
+  return { byId, notFound, error: q.error };
 }
 
 export function useEncounter(id: string | undefined, opts: { refetchInterval?: number } = {}) {

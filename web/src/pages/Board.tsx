@@ -55,7 +55,7 @@ export default function Board() {
       ) : (
         <ol className="space-y-2" aria-label="Queue, in the order patients are seen">
           {entries.map((e) => (
-            <BoardRow key={e.encounterId} entry={e} patient={names.byId.get(e.patientId)} unreadable={!!names.error} />
+            <BoardRow key={e.encounterId} entry={e} patient={names.byId.get(e.patientId)} unreadable={!!names.error || names.notFound.has(e.patientId)} />
           ))}
         </ol>
       )}
