@@ -10,39 +10,85 @@ import (
 	"cloud.google.com/go/firestore"
 	"google.golang.org/api/option"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 )
 
 // firestoreRollback is the gRPC method a failed transaction calls last.
 const firestoreRollback = "/google.firestore.v1.Firestore/Rollback"
 
-// rollbackTimeout bounds a rollback running in the background (the client library gives
-// its own rollback the same 5 s).
+// rollbackTimeout bounds one attempt of a rollback running in the background (the
+// client library gives its own rollback 5 s).
 const rollbackTimeout = 5 * time.Second
+
+// rollbackWithin bounds the retries of a background rollback that cannot reach
+// Firestore. A transaction nobody rolls back keeps the locks of what it read until the
+// server expires it (about 60 s on the emulator; a read-write transaction lives at most
+// 270 s in production), and every request touching those documents waits on them until
+// then; past this bound the server has long expired it.
+const rollbackWithin = 5 * time.Minute
+
+// rollbackRetryWait is the longest pause between two attempts of a background rollback:
+// once Firestore answers again, the transaction's locks are released within about this.
+const rollbackRetryWait = time.Second
 
 // RollbackInBackground is a gRPC client interceptor for Firestore connections: it starts
 // a transaction's Rollback and returns at once, the rollback running on in the
-// background for up to 5 s.
+// background, retried until Firestore has it.
 //
-// Why: when a transaction fails, RunTransaction rolls it back before returning, on a
-// context of its own (not the caller's) with a 5 s timeout, and ignores the result. When
-// Firestore hangs and the request's deadline ends the transaction, that rollback hangs
-// too, so the handler got its error, and the client its 503, up to 5 s after the
-// request's deadline. With the rollback in the background the answer leaves by the
-// deadline. Nothing waits for the rollback's result: the library ignores it, and a
-// transaction that is not rolled back expires on the server.
+// Why in the background: when a transaction fails, RunTransaction rolls it back before
+// returning, on a context of its own (not the caller's) with a 5 s timeout, and ignores
+// the result. When Firestore hangs and the request's deadline ends the transaction, that
+// rollback hangs too, so the handler got its error, and the client its 503, up to 5 s
+// after the request's deadline. With the rollback in the background the answer leaves by
+// the deadline.
+//
+// Why retried: a rollback lost while Firestore hangs leaves the transaction open on the
+// server, with a lock on every document it read, until the server expires it (about a
+// minute). Each retry of the same request reads the same documents (its idempotency
+// record, its commit marker) and waited on those locks past its own deadline: a client
+// retrying after a Firestore hang of 15 s got 503s for a minute after Firestore came
+// back. Retried (each attempt bounded by rollbackTimeout, at most rollbackRetryWait
+// apart), the rollback reaches Firestore about as soon as it answers again and the locks
+// go with it. Nothing waits for the result; a rollback the server refuses (the
+// transaction already ended or expired) is not retried.
 func RollbackInBackground(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 	if method != firestoreRollback {
 		return invoker(ctx, method, req, reply, cc, opts...)
 	}
 	// The caller cancels ctx when this returns; the rollback keeps ctx's values
-	// (request headers naming the database) with a deadline of its own.
-	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
-	go func() {
-		defer cancel()
-		_ = invoker(bg, method, req, reply, cc, opts...)
-	}()
+	// (request headers naming the database) with deadlines of its own.
+	bg := context.WithoutCancel(ctx)
+	go retryRollback(bg, func(ctx context.Context) error { return invoker(ctx, method, req, reply, cc, opts...) })
 	return nil
+}
+
+// retryRollback calls rollback until it succeeds, fails for a reason a retry cannot
+// change, or rollbackWithin has passed.
+func retryRollback(ctx context.Context, rollback func(context.Context) error) {
+	give := time.Now().Add(rollbackWithin)
+	wait := 100 * time.Millisecond
+	for {
+		actx, cancel := context.WithTimeout(ctx, rollbackTimeout)
+		err := rollback(actx)
+		cancel()
+		if !rollbackRetryable(err) || time.Now().Add(wait).After(give) {
+			return
+		}
+		time.Sleep(wait)
+		wait = min(2*wait, rollbackRetryWait)
+	}
+}
+
+// rollbackRetryable reports whether a rollback that failed with err may succeed later:
+// Firestore did not answer (deadline, unavailable) or failed transiently.
+func rollbackRetryable(err error) bool {
+	switch status.Code(err) {
+	case codes.DeadlineExceeded, codes.Unavailable, codes.Internal, codes.Unknown, codes.ResourceExhausted:
+		return true
+	}
+	return false
 }
 
 // newFirestore creates the process's Firestore client with RollbackInBackground. With

@@ -22,6 +22,7 @@ type rollbackWatch struct {
 	started      bool
 	ended        bool
 	endedChanged chan struct{}
+	endOnce      sync.Once // a rollback retried ends more than once
 }
 
 func (w *rollbackWatch) intercept(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
@@ -35,7 +36,7 @@ func (w *rollbackWatch) intercept(ctx context.Context, method string, req, reply
 	w.mu.Lock()
 	w.ended = true
 	w.mu.Unlock()
-	close(w.endedChanged)
+	w.endOnce.Do(func() { close(w.endedChanged) })
 	return err
 }
 
@@ -113,6 +114,89 @@ func TestHungTransactionReturnsBeforeItsRollback(t *testing.T) {
 			case <-watch.endedChanged:
 			case <-time.After(30 * time.Second):
 				t.Error("the background rollback never ended")
+			}
+		})
+	}
+}
+
+// A rollback lost while Firestore hangs is retried once Firestore answers, so the
+// transaction's locks do not outlive the outage. The transaction reads a document and
+// hangs past its deadline; its rollback is held longer than one attempt's 5 s, then
+// Firestore answers again; another client's transaction on that document must then
+// commit within 20 s, well inside the minute the emulator keeps the locks of a
+// transaction nobody rolled back. The control case runs the rollback once, in the
+// background, as this interceptor did before: the lock stays and the write times out.
+func TestLostRollbackIsRetriedOnceFirestoreAnswers(t *testing.T) {
+	testenv.Require(t, "FIRESTORE_EMULATOR_HOST")
+	t.Parallel()
+	once := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if method != firestoreRollback {
+			return invoker(ctx, method, req, reply, cc, opts...)
+		}
+		bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+		go func() { defer cancel(); _ = invoker(bg, method, req, reply, cc, opts...) }()
+		return nil
+	}
+	for _, tc := range []struct {
+		name        string
+		interceptor grpc.UnaryClientInterceptor
+		wantWrite   bool
+	}{
+		{"retried", RollbackInBackground, true},
+		{"control: one attempt", once, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			project := testenv.ProjectID(t)
+			gate := testenv.NewGate(t, os.Getenv("FIRESTORE_EMULATOR_HOST"))
+			conn, err := DialFirestoreEmulator(gate.Addr(), grpc.WithChainUnaryInterceptor(tc.interceptor))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = conn.Close() })
+			fs, err := firestore.NewClient(context.Background(), project, option.WithGRPCConn(conn))
+			if err != nil {
+				t.Fatal(err)
+			}
+			other, err := firestore.NewClient(context.Background(), project)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = other.Close() })
+			doc := fs.Collection("rollback").Doc("locked")
+			if _, err := doc.Set(context.Background(), map[string]any{"n": 1}); err != nil {
+				t.Fatal(err)
+			}
+
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			err = fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+				if _, err := tx.Get(doc); err != nil { // the transaction locks doc
+					return err
+				}
+				gate.Hold() // Firestore hangs inside the transaction
+				_, err := tx.Get(fs.Collection("rollback").Doc("other"))
+				return err
+			})
+			cancel()
+			if err == nil {
+				t.Fatal("the transaction succeeded through a held gate")
+			}
+			time.Sleep(rollbackTimeout + time.Second) // the rollback's first attempt times out
+			gate.Release()
+
+			wctx, wcancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer wcancel()
+			err = other.RunTransaction(wctx, func(ctx context.Context, tx *firestore.Transaction) error {
+				if _, err := tx.Get(other.Collection("rollback").Doc("locked")); err != nil {
+					return err
+				}
+				return tx.Set(other.Collection("rollback").Doc("locked"), map[string]any{"n": 2})
+			})
+			switch {
+			case tc.wantWrite && err != nil:
+				t.Errorf("write after Firestore came back: %v; the hung transaction's lock was not released", err)
+			case !tc.wantWrite && err == nil:
+				t.Error("control: the write went through although the rollback ran once, while Firestore hung; the test shows nothing")
 			}
 		})
 	}
