@@ -1,8 +1,10 @@
-// Package faults runs the suite through backend outages: a local stack of its own, a
-// steady mixed workload, the Firestore emulator and then the Pub/Sub emulator taken down
-// for 10 seconds each, and checks what clients saw and what the system kept (see
-// docs/reliability.md, "Faults and graceful shutdown"). It also checks the graceful
-// shutdown of a function instance on SIGTERM.
+// Package faults runs the suite through faults on a local stack of its own (TestFaults):
+// backend outages under a steady mixed workload, the Firestore emulator and then the
+// Pub/Sub emulator taken down for 10 seconds each, checking what clients saw and what the
+// system kept (docs/reliability.md, "Faults and graceful shutdown"); then functions
+// killed while they hold idempotency keys and Firestore down for a minute with the scribe
+// worker killed during its jobs, checking that nothing is left stuck ("Nothing stuck
+// after a fault"). It also checks the graceful shutdown of a function instance on SIGTERM.
 package faults
 
 import (
@@ -64,15 +66,18 @@ func repoRoot(t *testing.T) string {
 	return root
 }
 
-// startStack starts a stack of the test's own on free ports (the faults would break
-// other tests sharing one) and points this process's clients at it.
-func startStack(t *testing.T, ctx context.Context) (*stack.Stack, string, string) {
-	t.Helper()
-	return startStackConfig(t, ctx, nil)
+// faultStack is the stack the fault scenarios share.
+type faultStack struct {
+	s       *stack.Stack
+	project string
+	logDir  string
 }
 
-// startStackConfig is startStack with the configuration adjusted by edit (when not nil).
-func startStackConfig(t *testing.T, ctx context.Context, edit func(*stack.Config)) (*stack.Stack, string, string) {
+// startStackConfig starts a stack of the test's own on free ports (the faults would
+// break other tests sharing one), with the configuration adjusted by edit (when not nil),
+// and points this process's clients at it. It is stopped, process groups and all, when
+// t ends.
+func startStackConfig(t *testing.T, ctx context.Context, edit func(*stack.Config)) faultStack {
 	t.Helper()
 	project := "demo-medi-faults-" + randomHex(3)
 	// stack.Start points this process at its emulators; restore the environment after.
@@ -96,13 +101,32 @@ func startStackConfig(t *testing.T, ctx context.Context, edit func(*stack.Config
 	t.Cleanup(s.Stop)
 	t.Logf("stack of %s ready in %s at %s", project, time.Since(started).Round(100*time.Millisecond), s.BaseURL())
 	t.Setenv("MEDI_STACK_PROJECT", project) // testenv.AuthProject: the stack's Auth emulator project
-	return s, project, filepath.Join(stateDir, "logs")
+	return faultStack{s: s, project: project, logDir: filepath.Join(stateDir, "logs")}
 }
 
-func TestBackendOutages(t *testing.T) {
+// TestFaults runs the fault scenarios one after the other on one stack of their own:
+// each takes backends or functions down, which would break tests sharing a stack, and a
+// stack per scenario would double the start-up. BackendOutages runs first: it checks
+// that nothing was dead-lettered, which the longer outage of CrashesAndLongOutages may
+// cause. The stack runs the scribe sweeper every few seconds with shortened bounds (its
+// configuration; production keeps its values), which BackendOutages does not touch.
+func TestFaults(t *testing.T) {
 	testenv.Require(t) // skips under -short
+	st := startStackConfig(t, context.Background(), func(cfg *stack.Config) {
+		cfg.SchedulerEvery = map[string]time.Duration{"scribe-sweeper": sweepEvery}
+		cfg.FunctionEnv = map[string][]string{"scribe-sweeper": {
+			"MEDI_SCRIBE_STALE_AFTER=" + staleAfter.String(), "MEDI_SCRIBE_GIVE_UP_AFTER=" + giveUpAfter.String()}}
+		cfg.DeadLetterCheckInterval = 2 * time.Second
+	})
+	t.Run("BackendOutages", func(t *testing.T) { backendOutages(t, st) })
+	t.Run("CrashesAndLongOutages", func(t *testing.T) { crashesAndLongOutages(t, st) })
+}
+
+// backendOutages takes Firestore and then Pub/Sub down for 10 s each under a steady
+// mixed workload (docs/reliability.md, "Faults and graceful shutdown").
+func backendOutages(t *testing.T, st faultStack) {
 	ctx := context.Background()
-	s, project, logDir := startStack(t, ctx)
+	s, project, logDir := st.s, st.project, st.logDir
 	defer func() {
 		if t.Failed() {
 			dumpLogs(t, logDir)
