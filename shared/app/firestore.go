@@ -13,6 +13,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
+
+	"github.com/medi-os/medi/shared/txtrack"
 )
 
 // firestoreRollback is the gRPC method a failed transaction calls last.
@@ -91,7 +93,9 @@ func rollbackRetryable(err error) bool {
 	return false
 }
 
-// newFirestore creates the process's Firestore client with RollbackInBackground. With
+// newFirestore creates the process's Firestore client with txtrack.Interceptor (the
+// transactions of a keyed request, for the retry that takes over its key) and
+// RollbackInBackground. With
 // FIRESTORE_EMULATOR_HOST (dev tier only) it dials the emulator itself, as the client
 // library would (plain text, the emulator's owner credential), so that the emulator's
 // connection has the interceptor too.
@@ -99,9 +103,9 @@ func newFirestore(ctx context.Context, projectID string) (*firestore.Client, err
 	addr := os.Getenv("FIRESTORE_EMULATOR_HOST")
 	if addr == "" {
 		return firestore.NewClient(ctx, projectID,
-			option.WithGRPCDialOption(grpc.WithChainUnaryInterceptor(RollbackInBackground)))
+			option.WithGRPCDialOption(grpc.WithChainUnaryInterceptor(txtrack.Interceptor, RollbackInBackground)))
 	}
-	conn, err := DialFirestoreEmulator(addr, grpc.WithChainUnaryInterceptor(RollbackInBackground))
+	conn, err := DialFirestoreEmulator(addr, grpc.WithChainUnaryInterceptor(txtrack.Interceptor, RollbackInBackground))
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@
 package commitmark
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -60,6 +61,21 @@ func (m Marker) CommittedTx(fs *firestore.Client, tx *firestore.Transaction) (re
 		return "", false, nil
 	}
 	snap, err := tx.Get(fs.Collection(Collection).Doc(m.Record))
+	return m.committed(snap, err)
+}
+
+// Committed is CommittedTx outside a transaction: a marker, once written, is never
+// changed, so a plain read is enough to learn that the request committed (not that it
+// has not: a commit may land right after).
+func (m Marker) Committed(ctx context.Context, fs *firestore.Client) (resourceID string, ok bool, err error) {
+	if m.IsZero() {
+		return "", false, nil
+	}
+	snap, err := fs.Collection(Collection).Doc(m.Record).Get(ctx)
+	return m.committed(snap, err)
+}
+
+func (m Marker) committed(snap *firestore.DocumentSnapshot, err error) (resourceID string, ok bool, _ error) {
 	if status.Code(err) == codes.NotFound {
 		return "", false, nil
 	}

@@ -29,6 +29,14 @@
 //     at once, lease or not: its handler finds the marker and answers with what the first
 //     attempt wrote, writing nothing. A record older than Options.LockTimeout is taken
 //     over even when renewed (a handler that never returns).
+//   - Locks a dead request leaves: the record itself is read and written without
+//     transactions (writes conditional on the update time read), so a kill leaves no
+//     lock on it. The handler's own transactions are tracked (shared/txtrack: the
+//     request's context carries a Tracker, the Firestore connection the interceptor);
+//     the lease renewal writes the open ones into the record, at once when one begins,
+//     and a retry that takes the key over from an abandoned request rolls them back
+//     before its handler runs, so their locks on the commit marker and on what the
+//     handler read do not hold it up until Firestore expires them (about a minute).
 //   - Record of a different request (other body or query): 409, code "conflict",
 //     details {"reason": "idempotency_key_reused"}; the client must use a new key.
 //   - An invalid key (not 1-255 printable ASCII characters, or the header repeated): 400
@@ -73,6 +81,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -83,6 +92,7 @@ import (
 	"github.com/medi-os/medi/shared/commitmark"
 	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/logging"
+	"github.com/medi-os/medi/shared/txtrack"
 )
 
 // Header names.
@@ -167,12 +177,16 @@ type record struct {
 	CreatedAt   time.Time `firestore:"createdAt"`
 	// LeaseUntil is when an in-progress record stops protecting its key unless its
 	// holder renews it. Zero (records written before leases) means CreatedAt+LockTimeout.
-	LeaseUntil  time.Time         `firestore:"leaseUntil,omitzero"`
-	ExpireAt    time.Time         `firestore:"expireAt"`
-	CompletedAt time.Time         `firestore:"completedAt,omitzero"`
-	Status      int               `firestore:"status,omitempty"`
-	Header      map[string]string `firestore:"header,omitempty"`
-	Body        []byte            `firestore:"body,omitempty"`
+	LeaseUntil time.Time `firestore:"leaseUntil,omitzero"`
+	// OpenTransactions are the Firestore transactions the holder's handler had open at
+	// its last renewal (shared/txtrack): a retry that takes the key over rolls them back,
+	// so that the locks of a holder killed inside a transaction do not hold it up.
+	OpenTransactions [][]byte          `firestore:"openTransactions,omitempty"`
+	ExpireAt         time.Time         `firestore:"expireAt"`
+	CompletedAt      time.Time         `firestore:"completedAt,omitzero"`
+	Status           int               `firestore:"status,omitempty"`
+	Header           map[string]string `firestore:"header,omitempty"`
+	Body             []byte            `firestore:"body,omitempty"`
 }
 
 // valid reports whether r is a record this package could have written.
@@ -293,9 +307,13 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	if !answerClaim(w, r, d) {
 		return
 	}
+	if len(d.abandonedTx) > 0 {
+		m.rollbackAbandoned(ctx, ref, d.conn, d.abandonedTx)
+	}
 
 	cw := &captureWriter{ResponseWriter: w, max: m.maxStoredBody}
-	stopRenewing := m.renew(ctx, ref, owner, d.createdAt)
+	hctx, tracker := txtrack.NewContext(ctx)
+	stopRenewing := m.renew(ctx, ref, owner, d.createdAt, tracker)
 	returned := false
 	defer func() {
 		// No recover: a panic travels on to httpx.Recover with its stack. The record
@@ -305,7 +323,7 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 			m.finish(ctx, ref, owner, nil)
 		}
 	}()
-	next.ServeHTTP(cw, r.WithContext(context.WithValue(ctx, markerKey{}, commitmark.Marker{Record: ref.ID, Request: reqHash, Expires: time.Now().Add(m.ttl)})))
+	next.ServeHTTP(cw, r.WithContext(context.WithValue(hctx, markerKey{}, commitmark.Marker{Record: ref.ID, Request: reqHash, Expires: time.Now().Add(m.ttl)})))
 	returned = true
 	// The client has its answer now, whatever finish meets: when Firestore hangs, the
 	// record's write must not hold the response back past the request's deadline.
@@ -476,68 +494,111 @@ type decision struct {
 	outcome   outcome
 	rec       record
 	createdAt time.Time // of the record this request now holds
+	// abandonedTx are the transactions the abandoned holder had open (outcomeTakeover),
+	// to roll back on conn, the connection the claim went through.
+	abandonedTx [][]byte
+	conn        *txtrack.Conn
 }
 
-// begin claims the key for this request in a transaction, or reports who has it.
+// begin claims the key for this request, or reports who has it.
+//
+// The record is read and written without a transaction: the write is conditional on
+// the record being what was read (Create when there was none, else an update on its
+// update time). A transaction would lock the record from its read to its commit, and an
+// instance killed in between would leave it locked, holding up every retry of the key,
+// until Firestore expired the transaction (about a minute).
 func (m *middleware) begin(ctx context.Context, ref *firestore.DocumentRef, hash, owner string) (decision, error) {
-	var d decision
+	ctx, conn := txtrack.WithConn(ctx)
 	var err error
 	for range beginAttempts {
-		err = m.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-			now := m.now().UTC()
-			fresh := record{
-				State:       stateInProgress,
-				RequestHash: hash,
-				Owner:       owner,
-				CreatedAt:   now,
-				LeaseUntil:  now.Add(m.lease),
-				ExpireAt:    now.Add(m.ttl),
-			}
-			d = decision{outcome: outcomeRun, createdAt: now}
-			snap, err := tx.Get(ref)
-			if status.Code(err) == codes.NotFound {
-				return tx.Create(ref, fresh)
-			}
-			if err != nil {
-				return err
-			}
-			var rec record
-			if err := snap.DataTo(&rec); err != nil || !rec.valid() {
-				// An unreadable record protects nothing: replace it.
-				return tx.Set(ref, fresh)
-			}
-			switch {
-			case !now.Before(rec.ExpireAt):
-				return tx.Set(ref, fresh) // expired; the TTL policy has not deleted it yet
-			case rec.RequestHash != hash:
-				d.outcome = outcomeReused
-			case rec.State == stateCompleted:
-				d.outcome, d.rec = outcomeReplay, rec
-			case m.abandoned(rec, now):
-				d.outcome = outcomeTakeover
-				return tx.Set(ref, fresh)
-			default:
-				// The holder is alive, or was until a moment ago. If its write has
-				// committed, this retry may run now: its handler reads the marker and
-				// answers with the committed resource without writing.
-				marker := commitmark.Marker{Record: ref.ID, Request: hash}
-				if _, committed, err := marker.CommittedTx(m.fs, tx); err != nil {
-					return err
-				} else if committed {
-					d.outcome = outcomeCommitted
-					return tx.Set(ref, fresh)
-				}
-				d.outcome = outcomeInProgress
-			}
-			return nil
-		})
-		// A concurrent request created the record between our read and our commit:
-		// look again.
-		if status.Code(err) != codes.AlreadyExists {
-			break
+		var d decision
+		d, err = m.claim(ctx, ref, hash, owner)
+		d.conn = conn
+		// A concurrent request wrote the record between our read and our write: look
+		// again.
+		if code := status.Code(err); code != codes.AlreadyExists && code != codes.FailedPrecondition && code != codes.NotFound {
+			return d, err
 		}
 	}
-	return d, err
+	return decision{}, err
+}
+
+// claim is one attempt of begin.
+func (m *middleware) claim(ctx context.Context, ref *firestore.DocumentRef, hash, owner string) (decision, error) {
+	now := m.now().UTC()
+	fresh := record{
+		State:       stateInProgress,
+		RequestHash: hash,
+		Owner:       owner,
+		CreatedAt:   now,
+		LeaseUntil:  now.Add(m.lease),
+		ExpireAt:    now.Add(m.ttl),
+	}
+	d := decision{outcome: outcomeRun, createdAt: now}
+	snap, err := ref.Get(ctx)
+	if status.Code(err) == codes.NotFound {
+		_, err = ref.Create(ctx, fresh)
+		return d, err
+	}
+	if err != nil {
+		return d, err
+	}
+	replace := func() error {
+		_, err := ref.Update(ctx, fresh.updates(), firestore.LastUpdateTime(snap.UpdateTime))
+		return err
+	}
+	var rec record
+	if err := snap.DataTo(&rec); err != nil || !rec.valid() {
+		return d, replace() // an unreadable record protects nothing
+	}
+	switch {
+	case !now.Before(rec.ExpireAt):
+		return d, replace() // expired; the TTL policy has not deleted it yet
+	case rec.RequestHash != hash:
+		d.outcome = outcomeReused
+	case rec.State == stateCompleted:
+		d.outcome, d.rec = outcomeReplay, rec
+	case m.abandoned(rec, now):
+		d.outcome, d.abandonedTx = outcomeTakeover, rec.OpenTransactions
+		return d, replace()
+	default:
+		// The holder is alive, or was until a moment ago. If its write has committed,
+		// this retry may run now: its handler reads the marker and answers with the
+		// committed resource without writing.
+		marker := commitmark.Marker{Record: ref.ID, Request: hash}
+		if _, committed, err := marker.Committed(ctx, m.fs); err != nil {
+			return d, err
+		} else if committed {
+			d.outcome = outcomeCommitted
+			return d, replace()
+		}
+		d.outcome = outcomeInProgress
+	}
+	return d, nil
+}
+
+// updates lists every field of r as an update, the empty ones deleted, so that an
+// update replaces the whole record (Update takes a precondition; Set does not).
+func (r record) updates() []firestore.Update {
+	orDelete := func(empty bool, v any) any {
+		if empty {
+			return firestore.Delete
+		}
+		return v
+	}
+	return []firestore.Update{
+		{Path: "state", Value: r.State},
+		{Path: "requestHash", Value: r.RequestHash},
+		{Path: "owner", Value: r.Owner},
+		{Path: "createdAt", Value: r.CreatedAt},
+		{Path: "leaseUntil", Value: orDelete(r.LeaseUntil.IsZero(), r.LeaseUntil)},
+		{Path: "openTransactions", Value: orDelete(len(r.OpenTransactions) == 0, r.OpenTransactions)},
+		{Path: "expireAt", Value: r.ExpireAt},
+		{Path: "completedAt", Value: orDelete(r.CompletedAt.IsZero(), r.CompletedAt)},
+		{Path: "status", Value: orDelete(r.Status == 0, r.Status)},
+		{Path: "header", Value: orDelete(len(r.Header) == 0, r.Header)},
+		{Path: "body", Value: orDelete(len(r.Body) == 0, r.Body)},
+	}
 }
 
 // abandoned reports whether the in-progress record rec no longer protects its key at
@@ -555,7 +616,7 @@ func (m *middleware) abandoned(rec record, now time.Time) bool {
 // (Firestore unreachable) is not retried: the lease then runs out, and a retry may take
 // the key over, which is safe because writes recognise their own commit
 // (shared/commitmark). Renewals stop extending at createdAt+LockTimeout.
-func (m *middleware) renew(ctx context.Context, ref *firestore.DocumentRef, owner string, createdAt time.Time) (stop func()) {
+func (m *middleware) renew(ctx context.Context, ref *firestore.DocumentRef, owner string, createdAt time.Time, tracker *txtrack.Tracker) (stop func()) {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() {
@@ -567,10 +628,14 @@ func (m *middleware) renew(ctx context.Context, ref *firestore.DocumentRef, owne
 			case <-ctx.Done():
 				return
 			case <-tick.C:
+			case <-tracker.Begun(): // record a new transaction at once
 			}
+			open := tracker.Open()
 			rctx, rcancel := context.WithTimeout(ctx, m.lease/3)
-			err := m.fs.RunTransaction(rctx, func(ctx context.Context, tx *firestore.Transaction) error {
-				snap, err := tx.Get(ref)
+			// Read, then write on the read's update time: no transaction, whose lock
+			// on the record a kill would leave behind (see begin).
+			err := func() error {
+				snap, err := ref.Get(rctx)
 				if err != nil {
 					return err
 				}
@@ -582,8 +647,14 @@ func (m *middleware) renew(ctx context.Context, ref *firestore.DocumentRef, owne
 				if limit := createdAt.Add(m.lockTimeout); until.After(limit) {
 					until = limit
 				}
-				return tx.Update(ref, []firestore.Update{{Path: "leaseUntil", Value: until}})
-			})
+				var openTx any = open
+				if len(open) == 0 {
+					openTx = firestore.Delete
+				}
+				_, err = ref.Update(rctx, []firestore.Update{{Path: "leaseUntil", Value: until}, {Path: "openTransactions", Value: openTx}},
+					firestore.LastUpdateTime(snap.UpdateTime))
+				return err
+			}()
 			rcancel()
 			if errors.Is(err, errLost) {
 				return
@@ -602,6 +673,23 @@ func (m *middleware) renew(ctx context.Context, ref *firestore.DocumentRef, owne
 
 // errLost ends renewals of a record another request has taken over.
 var errLost = errors.New("idempotency: key taken over")
+
+// rollbackAbandoned rolls back the transactions the abandoned holder of ref had open,
+// so that its locks (on the commit marker and whatever its handler read) do not hold up
+// this request's handler until Firestore expires them. The rollbacks go on in the
+// background (app.RollbackInBackground); a failure is logged and left to Firestore's
+// expiry of the transactions.
+func (m *middleware) rollbackAbandoned(ctx context.Context, ref *firestore.DocumentRef, conn *txtrack.Conn, ids [][]byte) {
+	db, _, _ := strings.Cut(ref.Path, "/documents/")
+	err := conn.Rollback(context.WithoutCancel(ctx), db, ids)
+	log := logging.FromContext(ctx)
+	if err != nil {
+		log.LogAttrs(ctx, slog.LevelWarn, "idempotency: could not roll back the abandoned request's transactions",
+			slog.Int("transactions", len(ids)), slog.String("error", err.Error()))
+		return
+	}
+	log.LogAttrs(ctx, slog.LevelInfo, "idempotency: abandoned request's transactions rolled back", slog.Int("transactions", len(ids)))
+}
 
 // finish completes the record with the captured response, or deletes it when cw is
 // nil, provided this request still owns it. The response has been sent; the write is
@@ -638,29 +726,32 @@ func (m *middleware) finish(ctx context.Context, ref *firestore.DocumentRef, own
 func (m *middleware) finishOnce(ctx context.Context, ref *firestore.DocumentRef, owner string, cw *captureWriter) error {
 	ctx, cancel := context.WithTimeout(ctx, m.finishAttempt)
 	defer cancel()
-	return m.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		snap, err := tx.Get(ref)
-		if status.Code(err) == codes.NotFound {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		var rec record
-		if err := snap.DataTo(&rec); err != nil || rec.Owner != owner || rec.State != stateInProgress {
-			return nil // taken over by another request; leave its record alone
-		}
-		if cw == nil {
-			return tx.Delete(ref)
-		}
-		rec.State = stateCompleted
-		rec.CompletedAt = m.now().UTC()
-		rec.Status = cw.status
-		rec.Header = cw.storedHeader()
-		rec.Body = cw.body.Bytes()
-		rec.LeaseUntil = time.Time{}
-		return tx.Set(ref, rec)
-	})
+	// Read, then write on the read's update time (see begin); a record changed in
+	// between fails the write, and finish tries again.
+	snap, err := ref.Get(ctx)
+	if status.Code(err) == codes.NotFound {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var rec record
+	if err := snap.DataTo(&rec); err != nil || rec.Owner != owner || rec.State != stateInProgress {
+		return nil // taken over by another request; leave its record alone
+	}
+	if cw == nil {
+		_, err = ref.Delete(ctx, firestore.LastUpdateTime(snap.UpdateTime))
+		return err
+	}
+	rec.State = stateCompleted
+	rec.CompletedAt = m.now().UTC()
+	rec.Status = cw.status
+	rec.Header = cw.storedHeader()
+	rec.Body = cw.body.Bytes()
+	rec.LeaseUntil = time.Time{}
+	rec.OpenTransactions = nil
+	_, err = ref.Update(ctx, rec.updates(), firestore.LastUpdateTime(snap.UpdateTime))
+	return err
 }
 
 // replay writes a stored response.

@@ -29,6 +29,7 @@ import (
 	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/logging"
 	"github.com/medi-os/medi/shared/testenv"
+	"github.com/medi-os/medi/shared/txtrack"
 )
 
 // phi stands for patient data in responses: it may be stored, never logged.
@@ -204,6 +205,13 @@ type call struct {
 
 func (c call) do(t *testing.T, h http.Handler) *httptest.ResponseRecorder {
 	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, c.request())
+	return rec
+}
+
+// request is the request c describes.
+func (c call) request() *http.Request {
 	method := c.method
 	if method == "" {
 		method = http.MethodPost
@@ -230,9 +238,7 @@ func (c call) do(t *testing.T, h http.Handler) *httptest.ResponseRecorder {
 		}
 		r.Header.Set(HeaderKey, key)
 	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, r)
-	return rec
+	return r
 }
 
 // runOf returns the "run" number in a success envelope.
@@ -1123,6 +1129,130 @@ func TestAnsweredRequestLeavesNoLock(t *testing.T) {
 func newFirestoreIn(t *testing.T, project string) *firestore.Client {
 	t.Helper()
 	fs, err := firestore.NewClient(context.Background(), project)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = fs.Close() })
+	return fs
+}
+
+// A retry that takes over the key of a request whose instance died inside a transaction
+// rolls that transaction back, so the dead transaction's locks do not hold the retry up.
+// The holder's handler reads a document in a transaction and hangs there; its Firestore
+// connection is then held (a frozen or killed instance), so its lease lapses. The retry's
+// handler writes that document in a transaction with 10 s to do it, while the emulator
+// keeps an open transaction's locks about a minute. Control: the holder's client without
+// txtrack.Interceptor records no transaction, and the retry's write waits on the lock.
+func TestTakeoverRollsBackTheDeadHoldersTransactions(t *testing.T) {
+	testenv.Require(t, "FIRESTORE_EMULATOR_HOST")
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		track bool
+	}{{"tracked", true}, {"control: untracked", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			project := testenv.ProjectID(t)
+			gate := testenv.NewGate(t, os.Getenv("FIRESTORE_EMULATOR_HOST"))
+			chain := []grpc.UnaryClientInterceptor{app.RollbackInBackground}
+			if tc.track {
+				chain = append([]grpc.UnaryClientInterceptor{txtrack.Interceptor}, chain...)
+			}
+			holderFS := clientOn(t, gate.Addr(), project, chain...)
+			retryFS := clientOn(t, os.Getenv("FIRESTORE_EMULATOR_HOST"), project, txtrack.Interceptor, app.RollbackInBackground)
+			const docPath = "encounters/locked"
+			if _, err := retryFS.Doc(docPath).Set(ctx, map[string]any{"n": 0}); err != nil {
+				t.Fatal(err)
+			}
+			const lease = time.Second
+
+			inTx := make(chan struct{})
+			holder := &endpoint{respond: func(_ int32, w http.ResponseWriter, r *http.Request) {
+				err := holderFS.RunTransaction(r.Context(), func(ctx context.Context, tx *firestore.Transaction) error {
+					if _, err := tx.Get(holderFS.Doc(docPath)); err != nil {
+						return err
+					}
+					close(inTx)
+					<-ctx.Done() // the instance dies here
+					return ctx.Err()
+				})
+				httpx.WriteError(w, r, httpx.Unavailable(1, err))
+			}}
+			h1, _ := server(holderFS, Options{Lease: lease}, holder)
+			holderCtx, cancelHolder := context.WithCancel(ctx)
+			holderDone := make(chan struct{})
+			go func() {
+				defer close(holderDone)
+				h1.ServeHTTP(httptest.NewRecorder(), (call{}).request().WithContext(holderCtx))
+			}()
+			t.Cleanup(func() { cancelHolder(); <-holderDone })
+			select {
+			case <-inTx:
+			case <-time.After(30 * time.Second):
+				t.Fatal("the holder's transaction did not start")
+			}
+			ref := retryFS.Collection(Collection).Doc(DocumentID("uid-1|clinic-1", http.MethodPost, "/v1/encounters", "key-1"))
+			if tc.track {
+				// The holder records its open transaction at once.
+				for wait := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+					var rec record
+					if snap, err := ref.Get(ctx); err == nil && snap.DataTo(&rec) == nil && len(rec.OpenTransactions) == 1 {
+						break
+					}
+					if time.Now().After(wait) {
+						t.Fatal("the holder's open transaction was not recorded")
+					}
+				}
+			} else {
+				time.Sleep(lease)
+			}
+			gate.Hold() // the holder's instance is gone: no renewal, no rollback
+			t.Cleanup(gate.Release)
+			time.Sleep(lease + 500*time.Millisecond)
+
+			retry := &endpoint{respond: func(n int32, w http.ResponseWriter, r *http.Request) {
+				wctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+				defer cancel()
+				err := retryFS.RunTransaction(wctx, func(ctx context.Context, tx *firestore.Transaction) error {
+					if _, err := tx.Get(retryFS.Doc(docPath)); err != nil {
+						return err
+					}
+					return tx.Set(retryFS.Doc(docPath), map[string]any{"n": 1})
+				})
+				if err != nil {
+					httpx.WriteError(w, r, httpx.Unavailable(1, err))
+					return
+				}
+				created(n, w, r)
+			}}
+			h2, logs := server(retryFS, Options{Lease: lease}, retry)
+			rec := (call{}).do(t, h2)
+			if tc.track {
+				if rec.Code != http.StatusCreated {
+					t.Fatalf("retry: %d %s, want 201: the dead holder's transaction kept its lock", rec.Code, rec.Body)
+				}
+				if !strings.Contains(logs.String(), "transactions rolled back") {
+					t.Errorf("rollback not logged:\n%s", logs)
+				}
+				return
+			}
+			if rec.Code != http.StatusServiceUnavailable {
+				t.Errorf("control: retry %d, want 503 (the dead holder's lock); the test shows nothing", rec.Code)
+			}
+		})
+	}
+}
+
+// clientOn returns a Firestore client of project on the emulator at addr with the
+// interceptors.
+func clientOn(t *testing.T, addr, project string, interceptors ...grpc.UnaryClientInterceptor) *firestore.Client {
+	t.Helper()
+	conn, err := app.DialFirestoreEmulator(addr, grpc.WithChainUnaryInterceptor(interceptors...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := firestore.NewClient(context.Background(), project, option.WithGRPCConn(conn))
 	if err != nil {
 		t.Fatal(err)
 	}
