@@ -369,6 +369,8 @@ func (s *Stack) functionEnv(name string, port int) []string {
 		"MEDI_DEV_TASK_SECRET="+s.taskSecret,
 		"MEDI_CORS_ORIGINS=http://localhost:3000,http://127.0.0.1:3000",
 		"MEDI_PUBLIC_BASE_URL="+s.BaseURL(),
+		// Exit when the launcher dies without stopping it (scripts/cmd/fnserve).
+		"MEDI_EXIT_WITH_PARENT=1",
 	)
 	if dir := s.coverDir(); dir != "" {
 		env = append(env, "GOCOVERDIR="+absDir(dir))

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"syscall"
+	"time"
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/funcframework"
 
@@ -23,6 +24,12 @@ import (
 )
 
 func main() {
+	// The local stack sets MEDI_EXIT_WITH_PARENT: a function server whose launcher died
+	// (a test binary killed or timed out before its cleanup ran) is re-parented, and exits
+	// instead of living on as an orphan holding its port.
+	if os.Getenv("MEDI_EXIT_WITH_PARENT") == "1" {
+		go exitWithParent(os.Getppid())
+	}
 	port := os.Getenv("PORT")
 	if port == "" {
 		port = "8080"
@@ -65,4 +72,14 @@ func profileUntilStopped(dir, name string) error {
 		os.Exit(0)
 	}()
 	return nil
+}
+
+// exitWithParent ends the process once its parent is no longer parent.
+func exitWithParent(parent int) {
+	for range time.Tick(time.Second) {
+		if os.Getppid() != parent {
+			fmt.Fprintln(os.Stderr, "fnserve: the process that started it has exited; exiting")
+			os.Exit(1)
+		}
+	}
 }
