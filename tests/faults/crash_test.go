@@ -68,6 +68,7 @@ type attempt struct {
 	Status     int
 	Reason     string // details.reason of a 409
 	Err        bool
+	ErrText    string // the transport error, when Err
 }
 
 func (k *keyedCall) retried() bool { return len(k.Attempts) > 1 }
@@ -156,7 +157,7 @@ func (c *keyedClient) call(stop context.Context, op, path, token, key string, bo
 			} `json:"error"`
 		}
 		if err != nil {
-			a.Err = true
+			a.Err, a.ErrText = true, err.Error()
 		} else {
 			a.Status = resp.StatusCode
 			_ = json.NewDecoder(resp.Body).Decode(&env)
@@ -440,7 +441,7 @@ func checkRetriedKeys(t *testing.T, all []*keyedCall, events *backendEvents) {
 		for _, a := range c.Attempts {
 			switch {
 			case a.Err:
-				statuses = append(statuses, "no answer")
+				statuses = append(statuses, fmt.Sprintf("no answer after %s (%s)", a.End.Sub(a.Start).Round(100*time.Millisecond), a.ErrText))
 			case a.Reason != "":
 				statuses = append(statuses, fmt.Sprintf("%d %s", a.Status, a.Reason))
 			default:

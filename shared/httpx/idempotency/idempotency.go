@@ -132,6 +132,9 @@ const (
 	// finishWithin bounds the retries of that write (Firestore unreachable after the
 	// answer was sent); afterwards the record is left to its lease.
 	finishWithin = 2 * time.Minute
+	// finishWait is how long a request's handler waits for that write before leaving it
+	// to the background (see await).
+	finishWait = time.Second
 	// beginAttempts bounds retries of the claiming transaction when a concurrent
 	// request created the record between our read and our commit.
 	beginAttempts = 3
@@ -210,6 +213,7 @@ type middleware struct {
 	lockTimeout    time.Duration
 	finishAttempt  time.Duration // finishTimeout; tests shorten it
 	finishWithin   time.Duration
+	finishWait     time.Duration // finishWait; how long the handler waits for the record's write
 	scope          func(*http.Request) string
 	now            func() time.Time
 	maxStoredBody  int
@@ -242,6 +246,7 @@ func newMiddleware(fs *firestore.Client, opts Options) *middleware {
 		lockTimeout:    opts.LockTimeout,
 		finishAttempt:  finishTimeout,
 		finishWithin:   finishWithin,
+		finishWait:     finishWait,
 		scope:          opts.Scope,
 		now:            opts.Now,
 		maxStoredBody:  opts.MaxStoredBody,
@@ -320,7 +325,7 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		// is released first so that a retry can run.
 		if !returned {
 			stopRenewing()
-			m.finish(ctx, ref, owner, nil)
+			m.await(func() { m.finish(ctx, ref, owner, nil) })
 		}
 	}()
 	next.ServeHTTP(cw, r.WithContext(context.WithValue(hctx, markerKey{}, commitmark.Marker{Record: ref.ID, Request: reqHash, Expires: time.Now().Add(m.ttl)})))
@@ -330,7 +335,29 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	_ = http.NewResponseController(w).Flush()
 	stopRenewing()
 
-	m.store(ctx, ref, owner, cw)
+	m.await(func() { m.store(ctx, ref, owner, cw) })
+}
+
+// await runs write (the record's final write, retried for up to finishWithin) and waits
+// for it at most m.finishWait. Normally the record is written before the handler
+// returns, so that a retry sent as soon as the answer arrives is replayed. When Firestore
+// hangs, the write goes on in the background: the handler returns, and with it the
+// connection. An HTTP/1.1 server reads a connection's next request only once the
+// handler of the previous one has returned, so a handler held by the write held up the
+// next request the gateway sent on that connection until Firestore came back (a request
+// arriving during a Firestore hang got no answer for 40 s, past its 10 s deadline).
+func (m *middleware) await(write func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		write()
+	}()
+	t := time.NewTimer(m.finishWait)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	}
 }
 
 // answerClaim answers a request whose key another request holds or held, from what
@@ -367,6 +394,12 @@ func answerClaim(w http.ResponseWriter, r *http.Request, d decision) bool {
 // retry runs the handler again.
 func (m *middleware) store(ctx context.Context, ref *firestore.DocumentRef, owner string, cw *captureWriter) {
 	if !cw.wroteHeader {
+		if ctx.Err() != nil {
+			// The handler gave up at the deadline without an answer; the deadline
+			// middleware answers 503 for it. Nothing to replay: release the key.
+			m.finish(ctx, ref, owner, nil)
+			return
+		}
 		cw.status = http.StatusOK // the server sends 200 for a handler that wrote nothing
 	}
 	if !storable(cw.status) || cw.overflow {

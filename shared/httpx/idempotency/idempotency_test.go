@@ -1259,3 +1259,74 @@ func clientOn(t *testing.T, addr, project string, interceptors ...grpc.UnaryClie
 	t.Cleanup(func() { _ = fs.Close() })
 	return fs
 }
+
+// The record's final write does not hold the handler when Firestore hangs: the next
+// request on the same connection is answered meanwhile. (Before, the handler returned
+// only once that write landed, and an HTTP/1.1 server reads a connection's next request
+// only after the handler of the previous one returned: the next request waited for
+// Firestore, past its deadline.)
+func TestHungRecordWriteFreesTheConnection(t *testing.T) {
+	testenv.Require(t, "FIRESTORE_EMULATOR_HOST")
+	t.Parallel()
+	gate := testenv.NewGate(t, os.Getenv("FIRESTORE_EMULATOR_HOST"))
+	fs := clientOn(t, gate.Addr(), testenv.ProjectID(t), app.RollbackInBackground)
+	e := &endpoint{respond: func(n int32, w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get(HeaderKey) != "" {
+			gate.Hold() // Firestore hangs once the keyed write is done
+		}
+		created(n, w, r)
+	}}
+	h, _ := server(fs, Options{}, e)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	t.Cleanup(gate.Release)
+	client := &http.Client{Timeout: 8 * time.Second, Transport: &http.Transport{MaxConnsPerHost: 1}}
+	send := func(key string) (int, error) {
+		r := (call{key: key, noKey: key == ""}).request()
+		req, _ := http.NewRequest(r.Method, srv.URL+r.URL.Path, r.Body)
+		req.Header = r.Header
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		defer resp.Body.Close()
+		_, err = io.ReadAll(resp.Body)
+		return resp.StatusCode, err
+	}
+	if code, err := send("key-1"); err != nil || code != http.StatusCreated {
+		t.Fatalf("keyed request: %d %v", code, err)
+	}
+	// Same connection (one per host), no key: nothing of it needs Firestore.
+	if code, err := send(""); err != nil || code != http.StatusCreated {
+		t.Fatalf("next request on the connection while the record's write hangs: %d %v", code, err)
+	}
+}
+
+// A handler that gives up at the deadline without writing leaves no stored answer: the
+// deadline middleware answers 503 for it, and a retry runs the handler again (before, an
+// empty 200 was stored and replayed).
+func TestHandlerGivingUpAtTheDeadlineIsNotStored(t *testing.T) {
+	t.Parallel()
+	fs := newFirestore(t)
+	e := &endpoint{respond: func(n int32, w http.ResponseWriter, r *http.Request) {
+		if n == 1 {
+			<-r.Context().Done()
+			return
+		}
+		created(n, w, r)
+	}}
+	h, _ := server(fs, Options{}, e)
+	timed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 300*time.Millisecond)
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
+	first := (call{}).do(t, timed)
+	if first.Code != http.StatusOK || first.Body.Len() != 0 {
+		t.Fatalf("first: %d %q, want nothing written", first.Code, first.Body)
+	}
+	if rec := (call{}).do(t, h); rec.Code != http.StatusCreated || rec.Header().Get(HeaderReplayed) == "true" {
+		t.Fatalf("retry: %d replayed=%q, want the handler run again", rec.Code, rec.Header().Get(HeaderReplayed))
+	}
+	wantCalls(t, e, 2)
+}
