@@ -447,6 +447,11 @@ func checkRetriedKeys(t *testing.T, all []*keyedCall, events *backendEvents) {
 			default:
 				statuses = append(statuses, strconv.Itoa(a.Status))
 			}
+			if a.Err {
+				// The deadline bound: every request is answered (a 503 at worst) by the
+				// functions' 10 s deadline; the client waits 40 s.
+				t.Errorf("%s %s: an attempt got no answer: %s", c.Op, c.Key, a.ErrText)
+			}
 			if ev, ok := events.lastReturn(a.Start); ok && a.Reason == idempotency.ReasonInProgress && a.Start.Sub(ev.Up) >= keyLease {
 				t.Errorf("%s %s: a retry %s after the %s ended (lease %s) was refused as in progress",
 					c.Op, c.Key, a.Start.Sub(ev.Up).Round(100*time.Millisecond), ev.What, keyLease)
