@@ -133,8 +133,10 @@ const (
 	// answer was sent); afterwards the record is left to its lease.
 	finishWithin = 2 * time.Minute
 	// finishWait is how long a request's handler waits for that write before leaving it
-	// to the background (see await).
-	finishWait = time.Second
+	// to the background (see await): long enough for a loaded Firestore, so that a retry
+	// sent as soon as the answer arrives finds the record written, short against the
+	// request deadline.
+	finishWait = 3 * time.Second
 	// beginAttempts bounds retries of the claiming transaction when a concurrent
 	// request created the record between our read and our commit.
 	beginAttempts = 3
