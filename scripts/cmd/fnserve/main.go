@@ -4,18 +4,17 @@
 // FUNCTION_TARGET at "/". The local stack runs one fnserve process per function.
 //
 // With MEDI_CPUPROFILE_DIR set (measurements only, e.g. `MEDI_CPUPROFILE_DIR=/tmp/prof
-// scripts/load`), the process records a CPU profile from its start until it is told to
-// stop (SIGTERM or SIGINT) and writes it to <dir>/<FUNCTION_TARGET>.pprof, for
-// `go tool pprof`. The deployed functions never run this main.
+// scripts/load`), the process records its CPU profile in 10-second parts,
+// <dir>/<FUNCTION_TARGET>.<n>.pprof (an instance exits at once on SIGTERM once drained, so
+// at most the last part is lost); `go tool pprof -top <dir>/queue.*.pprof` merges them.
+// The deployed functions never run this main.
 package main
 
 import (
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
-	"syscall"
 	"time"
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/funcframework"
@@ -35,7 +34,7 @@ func main() {
 		port = "8080"
 	}
 	if dir := os.Getenv("MEDI_CPUPROFILE_DIR"); dir != "" {
-		if err := profileUntilStopped(dir, os.Getenv("FUNCTION_TARGET")); err != nil {
+		if err := profileInParts(dir, os.Getenv("FUNCTION_TARGET")); err != nil {
 			fmt.Fprintln(os.Stderr, "fnserve:", err)
 			os.Exit(1)
 		}
@@ -47,29 +46,36 @@ func main() {
 	}
 }
 
-// profileUntilStopped starts a CPU profile written to dir/<name>.pprof when the process
-// receives SIGTERM or SIGINT, and then exits.
-func profileUntilStopped(dir, name string) error {
+// profileInParts records the CPU profile in parts of profilePart each, written to
+// dir/<name>.<n>.pprof.
+func profileInParts(dir, name string) error {
 	if name == "" {
 		name = "fnserve"
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	f, err := os.Create(filepath.Join(dir, filepath.Base(name)+".pprof"))
+	start := func(n int) (*os.File, error) {
+		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%s.%d.pprof", filepath.Base(name), n)))
+		if err != nil {
+			return nil, err
+		}
+		return f, pprof.StartCPUProfile(f)
+	}
+	f, err := start(1)
 	if err != nil {
 		return err
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		return err
-	}
-	stop := make(chan os.Signal, 1)
-	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
 	go func() {
-		<-stop
-		pprof.StopCPUProfile()
-		f.Close()
-		os.Exit(0)
+		for n := 2; ; n++ {
+			time.Sleep(profilePart)
+			pprof.StopCPUProfile()
+			f.Close()
+			if f, err = start(n); err != nil {
+				fmt.Fprintln(os.Stderr, "fnserve: CPU profile:", err)
+				return
+			}
+		}
 	}()
 	return nil
 }
@@ -83,3 +89,6 @@ func exitWithParent(parent int) {
 		}
 	}
 }
+
+// profilePart is the length of one part of the CPU profile.
+const profilePart = 10 * time.Second
