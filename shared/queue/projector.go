@@ -79,8 +79,6 @@ type Projector struct {
 	writeInterval time.Duration
 	now           func() time.Time
 	flights       *coalescer
-	// estimating runs one estimation per clinic at a time (see Rebuild).
-	estimating *coalescer
 
 	mu        sync.Mutex
 	history   map[string]cachedHistory
@@ -88,6 +86,8 @@ type Projector struct {
 	// pending is, per clinic, the estimator input of the newest board written with
 	// estimates that do not fit its queue.
 	pending map[string]estimateInput
+	// estimating holds the clinics whose estimates a caller is making.
+	estimating map[string]struct{}
 }
 
 // clinicEstimates are the latest estimates made for a clinic and the queue they fit.
@@ -129,10 +129,10 @@ func NewProjector(fs *firestore.Client, o ProjectorOptions) *Projector {
 		writeInterval: o.BoardWriteInterval,
 		now:           o.Now,
 		flights:       newCoalescer(o.RebuildTimeout, o.BoardWriteInterval),
-		estimating:    newCoalescer(o.RebuildTimeout, 0),
 		history:       map[string]cachedHistory{},
 		estimates:     map[string]clinicEstimates{},
 		pending:       map[string]estimateInput{},
+		estimating:    map[string]struct{}{},
 	}
 }
 
@@ -199,23 +199,44 @@ type RebuildResult struct {
 // the wait estimates, which cost far more than the rest on a long queue: each entry keeps
 // the estimate last made for it (counted from the new board's time), and a patient the
 // last estimates do not know yet has none. When the estimates did not fit the board's
-// queue, the caller then makes them (one estimation per clinic at a time) and rebuilds
-// again, so that the board carries them at its next write.
+// queue, one caller then makes them (one estimation per clinic at a time in an
+// instance; the other callers do not wait for it) and rebuilds again, so that the board
+// carries them at its next write.
 func (p *Projector) Rebuild(ctx context.Context, clinicID string) (RebuildResult, error) {
 	if !docid.Valid(clinicID) {
 		return RebuildResult{}, events.Permanent(errors.New("queue: invalid clinic id"))
 	}
 	res, err := p.rebuildCoalesced(ctx, clinicID)
-	if err != nil || !p.hasPending(clinicID) {
-		return res, err
-	}
-	if err := p.estimating.Do(ctx, clinicID, func(ctx context.Context) error {
+	// One caller per clinic makes the estimates; the others return at once (a push
+	// delivery held for seconds would slow Pub/Sub's deliveries of the whole burst). The
+	// one that does goes on while its rebuilds leave the estimates behind the queue.
+	for round := 0; err == nil && round < maxEstimateRounds && p.claimEstimation(clinicID); round++ {
 		p.estimate(clinicID)
-		return nil
-	}); err != nil {
-		return res, err
+		p.mu.Lock()
+		delete(p.estimating, clinicID)
+		p.mu.Unlock()
+		res, err = p.rebuildCoalesced(ctx, clinicID)
 	}
-	return p.rebuildCoalesced(ctx, clinicID)
+	return res, err
+}
+
+// maxEstimateRounds bounds the estimations one Rebuild makes for a queue that keeps
+// changing; what is left is made by the next event's Rebuild (or the minute tick).
+const maxEstimateRounds = 10
+
+// claimEstimation reports whether the caller is to make the clinic's pending estimates:
+// there are some, and nobody in this instance is making any.
+func (p *Projector) claimEstimation(clinicID string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, busy := p.estimating[clinicID]; busy {
+		return false
+	}
+	if _, ok := p.pending[clinicID]; !ok {
+		return false
+	}
+	p.estimating[clinicID] = struct{}{}
+	return true
 }
 
 func (p *Projector) rebuildCoalesced(ctx context.Context, clinicID string) (RebuildResult, error) {
@@ -245,13 +266,6 @@ func (p *Projector) rebuildCoalesced(ctx context.Context, clinicID string) (Rebu
 		return RebuildResult{Board: b}, nil
 	}
 	return res, nil
-}
-
-func (p *Projector) hasPending(clinicID string) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	_, ok := p.pending[clinicID]
-	return ok
 }
 
 // estimate makes the estimates of the clinic's pending input, unless estimates that

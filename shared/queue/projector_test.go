@@ -591,3 +591,11 @@ func TestProjectorWritesEntriesBeforeEstimates(t *testing.T) {
 		t.Errorf("board with its estimates differs from a rebuild (-rebuild +stored):\n%s", diff)
 	}
 }
+
+// hasPending reports whether the clinic has estimates to make.
+func (p *Projector) hasPending(clinicID string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, ok := p.pending[clinicID]
+	return ok
+}
