@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -158,14 +161,105 @@ func checkFree(port int, use, envVar string) error {
 	return l.Close()
 }
 
-// freePort asks the kernel for a free loopback port.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+// ports picks the loopback ports of the stack's servers. A port the kernel hands out for
+// ":0" comes from its ephemeral range, which every outgoing connection on the machine also
+// draws from, so that between the pick and the server's bind another stack or a client's
+// socket can take it ("address already in use"). The picker chooses at random below the
+// ephemeral range instead, never the same port twice within a stack, and can hold a port with
+// a listener until the server that will use it is about to start (reserve, release).
+type portPicker struct {
+	mu    sync.Mutex
+	taken map[int]bool
+	held  map[int]net.Listener
+}
+
+// Below the kernel's ephemeral range when it can be read (Linux), above the well-known and
+// the usual development ports.
+const pickLow = 20000
+
+// pickRange is the range the picker draws from: [pickLow, the first ephemeral port), or
+// none when the ephemeral range starts too low to leave room.
+func pickRange() (lo, hi int) {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
 	if err != nil {
-		return 0, err
+		return 0, 0
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	f := strings.Fields(string(b))
+	if len(f) < 1 {
+		return 0, 0
+	}
+	first, err := strconv.Atoi(f[0])
+	if err != nil || first < pickLow+1024 {
+		return 0, 0
+	}
+	return pickLow, first
+}
+
+// reserve picks a free port and holds it with a listener until release.
+func (pp *portPicker) reserve() (int, error) {
+	pp.mu.Lock()
+	defer pp.mu.Unlock()
+	if pp.taken == nil {
+		pp.taken, pp.held = map[int]bool{}, map[int]net.Listener{}
+	}
+	if lo, hi := pickRange(); hi > lo {
+		for range 200 {
+			p := lo + mrand.IntN(hi-lo)
+			if pp.taken[p] {
+				continue
+			}
+			l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+			if err != nil {
+				continue
+			}
+			pp.taken[p], pp.held[p] = true, l
+			return p, nil
+		}
+	}
+	// No usable range (or no luck): the kernel's choice.
+	for range 20 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		p := l.Addr().(*net.TCPAddr).Port
+		if pp.taken[p] {
+			l.Close()
+			continue
+		}
+		pp.taken[p], pp.held[p] = true, l
+		return p, nil
+	}
+	return 0, errors.New("no free loopback port")
+}
+
+// release closes the listener holding port (if any), just before its server binds it.
+func (pp *portPicker) release(port int) {
+	pp.mu.Lock()
+	defer pp.mu.Unlock()
+	if l, ok := pp.held[port]; ok {
+		l.Close()
+		delete(pp.held, port)
+	}
+}
+
+// pick returns a free port without holding it (servers that start at once).
+func (pp *portPicker) pick() (int, error) {
+	p, err := pp.reserve()
+	if err == nil {
+		pp.release(p)
+	}
+	return p, err
+}
+
+// releaseAll closes every listener still held.
+func (pp *portPicker) releaseAll() {
+	pp.mu.Lock()
+	defer pp.mu.Unlock()
+	for p, l := range pp.held {
+		l.Close()
+		delete(pp.held, p)
+	}
 }
 
 var errStopped = errors.New("stack stopped")

@@ -73,6 +73,7 @@ type Stack struct {
 	gcs        *fakestorage.Server
 	gateway    *http.Server
 	fnPorts    map[string]int
+	portPicker portPicker
 	taskSecret string
 	bridge     *Bridge
 	ticker     *Ticker
@@ -208,7 +209,7 @@ func (s *Stack) allocatePorts() error {
 	for _, pt := range devports.All {
 		v := pt.Field(&p)
 		if *v == 0 {
-			port, err := freePort()
+			port, err := s.portPicker.pick()
 			if err != nil {
 				return err
 			}
@@ -275,6 +276,7 @@ func envName(fn string) string {
 // Stop stops everything, children's process groups included, in reverse start order.
 func (s *Stack) Stop() {
 	s.stopOnce.Do(func() {
+		defer s.portPicker.releaseAll()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if s.dlAlert != nil {
@@ -403,7 +405,8 @@ func (s *Stack) functionEnv(name string, port int) []string {
 // (push subscription endpoints, task targets, the gateway).
 func (s *Stack) allocateFunctionPorts() error {
 	for _, f := range Functions {
-		p, err := freePort()
+		// Held until the function starts (startFunctions), so nothing else takes it.
+		p, err := s.portPicker.reserve()
 		if err != nil {
 			return err
 		}
@@ -420,6 +423,7 @@ func (s *Stack) startFunctions(ctx context.Context, bin string) error {
 	s.fnBin = bin
 	var all []started
 	for _, f := range Functions {
+		s.portPicker.release(s.fnPorts[f.Name])
 		p, err := startProcess("fn-"+f.Name, s.logDir(), s.cfg.Root, s.functionEnv(f.Name, s.fnPorts[f.Name]), bin)
 		if err != nil {
 			return err
@@ -434,6 +438,13 @@ func (s *Stack) startFunctions(ctx context.Context, bin string) error {
 		}
 		if err := waitHTTP(ctx, st.p, url); err != nil {
 			return err
+		}
+	}
+	// A function that lost its port exits at once; one that answered on a port another
+	// server held would pass the wait above, so look again once all are up.
+	for _, st := range all {
+		if st.p.Exited() {
+			return fmt.Errorf("%s exited after the stack's functions were up: %v (see its log)", st.p.Name, st.p.err)
 		}
 	}
 	return nil
