@@ -9,7 +9,9 @@ import (
 )
 
 // handleExportFHIR exports the note's current version as a FHIR R4 Bundle holding a
-// DocumentReference and its Composition.
+// DocumentReference and its Composition, served as the resource itself
+// (application/fhir+json, no envelope) so a FHIR client reads it as is; errors keep the
+// API's error envelope.
 func (s *server) handleExportFHIR(w http.ResponseWriter, r *http.Request) {
 	st, ok := lazy(w, r, s.notes)
 	if !ok {
@@ -29,5 +31,5 @@ func (s *server) handleExportFHIR(w http.ResponseWriter, r *http.Request) {
 	if !auditRead(w, r, st.Firestore(), audit.New(r.Context(), p.ClinicID, "note.export", "note", n.ID).ForPatient(n.PatientID)) {
 		return
 	}
-	httpx.WriteJSON(w, r, http.StatusOK, notes.FHIRExport(n, v))
+	httpx.WriteMedia(w, r, http.StatusOK, notes.FHIRMediaType, notes.FHIRExport(n, v))
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/config"
 	"github.com/medi-os/medi/shared/notes"
+	"github.com/medi-os/medi/shared/notes/fhirtest"
 	"github.com/medi-os/medi/shared/testenv"
 )
 
@@ -102,6 +103,17 @@ func (s *server) do(method, path, role string, body any) (int, envelope) {
 // doWith is do with extra request headers.
 func (s *server) doWith(method, path, role string, body any, header map[string]string) (int, envelope) {
 	s.t.Helper()
+	rec := s.raw(method, path, role, body, header)
+	var env envelope
+	if err := json.Unmarshal(rec.Body.Bytes(), &env); err != nil {
+		s.t.Fatalf("%s %s: %v: %s", method, path, err, rec.Body)
+	}
+	return rec.Code, env
+}
+
+// raw sends a request and returns the recorded response as is.
+func (s *server) raw(method, path, role string, body any, header map[string]string) *httptest.ResponseRecorder {
+	s.t.Helper()
 	var rd *bytes.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -119,11 +131,7 @@ func (s *server) doWith(method, path, role string, body any, header map[string]s
 	}
 	rec := httptest.NewRecorder()
 	s.h.ServeHTTP(rec, req)
-	var env envelope
-	if err := json.Unmarshal(rec.Body.Bytes(), &env); err != nil {
-		s.t.Fatalf("%s %s: %v: %s", method, path, err, rec.Body)
-	}
-	return rec.Code, env
+	return rec
 }
 
 func (s *server) draft() notes.Note {
@@ -276,15 +284,22 @@ func TestNoteLifecycle(t *testing.T) {
 	if code, _ := s.do(http.MethodPost, "/v1/notes/search", "doctor", map[string]any{}); code != 400 {
 		t.Errorf("empty search = %d", code)
 	}
-	// FHIR export.
-	code, env = s.do(http.MethodGet, base+"/fhir", "doctor", nil)
-	bundle := decode[map[string]any](t, env.Data)
+	// FHIR export: the Bundle itself as application/fhir+json (no envelope), valid R4.
+	rec := s.raw(http.MethodGet, base+"/fhir", "doctor", nil, nil)
+	if ct := rec.Header().Get("Content-Type"); rec.Code != 200 || ct != notes.FHIRMediaType {
+		t.Fatalf("fhir = %d %s: %s", rec.Code, ct, rec.Body)
+	}
+	if err := fhirtest.Validate(rec.Body.Bytes()); err != nil {
+		t.Errorf("the export is not valid FHIR R4: %v", err)
+	}
+	bundle := decode[map[string]any](t, rec.Body.Bytes())
 	entries, _ := bundle["entry"].([]any)
-	if code != 200 || bundle["resourceType"] != "Bundle" || len(entries) != 2 {
-		t.Fatalf("fhir = %d %v", code, bundle)
+	if bundle["resourceType"] != "Bundle" || len(entries) != 2 {
+		t.Fatalf("fhir = %s", rec.Body)
 	}
 	comp := entries[1].(map[string]any)["resource"].(map[string]any)
-	if comp["resourceType"] != "Composition" || len(comp["section"].([]any)) != 4 || comp["status"] != "amended" {
+	// The amendment holds a subjective part only: one section, none for the empty parts.
+	if secs, _ := comp["section"].([]any); comp["resourceType"] != "Composition" || len(secs) != 1 || comp["status"] != "amended" {
 		t.Errorf("composition = %v", comp)
 	}
 	// Every action audited.

@@ -48,25 +48,50 @@ func errString(err error) string {
 	return err.Error()
 }
 
-func write(w http.ResponseWriter, r *http.Request, status int, env Envelope) {
+// WriteMedia writes data as the whole body (no envelope) with contentType, for the
+// routes that answer a standard format of their own (the FHIR export answers
+// application/fhir+json). The body is buffered like WriteJSON's; an encoding failure
+// answers the error envelope instead.
+func WriteMedia(w http.ResponseWriter, r *http.Request, status int, contentType string, data any) {
+	id := logging.RequestID(r.Context())
+	body, err := encode(data)
+	if err != nil {
+		logging.FromContext(r.Context()).Error("encoding response failed", "error", err.Error())
+		write(w, r, http.StatusInternalServerError, Envelope{Success: false, Error: Internal(err), RequestID: id})
+		return
+	}
+	send(w, r, status, contentType, id, body)
+}
+
+func encode(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(true)
-	if err := enc.Encode(env); err != nil {
-		logging.FromContext(r.Context()).Error("encoding response failed", "error", err.Error())
-		buf.Reset()
-		status = http.StatusInternalServerError
-		fallback := Envelope{Success: false, Error: Internal(err), RequestID: env.RequestID}
-		_ = json.NewEncoder(&buf).Encode(fallback)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
 	}
+	return buf.Bytes(), nil
+}
+
+func write(w http.ResponseWriter, r *http.Request, status int, env Envelope) {
+	body, err := encode(env)
+	if err != nil {
+		logging.FromContext(r.Context()).Error("encoding response failed", "error", err.Error())
+		status = http.StatusInternalServerError
+		body, _ = encode(Envelope{Success: false, Error: Internal(err), RequestID: env.RequestID})
+	}
+	send(w, r, status, "application/json; charset=utf-8", env.RequestID, body)
+}
+
+func send(w http.ResponseWriter, r *http.Request, status int, contentType, requestID string, body []byte) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
-	if env.RequestID != "" {
-		h.Set("X-Request-Id", env.RequestID)
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	if requestID != "" {
+		h.Set("X-Request-Id", requestID)
 	}
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
-		_, _ = w.Write(buf.Bytes())
+		_, _ = w.Write(body)
 	}
 }

@@ -231,3 +231,39 @@ func TestWriteJSON_EncodingFailure(t *testing.T) {
 	}
 	logs.find(t, "encoding response failed")
 }
+
+// WriteMedia answers the value itself with the route's media type (no envelope), with the
+// same request id header and length as an envelope answer; an encoding failure still
+// answers the error envelope.
+func TestWriteMedia(t *testing.T) {
+	t.Parallel()
+	h, _ := stack(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/bad" {
+			WriteMedia(w, r, http.StatusOK, "application/fhir+json", map[string]any{"f": func() {}})
+			return
+		}
+		WriteMedia(w, r, http.StatusOK, "application/fhir+json", map[string]any{"resourceType": "Bundle", "div": "<p>"})
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "application/fhir+json" {
+		t.Fatalf("status %d, Content-Type %q", rec.Code, rec.Header().Get("Content-Type"))
+	}
+	var body map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]any{"resourceType": "Bundle", "div": "<p>"}, body); diff != "" {
+		t.Errorf("body (-want +got):\n%s", diff)
+	}
+	wantServerRequestID(t, rec.Header().Get("X-Request-Id"))
+	if got, want := rec.Header().Get("Content-Length"), strconv.Itoa(rec.Body.Len()); got != want {
+		t.Errorf("Content-Length = %q, want %q", got, want)
+	}
+
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/bad", nil))
+	if env := decodeEnvelope(t, rec); rec.Code != http.StatusInternalServerError || env.Error == nil || env.Error.Code != "internal" {
+		t.Errorf("unencodable value: %d %s, want the 500 error envelope", rec.Code, rec.Body)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/medi-os/medi/shared/notes"
+	"github.com/medi-os/medi/shared/notes/fhirtest"
 )
 
 // The parts of the export the tests read, decoded from its JSON as a FHIR client would.
@@ -65,11 +66,16 @@ type documentReference struct {
 	} `json:"content"`
 }
 
+// export renders the export of v, checks it with the FHIR R4 validator (HL7's schema and
+// the invariants of the elements used) and decodes its two resources.
 func export(t *testing.T, n notes.Note, v notes.Version) (documentReference, composition, []byte) {
 	t.Helper()
 	raw, err := json.Marshal(notes.FHIRExport(n, v))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if err := fhirtest.Validate(raw); err != nil {
+		t.Errorf("the export is not valid FHIR R4: %v\n%s", err, raw)
 	}
 	var b bundle
 	if err := json.Unmarshal(raw, &b); err != nil {
@@ -91,7 +97,7 @@ func export(t *testing.T, n notes.Note, v notes.Version) (documentReference, com
 
 var (
 	created = time.Date(2026, 12, 7, 9, 15, 0, 0, time.FixedZone("CET", 3600))
-	note    = notes.Note{ID: "n1", ClinicID: "c1", EncounterID: "e1", PatientID: "p1", Status: notes.StatusPendingReview}
+	note    = notes.Note{ID: "3f2b8c1e-9d4a-4e7b-a0c5-1b2d3e4f5a6b", ClinicID: "c1", EncounterID: "e1", PatientID: "p1", Status: notes.StatusPendingReview}
 	content = notes.Content{
 		Subjective: []notes.Sentence{{ID: "s1", Text: "Cough for 3 days, worse at night."}},
 		Assessment: []notes.Sentence{{ID: "a1", Text: "Likely bronchitis <not pneumonia> & no wheeze."}},
@@ -99,16 +105,18 @@ var (
 	}
 )
 
-// An unapproved draft is exported as preliminary, with one section per SOAP part in
-// order, its sentences escaped as XHTML, an empty part marked "nil known", and the
-// attachment carrying exactly the Composition of the bundle.
+// An unapproved draft is exported as preliminary, with one section per SOAP part that has
+// sentences, in order, its sentences escaped as XHTML, an empty part left out (no empty
+// narrative, no "nil known" claim), and the attachment carrying exactly the Composition of
+// the bundle.
 func TestFHIRExportOfADraft(t *testing.T) {
 	t.Parallel()
 	v := notes.Version{Number: 2, Kind: notes.KindEdit, Content: content, AuthorUID: "doc-1", SHA256: "abc123", CreatedAt: created}
 	d, c, compJSON := export(t, note, v)
 
-	if d.ID != "n1-v2" || c.ID != "n1-v2" || d.DocStatus != "preliminary" || c.Status != "preliminary" {
-		t.Errorf("ids %s/%s, statuses %s/%s; want n1-v2 and preliminary", d.ID, c.ID, d.DocStatus, c.Status)
+	const id = "3f2b8c1e-9d4a-4e7b-a0c5-1b2d3e4f5a6b-v2"
+	if d.ID != id || c.ID != id || d.DocStatus != "preliminary" || c.Status != "preliminary" {
+		t.Errorf("ids %s/%s, statuses %s/%s; want %s and preliminary", d.ID, c.ID, d.DocStatus, c.Status, id)
 	}
 	if d.Authenticator != nil || len(c.Attester) != 0 {
 		t.Errorf("an unapproved version has an authenticator %v or attesters %v", d.Authenticator, c.Attester)
@@ -135,7 +143,6 @@ func TestFHIRExportOfADraft(t *testing.T) {
 	const div = `<div xmlns="http://www.w3.org/1999/xhtml">`
 	want := []section{
 		{"Subjective", "61150-9", div + "<p>Cough for 3 days, worse at night.</p></div>", ""},
-		{"Objective", "61149-1", div + "</div>", "nilknown"},
 		{"Assessment", "51848-0", div + "<p>Likely bronchitis &lt;not pneumonia&gt; &amp; no wheeze.</p></div>", ""},
 		{"Plan", "18776-5", div + "<p>Fluids.</p><p>Review in 1 week.</p></div>", ""},
 	}
@@ -189,5 +196,30 @@ func TestFHIRExportStatuses(t *testing.T) {
 	d, c, _ = export(t, amendedNote, amendment)
 	if d.DocStatus != "amended" || c.Status != "amended" {
 		t.Errorf("amendment: statuses %s/%s, want amended", d.DocStatus, c.Status)
+	}
+}
+
+// A version of which nothing is known (no sentence, or only blank ones, and no content
+// hash) is still valid FHIR: a Composition without sections and a DocumentReference
+// without the hash identifier, never an empty narrative or an emptyReason.
+func TestFHIRExportStatesOnlyWhatIsKnown(t *testing.T) {
+	t.Parallel()
+	blank := notes.Content{Plan: []notes.Sentence{{ID: "p1", Text: "  "}}}
+	for name, c := range map[string]notes.Content{"no sentences": {}, "blank sentences": blank} {
+		v := notes.Version{Number: 1, Kind: notes.KindDraft, Content: c, AuthorUID: "scribe", CreatedAt: created}
+		d, comp, raw := export(t, note, v)
+		if len(comp.Section) != 0 {
+			t.Errorf("%s: sections %+v, want none", name, comp.Section)
+		}
+		if len(d.Identifier) != 0 {
+			t.Errorf("%s: identifier %+v without a content hash", name, d.Identifier)
+		}
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &fields); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := fields["section"]; ok {
+			t.Errorf("%s: the Composition has a section element: %s", name, raw)
+		}
 	}
 }

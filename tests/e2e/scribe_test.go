@@ -15,6 +15,8 @@ import (
 
 	"cloud.google.com/go/firestore"
 
+	"github.com/medi-os/medi/shared/notes"
+	"github.com/medi-os/medi/shared/notes/fhirtest"
 	"github.com/medi-os/medi/shared/testenv"
 	"github.com/medi-os/medi/tests/apitest"
 	"github.com/medi-os/medi/tests/fixtures"
@@ -240,6 +242,14 @@ func TestScribeTranscriptToApprovedNote(t *testing.T) {
 		if r.Status != step.status {
 			t.Fatalf("%s %s: %d %s, want %d", step.method, step.path, r.Status, r.Body, step.status)
 		}
+	}
+	// The export is the FHIR Bundle itself, as application/fhir+json, and valid R4.
+	resp = sc.c.Do(t, apitest.Request{Method: http.MethodGet, Path: path + "/fhir", Token: sc.doctor})
+	if ct := resp.Header.Get("Content-Type"); ct != notes.FHIRMediaType {
+		t.Errorf("FHIR export Content-Type %q, want %s", ct, notes.FHIRMediaType)
+	}
+	if err := fhirtest.Validate(resp.Body); err != nil {
+		t.Errorf("the FHIR export is not valid R4: %v\n%s", err, resp.Body)
 	}
 	resp = sc.c.Do(t, apitest.Request{Method: http.MethodGet, Path: path + "/versions/2", Token: sc.doctor})
 	var v2 struct {

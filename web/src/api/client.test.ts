@@ -20,6 +20,16 @@ describe("request", () => {
     expect(init?.credentials).toBe("same-origin");
   });
 
+  it("returns a FHIR resource as itself: application/fhir+json has no envelope", async () => {
+    const bundle = { resourceType: "Bundle", type: "collection", entry: [] };
+    const f = vi.spyOn(globalThis, "fetch").mockResolvedValue(
+      new Response(JSON.stringify(bundle), { status: 200, headers: { "Content-Type": "application/fhir+json", "X-Request-Id": "r-fhir" } }),
+    );
+    const r = await request("GET", "/v1/notes/n1/fhir", { accept: "application/fhir+json" });
+    expect(r).toMatchObject({ data: bundle, requestId: "r-fhir", status: 200 });
+    expect(f.mock.calls[0][1]?.headers).toMatchObject({ Accept: "application/fhir+json" });
+  });
+
   it("turns an error envelope into an ApiError with the API's message and fields", async () => {
     vi.spyOn(globalThis, "fetch").mockResolvedValue(
       fail(400, "invalid_argument", "2 invalid field(s)", { fields: [{ field: "birthDate", message: "must not be in the future" }] }),

@@ -108,6 +108,11 @@ export interface RequestOptions {
   background?: boolean;
   /** Bearer token for this request (a fresh ID token after re-authentication). */
   bearer?: string;
+  /**
+   * The media type asked for (Accept). A success in a standard format of its own
+   * (application/fhir+json) comes without the envelope: its body is the data.
+   */
+  accept?: string;
   /** Used by the hooks' retries: do not prompt again. */
   noPrompt?: boolean;
 }
@@ -144,6 +149,11 @@ export async function decode<T>(res: Response): Promise<ApiResponse<T>> {
     }
   }
   const retryAfter = Number(res.headers.get("Retry-After"));
+  const mediaType = (res.headers.get("Content-Type") ?? "").split(";")[0].trim().toLowerCase();
+  if (res.ok && env && mediaType === "application/fhir+json") {
+    // A FHIR resource is answered as itself, without the envelope; errors keep it.
+    return { data: env as T, status: res.status, requestId: res.headers.get("X-Request-Id") ?? "", headers: res.headers };
+  }
   if (!res.ok || !env || env.success === false) {
     throw new ApiError({
       status: res.status,
@@ -162,7 +172,7 @@ export async function decode<T>(res: Response): Promise<ApiResponse<T>> {
 
 /** Sends one request to the API and returns its data; see the module comment. */
 export async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<ApiResponse<T>> {
-  const headers: Record<string, string> = { Accept: "application/json" };
+  const headers: Record<string, string> = { Accept: opts.accept ?? "application/json" };
   if (opts.body !== undefined) headers["Content-Type"] = "application/json";
   if (opts.idempotencyKey) headers["Idempotency-Key"] = opts.idempotencyKey;
   if (opts.ifMatch !== undefined) headers["If-Match"] = `"${opts.ifMatch}"`;

@@ -441,7 +441,8 @@ function Downloads({ note }: { note: Note }) {
   const fhir = async () => {
     setError(null);
     try {
-      const bundle = await get<unknown>(`/v1/notes/${encodeURIComponent(note.id)}/fhir`);
+      // The Bundle comes as application/fhir+json, without the API's envelope.
+      const bundle = await get<unknown>(`/v1/notes/${encodeURIComponent(note.id)}/fhir`, { accept: "application/fhir+json" });
       download(`note-${note.id}-v${note.currentVersion}.fhir.json`, "application/fhir+json", JSON.stringify(bundle, null, 2));
     } catch (e) {
       setError(e);
