@@ -13,6 +13,7 @@ import (
 	"net/http"
 
 	"github.com/medi-os/medi/shared/app"
+	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/auth"
 	"github.com/medi-os/medi/shared/config"
 	"github.com/medi-os/medi/shared/encounter"
@@ -82,7 +83,7 @@ func (s *server) idempotent() httpx.Middleware {
 			if err != nil {
 				return nil, err
 			}
-			return idempotency.Middleware(fs, idempotency.Options{Scope: callerScope})(next), nil
+			return idempotency.Middleware(fs, idempotency.Options{Scope: callerScope, AuditReplay: audit.ReplayAuditor(fs)})(next), nil
 		})
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			hh, err := h.Get(r.Context())

@@ -21,6 +21,7 @@ import (
 	"net/http"
 
 	"github.com/medi-os/medi/shared/app"
+	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/auth"
 	"github.com/medi-os/medi/shared/breakglass"
 	"github.com/medi-os/medi/shared/config"
@@ -89,7 +90,7 @@ func newHandlers(platform *app.Platform) *handlers {
 			if err != nil {
 				return nil, err
 			}
-			return idempotency.Middleware(fs, idempotency.Options{Scope: callerScope}), nil
+			return idempotency.Middleware(fs, idempotency.Options{Scope: callerScope, AuditReplay: audit.ReplayAuditor(fs)}), nil
 		}),
 	}
 }

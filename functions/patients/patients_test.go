@@ -378,6 +378,10 @@ func TestCreateHonoursIdempotencyKey(t *testing.T) {
 	if again.header.Get("Idempotent-Replayed") != "true" || again.body != first.body || again.header.Get("ETag") != `"1"` {
 		t.Errorf("retry was not a replay: %v %s", again.header, again.body)
 	}
+	// The replay disclosed the patient again: audited, with the replay's request id.
+	var p patient.Patient
+	first.decode(t, &p)
+	wantReplayAudit(t, s, again.header.Get("X-Request-Id"), p.ID)
 	docs, err := s.fs.Collection("clinics").Doc(s.clinic).Collection(patient.Collection).Documents(context.Background()).GetAll()
 	if err != nil || len(docs) != 1 {
 		t.Errorf("%d patients stored (%v), want 1", len(docs), err)
@@ -387,6 +391,28 @@ func TestCreateHonoursIdempotencyKey(t *testing.T) {
 	other.body = map[string]any{"givenName": "Ann", "familyName": "Lee", "birthDate": "1990-01-01", "sex": "female"}
 	if resp := s.do(other); resp.status != http.StatusConflict {
 		t.Errorf("key reused with another body: %d %s", resp.status, resp.body)
+	}
+}
+
+// wantReplayAudit fails t unless the clinic's audit holds one patient.create.replay
+// record of patientID written by the request requestID.
+func wantReplayAudit(t *testing.T, s *server, requestID, patientID string) {
+	t.Helper()
+	docs, err := s.fs.Collection("clinics").Doc(s.clinic).Collection(audit.Collection).
+		Where("requestId", "==", requestID).Documents(context.Background()).GetAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range docs {
+		var r audit.Record
+		if err := d.DataTo(&r); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, r.Action+" "+r.PatientID+" "+r.Outcome)
+	}
+	if want := []string{"patient.create.replay " + patientID + " success"}; !cmp.Equal(want, got) || requestID == "" {
+		t.Errorf("audit of the replay (request %q): %q, want %q", requestID, got, want)
 	}
 }
 
@@ -415,6 +441,9 @@ func TestCreateRetryAfterALostAnswer(t *testing.T) {
 	if q.ID != p.ID || q.MRN != p.MRN || q.Version != 1 {
 		t.Errorf("retry answered patient %s (MRN %s, v%d), want %s (MRN %s, v1)", q.ID, q.MRN, q.Version, p.ID, p.MRN)
 	}
+	// The retry answered from the first attempt's commit, disclosing the patient again:
+	// audited as a replay in the same transaction.
+	wantReplayAudit(t, s, again.header.Get("X-Request-Id"), p.ID)
 	docs, err := s.fs.Collection("clinics").Doc(s.clinic).Collection(patient.Collection).Documents(ctx).GetAll()
 	if err != nil || len(docs) != 1 {
 		t.Errorf("%d patients stored (%v), want 1", len(docs), err)

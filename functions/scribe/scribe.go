@@ -12,6 +12,7 @@ import (
 	"cloud.google.com/go/firestore"
 
 	"github.com/medi-os/medi/shared/app"
+	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/auth"
 	"github.com/medi-os/medi/shared/config"
 	"github.com/medi-os/medi/shared/events"
@@ -121,7 +122,7 @@ func (s *server) idempotent() httpx.Middleware {
 					return ""
 				}
 				return p.ClinicID + "/" + p.UID
-			}})(next), nil
+			}, AuditReplay: audit.ReplayAuditor(fs)})(next), nil
 		})
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			hh, err := h.Get(r.Context())

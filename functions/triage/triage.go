@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/medi-os/medi/shared/app"
+	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/auth"
 	"github.com/medi-os/medi/shared/commitmark"
 	"github.com/medi-os/medi/shared/config"
@@ -71,7 +72,7 @@ func newLazyDeps(p *app.Platform, topic string) *lazyDeps {
 			if err != nil {
 				return nil, err
 			}
-			return idempotency.Middleware(fs, idempotency.Options{Scope: callerScope}), nil
+			return idempotency.Middleware(fs, idempotency.Options{Scope: callerScope, AuditReplay: audit.ReplayAuditor(fs)}), nil
 		}),
 	}
 }

@@ -156,6 +156,10 @@ func (s *Store) checkInTx(ctx context.Context, tx *firestore.Transaction, actor 
 		if err != nil {
 			return Encounter{}, Event{}, false, err
 		}
+		// The answer discloses the encounter again: audited as a replay.
+		if err := audit.New(ctx, clinicID, AuditCheckIn+audit.ReplaySuffix, auditResource, prev.ID).ForPatient(prev.PatientID).InTransaction(s.fs, tx); err != nil {
+			return Encounter{}, Event{}, false, err
+		}
 		return prev, Event{}, true, nil
 	}
 

@@ -140,8 +140,11 @@ func (s *Store) Create(ctx context.Context, clinicID string, r Registration, com
 				if err != nil {
 					return err
 				}
-				created, err = decode(snap)
-				return err
+				if created, err = decode(snap); err != nil {
+					return err
+				}
+				// The answer discloses the patient again: audited as a replay.
+				return audit.New(ctx, clinicID, ActionCreate+audit.ReplaySuffix, ResourceType, prevID).ForPatient(prevID).InTransaction(s.fs, tx)
 			}
 			p := base
 			var counter *mrnCounter

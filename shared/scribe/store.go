@@ -56,7 +56,7 @@ func (s *Store) Ref(clinicID, id string) *firestore.DocumentRef { return s.ref(c
 // taking the patient from the encounter, with its audit record in the same transaction.
 // commit is the request's commit marker (the zero Marker without an Idempotency-Key): a
 // retry of a creation that committed, whose answer was lost, gets the session the first
-// attempt created (replayed true) and nothing is written.
+// attempt created (replayed true), and only the audit record of that replay is written.
 func (s *Store) Create(ctx context.Context, sess Session, commit commitmark.Marker) (out Session, replayed bool, err error) {
 	now := s.now()
 	sess.Status, sess.CreatedAt, sess.UpdatedAt = StatusAwaitingUpload, now, now
@@ -73,7 +73,12 @@ func (s *Store) Create(ctx context.Context, sess Session, commit commitmark.Mark
 				return err
 			}
 			replayed = true
-			return snap.DataTo(&out)
+			if err := snap.DataTo(&out); err != nil {
+				return err
+			}
+			// The answer discloses the session again: audited as a replay.
+			return audit.New(ctx, sess.ClinicID, "scribe.session.create"+audit.ReplaySuffix, "scribeSession", prevID).
+				ForPatient(out.PatientID).InTransaction(s.fs, tx)
 		}
 		enc, err := tx.Get(s.fs.Collection("clinics").Doc(sess.ClinicID).Collection("encounters").Doc(sess.EncounterID))
 		if status.Code(err) == codes.NotFound {

@@ -240,6 +240,10 @@ func (s *Store) recordTx(ctx context.Context, tx *firestore.Transaction, p auth.
 		if err != nil {
 			return Recorded{}, nil, err
 		}
+		// The answer discloses the assessment again: audited as a replay.
+		if err := audit.New(ctx, req.ClinicID, ActionRecord+audit.ReplaySuffix, resourceType, enc.ID).ForPatient(enc.PatientID).InTransaction(s.fs, tx); err != nil {
+			return Recorded{}, nil, err
+		}
 		return Recorded{Assessment: prev, Encounter: stateOf(&enc)}, nil, nil
 	}
 	transitions, err := recordable(&enc, p.Role)

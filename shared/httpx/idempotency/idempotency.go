@@ -18,7 +18,10 @@
 //   - Completed record, same request (body and query): the stored status, body and
 //     Content-Type, Location and ETag headers are sent with Idempotent-Replayed: true.
 //     The body is the first response's, including its requestId; X-Request-Id names the
-//     retry.
+//     retry. A replayed success discloses again what the first answer disclosed, so it is
+//     audited first: Options.AuditReplay receives the server request ids of the requests
+//     that ran the handler for the key (kept in the record) and writes the audit records
+//     of this disclosure; when it fails the replay is not sent (503, Retry-After: 1).
 //   - Record of a request still running: 409, code "conflict", Retry-After: 1, details
 //     {"reason": "idempotency_key_in_progress"}, while the record's lease is live.
 //   - Record of a request that is no longer running: taken over, and the handler runs
@@ -80,6 +83,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -172,6 +176,12 @@ type Options struct {
 	// retry may take it over (DefaultLockTimeout when <= 0). It must exceed the
 	// function's request timeout.
 	LockTimeout time.Duration
+	// AuditReplay audits the disclosure of a replayed success before it is sent: it gets
+	// the replay's context (its caller and request id) and the server request ids of the
+	// requests that ran the handler for the key, whose audit records say what the answer
+	// discloses (audit.ReplayAuditor). Required: the answers of keyed routes hold patient
+	// data. An error answers 503 instead of the replay.
+	AuditReplay func(ctx context.Context, requestIDs []string) error
 }
 
 // record is the stored document.
@@ -192,7 +202,14 @@ type record struct {
 	Status           int               `firestore:"status,omitempty"`
 	Header           map[string]string `firestore:"header,omitempty"`
 	Body             []byte            `firestore:"body,omitempty"`
+	// RequestIDs are the server request ids of the requests that ran the handler for
+	// this key (the first, and any that took the key over), newest last, at most
+	// maxRequestIDs: their audit records say what the stored answer discloses.
+	RequestIDs []string `firestore:"requestIds,omitempty"`
 }
+
+// maxRequestIDs bounds record.RequestIDs (a Firestore "in" query takes at most 30).
+const maxRequestIDs = 10
 
 // valid reports whether r is a record this package could have written.
 func (r record) valid() bool {
@@ -220,11 +237,12 @@ type middleware struct {
 	now            func() time.Time
 	maxStoredBody  int
 	maxRequestBody int64
+	auditReplay    func(context.Context, []string) error
 }
 
 // Middleware returns middleware honouring the Idempotency-Key header with records in
-// fs (see the package documentation). It panics when fs or opts.Scope is nil: both are
-// programming errors found at start-up.
+// fs (see the package documentation). It panics when fs, opts.Scope or opts.AuditReplay
+// is nil: all are programming errors found at start-up.
 func Middleware(fs *firestore.Client, opts Options) httpx.Middleware {
 	m := newMiddleware(fs, opts)
 	return func(next http.Handler) http.Handler {
@@ -241,6 +259,9 @@ func newMiddleware(fs *firestore.Client, opts Options) *middleware {
 	if opts.Scope == nil {
 		panic("idempotency: Options.Scope is required")
 	}
+	if opts.AuditReplay == nil {
+		panic("idempotency: Options.AuditReplay is required (a replay discloses the stored answer again)")
+	}
 	m := &middleware{
 		fs:             fs,
 		ttl:            opts.TTL,
@@ -253,6 +274,7 @@ func newMiddleware(fs *firestore.Client, opts Options) *middleware {
 		now:            opts.Now,
 		maxStoredBody:  opts.MaxStoredBody,
 		maxRequestBody: opts.MaxRequestBody,
+		auditReplay:    opts.AuditReplay,
 	}
 	if m.ttl <= 0 {
 		m.ttl = DefaultTTL
@@ -311,7 +333,7 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		httpx.WriteError(w, r, httpx.Unavailable(1, fmt.Errorf("idempotency: claim key: %w", err)))
 		return
 	}
-	if !answerClaim(w, r, d) {
+	if !m.answerClaim(w, r, d) {
 		return
 	}
 	if len(d.abandonedTx) > 0 {
@@ -366,11 +388,18 @@ func (m *middleware) await(write func()) {
 // claiming the key decided: the stored response replayed, 409 for a request still running
 // or a key reused with another request. It returns true when this request is to run its
 // handler (a fresh key, or one taken over from an abandoned or committed request).
-func answerClaim(w http.ResponseWriter, r *http.Request, d decision) bool {
+func (m *middleware) answerClaim(w http.ResponseWriter, r *http.Request, d decision) bool {
 	ctx := r.Context()
 	log := logging.FromContext(ctx)
 	switch d.outcome {
 	case outcomeReplay:
+		if d.rec.Status < 300 {
+			// The answer is disclosed again: audited like the first time, or not sent.
+			if err := m.auditReplay(ctx, d.rec.RequestIDs); err != nil {
+				httpx.WriteError(w, r, httpx.Unavailable(1, fmt.Errorf("idempotency: audit the replay: %w", err)))
+				return false
+			}
+		}
 		log.LogAttrs(ctx, slog.LevelInfo, "idempotent request replayed", slog.Int("status", d.rec.Status))
 		replay(w, d.rec)
 		return false
@@ -568,6 +597,7 @@ func (m *middleware) claim(ctx context.Context, ref *firestore.DocumentRef, hash
 		CreatedAt:   now,
 		LeaseUntil:  now.Add(m.lease),
 		ExpireAt:    now.Add(m.ttl),
+		RequestIDs:  []string{logging.RequestID(ctx)},
 	}
 	d := decision{outcome: outcomeRun, createdAt: now}
 	snap, err := ref.Get(ctx)
@@ -595,6 +625,7 @@ func (m *middleware) claim(ctx context.Context, ref *firestore.DocumentRef, hash
 		d.outcome, d.rec = outcomeReplay, rec
 	case m.abandoned(rec, now):
 		d.outcome, d.abandonedTx = outcomeTakeover, rec.OpenTransactions
+		fresh.RequestIDs = takenOver(rec.RequestIDs, fresh.RequestIDs[0])
 		return d, replace()
 	default:
 		// The holder is alive, or was until a moment ago. If its write has committed,
@@ -605,6 +636,7 @@ func (m *middleware) claim(ctx context.Context, ref *firestore.DocumentRef, hash
 			return d, err
 		} else if committed {
 			d.outcome = outcomeCommitted
+			fresh.RequestIDs = takenOver(rec.RequestIDs, fresh.RequestIDs[0])
 			return d, replace()
 		}
 		d.outcome = outcomeInProgress
@@ -633,7 +665,19 @@ func (r record) updates() []firestore.Update {
 		{Path: "status", Value: orDelete(r.Status == 0, r.Status)},
 		{Path: "header", Value: orDelete(len(r.Header) == 0, r.Header)},
 		{Path: "body", Value: orDelete(len(r.Body) == 0, r.Body)},
+		{Path: "requestIds", Value: orDelete(len(r.RequestIDs) == 0, r.RequestIDs)},
 	}
+}
+
+// takenOver returns the request ids of a record taken over by requestID: the earlier
+// ones (whose writes may have committed, so their audit records tell what the answer
+// discloses) and requestID, at most maxRequestIDs, newest last.
+func takenOver(earlier []string, requestID string) []string {
+	ids := append(slices.Clone(earlier), requestID)
+	if len(ids) > maxRequestIDs {
+		ids = ids[len(ids)-maxRequestIDs:]
+	}
+	return ids
 }
 
 // abandoned reports whether the in-progress record rec no longer protects its key at

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -102,8 +103,11 @@ func TestStorable(t *testing.T) {
 func TestMiddleware_PanicsOnMisuse(t *testing.T) {
 	t.Parallel()
 	tests := map[string]func(){
-		"nil client": func() { Middleware(nil, Options{Scope: func(*http.Request) string { return "s" }}) },
-		"nil scope":  func() { Middleware(&firestore.Client{}, Options{}) },
+		"nil client": func() {
+			Middleware(nil, Options{Scope: func(*http.Request) string { return "s" }, AuditReplay: noAudit})
+		},
+		"nil scope":        func() { Middleware(&firestore.Client{}, Options{AuditReplay: noAudit}) },
+		"nil audit replay": func() { Middleware(&firestore.Client{}, Options{Scope: func(*http.Request) string { return "s" }}) },
 	}
 	for name, f := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -150,6 +154,9 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// noAudit is the AuditReplay of the tests that do not look at it.
+func noAudit(context.Context, []string) error { return nil }
+
 // testScope reads the caller from a test header, as an auth-backed scope would read the
 // principal.
 func testScope(r *http.Request) string { return r.Header.Get("X-Test-User") }
@@ -191,6 +198,9 @@ func server(fs *firestore.Client, opts Options, h http.Handler) (http.Handler, *
 	logs := &syncBuffer{}
 	if opts.Scope == nil {
 		opts.Scope = testScope
+	}
+	if opts.AuditReplay == nil {
+		opts.AuditReplay = noAudit
 	}
 	return httpx.Chain(h,
 		httpx.Trace(logging.New(logs, slog.LevelDebug), "test"),
@@ -728,7 +738,7 @@ func TestInvalidRecordReplaced(t *testing.T) {
 func TestStaleOwnerLeavesRecordAlone(t *testing.T) {
 	t.Parallel()
 	fs := newFirestore(t)
-	mw := newMiddleware(fs, Options{Scope: testScope})
+	mw := newMiddleware(fs, Options{Scope: testScope, AuditReplay: noAudit})
 	ref := fs.Collection(Collection).Doc("stale-owner")
 	now := time.Now().UTC()
 	mine := record{State: stateInProgress, RequestHash: "h", Owner: "new-owner", CreatedAt: now, ExpireAt: now.Add(time.Hour)}
@@ -1078,7 +1088,7 @@ func TestAnsweredRequestLeavesNoLock(t *testing.T) {
 				}
 				httpx.WriteError(w, r, httpx.Unavailable(2, errors.New("backend timed out")))
 			}}
-			m := newMiddleware(fs, Options{Scope: testScope})
+			m := newMiddleware(fs, Options{Scope: testScope, AuditReplay: noAudit})
 			m.finishAttempt = 300 * time.Millisecond
 			srv := httptest.NewServer(httpx.Chain(e, httpx.Trace(logging.New(io.Discard, slog.LevelDebug), "test"), func(next http.Handler) http.Handler {
 				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { m.serve(w, r, next) })
@@ -1332,4 +1342,85 @@ func TestHandlerGivingUpAtTheDeadlineIsNotStored(t *testing.T) {
 		t.Fatalf("retry: %d replayed=%q, want the handler run again", rec.Code, rec.Header().Get(HeaderReplayed))
 	}
 	wantCalls(t, e, 2)
+}
+
+// auditCalls records the request ids AuditReplay received, and answers err.
+type auditCalls struct {
+	mu    sync.Mutex
+	calls [][]string
+	err   error
+}
+
+func (a *auditCalls) hook(_ context.Context, ids []string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.calls = append(a.calls, slices.Clone(ids))
+	return a.err
+}
+
+// A replayed success is audited before it is sent, with the server request id of the
+// request whose answer it repeats; when the audit cannot be written the replay is not
+// sent (503). A replayed client error discloses nothing and is not audited. Before the
+// fix a replay sent the stored answer, patient data included, with no audit at all.
+func TestReplayIsAudited(t *testing.T) {
+	t.Parallel()
+	fs := newFirestore(t)
+	a := &auditCalls{}
+	e := &endpoint{}
+	h, _ := server(fs, Options{AuditReplay: a.hook}, e)
+	c := call{key: "audited-1"}
+	first := c.do(t, h)
+	if first.Code != http.StatusCreated || len(a.calls) != 0 {
+		t.Fatalf("first: %d, %d audit calls; want 201 and none (the handler audits its own answer)", first.Code, len(a.calls))
+	}
+	firstID := first.Header().Get("X-Request-Id")
+
+	second := c.do(t, h)
+	wantReplayed(t, second, true)
+	if diff := cmp.Diff([][]string{{firstID}}, a.calls); diff != "" {
+		t.Errorf("AuditReplay calls (-want +got):\n%s", diff)
+	}
+
+	a.err = errors.New("audit store down")
+	third := c.do(t, h)
+	if code, _ := errorOf(t, third); third.Code != http.StatusServiceUnavailable || code != "unavailable" {
+		t.Errorf("replay with the audit failing: %d %s, want 503 unavailable", third.Code, third.Body)
+	}
+	if strings.Contains(third.Body.String(), phi) || third.Header().Get(HeaderReplayed) != "" {
+		t.Errorf("the unaudited replay was sent: %s", third.Body)
+	}
+	wantCalls(t, e, 1)
+
+	// A stored 400 is replayed without an audit (nothing of a patient in it).
+	refused := call{key: "audited-2", body: `{"complaint":"x","extra":1}`}
+	refused.do(t, h)
+	before := len(a.calls)
+	if r := refused.do(t, h); r.Code != http.StatusBadRequest || len(a.calls) != before {
+		t.Errorf("replayed 400: %d with %d audit calls, want 400 without any", r.Code, len(a.calls)-before)
+	}
+}
+
+// A request that takes over an abandoned key keeps the request ids before its own: the
+// abandoned request may have committed (and audited) what the stored answer shows.
+func TestTakeoverKeepsEarlierRequestIDs(t *testing.T) {
+	t.Parallel()
+	fs := newFirestore(t)
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	ref := fs.Collection(Collection).Doc(DocumentID("uid-1|clinic-1", http.MethodPost, "/v1/encounters", "key-1"))
+	if _, err := ref.Create(context.Background(), record{
+		State: stateInProgress, RequestHash: requestHash("", []byte(`{"complaint":"chest pain"}`)), Owner: "crashed",
+		CreatedAt: now.Add(-DefaultLockTimeout), ExpireAt: now.Add(DefaultTTL), RequestIDs: []string{"r-crashed"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	a := &auditCalls{}
+	h, _ := server(fs, Options{Now: func() time.Time { return now }, AuditReplay: a.hook}, &endpoint{})
+	second := (call{}).do(t, h)
+	if second.Code != http.StatusCreated {
+		t.Fatalf("takeover: %d %s", second.Code, second.Body)
+	}
+	(call{}).do(t, h)
+	if diff := cmp.Diff([][]string{{"r-crashed", second.Header().Get("X-Request-Id")}}, a.calls); diff != "" {
+		t.Errorf("AuditReplay calls (-want +got):\n%s", diff)
+	}
 }
