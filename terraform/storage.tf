@@ -57,7 +57,7 @@ resource "google_storage_bucket" "bucket" {
     content {
       origin          = distinct(concat([local.web_origin], var.cors_origins)) # the web app (web.tf) and other apps
       method          = ["PUT"]
-      response_header = ["Content-Type", "Content-MD5", "x-goog-content-length-range"]
+      response_header = ["Content-Type", "Content-MD5", "x-goog-content-length-range", "x-goog-meta-medi-upload-token"] # the signed headers of scribe uploads
       max_age_seconds = 3600
     }
   }

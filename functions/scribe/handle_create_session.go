@@ -76,7 +76,10 @@ func (s *server) handleCreateSession(w http.ResponseWriter, r *http.Request) {
 		// The first attempt committed and its answer was lost: the same session, signed again.
 		logging.FromContext(r.Context()).Info("scribe session creation retried after its commit; answered with its session", "sessionId", sess.ID)
 	}
-	up, err := signer.SignUpload(r.Context(), s.cfg.UploadsBucket, sess.Object, req.ContentType, req.SizeBytes, sess.CreatedAt)
+	// The URL requires the session's upload token as the object's metadata: ingest refuses
+	// an object under this name without it (the name alone binds nothing).
+	up, err := signer.SignUpload(r.Context(), s.cfg.UploadsBucket, sess.Object, req.ContentType, req.SizeBytes,
+		map[string]string{scribe.UploadTokenMetadata: sess.UploadToken}, sess.CreatedAt)
 	if err != nil {
 		httpx.WriteError(w, r, httpx.Unavailable(2, err))
 		return

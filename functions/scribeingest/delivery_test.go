@@ -124,6 +124,7 @@ func (r *ingestRig) upload(clinic, id string, declared int64, content string) ev
 	}
 	w := r.srv.Client().Bucket(r.bucket).Object(s.Object).NewWriter(ctx)
 	w.ContentType = "text/plain"
+	w.Metadata = map[string]string{scribe.UploadTokenMetadata: s.UploadToken} // as the session's signed URL makes it
 	if _, err := io.WriteString(w, content); err != nil {
 		r.t.Fatal(err)
 	}
@@ -138,7 +139,7 @@ func (r *ingestRig) upload(clinic, id string, declared int64, content string) ev
 	ce.SetTime(time.Now())
 	if err := ce.SetData(event.ApplicationJSON, map[string]any{
 		"bucket": r.bucket, "name": s.Object, "generation": strconv.FormatInt(a.Generation, 10), "metageneration": "1",
-		"size": strconv.FormatInt(a.Size, 10), "contentType": a.ContentType,
+		"size": strconv.FormatInt(a.Size, 10), "contentType": a.ContentType, "metadata": a.Metadata,
 	}); err != nil {
 		r.t.Fatal(err)
 	}

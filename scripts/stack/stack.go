@@ -319,8 +319,9 @@ func (s *Stack) startStorage() error {
 			Bucket:    s.cfg.UploadsBucket,
 			NotifyOn:  fakestorage.EventNotificationOptions{Finalize: true},
 		},
-		// The web app PUTs scribe uploads with the signed URL's size-range header.
-		AllowedCORSHeaders: []string{"x-goog-content-length-range"},
+		// The web app PUTs scribe uploads with the signed URL's size-range and upload-token
+		// headers.
+		AllowedCORSHeaders: []string{"x-goog-content-length-range", "x-goog-meta-medi-upload-token"},
 	}
 	srv, err := fakestorage.NewServerWithOptions(opts)
 	if err != nil {

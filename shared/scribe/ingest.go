@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/events"
 	"github.com/medi-os/medi/shared/logging"
 	"github.com/medi-os/medi/shared/tasks"
@@ -32,6 +33,29 @@ type Ingester struct {
 	WorkerURL string
 }
 
+// ActionUploadRefused audits an object written under a session's name without the
+// session's upload token (outcome denied).
+const ActionUploadRefused = "scribe.upload.refused"
+
+// refuseUnbound handles an object under a session's name that was not uploaded through
+// that session's signed URL (another session's or clinic's URL, a leaked URL without its
+// headers, a direct write): it is never read into the session. The attempt is audited in
+// the session's clinic (outcome denied) and that object generation deleted; the session
+// is left as it was, so its own upload still counts.
+func (in *Ingester) refuseUnbound(ctx context.Context, sess Session, obj events.StorageObject) error {
+	log := logging.FromContext(ctx)
+	if err := audit.New(ctx, sess.ClinicID, ActionUploadRefused, "scribeSession", sess.ID).ForPatient(sess.PatientID).
+		WithOutcome(audit.OutcomeDenied).Write(ctx, in.Sessions.fs); err != nil {
+		return err // retried: the refusal is audited before anything else happens
+	}
+	log.LogAttrs(ctx, slog.LevelWarn, "upload refused: the object does not carry its session's upload token",
+		slog.Int64("generation", obj.Generation))
+	if err := in.Objects.Delete(ctx, obj.Bucket, obj.Name, obj.Generation); err != nil {
+		log.LogAttrs(ctx, slog.LevelWarn, "could not delete the refused upload", slog.String("error", err.Error()))
+	}
+	return nil
+}
+
 // Ingest handles one finalized object. Errors marked events.Permanent are not worth a
 // retry (the event is dropped after logging); other errors should be retried. Problems
 // with the upload itself mark the session failed and return nil.
@@ -51,6 +75,11 @@ func (in *Ingester) Ingest(ctx context.Context, obj events.StorageObject) error 
 	}
 	if err != nil {
 		return err
+	}
+	// The name alone binds nothing: the object must carry the session's upload token,
+	// which only the session's signed URL makes the uploader send.
+	if !sess.UploadBound(obj.Metadata) {
+		return in.refuseUnbound(ctx, sess, obj)
 	}
 	// One upload per session: a later generation (the URL reused) is ignored.
 	if sess.Generation != 0 && sess.Generation != obj.Generation {

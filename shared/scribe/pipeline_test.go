@@ -2,6 +2,7 @@ package scribe_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -179,20 +180,99 @@ func TestSignUploadURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	up, err := signer.SignUpload(context.Background(), scribetest.Bucket, "uploads/c1/s1", "text/vtt", 1234, testNow)
+	up, err := signer.SignUpload(context.Background(), scribetest.Bucket, "uploads/c1/s1", "text/vtt", 1234,
+		map[string]string{scribe.UploadTokenMetadata: "tok-1"}, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"X-Goog-Algorithm=GOOG4-RSA-SHA256", "X-Goog-Signature=", "content-type%3Bhost%3Bx-goog-content-length-range",
+	for _, want := range []string{"X-Goog-Algorithm=GOOG4-RSA-SHA256", "X-Goog-Signature=", "content-type%3Bhost%3Bx-goog-content-length-range%3Bx-goog-meta-medi-upload-token",
 		"/" + scribetest.Bucket + "/uploads/c1/s1"} {
 		if !strings.Contains(up.URL, want) {
 			t.Errorf("URL %s lacks %s", up.URL, want)
 		}
 	}
-	if diff := cmp.Diff(map[string]string{"Content-Type": "text/vtt", "x-goog-content-length-range": "0,1234"}, up.Headers); diff != "" {
+	if strings.Contains(up.URL, "tok-1") {
+		t.Errorf("URL %s carries the upload token: a leaked URL alone would write the object", up.URL)
+	}
+	if diff := cmp.Diff(map[string]string{"Content-Type": "text/vtt", "x-goog-content-length-range": "0,1234",
+		"x-goog-meta-medi-upload-token": "tok-1"}, up.Headers); diff != "" {
 		t.Errorf("headers (-want +got):\n%s", diff)
 	}
 	if up.Method != http.MethodPut || !up.Expires.Equal(testNow.Add(15*60e9)) {
 		t.Errorf("method %s expires %v", up.Method, up.Expires)
+	}
+}
+
+// An object under a session's name that did not come through that session's signed URL
+// (no upload token: a direct write or a leaked URL without its headers; another
+// session's token, e.g. another clinic's URL misissued for this name) is never read into
+// the session: no task, the session still awaits its upload, the attempt audited as
+// denied in the session's clinic and that object generation deleted. The session's own
+// upload then goes through. Before the fix the object name alone decided.
+func TestIngestRefusesAnUploadNotBoundToItsSession(t *testing.T) {
+	t.Parallel()
+	r := scribetest.NewRig(t)
+	ctx := context.Background()
+	s := r.Session("text/plain", int64(len(scribetest.Transcript)))
+	other := r.Session("text/plain", int64(len(scribetest.Transcript))) // its token is not s's
+	if s.UploadToken == "" || other.UploadToken == s.UploadToken {
+		t.Fatalf("sessions' upload tokens %q and %q: each session needs its own", s.UploadToken, other.UploadToken)
+	}
+	for name, token := range map[string]string{"no token": "", "another session's token": other.UploadToken} {
+		obj := r.UploadWithToken(s, token, "text/plain", []byte(scribetest.Transcript))
+		if err := r.Ingester.Ingest(ctx, obj); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(r.Q.Tasks) != 0 {
+			t.Fatalf("%s: %d tasks enqueued for an object not bound to the session", name, len(r.Q.Tasks))
+		}
+		if got := r.Get(s.ID); got.Status != scribe.StatusAwaitingUpload || got.Generation != 0 {
+			t.Errorf("%s: session %s generation %d, want still awaiting its upload", name, got.Status, got.Generation)
+		}
+		if _, err := r.GCS.Bucket(scribetest.Bucket).Object(obj.Name).Generation(obj.Generation).Attrs(ctx); err == nil {
+			t.Errorf("%s: the refused object generation is still stored", name)
+		}
+	}
+	docs, err := r.FS.Collection("clinics").Doc(r.Clinic).Collection(audit.Collection).
+		Where("action", "==", scribe.ActionUploadRefused).Documents(ctx).GetAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(docs) != 2 {
+		t.Fatalf("%d refusals audited, want 2", len(docs))
+	}
+	var rec audit.Record
+	if err := docs[0].DataTo(&rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Outcome != audit.OutcomeDenied || rec.ResourceID != s.ID || rec.PatientID != "pat-1" {
+		t.Errorf("refusal audited as %+v", rec)
+	}
+
+	// The session's own upload (its token) is accepted.
+	if err := r.Ingester.Ingest(ctx, r.Upload(s, "text/plain", []byte(scribetest.Transcript))); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Get(s.ID); got.Status != scribe.StatusUploaded || len(r.Q.Tasks) != 1 {
+		t.Errorf("own upload: session %s, %d tasks; want uploaded and one task", got.Status, len(r.Q.Tasks))
+	}
+}
+
+// The upload token never leaves the server as a field of the session (API answers, task
+// bodies): the client gets it only as a header of its signed upload.
+func TestUploadTokenIsNotASessionField(t *testing.T) {
+	t.Parallel()
+	s := scribe.Session{ID: "s1", UploadToken: "secret-token"}
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "secret-token") {
+		t.Errorf("session JSON carries the upload token: %s", b)
+	}
+	if s.UploadBound(map[string]string{scribe.UploadTokenMetadata: "secret-token"}) != true ||
+		s.UploadBound(map[string]string{scribe.UploadTokenMetadata: "secret-tokeN"}) ||
+		(scribe.Session{}).UploadBound(map[string]string{scribe.UploadTokenMetadata: ""}) {
+		t.Error("UploadBound does not compare the token exactly (or binds a session without one)")
 	}
 }

@@ -9,6 +9,9 @@
 package scribe
 
 import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
 	"fmt"
 	"mime"
 	"strings"
@@ -164,6 +167,31 @@ type Session struct {
 	UpdatedAt time.Time `firestore:"updatedAt" json:"updatedAt"`
 	// PurgedAt is when retention deleted the upload and the transcript.
 	PurgedAt time.Time `firestore:"purgedAt,omitempty" json:"purgedAt,omitzero"`
+	// UploadToken binds the upload to this session: the signed upload URL requires it as
+	// the object's metadata (UploadTokenMetadata, a signed x-goog-meta-* header), and
+	// ingest refuses an object under the session's name that does not carry it. Made by
+	// Store.Create; never a field of an API answer (the client gets it only as a header
+	// to send with its upload).
+	UploadToken string `firestore:"uploadToken,omitempty" json:"-"`
+}
+
+// UploadTokenMetadata is the object metadata key that carries a session's UploadToken;
+// the client sends it as the header x-goog-meta-medi-upload-token.
+const UploadTokenMetadata = "medi-upload-token"
+
+// NewUploadToken returns a fresh upload token: 32 random bytes, hex.
+func NewUploadToken() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// UploadBound reports whether an object with metadata was uploaded through this
+// session's signed URL: it carries the session's upload token (compared in constant
+// time). A session without a token binds nothing and accepts no upload.
+func (s Session) UploadBound(metadata map[string]string) bool {
+	got := metadata[UploadTokenMetadata]
+	return s.UploadToken != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.UploadToken)) == 1
 }
 
 // ObjectName is the upload object of a session.

@@ -61,6 +61,9 @@ func (s *Store) Create(ctx context.Context, sess Session, commit commitmark.Mark
 	now := s.now()
 	sess.Status, sess.CreatedAt, sess.UpdatedAt = StatusAwaitingUpload, now, now
 	sess.Object = ObjectName(sess.ClinicID, sess.ID)
+	if sess.UploadToken == "" {
+		sess.UploadToken = NewUploadToken()
+	}
 	err = s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		out, replayed = sess, false
 		prevID, ok, err := commit.CommittedTx(s.fs, tx)

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -120,21 +121,35 @@ func DevSigner(c *storage.Client, emulatorHost string) (*URLSigner, error) {
 // ContentLengthRangeHeader pins an upload's size on a signed URL.
 const ContentLengthRangeHeader = "x-goog-content-length-range"
 
-// SignUpload returns a PUT URL for object with the content type and the size range
-// [0, maxBytes] pinned: the client must send exactly these headers.
-func (u *URLSigner) SignUpload(ctx context.Context, bucket, object, contentType string, maxBytes int64, now time.Time) (UploadURL, error) {
+// MetadataHeaderPrefix starts the request header of each custom metadata entry of an
+// object written through the XML API (a signed URL): x-goog-meta-<key>.
+const MetadataHeaderPrefix = "x-goog-meta-"
+
+// SignUpload returns a PUT URL for object with the content type, the size range
+// [0, maxBytes] and the custom metadata pinned (each entry a signed x-goog-meta-<key>
+// header, stored as the object's metadata): the client must send exactly these headers.
+// The metadata values are not in the URL, so the URL alone cannot write the object.
+func (u *URLSigner) SignUpload(ctx context.Context, bucket, object, contentType string, maxBytes int64, metadata map[string]string, now time.Time) (UploadURL, error) {
 	ttl := u.TTL
 	if ttl <= 0 {
 		ttl = 15 * time.Minute
 	}
 	rangeHdr := fmt.Sprintf("0,%d", maxBytes)
 	exp := now.Add(ttl).UTC().Truncate(time.Second)
+	headers := map[string]string{"Content-Type": contentType, ContentLengthRangeHeader: rangeHdr}
+	signed := []string{ContentLengthRangeHeader + ":" + rangeHdr}
+	for k, v := range metadata {
+		h := MetadataHeaderPrefix + strings.ToLower(k)
+		headers[h] = v
+		signed = append(signed, h+":"+v)
+	}
+	slices.Sort(signed)
 	opts := &storage.SignedURLOptions{
 		Scheme:      storage.SigningSchemeV4,
 		Method:      http.MethodPut,
 		Expires:     exp,
 		ContentType: contentType,
-		Headers:     []string{ContentLengthRangeHeader + ":" + rangeHdr},
+		Headers:     signed,
 		Insecure:    u.Insecure,
 	}
 	if u.GoogleAccessID != "" {
@@ -144,8 +159,5 @@ func (u *URLSigner) SignUpload(ctx context.Context, bucket, object, contentType 
 	if err != nil {
 		return UploadURL{}, fmt.Errorf("scribe: signing upload URL: %w", err)
 	}
-	return UploadURL{
-		URL: url, Method: http.MethodPut, Expires: exp,
-		Headers: map[string]string{"Content-Type": contentType, ContentLengthRangeHeader: rangeHdr},
-	}, nil
+	return UploadURL{URL: url, Method: http.MethodPut, Expires: exp, Headers: headers}, nil
 }

@@ -144,7 +144,7 @@ func TestSignUploadSchemeAndTTL(t *testing.T) {
 			t.Fatal(err)
 		}
 		s.TTL = tc.ttl
-		up, err := s.SignUpload(context.Background(), bucket, "uploads/c1/s4", "audio/webm", 10, now)
+		up, err := s.SignUpload(context.Background(), bucket, "uploads/c1/s4", "audio/webm", 10, nil, now)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -141,12 +141,23 @@ func (r *Rig) Session(contentType string, size int64) scribe.Session {
 	return s
 }
 
-// Upload stores content at the session's object and returns the finalize event's object.
+// Upload stores content at the session's object as its signed URL does (with the
+// session's upload token as metadata) and returns the finalize event's object.
 func (r *Rig) Upload(s scribe.Session, contentType string, content []byte) events.StorageObject {
+	r.T.Helper()
+	return r.UploadWithToken(s, s.UploadToken, contentType, content)
+}
+
+// UploadWithToken is Upload with the given upload token as the object's metadata
+// (none when empty): an upload that did not come through the session's URL.
+func (r *Rig) UploadWithToken(s scribe.Session, token, contentType string, content []byte) events.StorageObject {
 	r.T.Helper()
 	ctx := context.Background()
 	w := r.GCS.Bucket(Bucket).Object(s.Object).NewWriter(ctx)
 	w.ContentType = contentType
+	if token != "" {
+		w.Metadata = map[string]string{scribe.UploadTokenMetadata: token}
+	}
 	if _, err := w.Write(content); err != nil {
 		r.T.Fatal(err)
 	}
@@ -154,7 +165,8 @@ func (r *Rig) Upload(s scribe.Session, contentType string, content []byte) event
 		r.T.Fatal(err)
 	}
 	a := w.Attrs()
-	return events.StorageObject{Bucket: Bucket, Name: s.Object, Generation: a.Generation, Size: a.Size, ContentType: a.ContentType}
+	return events.StorageObject{Bucket: Bucket, Name: s.Object, Generation: a.Generation, Size: a.Size, ContentType: a.ContentType,
+		Metadata: a.Metadata}
 }
 
 // Get reads a session of the rig's clinic.

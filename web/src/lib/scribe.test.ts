@@ -15,9 +15,9 @@ describe("uploadContentType", () => {
 });
 
 describe("putSigned", () => {
-  it("sends exactly the signed headers and reports a refusal", async () => {
+  it("sends exactly the signed headers (the session's upload token included) and reports a refusal", async () => {
     const f = vi.fn<typeof fetch>().mockResolvedValue(new Response("", { status: 403 }));
-    const up = { url: "https://storage.example/b/o?sig", method: "PUT" as const, headers: { "Content-Type": "text/vtt", "x-goog-content-length-range": "0,5" }, expiresAt: "" };
+    const up = { url: "https://storage.example/b/o?sig", method: "PUT" as const, headers: { "Content-Type": "text/vtt", "x-goog-content-length-range": "0,5", "x-goog-meta-medi-upload-token": "tok" }, expiresAt: "" };
     await expect(putSigned(up, new Blob(["hello"]), f)).rejects.toThrow("HTTP 403");
     expect(f).toHaveBeenCalledWith(up.url, expect.objectContaining({ method: "PUT", headers: up.headers, credentials: "omit" }));
   });
