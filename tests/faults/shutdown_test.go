@@ -162,17 +162,21 @@ func TestSIGTERMLetsInFlightRequestsFinish(t *testing.T) {
 		"FIRESTORE_EMULATOR_HOST=" + proxy.Addr(), "FIREBASE_AUTH_EMULATOR_HOST=" + os.Getenv("FIREBASE_AUTH_EMULATOR_HOST"),
 		"PUBSUB_EMULATOR_HOST=" + os.Getenv("PUBSUB_EMULATOR_HOST"),
 	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = cmd.Stdout
+	// Not StdoutPipe: Wait closes that pipe when the process exits, possibly before the last
+	// lines were read. With a writer, Wait returns only once all output has been copied
+	// (and read: an io.Pipe write waits for its reader).
+	out, outW := io.Pipe()
+	cmd.Stdout, cmd.Stderr = outW, outW
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	exited := make(chan error, 1)
 	logs := watchLines(out)
-	go func() { exited <- cmd.Wait() }()
+	go func() {
+		err := cmd.Wait()
+		outW.Close()
+		exited <- err
+	}()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		select {
@@ -251,9 +255,7 @@ func TestSIGTERMLetsInFlightRequestsFinish(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatalf("the process did not exit after the drain; output:\n%s", logs)
 	}
-	if !logs.has("shutdown complete") {
-		t.Errorf("no 'shutdown complete' line; output:\n%s", logs)
-	}
+	logs.wait(t, "shutdown complete", 5*time.Second)
 }
 
 func waitHealthy(t *testing.T, hc *http.Client, url string) {
