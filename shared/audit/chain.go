@@ -132,18 +132,39 @@ func (c *Chain) SealUpTo(ctx context.Context, clinicID string, max int) (int, er
 		if limit <= 0 {
 			return total, nil
 		}
-		n, err := c.sealBatch(ctx, clinicID, limit)
+		n, more, err := c.sealBatch(ctx, clinicID, limit)
 		total += n
-		if err != nil || n < limit {
+		if err != nil || !more {
 			return total, err
 		}
 	}
 }
 
 // sealBatch chains up to limit (at most sealBatch) unsealed records in one transaction.
-func (c *Chain) sealBatch(ctx context.Context, clinicID string, limit int) (int, error) {
-	var n int
-	err := c.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+//
+// The unsealed records are found by a query outside the transaction and read again by
+// reference inside it: a query inside a transaction locks its whole range, so every
+// audit record written meanwhile for the clinic (an audited read, a denied attempt) waited
+// on the sealer and could fail its request. Read by reference, the transaction locks only
+// the chain head and the records it chains. A record sealed by a concurrent run between
+// the query and the transaction is skipped (that run also moved the head, which this
+// transaction reads, so the two cannot both chain it); one written after the query waits
+// for the next batch. more reports that the query found a full batch (more may wait).
+func (c *Chain) sealBatch(ctx context.Context, clinicID string, limit int) (n int, more bool, err error) {
+	q := c.records(clinicID).Where("sealed", "==", false).OrderBy(firestore.DocumentID, firestore.Asc).Limit(limit)
+	found, err := q.Documents(ctx).GetAll()
+	if err != nil {
+		return 0, false, fmt.Errorf("audit: sealing chain: %w", err)
+	}
+	if len(found) == 0 {
+		return 0, false, nil
+	}
+	more = len(found) == limit
+	refs := make([]*firestore.DocumentRef, len(found))
+	for i, d := range found {
+		refs[i] = d.Ref
+	}
+	err = c.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		n = 0
 		var h Head
 		snap, err := tx.Get(c.head(clinicID))
@@ -156,18 +177,20 @@ func (c *Chain) sealBatch(ctx context.Context, clinicID string, limit int) (int,
 				return err
 			}
 		}
-		q := c.records(clinicID).Where("sealed", "==", false).OrderBy(firestore.DocumentID, firestore.Asc).Limit(limit)
-		docs, err := tx.Documents(q).GetAll()
+		docs, err := tx.GetAll(refs)
 		if err != nil {
 			return err
 		}
-		if len(docs) == 0 {
-			return nil
-		}
 		for _, d := range docs {
+			if !d.Exists() {
+				continue
+			}
 			var r Record
 			if err := d.DataTo(&r); err != nil {
 				return fmt.Errorf("audit record %s: %w", d.Ref.ID, err)
+			}
+			if r.Sealed {
+				continue
 			}
 			r.ID = d.Ref.ID
 			r.Seq, r.PrevHash = h.Seq+1, h.Hash
@@ -179,15 +202,18 @@ func (c *Chain) sealBatch(ctx context.Context, clinicID string, limit int) (int,
 				return err
 			}
 			h.Seq, h.Hash = r.Seq, r.Hash
+			n++
+		}
+		if n == 0 {
+			return nil
 		}
 		h.UpdatedAt = c.now().UTC()
-		n = len(docs)
 		return tx.Set(c.head(clinicID), h)
 	})
 	if err != nil {
-		return 0, fmt.Errorf("audit: sealing chain: %w", err)
+		return 0, false, fmt.Errorf("audit: sealing chain: %w", err)
 	}
-	return n, nil
+	return n, more, nil
 }
 
 // Break kinds reported by Verify.
