@@ -1,5 +1,5 @@
 // Package fhirtest checks FHIR R4 JSON as a receiving system would, for the tests of the
-// FHIR export: against HL7's official FHIR R4 JSON schema (testdata/fhir.schema.json, see
+// FHIR export: against HL7's official FHIR R4 JSON schema (testdata/fhir.schema.json.gz, see
 // testdata/README.md for its source and licence), plus the FHIRPath invariants of the
 // elements the export uses, which a JSON schema cannot express:
 //
@@ -20,8 +20,11 @@ package fhirtest
 
 import (
 	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
 	_ "embed"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -34,8 +37,13 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
-//go:embed testdata/fhir.schema.json
-var schemaJSON []byte
+// The schema is stored gzipped (2.8 MB as JSON); testdata/README.md says where it comes from.
+//
+//go:embed testdata/fhir.schema.json.gz
+var schemaGzip []byte
+
+// schemaSHA256 is the SHA-256 of the uncompressed schema (testdata/README.md).
+const schemaSHA256 = "6ef48962c271d21fb6715b9c876b3fe96cd099cc733cfc4afefd39d0b6cdd654"
 
 // schemaURL names the schema for the compiler (nothing is fetched).
 const schemaURL = "https://hl7.org/fhir/R4/fhir.schema.json"
@@ -53,7 +61,21 @@ var (
 )
 
 func load() {
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schemaJSON))
+	zr, err := gzip.NewReader(bytes.NewReader(schemaGzip))
+	if err != nil {
+		loadErr = fmt.Errorf("fhir.schema.json.gz: %w", err)
+		return
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		loadErr = fmt.Errorf("fhir.schema.json.gz: %w", err)
+		return
+	}
+	if sum := sha256.Sum256(raw); hex.EncodeToString(sum[:]) != schemaSHA256 {
+		loadErr = errors.New("fhir.schema.json.gz is not the vendored schema (SHA-256 differs from testdata/README.md)")
+		return
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 	if err != nil {
 		loadErr = fmt.Errorf("fhir.schema.json: %w", err)
 		return
