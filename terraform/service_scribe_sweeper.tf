@@ -4,8 +4,10 @@
 # transcribing or drafting unchanged for scribe_stale_after gets its scribe job enqueued
 # again (a task name of its own), and one uploaded scribe_give_up_after ago without a
 # draft fails with processing_timed_out. Every accepted upload therefore ends drafted or
-# failed within scribe_give_up_after plus a minute (docs/reliability.md). Runs are
-# idempotent and may overlap: each session is decided in a transaction.
+# failed within scribe_give_up_after plus a minute (docs/reliability.md). A session still
+# awaiting its upload scribe_abandon_after after it was made (its upload link long expired)
+# fails with upload_not_received, so no session waits for ever. Runs are idempotent and may
+# overlap: each session is decided in a transaction.
 module "scribe_sweeper" {
   source = "./modules/function"
 
@@ -30,6 +32,7 @@ module "scribe_sweeper" {
     MEDI_FUNCTION_URL_SCRIBE_WORKER  = local.function_url["scribe-worker"]
     MEDI_SCRIBE_STALE_AFTER          = var.scribe_stale_after
     MEDI_SCRIBE_GIVE_UP_AFTER        = var.scribe_give_up_after
+    MEDI_SCRIBE_ABANDON_AFTER        = var.scribe_abandon_after
   })
 
   # Reads and updates scribe sessions; Firestore has no narrower role.

@@ -251,6 +251,17 @@ variable "scribe_give_up_after" {
   }
 }
 
+variable "scribe_abandon_after" {
+  description = "A scribe session still awaiting its upload this long after it was made fails with upload_not_received (scribe-sweeper). At least 30 minutes: the upload link is valid 15 minutes and an upload started through it must be able to finish."
+  type        = string
+  default     = "120m"
+
+  validation {
+    condition     = can(regex("^[0-9]+m$", var.scribe_abandon_after)) && try(tonumber(trimsuffix(var.scribe_abandon_after, "m")) >= 30, false)
+    error_message = "scribe_abandon_after is whole minutes, at least 30 (\"120m\")."
+  }
+}
+
 variable "time_zone" {
   description = "Time zone of scheduled jobs."
   type        = string

@@ -3,7 +3,8 @@
 // scribe sessions that stopped moving (scribe.Sweeper): a session in uploaded,
 // transcribing or drafting unchanged for MEDI_SCRIBE_STALE_AFTER gets its scribe job
 // enqueued again, and one uploaded MEDI_SCRIBE_GIVE_UP_AFTER ago without a draft fails
-// with processing_timed_out. Runs are idempotent and may overlap.
+// with processing_timed_out; one still awaiting its upload MEDI_SCRIBE_ABANDON_AFTER after it
+// was made fails with upload_not_received. Runs are idempotent and may overlap.
 package scribesweeper
 
 import (
@@ -33,6 +34,9 @@ type Config struct {
 	StaleAfter time.Duration `env:"MEDI_SCRIBE_STALE_AFTER, default=10m"`
 	// GiveUpAfter: a session uploaded this long ago without a draft fails.
 	GiveUpAfter time.Duration `env:"MEDI_SCRIBE_GIVE_UP_AFTER, default=30m"`
+	// AbandonAfter: a session still awaiting its upload this long after it was made fails
+	// (longer than the upload link's lifetime plus the longest upload).
+	AbandonAfter time.Duration `env:"MEDI_SCRIBE_ABANDON_AFTER, default=2h"`
 	// Limit bounds the sessions one run looks at.
 	Limit int `env:"MEDI_SCRIBE_SWEEP_LIMIT, default=200"`
 }
@@ -45,6 +49,9 @@ func (c *Config) Validate() error {
 	}
 	if c.GiveUpAfter <= c.StaleAfter {
 		errs = append(errs, &config.VarError{Var: "MEDI_SCRIBE_GIVE_UP_AFTER", Err: errors.New("must be longer than MEDI_SCRIBE_STALE_AFTER")})
+	}
+	if c.AbandonAfter < 30*time.Minute {
+		errs = append(errs, &config.VarError{Var: "MEDI_SCRIBE_ABANDON_AFTER", Err: errors.New("must be at least 30m (the upload link's 15 minutes and the upload through it)")})
 	}
 	if c.Limit < 1 {
 		errs = append(errs, &config.VarError{Var: "MEDI_SCRIBE_SWEEP_LIMIT", Err: errors.New("must be at least 1")})
@@ -83,7 +90,7 @@ func setup(_ context.Context, cfg *Config, env *app.Env, rt *httpx.Router) error
 				return nil, err
 			}
 			return &scribe.Sweeper{Sessions: scribe.NewStore(fs), Tasks: q, WorkerURL: url + "/",
-				StaleAfter: cfg.StaleAfter, GiveUpAfter: cfg.GiveUpAfter, Limit: cfg.Limit}, nil
+				StaleAfter: cfg.StaleAfter, GiveUpAfter: cfg.GiveUpAfter, AbandonAfter: cfg.AbandonAfter, Limit: cfg.Limit}, nil
 		}),
 	}
 	// Only Cloud Scheduler's calls run (app.SchedulerVerifier).

@@ -100,7 +100,7 @@ func TestScheduledSweep(t *testing.T) {
 
 func TestConfigValidate(t *testing.T) {
 	t.Parallel()
-	ok := scribesweeper.Config{StaleAfter: 10 * time.Minute, GiveUpAfter: 30 * time.Minute, Limit: 200}
+	ok := scribesweeper.Config{StaleAfter: 10 * time.Minute, GiveUpAfter: 30 * time.Minute, AbandonAfter: 2 * time.Hour, Limit: 200}
 	for _, tc := range []struct {
 		name    string
 		mutate  func(*scribesweeper.Config)
@@ -110,6 +110,7 @@ func TestConfigValidate(t *testing.T) {
 		{"prod without scheduler account", func(c *scribesweeper.Config) { c.Tier = config.Prod }, "MEDI_SCHEDULER_INVOKER_SA"},
 		{"give-up not after stale", func(c *scribesweeper.Config) { c.GiveUpAfter = c.StaleAfter }, "MEDI_SCRIBE_GIVE_UP_AFTER"},
 		{"no staleness", func(c *scribesweeper.Config) { c.StaleAfter = 0 }, "MEDI_SCRIBE_STALE_AFTER"},
+		{"abandoned before the upload link expires", func(c *scribesweeper.Config) { c.AbandonAfter = 15 * time.Minute }, "MEDI_SCRIBE_ABANDON_AFTER"},
 		{"no limit", func(c *scribesweeper.Config) { c.Limit = 0 }, "MEDI_SCRIBE_SWEEP_LIMIT"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

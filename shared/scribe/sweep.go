@@ -19,6 +19,11 @@ import (
 // [Sweeper.GiveUpAfter] of its upload, whatever held it up.
 const FailTimedOut = "processing_timed_out"
 
+// FailUploadNotReceived is the failure of a session whose upload never arrived: no upload
+// within [Sweeper.AbandonAfter] of the session's creation, when its upload link (valid 15
+// minutes) can no longer bring one.
+const FailUploadNotReceived = "upload_not_received"
+
 // Sweep defaults (the function's configuration: MEDI_SCRIBE_STALE_AFTER,
 // MEDI_SCRIBE_GIVE_UP_AFTER; Cloud Scheduler runs the sweep every minute).
 const (
@@ -27,6 +32,9 @@ const (
 	DefaultStaleAfter = 10 * time.Minute
 	// DefaultGiveUpAfter leaves room for two re-enqueued jobs before the session fails.
 	DefaultGiveUpAfter = 30 * time.Minute
+	// DefaultAbandonAfter exceeds the upload link's lifetime (15 minutes) plus the longest
+	// upload through it (200 MB at 1 Mbit/s takes under 30 minutes) with room to spare.
+	DefaultAbandonAfter = 2 * time.Hour
 	// DefaultSweepLimit bounds the sessions one run looks at.
 	DefaultSweepLimit = 200
 )
@@ -37,7 +45,10 @@ const (
 // up, a name Cloud Tasks still reserves); a session uploaded GiveUpAfter ago or longer
 // that is still not drafted fails with FailTimedOut. So every accepted upload ends
 // drafted or failed with a reason within GiveUpAfter of its upload, plus one sweep
-// period, whatever failed and for how long.
+// period, whatever failed and for how long. A session still awaiting its upload
+// AbandonAfter after it was made (the doctor never uploaded, or the upload failed and a
+// new session was started) fails with FailUploadNotReceived, so that no session waits
+// for ever.
 //
 // A run is idempotent and runs may overlap: each session is decided in a transaction
 // that re-reads it, a re-enqueue bumps the session's updatedAt and sweep count in that
@@ -49,7 +60,9 @@ type Sweeper struct {
 	WorkerURL   string
 	StaleAfter  time.Duration
 	GiveUpAfter time.Duration
-	Limit       int
+	// AbandonAfter: a session awaiting its upload this long fails (0: DefaultAbandonAfter).
+	AbandonAfter time.Duration
+	Limit        int
 }
 
 // SweepReport is what one run did.
@@ -57,6 +70,8 @@ type SweepReport struct {
 	Stale    int `json:"stale"`    // sessions found not moving
 	Requeued int `json:"requeued"` // given a new job
 	Failed   int `json:"failed"`   // failed with FailTimedOut
+	// Abandoned counts the sessions failed with FailUploadNotReceived.
+	Abandoned int `json:"abandoned,omitempty"`
 }
 
 // inProgress are the statuses between an accepted upload and its end.
@@ -99,7 +114,68 @@ func (s *Sweeper) Sweep(ctx context.Context) (SweepReport, error) {
 			rep.Failed++
 		}
 	}
-	return rep, errors.Join(errs...)
+	abandoned, err := s.abandon(ctx, now, limit)
+	rep.Abandoned = abandoned
+	return rep, errors.Join(append(errs, err)...)
+}
+
+// abandon fails up to limit sessions that have awaited their upload for AbandonAfter.
+func (s *Sweeper) abandon(ctx context.Context, now time.Time, limit int) (int, error) {
+	after := s.AbandonAfter
+	if after <= 0 {
+		after = DefaultAbandonAfter
+	}
+	// A session awaiting its upload never changes, so updatedAt is its creation.
+	docs, err := s.Sessions.fs.CollectionGroup(CollectionSessions).
+		Where("status", "==", string(StatusAwaitingUpload)).
+		Where("updatedAt", "<=", now.Add(-after)).
+		OrderBy("updatedAt", firestore.Asc).
+		Limit(limit).Documents(ctx).GetAll()
+	if err != nil {
+		return 0, fmt.Errorf("scribe: sweep query (awaiting upload): %w", err)
+	}
+	n := 0
+	var errs []error
+	for _, d := range docs {
+		var sess Session
+		if err := d.DataTo(&sess); err != nil {
+			errs = append(errs, fmt.Errorf("scribe: sweep: decoding session: %w", err))
+			continue
+		}
+		_, err := s.Sessions.Update(ctx, sess.ClinicID, sess.ID, func(x *Session) error {
+			now := s.Sessions.now()
+			if x.Status != StatusAwaitingUpload || now.Sub(x.CreatedAt) < after {
+				return ErrIllegalMove // uploaded since the query: the upload goes on
+			}
+			x.Status, x.Timings.FailedAt = StatusFailed, now
+			x.Failure = Fail(FailUploadNotReceived, "no upload arrived within %s of starting the session; start a new session to upload the recording or transcript",
+				formatBound(after))
+			return nil
+		})
+		switch {
+		case errors.Is(err, ErrIllegalMove) || errors.Is(err, ErrNotFound):
+		case err != nil:
+			errs = append(errs, fmt.Errorf("scribe: sweep: %w", err))
+		default:
+			n++
+			logging.FromContext(ctx).LogAttrs(ctx, slog.LevelInfo, "scribe session failed: no upload arrived",
+				slog.String("clinicId", sess.ClinicID), slog.String("sessionId", sess.ID), slog.String("reason", FailUploadNotReceived))
+		}
+	}
+	return n, errors.Join(errs...)
+}
+
+// formatBound writes a bound as people say it: "2 hours", "90 minutes".
+func formatBound(d time.Duration) string {
+	switch {
+	case d%time.Hour == 0 && d >= 2*time.Hour:
+		return fmt.Sprintf("%d hours", int(d/time.Hour))
+	case d == time.Hour:
+		return "1 hour"
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%d minutes", int(d/time.Minute))
+	}
+	return d.String()
 }
 
 type sweepOutcome int

@@ -51,8 +51,9 @@ func sweeper(r *scribetest.Rig) *scribe.Sweeper {
 
 // Sessions that stopped moving get their job again (a task name of their own, so a
 // reserved first name does not swallow it) and end drafted once the job runs; a session
-// uploaded longer ago than the bound fails with a reason; sessions that move, have not
-// been uploaded or have ended are left alone.
+// uploaded longer ago than the bound fails with a reason, and so does one that awaited its
+// upload for the abandon bound; sessions that move, await a recent upload or have ended are
+// left alone.
 func TestSweepRequeuesOrFailsStuckSessions(t *testing.T) {
 	t.Parallel()
 	r := scribetest.NewRig(t)
@@ -69,13 +70,19 @@ func TestSweepRequeuesOrFailsStuckSessions(t *testing.T) {
 	if _, err := r.Sessions.Ref(r.Clinic, waiting.ID).Update(ctx, []firestore.Update{{Path: "updatedAt", Value: time.Now().Add(-time.Hour)}}); err != nil {
 		t.Fatal(err)
 	}
+	abandoned := r.Session("text/plain", 10) // its upload never came and its link expired long ago
+	if _, err := r.Sessions.Ref(r.Clinic, abandoned.ID).Update(ctx, []firestore.Update{
+		{Path: "updatedAt", Value: time.Now().Add(-3 * time.Hour)}, {Path: "createdAt", Value: time.Now().Add(-3 * time.Hour)},
+	}); err != nil {
+		t.Fatal(err)
+	}
 	firstTasks := len(r.Q.Tasks)
 
 	rep, err := sweeper(r).Sweep(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (scribe.SweepReport{Stale: 3, Requeued: 2, Failed: 1}); rep != want {
+	if want := (scribe.SweepReport{Stale: 3, Requeued: 2, Failed: 1, Abandoned: 1}); rep != want {
 		t.Errorf("report %+v, want %+v", rep, want)
 	}
 	requeued := r.Q.Tasks[firstTasks:]
@@ -108,6 +115,19 @@ func TestSweepRequeuesOrFailsStuckSessions(t *testing.T) {
 	}
 	if got := r.Get(waiting.ID); got.Status != scribe.StatusAwaitingUpload {
 		t.Errorf("session awaiting its upload: %s", got.Status)
+	}
+	gone := r.Get(abandoned.ID)
+	if gone.Status != scribe.StatusFailed || gone.Failure == nil || gone.Failure.Code != scribe.FailUploadNotReceived ||
+		!strings.Contains(gone.Failure.Message, "2 hours") || gone.Timings.FailedAt.IsZero() {
+		t.Errorf("abandoned session: %s %+v, want failed %s", gone.Status, gone.Failure, scribe.FailUploadNotReceived)
+	}
+	// An upload that still arrives (a link cannot bring one this late) changes nothing.
+	beforeLate := len(r.Q.Tasks)
+	if err := r.Ingester.Ingest(ctx, r.Upload(abandoned, "text/plain", []byte(scribetest.Transcript))); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Get(abandoned.ID); got.Status != scribe.StatusFailed || got.Failure.Code != scribe.FailUploadNotReceived || len(r.Q.Tasks) != beforeLate {
+		t.Errorf("late upload to an abandoned session: %s, %d new tasks", got.Status, len(r.Q.Tasks)-beforeLate)
 	}
 
 	// A second run at once finds nothing: the re-enqueued sessions count as changed.
