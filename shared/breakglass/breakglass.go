@@ -351,23 +351,7 @@ func (s *Store) List(ctx context.Context, clinicID string, activeOnly bool) ([]G
 
 // Revoke ends grant id on a patient of the admin's clinic (another clinic's grant: 404).
 func (s *Store) Revoke(ctx context.Context, admin auth.Principal, id string) (Grant, error) {
-	ref := s.fs.Collection(Collection).Doc(id)
-	var g Grant
-	err := s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		snap, err := tx.Get(ref)
-		if status.Code(err) == codes.NotFound {
-			return apierr.NotFound("grant not found")
-		}
-		if err != nil {
-			return err
-		}
-		if err := snap.DataTo(&g); err != nil {
-			return err
-		}
-		g.ID = id
-		if err := admin.InClinic(g.ClinicID, "grant"); err != nil {
-			return err
-		}
+	return s.changeGrant(ctx, admin, id, "revoking grant", func(ctx context.Context, tx *firestore.Transaction, g *Grant, ref *firestore.DocumentRef) error {
 		if g.RevokedAt != nil {
 			return nil
 		}
@@ -396,15 +380,6 @@ func (s *Store) Revoke(ctx context.Context, admin auth.Principal, id string) (Gr
 		}
 		return nil
 	})
-	var he *apierr.Error
-	switch {
-	case errors.As(err, &he):
-		return Grant{}, he
-	case err != nil:
-		return Grant{}, apierr.Unavailable(2, fmt.Errorf("revoking grant: %w", err))
-	}
-	g.Active, g.Blocking = g.activeAt(s.now()), g.blocking()
-	return g, nil
 }
 
 // LiftBlock lets the grantee of grant id use break-glass access to its patient again: an
@@ -413,23 +388,7 @@ func (s *Store) Revoke(ctx context.Context, admin auth.Principal, id string) (Gr
 // something; with nothing to lift (the grant was never revoked, or its block is already
 // lifted) it changes nothing and answers the grant as it is.
 func (s *Store) LiftBlock(ctx context.Context, admin auth.Principal, id string) (Grant, error) {
-	ref := s.fs.Collection(Collection).Doc(id)
-	var g Grant
-	err := s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		snap, err := tx.Get(ref)
-		if status.Code(err) == codes.NotFound {
-			return apierr.NotFound("grant not found")
-		}
-		if err != nil {
-			return err
-		}
-		if err := snap.DataTo(&g); err != nil {
-			return err
-		}
-		g.ID = id
-		if err := admin.InClinic(g.ClinicID, "grant"); err != nil {
-			return err
-		}
+	return s.changeGrant(ctx, admin, id, "lifting the block", func(ctx context.Context, tx *firestore.Transaction, g *Grant, _ *firestore.DocumentRef) error {
 		all, refs, err := grantsIn(tx, s.grantsOf(g.GranteeUID, g.ClinicID, g.PatientID))
 		if err != nil {
 			return err
@@ -453,12 +412,39 @@ func (s *Store) LiftBlock(ctx context.Context, admin auth.Principal, id string) 
 		}
 		return audit.New(ctx, g.ClinicID, ActionUnblock, resourceType, id).ForPatient(g.PatientID).InTransaction(s.fs, tx)
 	})
+}
+
+// changeGrant runs change on grant id in a transaction, once the grant is read and found
+// in the admin's clinic (another clinic's grant, or none: 404), and answers the grant as
+// change left it. what names the change in the error of a failed transaction.
+func (s *Store) changeGrant(ctx context.Context, admin auth.Principal, id, what string,
+	change func(ctx context.Context, tx *firestore.Transaction, g *Grant, ref *firestore.DocumentRef) error) (Grant, error) {
+	ref := s.fs.Collection(Collection).Doc(id)
+	var g Grant
+	err := s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		g = Grant{}
+		snap, err := tx.Get(ref)
+		if status.Code(err) == codes.NotFound {
+			return apierr.NotFound("grant not found")
+		}
+		if err != nil {
+			return err
+		}
+		if err := snap.DataTo(&g); err != nil {
+			return err
+		}
+		g.ID = id
+		if err := admin.InClinic(g.ClinicID, "grant"); err != nil {
+			return err
+		}
+		return change(ctx, tx, &g, ref)
+	})
 	var he *apierr.Error
 	switch {
 	case errors.As(err, &he):
 		return Grant{}, he
 	case err != nil:
-		return Grant{}, apierr.Unavailable(2, fmt.Errorf("lifting the block: %w", err))
+		return Grant{}, apierr.Unavailable(2, fmt.Errorf("%s: %w", what, err))
 	}
 	g.Active, g.Blocking = g.activeAt(s.now()), g.blocking()
 	return g, nil
