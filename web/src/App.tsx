@@ -1,4 +1,4 @@
-import { Component, lazy, Suspense, useEffect, useState, type ReactNode } from "react";
+import { Component, Suspense, useEffect, useState, type ReactNode } from "react";
 import { SessionProvider, useSession } from "./auth/session";
 import type { Me, Role } from "./api/types";
 import { Link, matchPath, navigate, usePath } from "./lib/router";
@@ -6,36 +6,26 @@ import { setTheme, storedTheme, type Theme } from "./lib/theme";
 import { ErrorNotice, Loading } from "./ui/feedback";
 import { SignIn } from "./pages/SignIn";
 import { preopenBoardStream } from "./api/board";
+import { screen } from "./lib/screen";
 
 // Screens are loaded when first opened, so the first screen needs only the shell. The
 // screen of the address being opened starts loading at once, alongside the session check.
-const loaders = {
-  board: () => import("./pages/Board"),
-  reception: () => import("./pages/Reception"),
-  triage: () => import("./pages/Triage"),
-  encounter: () => import("./pages/Encounter"),
-  staff: () => import("./pages/admin/Staff"),
-  access: () => import("./pages/admin/Access"),
-  audit: () => import("./pages/admin/Audit"),
-  usage: () => import("./pages/admin/Usage"),
-  breakGlass: () => import("./pages/BreakGlass"),
-};
-const Board = lazy(loaders.board);
-const Reception = lazy(loaders.reception);
-const Triage = lazy(loaders.triage);
-const Encounter = lazy(loaders.encounter);
-const Staff = lazy(loaders.staff);
-const Access = lazy(loaders.access);
-const Audit = lazy(loaders.audit);
-const Usage = lazy(loaders.usage);
-const BreakGlass = lazy(loaders.breakGlass);
+const Board = screen(() => import("./pages/Board"));
+const Reception = screen(() => import("./pages/Reception"));
+const Triage = screen(() => import("./pages/Triage"));
+const Encounter = screen(() => import("./pages/Encounter"));
+const Staff = screen(() => import("./pages/admin/Staff"));
+const Access = screen(() => import("./pages/admin/Access"));
+const Audit = screen(() => import("./pages/admin/Audit"));
+const Usage = screen(() => import("./pages/admin/Usage"));
+const BreakGlass = screen(() => import("./pages/BreakGlass"));
 
 const PRELOAD: [string, () => Promise<unknown>][] = [
-  ["/board", loaders.board],
-  ["/reception", loaders.reception],
-  ["/triage/", loaders.triage],
-  ["/encounters/", loaders.encounter],
-  ["/admin/staff", loaders.staff],
+  ["/board", Board.preload],
+  ["/reception", Reception.preload],
+  ["/triage/", Triage.preload],
+  ["/encounters/", Encounter.preload],
+  ["/admin/staff", Staff.preload],
 ];
 if (typeof location !== "undefined") {
   const hit = PRELOAD.find(([p]) => location.pathname.startsWith(p));
