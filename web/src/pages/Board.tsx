@@ -5,7 +5,7 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useBoardStream, transition } from "../api/board";
-import { usePatient, usePatientSummaries } from "../api/queries";
+import { usePatientSummaries } from "../api/queries";
 import { get } from "../api/client";
 import type { EncounterPage, PatientSummary, QueueEntry } from "../api/types";
 import type { StreamState } from "../api/sse";
@@ -233,7 +233,7 @@ function LeaveDialog({
   );
 }
 
-/** The doctor's own open consultations (GET /v1/encounters, an audited list). */
+/** The doctor's own open consultations (GET /v1/encounters, an audited list), their patients named in one request. */
 function MyConsultations({ uid }: { uid: string }) {
   const q = useQuery({
     queryKey: ["consultations"],
@@ -241,26 +241,25 @@ function MyConsultations({ uid }: { uid: string }) {
     queryFn: () => get<EncounterPage>("/v1/encounters", { query: { status: "in_consultation", pageSize: 50 }, background: true }),
   });
   const mine = (q.data?.items ?? []).filter((e) => e.doctorUid === uid);
+  const names = usePatientSummaries(mine.map((e) => e.patientId));
   if (q.isLoading || mine.length === 0) return null;
   return (
-    <section aria-labelledby="mine-title" className="card mb-4">
+    <section aria-labelledby="mine-title" className="card mb-4" data-testid="my-consultations">
       <h2 id="mine-title" className="mb-2 font-semibold">
         Your consultations
       </h2>
       <ul className="space-y-1">
-        {mine.map((e) => (
-          <li key={e.id}>
-            <Link to={`/encounters/${e.id}`} className="underline">
-              <ConsultationName patientId={e.patientId} /> — {e.chiefComplaint}
-            </Link>
-          </li>
-        ))}
+        {mine.map((e) => {
+          const p = names.byId.get(e.patientId);
+          return (
+            <li key={e.id}>
+              <Link to={`/encounters/${e.id}`} className="underline">
+                {p ? fullName(p) : names.error || names.notFound.has(e.patientId) ? "Patient (not readable now)" : "…"} — {e.chiefComplaint}
+              </Link>
+            </li>
+          );
+        })}
       </ul>
     </section>
   );
-}
-
-function ConsultationName({ patientId }: { patientId: string }) {
-  const p = usePatient(patientId).data?.value;
-  return <>{p ? fullName(p) : "Patient"}</>;
 }
