@@ -101,32 +101,48 @@ export async function signInAs(page: Page, role: "receptionist" | "nurse" | "doc
   await page.locator("main#main").waitFor();
 }
 
+/** Where the keyboard focus is, and what is wrong with its indicator ("" when visible). */
+async function focusOn(target: Locator): Promise<{ at: boolean; problem: string }> {
+  return target.evaluate((el) => {
+    const a = document.activeElement;
+    if (!a || a === document.body) return { at: false, problem: "" };
+    const cs = getComputedStyle(a);
+    // (:focus-within, not :focus-visible: a date field's calendar button holds the focus
+    // inside the field's shadow tree, where the field matches :focus-within only.)
+    const visible = a.matches(":focus-within") && cs.outlineStyle !== "none" && parseFloat(cs.outlineWidth) >= 2;
+    const what = `${a.tagName.toLowerCase()} "${(a.getAttribute("aria-label") ?? a.textContent ?? "").trim().slice(0, 40)}"`;
+    return { at: a === el, problem: visible ? "" : `${what} has no visible focus (outline ${cs.outlineStyle} ${cs.outlineWidth})` };
+  });
+}
+
 /**
- * Presses Tab until target has the keyboard focus (at most max times), checking at each
- * stop that the focused element shows a visible focus indicator (:focus-visible with an
- * outline of at least 2 px). Fails on a stop without one or when target is never reached.
+ * Presses Tab (Shift+Tab with back) until target has the keyboard focus (at most max
+ * times), checking at each stop that the focused element shows a visible focus indicator
+ * (:focus-visible with an outline of at least 2 px). Fails on a stop without one or when
+ * target is never reached.
  */
-export async function tabTo(page: Page, target: Locator, max = 80): Promise<void> {
+export async function tabTo(page: Page, target: Locator, max = 80, opts: { back?: boolean } = {}): Promise<void> {
   await target.waitFor();
   for (let i = 0; i < max; i++) {
-    await page.keyboard.press("Tab");
-    const r = await target.evaluate((el) => {
-      const a = document.activeElement;
-      if (!a || a === document.body) return { at: false, problem: "" };
-      const cs = getComputedStyle(a);
-      const visible = a.matches(":focus-visible") && cs.outlineStyle !== "none" && parseFloat(cs.outlineWidth) >= 2;
-      const what = `${a.tagName.toLowerCase()} "${(a.getAttribute("aria-label") ?? a.textContent ?? "").trim().slice(0, 40)}"`;
-      return { at: a === el, problem: visible ? "" : `${what} has no visible focus (outline ${cs.outlineStyle} ${cs.outlineWidth})` };
-    });
+    await page.keyboard.press(opts.back ? "Shift+Tab" : "Tab");
+    const r = await focusOn(target);
     expect(r.problem, "focus indicator").toBe("");
     if (r.at) return;
   }
-  throw new Error(`Tab did not reach ${target} in ${max} presses`);
+  throw new Error(`${opts.back ? "Shift+Tab" : "Tab"} did not reach ${target} in ${max} presses`);
 }
 
-/** Chooses a value of the focused <select> with the arrow keys. */
+/** Checks that target has the keyboard focus, visibly (after arrow keys, or a dialog opening). */
+export async function expectFocused(target: Locator): Promise<void> {
+  await expect.poll(async () => (await focusOn(target)).at, { timeout: STEP_TIMEOUT }).toBe(true);
+  expect((await focusOn(target)).problem, "focus indicator").toBe("");
+}
+
+/** Chooses a value of the focused <select> with the arrow keys (up or down, as it lies). */
 export async function arrowSelect(page: Page, select: Locator, value: string): Promise<void> {
-  for (let i = 0; i < 40 && (await select.inputValue()) !== value; i++) await page.keyboard.press("ArrowDown");
+  const values = await select.locator("option").evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+  const key = values.indexOf(value) < values.indexOf(await select.inputValue()) ? "ArrowUp" : "ArrowDown";
+  for (let i = 0; i < 40 && (await select.inputValue()) !== value; i++) await page.keyboard.press(key);
   expect(await select.inputValue()).toBe(value);
 }
 

@@ -1,16 +1,18 @@
 // One patient from registration to an approved and amended note, as the receptionist, the
 // nurse and the doctor do it in the app (and one who leaves without being seen), with the
-// scribe's audio upload and recording, the signature's re-authentication prompt, a
-// check-in and triage done with the keyboard only; then the admin's screens and emergency
-// access from another clinic. Every screen checked with axe-core (no serious or critical
-// violation) and photographed for the user guides.
+// scribe's audio upload and recording, the signature's re-authentication prompt; a
+// registration, check-in, triage and the doctor's take-scribe-sign-complete done with the
+// keyboard only; a patient past their level's target marked on the board; then the
+// admin's screens (with the keyboard only too) and emergency access from another clinic.
+// Every screen checked with axe-core (no serious or critical violation) and photographed
+// for the user guides.
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, describe, expect, test } from "vitest";
 import type { Page } from "playwright-core";
-import { arrowSelect, axe, EVENT_TIMEOUT, describeViolations, launch, screenshot, signInAs, STEP_TIMEOUT, tabTo, type Session } from "./browser";
+import { arrowSelect, axe, EVENT_TIMEOUT, describeViolations, expectFocused, launch, screenshot, signInAs, STEP_TIMEOUT, tabTo, type Session } from "./browser";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const run = Date.now().toString(36).toUpperCase();
@@ -87,6 +89,25 @@ async function registerByAPI(page: Page, familyName: string, givenName: string):
   });
   expect(r.status(), await r.text()).toBe(201);
   return (await r.json()).data.id;
+}
+
+/** Checks a patient in through the API with the page's session; returns the encounter's id. */
+async function checkInByAPI(page: Page, patientId: string, chiefComplaint: string): Promise<string> {
+  const r = await page.request.post("/v1/encounters", {
+    data: { patientId, chiefComplaint, arrivalMode: "ambulance" },
+    headers: { "Idempotency-Key": randomUUID() },
+  });
+  expect(r.status(), await r.text()).toBe(201);
+  return (await r.json()).data.id;
+}
+
+/** Moves an encounter through the API with the page's session (e.g. to leave the board clean). */
+async function moveByAPI(page: Page, encounterId: string, to: string, reason: string) {
+  const r = await page.request.post(`/v1/encounters/${encounterId}/transitions`, {
+    data: { to, reason },
+    headers: { "Idempotency-Key": randomUUID() },
+  });
+  expect(r.status(), await r.text()).toBe(200);
 }
 
 // The browsers of a describe block: closed after each test (a failed one too), their
@@ -405,6 +426,122 @@ describe("a patient's visit in the web app", () => {
     await confirm.getByText(/Level \d confirmed/).waitFor();
   });
 
+  test("keyboard only: register a new patient, the API's validation shown, the focus always visible", async () => {
+    const kbFamily = `Registered${run}`;
+    const { page } = await browser();
+    await page.goto("/");
+    await tabTo(page, page.getByRole("button", { name: "Receptionist", exact: true }));
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "Reception" }).waitFor();
+    await tabTo(page, page.getByRole("button", { name: "Register a new patient" }));
+    await page.keyboard.press("Enter");
+    // Sent empty: every required field says what is missing.
+    await tabTo(page, page.getByRole("button", { name: "Register", exact: true }));
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.locator(".field-error").count(), { timeout: STEP_TIMEOUT }).toBeGreaterThanOrEqual(4);
+    await tabTo(page, page.getByLabel("Given name"), 80, { back: true });
+    await page.keyboard.type("Ola");
+    await tabTo(page, page.getByLabel("Family name"));
+    await page.keyboard.type(kbFamily);
+    // The date field takes its parts as typed, in the order of the browser's language
+    // (day or month first): the same day and month fit both.
+    await tabTo(page, page.getByLabel("Birth date", { exact: true }));
+    await page.keyboard.type("08081990");
+    expect(await page.getByLabel("Birth date", { exact: true }).inputValue()).toBe("1990-08-08");
+    await tabTo(page, page.getByLabel("Sex", { exact: true })); // past the field's calendar button
+    await arrowSelect(page, page.getByLabel("Sex", { exact: true }), "male");
+    await tabTo(page, page.getByRole("button", { name: "Register", exact: true }));
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: `${kbFamily}, Ola` }).waitFor();
+    // Found again by searching as you type, and opened from the results.
+    await tabTo(page, page.getByLabel("Name, MRN or birth date"), 80, { back: true });
+    await page.keyboard.type(`${kbFamily.toLowerCase()} ol`);
+    const found = page.getByRole("button", { name: new RegExp(`^${kbFamily}, Ola`) });
+    await tabTo(page, found);
+    await page.keyboard.press("Enter");
+    await expectFocused(found);
+    await page.getByLabel("Chief complaint, in the patient's words").waitFor();
+  });
+
+  test("the live board marks a patient past their level's target, in words as well as colour; a doctor takes them with the keyboard only", async () => {
+    // Level 1's target is immediate: a level 1 patient who waits at all is past it, so the
+    // breach shows at once, from an ordinary check-in and triage.
+    const breachFamily = `Breach${run}`;
+    const name = `${breachFamily}, Ida`;
+    const n = await browser();
+    await signInAs(n.page, "nurse");
+    const breachId = await checkInByAPI(n.page, await registerByAPI(n.page, breachFamily, "Ida"), "found collapsed, not responding");
+    const fresh = `Ontime${run}`;
+    const freshId = await checkInByAPI(n.page, await registerByAPI(n.page, fresh, "Ada"), "sprained ankle");
+    const t = await n.page.request.post(`/v1/triage/${breachId}`, {
+      data: { chiefComplaint: "found collapsed, not responding", mentalStatus: "U", complaintCategory: "syncope" },
+      headers: { "Idempotency-Key": randomUUID() },
+    });
+    expect(t.status(), await t.text()).toBe(201);
+    expect((await t.json()).data.assessment.result.level).toBe(1);
+
+    const breach = row(n.page, name);
+    await breach.getByText("Over target", { exact: true }).waitFor({ timeout: EVENT_TIMEOUT });
+    await breach.getByText("ESI 1").waitFor();
+    // A patient within their target (untriaged: 15 minutes) carries neither mark.
+    const onTime = row(n.page, `${fresh}, Ada`);
+    await onTime.getByText(/of 15 min target/).waitFor({ timeout: EVENT_TIMEOUT });
+    expect(await onTime.getByText("Over target", { exact: true }).count()).toBe(0);
+    const edge = (l: typeof breach) => l.evaluate((el) => parseFloat(getComputedStyle(el).borderLeftWidth));
+    expect(await edge(breach)).toBeGreaterThanOrEqual(8);
+    expect(await edge(onTime)).toBeLessThan(2);
+    await accessible(n.page, "board with a patient over target");
+    await moveByAPI(n.page, freshId, "cancelled", "Checked in by the browser tests to show a patient within target.");
+
+    // The doctor, keyboard only: take the patient, open the scribe's draft, check a
+    // sentence's evidence, sign with the password prompt, complete the visit.
+    const d = await browser();
+    const page = d.page;
+    await page.goto("/");
+    await tabTo(page, page.getByRole("button", { name: "Doctor", exact: true }));
+    await page.keyboard.press("Enter");
+    const take = row(page, name).getByRole("button", { name: "Take patient" });
+    await take.waitFor({ timeout: EVENT_TIMEOUT });
+    await tabTo(page, take, 400);
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name }).waitFor();
+    await page.getByText("(with you)").waitFor();
+    // The visit's tabs: Tab to the selected one, arrows to the next.
+    await tabTo(page, page.getByRole("tab", { name: "History summary" }));
+    await page.keyboard.press("ArrowRight");
+    await page.keyboard.press("ArrowRight");
+    const noteTab = page.getByRole("tab", { name: "Scribe and note" });
+    await expectFocused(noteTab);
+    expect(await noteTab.getAttribute("aria-selected")).toBe("true");
+    // The file picker opened from the keyboard.
+    await tabTo(page, page.getByLabel("Transcript or audio file"));
+    const [chooser] = await Promise.all([page.waitForEvent("filechooser"), page.keyboard.press("Space")]);
+    await chooser.setFiles(resolve(here, "../../tests/fixtures/consultation.vtt"));
+    await page.getByTestId("scribe-status").getByText("The draft note is ready below.").waitFor({ timeout: EVENT_TIMEOUT });
+    const note = page.getByTestId("note");
+    const sentence = note.getByRole("button", { pressed: false }).first();
+    await tabTo(page, sentence);
+    await page.keyboard.press("Enter");
+    await expect.poll(() => note.getByRole("button", { pressed: true }).count(), { timeout: STEP_TIMEOUT }).toBe(1);
+    await page.getByTestId("transcript").locator("mark").first().waitFor();
+    await tabTo(page, note.getByRole("button", { name: "Submit for review" }));
+    await page.keyboard.press("Enter");
+    await note.getByText(/Pending review/).waitFor();
+    await asStaleSignIn(d, "**/v1/notes/*/approve");
+    await tabTo(page, note.getByRole("button", { name: "Approve and sign" }));
+    await page.keyboard.press("Enter");
+    const reauth = page.getByRole("dialog", { name: "Confirm it is you" });
+    await expectFocused(reauth.getByLabel("Password"));
+    await page.keyboard.type("demo-doctor-pass");
+    await page.keyboard.press("Enter");
+    await reauth.waitFor({ state: "hidden" });
+    await note.getByText(/^Approved .*SHA-256/).waitFor();
+    await tabTo(page, page.getByRole("button", { name: "Complete the visit" }), 80, { back: true });
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "Live board" }).waitFor();
+    await row(page, name).waitFor({ state: "detached", timeout: EVENT_TIMEOUT });
+  });
+
   test("a locked screen keeps the form in progress", async () => {
     s = await browser();
     const { page } = s;
@@ -477,6 +614,53 @@ describe("the admin's screens", () => {
     await page.getByRole("button", { name: `Enable Nurse ${run}` }).waitFor();
     await accessible(page, "staff");
     await screenshot(page, "admin-staff");
+  });
+
+  test("keyboard only: invite, change a role, disable; filter the audit trail", async () => {
+    const r = await launch();
+    try {
+      const page = r.page;
+      await page.goto("/");
+      await tabTo(page, page.getByRole("button", { name: "Admin", exact: true }));
+      await page.keyboard.press("Enter");
+      await page.getByRole("heading", { name: "Staff" }).waitFor();
+      const who = `Keyboard ${run}`;
+      await tabTo(page, page.getByLabel("Work e-mail"));
+      await page.keyboard.type(`keyboard.${run.toLowerCase()}@demo-clinic.medi.test`);
+      await tabTo(page, page.getByLabel("Name shown to colleagues"));
+      await page.keyboard.type(who);
+      await tabTo(page, page.getByLabel("Role", { exact: true }));
+      await arrowSelect(page, page.getByLabel("Role", { exact: true }), "receptionist");
+      await tabTo(page, page.getByRole("button", { name: "Send invitation" }));
+      await page.keyboard.press("Enter");
+      await page.getByText(`${who} was added as receptionist.`).waitFor();
+      const role = page.getByLabel(`Role of ${who}`);
+      await tabTo(page, role, 400);
+      await arrowSelect(page, role, "nurse");
+      await tabTo(page, page.getByRole("button", { name: "Save role" }));
+      await page.keyboard.press("Enter");
+      await page.getByText("Saved; their sessions were ended where the change requires it.").waitFor();
+      await tabTo(page, page.getByRole("button", { name: `Disable ${who}` }), 400);
+      await page.keyboard.press("Enter");
+      await page.getByRole("button", { name: `Enable ${who}` }).waitFor();
+
+      await tabTo(page, page.getByRole("link", { name: "Audit trail" }), 400, { back: true });
+      await page.keyboard.press("Enter");
+      await page.getByTestId("audit-table").waitFor();
+      await tabTo(page, page.getByLabel("Action"));
+      await page.keyboard.type("staff.update");
+      await tabTo(page, page.getByRole("button", { name: "Filter", exact: true }));
+      await page.keyboard.press("Enter");
+      const actions = page.getByTestId("audit-table").locator("tbody tr td:nth-child(3)");
+      await actions.first().waitFor();
+      await expect.poll(async () => [...new Set(await actions.allTextContents())], { timeout: STEP_TIMEOUT }).toEqual(["staff.update"]);
+      await tabTo(page, page.getByRole("button", { name: "Verify the chain" }), 80, { back: true });
+      await page.keyboard.press("Enter");
+      await page.getByText(/^Intact: \d+ records checked/).waitFor();
+    } finally {
+      problems.push(...r.problems);
+      await r.close();
+    }
   });
 
   test("staff: sign a colleague out of every device; their screen asks them to sign in again", async () => {
