@@ -536,7 +536,22 @@ describe("a patient's visit in the web app", () => {
     await page.keyboard.press("Enter");
     await reauth.waitFor({ state: "hidden" });
     await note.getByText(/^Approved .*SHA-256/).waitFor();
-    await tabTo(page, page.getByRole("button", { name: "Complete the visit" }), 80, { back: true });
+    // The board opened anew: the visit is among "Your consultations", its patient named from
+    // the summaries the board fetches in batches (no read of each patient); from there back
+    // to the visit.
+    const reads: string[] = [];
+    const onRequest = (r: { method(): string; url(): string }) => {
+      if (r.method() === "GET" && /\/v1\/patients\/[^/?]+$/.test(r.url())) reads.push(r.url());
+    };
+    page.on("request", onRequest);
+    await page.goto("/board");
+    const mine = page.getByTestId("my-consultations").getByRole("link", { name: new RegExp(`^${name} — found collapsed`) });
+    await tabTo(page, mine);
+    page.off("request", onRequest);
+    expect(reads).toEqual([]);
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name }).waitFor();
+    await tabTo(page, page.getByRole("button", { name: "Complete the visit" }));
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { name: "Live board" }).waitFor();
     await row(page, name).waitFor({ state: "detached", timeout: EVENT_TIMEOUT });
