@@ -7,9 +7,14 @@
 // expires it (about a minute on the emulator). A retry of the same request reads the same
 // documents (its idempotency record, its commit marker) and waited on those locks past its
 // own deadline for that minute. The idempotency middleware therefore gives each keyed
-// request a Tracker, writes the transactions the Tracker holds into the key's record as it
-// renews its lease, and a retry that takes over the key of a dead request rolls them back
+// request a Tracker with a Recorder that writes the transactions the Tracker holds into
+// the key's record, and a retry that takes over the key of a dead request rolls them back
 // before its handler runs.
+//
+// The Recorder runs inside BeginTransaction, before the caller gets the transaction: a
+// read-write transaction is used (and locks anything) only once it is recorded, so no
+// kill, however early, leaves a lock nobody knows of. When it cannot be recorded the
+// transaction is rolled back and BeginTransaction fails.
 //
 // Interceptor must be on the process's Firestore connection (shared/app puts it there).
 package txtrack
@@ -21,10 +26,12 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	pb "cloud.google.com/go/firestore/apiv1/firestorepb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
 )
 
@@ -35,19 +42,27 @@ const (
 	methodRollback = "/google.firestore.v1.Firestore/Rollback"
 )
 
-// Tracker holds the transactions begun under one context and not yet ended.
+// Tracker holds the read-write transactions begun under one context and not yet ended.
 type Tracker struct {
-	mu      sync.Mutex
-	open    map[string][]byte
-	changed chan struct{}
+	mu     sync.Mutex
+	open   map[string][]byte
+	record Recorder
 }
+
+// A Recorder stores open, the transactions a Tracker holds, where a retry of the
+// tracker's request will find them (the key's idempotency record). It is called when a
+// transaction begins, with that transaction in open, before the transaction is used;
+// an error fails the transaction's BeginTransaction with the error's gRPC code. ctx is
+// the BeginTransaction call's, without its outgoing metadata.
+type Recorder func(ctx context.Context, open [][]byte) error
 
 type trackerKey struct{}
 
-// NewContext returns ctx with a new Tracker: the transactions begun under the returned
-// context (and contexts derived from it) are tracked.
-func NewContext(ctx context.Context) (context.Context, *Tracker) {
-	t := &Tracker{open: map[string][]byte{}, changed: make(chan struct{}, 1)}
+// NewContext returns ctx with a new Tracker: the read-write transactions begun under the
+// returned context (and contexts derived from it) are tracked, and each is recorded with
+// record (nil: tracked only) before it is used.
+func NewContext(ctx context.Context, record Recorder) (context.Context, *Tracker) {
+	t := &Tracker{open: map[string][]byte{}, record: record}
 	return context.WithValue(ctx, trackerKey{}, t), t
 }
 
@@ -64,21 +79,10 @@ func (t *Tracker) Open() [][]byte {
 	return out
 }
 
-// Begun is signalled (without blocking, at most one pending signal) when a transaction
-// begins, so that its holder can record it at once.
-func (t *Tracker) Begun() <-chan struct{} { return t.changed }
-
 func (t *Tracker) add(id []byte) {
-	if len(id) == 0 {
-		return
-	}
 	t.mu.Lock()
 	t.open[string(id)] = id
 	t.mu.Unlock()
-	select {
-	case t.changed <- struct{}{}:
-	default:
-	}
 }
 
 func (t *Tracker) remove(id []byte) {
@@ -103,7 +107,8 @@ func WithConn(ctx context.Context) (context.Context, *Conn) {
 }
 
 // Interceptor is a gRPC client interceptor for Firestore connections: it adds each
-// transaction begun under a context with a Tracker to that Tracker and removes it when
+// read-write transaction begun under a context with a Tracker to that Tracker and
+// records it (the Tracker's Recorder) before BeginTransaction returns, removes it when
 // its commit returns or its rollback starts, and gives a context's Conn the connection.
 func Interceptor(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 	if c, ok := ctx.Value(connKey{}).(*Conn); ok {
@@ -125,13 +130,41 @@ func Interceptor(ctx context.Context, method string, req, reply any, cc *grpc.Cl
 		}
 	}
 	err := invoker(ctx, method, req, reply, cc, opts...)
-	if method == methodBegin && err == nil {
-		if r, ok := reply.(*pb.BeginTransactionResponse); ok {
-			t.add(r.GetTransaction())
-		}
+	if method != methodBegin || err != nil {
+		return err
 	}
-	return err
+	r, _ := req.(*pb.BeginTransactionRequest)
+	res, _ := reply.(*pb.BeginTransactionResponse)
+	if r == nil || res == nil || len(res.GetTransaction()) == 0 || r.GetOptions().GetReadOnly() != nil {
+		return nil // a read-only transaction locks nothing
+	}
+	return t.begun(ctx, r.GetDatabase(), res.GetTransaction(), func(ctx context.Context, rb *pb.RollbackRequest) error {
+		return invoker(ctx, methodRollback, rb, &emptypb.Empty{}, cc, opts...)
+	})
 }
+
+// begun tracks the transaction id of database db and records it. When it cannot be
+// recorded it is rolled back (it has read nothing yet, so it holds no lock; the rollback
+// only ends it early) and the error is returned in its place.
+func (t *Tracker) begun(ctx context.Context, db string, id []byte, rollback func(context.Context, *pb.RollbackRequest) error) error {
+	t.add(id)
+	if t.record == nil {
+		return nil
+	}
+	err := t.record(metadata.NewOutgoingContext(ctx, metadata.MD{}), t.Open())
+	if err == nil {
+		return nil
+	}
+	t.remove(id)
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+	defer cancel()
+	_ = rollback(rctx, &pb.RollbackRequest{Database: db, Transaction: id})
+	return status.Errorf(status.Code(err), "txtrack: the transaction could not be recorded, so it was not used: %v", err)
+}
+
+// rollbackTimeout bounds the rollback of a transaction that could not be recorded (on a
+// connection with app.RollbackInBackground it returns at once).
+const rollbackTimeout = 5 * time.Second
 
 // ErrNoConnection is returned by Rollback when no Firestore call went through
 // Interceptor under the Conn's context (the client has no Interceptor).

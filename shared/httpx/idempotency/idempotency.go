@@ -35,11 +35,13 @@
 //   - Locks a dead request leaves: the record itself is read and written without
 //     transactions (writes conditional on the update time read), so a kill leaves no
 //     lock on it. The handler's own transactions are tracked (shared/txtrack: the
-//     request's context carries a Tracker, the Firestore connection the interceptor);
-//     the lease renewal writes the open ones into the record, at once when one begins,
-//     and a retry that takes the key over from an abandoned request rolls them back
-//     before its handler runs, so their locks on the commit marker and on what the
-//     handler read do not hold it up until Firestore expires them (about a minute).
+//     request's context carries a Tracker, the Firestore connection the interceptor):
+//     each read-write transaction is written into the record when BeginTransaction
+//     answers, before the handler can read anything in it (a transaction that cannot be
+//     recorded fails), the lease renewals keep the list current, and a retry that takes
+//     the key over from an abandoned request rolls them back before its handler runs,
+//     so their locks on the commit marker and on what the handler read do not hold it
+//     up until Firestore expires them (about a minute).
 //   - Record of a different request (other body or query): 409, code "conflict",
 //     details {"reason": "idempotency_key_reused"}; the client must use a new key.
 //   - An invalid key (not 1-255 printable ASCII characters, or the header repeated): 400
@@ -86,6 +88,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -193,9 +196,10 @@ type record struct {
 	// LeaseUntil is when an in-progress record stops protecting its key unless its
 	// holder renews it. Zero (records written before leases) means CreatedAt+LockTimeout.
 	LeaseUntil time.Time `firestore:"leaseUntil,omitzero"`
-	// OpenTransactions are the Firestore transactions the holder's handler had open at
-	// its last renewal (shared/txtrack): a retry that takes the key over rolls them back,
-	// so that the locks of a holder killed inside a transaction do not hold it up.
+	// OpenTransactions are the read-write Firestore transactions the holder's handler
+	// has open (shared/txtrack: each written here before it is used, ended ones dropped
+	// at the next renewal): a retry that takes the key over rolls them back, so that the
+	// locks of a holder killed inside a transaction do not hold it up.
 	OpenTransactions [][]byte          `firestore:"openTransactions,omitempty"`
 	ExpireAt         time.Time         `firestore:"expireAt"`
 	CompletedAt      time.Time         `firestore:"completedAt,omitzero"`
@@ -341,8 +345,9 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	}
 
 	cw := &captureWriter{ResponseWriter: w, max: m.maxStoredBody}
-	hctx, tracker := txtrack.NewContext(ctx)
-	stopRenewing := m.renew(ctx, ref, owner, d.createdAt, tracker)
+	h := &hold{m: m, ref: ref, owner: owner, createdAt: d.createdAt, updated: d.updated}
+	hctx, tracker := txtrack.NewContext(ctx, h.record)
+	stopRenewing := h.renew(ctx, tracker)
 	returned := false
 	defer func() {
 		// No recover: a panic travels on to httpx.Recover with its stack. The record
@@ -558,6 +563,7 @@ type decision struct {
 	outcome   outcome
 	rec       record
 	createdAt time.Time // of the record this request now holds
+	updated   time.Time // the update time of that record, as this request wrote it
 	// abandonedTx are the transactions the abandoned holder had open (outcomeTakeover),
 	// to roll back on conn, the connection the claim went through.
 	abandonedTx [][]byte
@@ -602,14 +608,20 @@ func (m *middleware) claim(ctx context.Context, ref *firestore.DocumentRef, hash
 	d := decision{outcome: outcomeRun, createdAt: now}
 	snap, err := ref.Get(ctx)
 	if status.Code(err) == codes.NotFound {
-		_, err = ref.Create(ctx, fresh)
+		wr, err := ref.Create(ctx, fresh)
+		if err == nil {
+			d.updated = wr.UpdateTime
+		}
 		return d, err
 	}
 	if err != nil {
 		return d, err
 	}
 	replace := func() error {
-		_, err := ref.Update(ctx, fresh.updates(), firestore.LastUpdateTime(snap.UpdateTime))
+		wr, err := ref.Update(ctx, fresh.updates(), firestore.LastUpdateTime(snap.UpdateTime))
+		if err == nil {
+			d.updated = wr.UpdateTime
+		}
 		return err
 	}
 	var rec record
@@ -690,50 +702,111 @@ func (m *middleware) abandoned(rec record, now time.Time) bool {
 	return !rec.LeaseUntil.IsZero() && !now.Before(rec.LeaseUntil)
 }
 
-// renew extends the lease of the record this request holds every lease/3 until the
-// returned stop is called (which waits for a renewal in flight). A renewal that fails
+// hold is a running request's hold on its key's record. The lease renewals and the
+// recording of each transaction its handler begins write the record one at a time, each
+// on the update time of the previous write (one round trip); the record is read first
+// only when another write came in between.
+type hold struct {
+	m         *middleware
+	ref       *firestore.DocumentRef
+	owner     string
+	createdAt time.Time
+
+	mu       sync.Mutex
+	updated  time.Time // the record's update time after this request's last write
+	released bool      // the handler has returned
+}
+
+// write extends the lease and records open as the holder's open transactions, provided
+// this request still holds the record (errLost when another request took it over or it
+// is gone, errReleased once the handler has returned).
+func (h *hold) write(ctx context.Context, open [][]byte) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.released {
+		return errReleased
+	}
+	updates := func() []firestore.Update {
+		until := h.m.now().UTC().Add(h.m.lease)
+		if limit := h.createdAt.Add(h.m.lockTimeout); until.After(limit) {
+			until = limit
+		}
+		var openTx any = open
+		if len(open) == 0 {
+			openTx = firestore.Delete
+		}
+		return []firestore.Update{{Path: "leaseUntil", Value: until}, {Path: "openTransactions", Value: openTx}}
+	}
+	if !h.updated.IsZero() {
+		wr, err := h.ref.Update(ctx, updates(), firestore.LastUpdateTime(h.updated))
+		if err == nil {
+			h.updated = wr.UpdateTime
+			return nil
+		}
+		if status.Code(err) != codes.FailedPrecondition {
+			return err
+		}
+	}
+	// Written by someone else since (or our last write's answer was lost): read, then
+	// write on the read's update time. No transaction, whose lock on the record a kill
+	// would leave behind (see begin).
+	snap, err := h.ref.Get(ctx)
+	if status.Code(err) == codes.NotFound {
+		return errLost
+	}
+	if err != nil {
+		return err
+	}
+	var rec record
+	if err := snap.DataTo(&rec); err != nil || rec.Owner != h.owner || rec.State != stateInProgress {
+		return errLost
+	}
+	wr, err := h.ref.Update(ctx, updates(), firestore.LastUpdateTime(snap.UpdateTime))
+	if err == nil {
+		h.updated = wr.UpdateTime
+	}
+	return err
+}
+
+// record is the handler's txtrack.Recorder: it writes the open transactions into the
+// record when one begins, before the transaction is used, so that a retry taking the key
+// over finds every transaction whose locks a kill left behind. A transaction begun after
+// the handler returned (by work it left running) is not recorded; one begun by a request
+// whose key was taken over fails (Aborted): the key is the retry's now.
+func (h *hold) record(ctx context.Context, open [][]byte) error {
+	ctx, cancel := context.WithTimeout(ctx, h.m.lease)
+	defer cancel()
+	switch err := h.write(ctx, open); {
+	case errors.Is(err, errReleased):
+		return nil
+	case errors.Is(err, errLost):
+		return status.Error(codes.Aborted, err.Error())
+	default:
+		return err
+	}
+}
+
+// renew extends the lease of the record this request holds every lease/3, with the
+// transactions tracker has open, until the returned stop is called (which waits for a
+// renewal in flight and ends the recording of transactions). A renewal that fails
 // (Firestore unreachable) is not retried: the lease then runs out, and a retry may take
 // the key over, which is safe because writes recognise their own commit
 // (shared/commitmark). Renewals stop extending at createdAt+LockTimeout.
-func (m *middleware) renew(ctx context.Context, ref *firestore.DocumentRef, owner string, createdAt time.Time, tracker *txtrack.Tracker) (stop func()) {
+func (h *hold) renew(ctx context.Context, tracker *txtrack.Tracker) (stop func()) {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		tick := time.NewTicker(m.lease / 3)
+		tick := time.NewTicker(h.m.lease / 3)
 		defer tick.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-tick.C:
-			case <-tracker.Begun(): // record a new transaction at once
 			}
-			open := tracker.Open()
-			rctx, rcancel := context.WithTimeout(ctx, m.lease/3)
-			// Read, then write on the read's update time: no transaction, whose lock
-			// on the record a kill would leave behind (see begin).
-			err := func() error {
-				snap, err := ref.Get(rctx)
-				if err != nil {
-					return err
-				}
-				var rec record
-				if err := snap.DataTo(&rec); err != nil || rec.Owner != owner || rec.State != stateInProgress {
-					return errLost
-				}
-				until := m.now().UTC().Add(m.lease)
-				if limit := createdAt.Add(m.lockTimeout); until.After(limit) {
-					until = limit
-				}
-				var openTx any = open
-				if len(open) == 0 {
-					openTx = firestore.Delete
-				}
-				_, err = ref.Update(rctx, []firestore.Update{{Path: "leaseUntil", Value: until}, {Path: "openTransactions", Value: openTx}},
-					firestore.LastUpdateTime(snap.UpdateTime))
-				return err
-			}()
+			rctx, rcancel := context.WithTimeout(ctx, h.m.lease/3)
+			err := h.write(rctx, tracker.Open())
 			rcancel()
 			if errors.Is(err, errLost) {
 				return
@@ -747,11 +820,17 @@ func (m *middleware) renew(ctx context.Context, ref *firestore.DocumentRef, owne
 	return func() {
 		cancel()
 		<-done
+		h.mu.Lock()
+		h.released = true
+		h.mu.Unlock()
 	}
 }
 
 // errLost ends renewals of a record another request has taken over.
 var errLost = errors.New("idempotency: key taken over")
+
+// errReleased: the handler has returned, the hold no longer writes the record.
+var errReleased = errors.New("idempotency: handler returned")
 
 // rollbackAbandoned rolls back the transactions the abandoned holder of ref had open,
 // so that its locks (on the commit marker and whatever its handler read) do not hold up

@@ -213,7 +213,7 @@ type call struct {
 	noKey                         bool
 }
 
-func (c call) do(t *testing.T, h http.Handler) *httptest.ResponseRecorder {
+func (c call) do(t testing.TB, h http.Handler) *httptest.ResponseRecorder {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, c.request())
@@ -1162,89 +1162,28 @@ func TestTakeoverRollsBackTheDeadHoldersTransactions(t *testing.T) {
 	}{{"tracked", true}, {"control: untracked", false}} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			ctx := context.Background()
-			project := testenv.ProjectID(t)
-			gate := testenv.NewGate(t, os.Getenv("FIRESTORE_EMULATOR_HOST"))
-			chain := []grpc.UnaryClientInterceptor{app.RollbackInBackground}
+			var chain []grpc.UnaryClientInterceptor
 			if tc.track {
-				chain = append([]grpc.UnaryClientInterceptor{txtrack.Interceptor}, chain...)
+				chain = append(chain, txtrack.Interceptor)
 			}
-			holderFS := clientOn(t, gate.Addr(), project, chain...)
-			retryFS := clientOn(t, os.Getenv("FIRESTORE_EMULATOR_HOST"), project, txtrack.Interceptor, app.RollbackInBackground)
-			const docPath = "encounters/locked"
-			if _, err := retryFS.Doc(docPath).Set(ctx, map[string]any{"n": 0}); err != nil {
-				t.Fatal(err)
-			}
-			const lease = time.Second
-
-			inTx := make(chan struct{})
-			holder := &endpoint{respond: func(_ int32, w http.ResponseWriter, r *http.Request) {
-				err := holderFS.RunTransaction(r.Context(), func(ctx context.Context, tx *firestore.Transaction) error {
-					if _, err := tx.Get(holderFS.Doc(docPath)); err != nil {
-						return err
-					}
-					close(inTx)
-					<-ctx.Done() // the instance dies here
-					return ctx.Err()
-				})
-				httpx.WriteError(w, r, httpx.Unavailable(1, err))
-			}}
-			h1, _ := server(holderFS, Options{Lease: lease}, holder)
-			holderCtx, cancelHolder := context.WithCancel(ctx)
-			holderDone := make(chan struct{})
-			go func() {
-				defer close(holderDone)
-				h1.ServeHTTP(httptest.NewRecorder(), (call{}).request().WithContext(holderCtx))
-			}()
-			t.Cleanup(func() { cancelHolder(); <-holderDone })
-			select {
-			case <-inTx:
-			case <-time.After(30 * time.Second):
-				t.Fatal("the holder's transaction did not start")
-			}
-			ref := retryFS.Collection(Collection).Doc(DocumentID("uid-1|clinic-1", http.MethodPost, "/v1/encounters", "key-1"))
-			if tc.track {
+			rec, logs := retryAfterDeadHolder(t, chain, func(ctx context.Context, ref *firestore.DocumentRef) {
+				if !tc.track {
+					time.Sleep(deadHolderLease)
+					return
+				}
 				// The holder records its open transaction at once.
 				for wait := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 					var rec record
 					if snap, err := ref.Get(ctx); err == nil && snap.DataTo(&rec) == nil && len(rec.OpenTransactions) == 1 {
-						break
+						return
 					}
 					if time.Now().After(wait) {
 						t.Fatal("the holder's open transaction was not recorded")
 					}
 				}
-			} else {
-				time.Sleep(lease)
-			}
-			gate.Hold() // the holder's instance is gone: no renewal, no rollback
-			t.Cleanup(gate.Release)
-			time.Sleep(lease + 500*time.Millisecond)
-
-			retry := &endpoint{respond: func(n int32, w http.ResponseWriter, r *http.Request) {
-				wctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
-				defer cancel()
-				err := retryFS.RunTransaction(wctx, func(ctx context.Context, tx *firestore.Transaction) error {
-					if _, err := tx.Get(retryFS.Doc(docPath)); err != nil {
-						return err
-					}
-					return tx.Set(retryFS.Doc(docPath), map[string]any{"n": 1})
-				})
-				if err != nil {
-					httpx.WriteError(w, r, httpx.Unavailable(1, err))
-					return
-				}
-				created(n, w, r)
-			}}
-			h2, logs := server(retryFS, Options{Lease: lease}, retry)
-			rec := (call{}).do(t, h2)
+			})
 			if tc.track {
-				if rec.Code != http.StatusCreated {
-					t.Fatalf("retry: %d %s, want 201: the dead holder's transaction kept its lock", rec.Code, rec.Body)
-				}
-				if !strings.Contains(logs.String(), "transactions rolled back") {
-					t.Errorf("rollback not logged:\n%s", logs)
-				}
+				wantRolledBack(t, rec, logs)
 				return
 			}
 			if rec.Code != http.StatusServiceUnavailable {
@@ -1254,9 +1193,129 @@ func TestTakeoverRollsBackTheDeadHoldersTransactions(t *testing.T) {
 	}
 }
 
+// A kill at the worst moment: the holder's instance dies as soon as BeginTransaction has
+// answered, having sent only its transaction's first read (which locks the document).
+// Nothing else leaves it: no renewal, no rollback. The transaction was recorded in the
+// key's record before BeginTransaction returned, so the retry rolls it back and writes.
+// (Before, the record was written by the renewal after BeginTransaction returned, which
+// a kill at that moment prevented: the retry waited on the lock and answered 503.)
+func TestKillRightAfterBeginTransactionLeavesNoLock(t *testing.T) {
+	testenv.Require(t, "FIRESTORE_EMULATOR_HOST")
+	t.Parallel()
+	var dead atomic.Bool
+	ended := make(chan struct{}) // the test is over
+	kill := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if dead.Load() {
+			select { // the process is gone: the call never leaves it
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-ended:
+				return status.Error(codes.Unavailable, "the process is gone")
+			}
+		}
+		err := invoker(ctx, method, req, reply, cc, opts...)
+		if method == "/google.firestore.v1.Firestore/BeginTransaction" && err == nil {
+			dead.Store(true)
+		}
+		return err
+	}
+	// kill comes first: it sees BeginTransaction answered only once txtrack is done with it.
+	rec, logs := retryAfterDeadHolder(t, []grpc.UnaryClientInterceptor{kill, txtrack.Interceptor}, func(context.Context, *firestore.DocumentRef) {
+		if !dead.Load() {
+			t.Fatal("the holder's instance did not die at its BeginTransaction")
+		}
+	})
+	close(ended)
+	wantRolledBack(t, rec, logs)
+}
+
+// deadHolderLease is the lease of retryAfterDeadHolder's keys.
+const deadHolderLease = time.Second
+
+// retryAfterDeadHolder runs a keyed request (the holder) on a client of the emulator with
+// the interceptors holderChain (then app.RollbackInBackground), whose handler reads a
+// document in a transaction and hangs there. Once the read returned, beforeDeath runs with
+// the key's record, then the holder's Firestore connection is held (a frozen or killed
+// instance: no renewal, no rollback), its lease lapses, and a retry of the key on another
+// client runs a handler that writes that document in a transaction within 10 s. It
+// returns the retry's answer and the retry's logs.
+func retryAfterDeadHolder(t *testing.T, holderChain []grpc.UnaryClientInterceptor, beforeDeath func(context.Context, *firestore.DocumentRef)) (*httptest.ResponseRecorder, *syncBuffer) {
+	t.Helper()
+	ctx := context.Background()
+	project := testenv.ProjectID(t)
+	gate := testenv.NewGate(t, os.Getenv("FIRESTORE_EMULATOR_HOST"))
+	holderFS := clientOn(t, gate.Addr(), project, append(slices.Clone(holderChain), app.RollbackInBackground)...)
+	retryFS := clientOn(t, os.Getenv("FIRESTORE_EMULATOR_HOST"), project, txtrack.Interceptor, app.RollbackInBackground)
+	const docPath = "encounters/locked"
+	if _, err := retryFS.Doc(docPath).Set(ctx, map[string]any{"n": 0}); err != nil {
+		t.Fatal(err)
+	}
+
+	inTx := make(chan struct{})
+	holder := &endpoint{respond: func(_ int32, w http.ResponseWriter, r *http.Request) {
+		err := holderFS.RunTransaction(r.Context(), func(ctx context.Context, tx *firestore.Transaction) error {
+			if _, err := tx.Get(holderFS.Doc(docPath)); err != nil {
+				return err
+			}
+			close(inTx)
+			<-ctx.Done() // the instance dies here
+			return ctx.Err()
+		})
+		httpx.WriteError(w, r, httpx.Unavailable(1, err))
+	}}
+	h1, _ := server(holderFS, Options{Lease: deadHolderLease}, holder)
+	holderCtx, cancelHolder := context.WithCancel(ctx)
+	holderDone := make(chan struct{})
+	go func() {
+		defer close(holderDone)
+		h1.ServeHTTP(httptest.NewRecorder(), (call{}).request().WithContext(holderCtx))
+	}()
+	t.Cleanup(func() { cancelHolder(); <-holderDone })
+	select {
+	case <-inTx:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the holder's transaction did not start")
+	}
+	ref := retryFS.Collection(Collection).Doc(DocumentID("uid-1|clinic-1", http.MethodPost, "/v1/encounters", "key-1"))
+	beforeDeath(ctx, ref)
+	gate.Hold() // the holder's instance is gone: no renewal, no rollback
+	t.Cleanup(gate.Release)
+	time.Sleep(deadHolderLease + 500*time.Millisecond)
+
+	retry := &endpoint{respond: func(n int32, w http.ResponseWriter, r *http.Request) {
+		wctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+		defer cancel()
+		err := retryFS.RunTransaction(wctx, func(ctx context.Context, tx *firestore.Transaction) error {
+			if _, err := tx.Get(retryFS.Doc(docPath)); err != nil {
+				return err
+			}
+			return tx.Set(retryFS.Doc(docPath), map[string]any{"n": 1})
+		})
+		if err != nil {
+			httpx.WriteError(w, r, httpx.Unavailable(1, err))
+			return
+		}
+		created(n, w, r)
+	}}
+	h2, logs := server(retryFS, Options{Lease: deadHolderLease}, retry)
+	return (call{}).do(t, h2), logs
+}
+
+// wantRolledBack checks that the retry of retryAfterDeadHolder wrote the document,
+// having rolled back the dead holder's transaction.
+func wantRolledBack(t *testing.T, rec *httptest.ResponseRecorder, logs *syncBuffer) {
+	t.Helper()
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("retry: %d %s, want 201: the dead holder's transaction kept its lock", rec.Code, rec.Body)
+	}
+	if !strings.Contains(logs.String(), "transactions rolled back") {
+		t.Errorf("rollback not logged:\n%s", logs)
+	}
+}
+
 // clientOn returns a Firestore client of project on the emulator at addr with the
 // interceptors.
-func clientOn(t *testing.T, addr, project string, interceptors ...grpc.UnaryClientInterceptor) *firestore.Client {
+func clientOn(t testing.TB, addr, project string, interceptors ...grpc.UnaryClientInterceptor) *firestore.Client {
 	t.Helper()
 	conn, err := app.DialFirestoreEmulator(addr, grpc.WithChainUnaryInterceptor(interceptors...))
 	if err != nil {
@@ -1422,5 +1481,47 @@ func TestTakeoverKeepsEarlierRequestIDs(t *testing.T) {
 	(call{}).do(t, h)
 	if diff := cmp.Diff([][]string{{"r-crashed", second.Header().Get("X-Request-Id")}}, a.calls); diff != "" {
 		t.Errorf("AuditReplay calls (-want +got):\n%s", diff)
+	}
+}
+
+// The cost of recording each read-write transaction a keyed request begins: the same
+// transaction (read a document, write it) run in a keyed request's handler, where
+// BeginTransaction waits for the transaction to be written into the key's record, and in
+// a request without a key, where nothing is recorded. Figures: docs/reliability.md.
+func BenchmarkTransaction(b *testing.B) {
+	testenv.Require(b, "FIRESTORE_EMULATOR_HOST")
+	fs := clientOn(b, os.Getenv("FIRESTORE_EMULATOR_HOST"), testenv.ProjectID(b), txtrack.Interceptor, app.RollbackInBackground)
+	if err := fs.RunTransaction(context.Background(), func(context.Context, *firestore.Transaction) error { return nil }); err != nil {
+		b.Fatal(err) // the connection is up before anything is timed
+	}
+	for _, tc := range []struct {
+		name string
+		c    call
+	}{{"without key", call{noKey: true}}, {"keyed, recorded", call{}}} {
+		b.Run(tc.name, func(b *testing.B) {
+			doc := fs.Collection("bench").Doc(strings.ReplaceAll(tc.name, " ", "-"))
+			ran := false
+			h, _ := server(fs, Options{}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				ran = true
+				n := 0
+				for b.Loop() { // the handler runs on the benchmark's goroutine
+					n++
+					if err := fs.RunTransaction(r.Context(), func(ctx context.Context, tx *firestore.Transaction) error {
+						if _, err := tx.Get(doc); err != nil && status.Code(err) != codes.NotFound {
+							return err
+						}
+						return tx.Set(doc, map[string]any{"n": n})
+					}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				w.WriteHeader(http.StatusNoContent)
+			}))
+			c := tc.c
+			c.key = newOwner() // -count runs each case again: a new key each time
+			if rec := c.do(b, h); rec.Code != http.StatusNoContent || !ran {
+				b.Fatalf("request: %d %s", rec.Code, rec.Body)
+			}
+		})
 	}
 }
