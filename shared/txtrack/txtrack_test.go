@@ -124,7 +124,7 @@ func (c *calls) reset() {
 func short(method string) string { return method[strings.LastIndex(method, "/")+1:] }
 
 // A read-write transaction is recorded after its BeginTransaction answered and before
-// anything is read in it; a transaction that cannot be recorded is never used, fails with
+// anything is read in it, also under a context derived from the tracked one; a transaction that cannot be recorded is never used, fails with
 // the Recorder's code and is rolled back; a read-only one (which locks nothing) is
 // neither tracked nor recorded.
 func TestRecorderRunsBeforeTheTransactionIsUsed(t *testing.T) {
@@ -175,6 +175,22 @@ func TestRecorderRunsBeforeTheTransactionIsUsed(t *testing.T) {
 	}
 	if len(recorded) != 1 {
 		t.Errorf("recorded %d transactions, want 1", len(recorded))
+	}
+
+	// A context derived from the tracked one, outliving it in a goroutine, is tracked too.
+	log.reset()
+	recorded = nil
+	done := make(chan error)
+	go func() {
+		done <- fs.RunTransaction(context.WithoutCancel(ctx), func(ctx context.Context, tx *firestore.Transaction) error {
+			return tx.Set(doc, map[string]any{"n": 2})
+		})
+	}()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if len(recorded) != 1 || !strings.Contains(log.String(), "BeginTransaction record") {
+		t.Errorf("derived context: recorded %d, calls %q", len(recorded), log.String())
 	}
 
 	log.reset()
