@@ -23,6 +23,9 @@ const (
 	// streamMaxDuration ends a stream cleanly before the service's request timeout
 	// (set in Terraform above it); EventSource clients reconnect on their own.
 	streamMaxDuration = 30 * time.Minute
+	// streamMinGap is the least time between two board frames of a stream: a burst of
+	// changes is sent as a few frames, not one per change.
+	streamMinGap = 150 * time.Millisecond
 )
 
 // boardReader serves the queue board, which the queue-projector function writes: the
@@ -32,6 +35,7 @@ type boardReader struct {
 	store     *app.Lazy[*queue.Store]
 	heartbeat time.Duration
 	maxStream time.Duration
+	minGap    time.Duration
 	// streamEnded, when set (tests), is called when a stream handler returns.
 	streamEnded func()
 }
@@ -50,6 +54,7 @@ func registerQueueRoutes(_ *Config, env *app.Env, rt *httpx.Router) {
 		}),
 		heartbeat: streamHeartbeat,
 		maxStream: streamMaxDuration,
+		minGap:    streamMinGap,
 	}
 	staff := env.Require(auth.Roles...)
 	rt.Handle(http.MethodGet, "/v1/queue", staff(http.HandlerFunc(b.handleQueue)))

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -17,15 +18,16 @@ import (
 	"github.com/medi-os/medi/shared/queue"
 )
 
-// boardSnapshot is one result of the board listener.
-type boardSnapshot struct {
-	board queue.Board
+// streamUpdate is one result of the stream's two listeners: a stored board, or a
+// snapshot of the clinic's open encounters, or the listener's error.
+type streamUpdate struct {
+	board *queue.Board
+	open  *firestore.QuerySnapshot
 	err   error
 }
 
-// handleQueueStream answers GET /v1/queue/stream with Server-Sent Events: the board of
-// the caller's clinic at once, then again at every change, from a Firestore snapshot
-// listener on the board document.
+// handleQueueStream answers GET /v1/queue/stream with Server-Sent Events: the live board
+// of the caller's clinic at once, then again at every change.
 //
 //	retry: 3000
 //
@@ -35,9 +37,18 @@ type boardSnapshot struct {
 //
 //	: heartbeat
 //
+// Two Firestore snapshot listeners feed it: one on the stored board document (written
+// by the queue-projector at most once a second per clinic, with the wait estimates) and
+// one on the clinic's open encounters. Each frame is queue.LiveBoard of the two: a
+// check-in, a triage or a transition shows as soon as the encounter's listener reports
+// it, in the board's order, without waiting for the next stored board (a new patient's
+// entry is "provisional", with no estimate, until then). Frames are at least
+// streamMinGap apart; a change within the gap is sent at its end with whatever else
+// changed meanwhile.
+//
 // A comment line every 15 seconds keeps idle connections open. The stream ends when
 // the client goes away, when the request's context ends, after streamMaxDuration
-// (clients reconnect), or after an "event: error" if the listener fails. A failure
+// (clients reconnect), or after an "event: error" if a listener fails. A failure
 // before the first board is answered with the usual JSON error (503).
 func (b *boardReader) handleQueueStream(w http.ResponseWriter, r *http.Request) {
 	if b.streamEnded != nil {
@@ -50,32 +61,55 @@ func (b *boardReader) handleQueueStream(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), b.maxStream)
-	// The listener goroutine owns the iterator (Next and Stop must not race); ending
-	// ctx ends its Next, and the handler returns only once the listener has stopped.
-	snaps := make(chan boardSnapshot)
-	listening := make(chan struct{})
+	// Each listener goroutine owns its iterator (Next and Stop must not race); ending ctx
+	// ends its Next, and the handler returns only once both have stopped.
+	updates := make(chan streamUpdate)
+	var listening sync.WaitGroup
 	defer func() {
 		cancel()
-		<-listening
+		listening.Wait()
 	}()
+	listening.Add(2)
 	go func() {
-		defer close(listening)
+		defer listening.Done()
 		it := st.BoardRef(p.ClinicID).Snapshots(ctx)
 		defer it.Stop()
-		listen(ctx, it, p.ClinicID, snaps)
+		listenBoard(ctx, it, p.ClinicID, updates)
+	}()
+	go func() {
+		defer listening.Done()
+		it := st.OpenEncounters(p.ClinicID).Snapshots(ctx)
+		defer it.Stop()
+		listenOpen(ctx, it, updates)
 	}()
 
-	var first boardSnapshot
-	select {
-	case first = <-snaps:
-	case <-ctx.Done():
-		writeBoardError(w, r, ctx.Err())
-		return
+	var stored *queue.Board
+	open := queue.NewOpenSet()
+	opened := false
+	apply := func(u streamUpdate) {
+		if u.board != nil {
+			stored = u.board
+		}
+		if u.open != nil {
+			open.Apply(ctx, u.open)
+			opened = true
+		}
 	}
-	if first.err != nil {
-		writeBoardError(w, r, first.err)
-		return
+	// The first frame waits for both listeners' first results.
+	for stored == nil || !opened {
+		select {
+		case u := <-updates:
+			if u.err != nil {
+				writeBoardError(w, r, u.err)
+				return
+			}
+			apply(u)
+		case <-ctx.Done():
+			writeBoardError(w, r, ctx.Err())
+			return
+		}
 	}
+	live := func() queue.Board { return queue.LiveBoard(*stored, open.Source(), time.Now()) }
 
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
@@ -89,28 +123,46 @@ func (b *boardReader) handleQueueStream(w http.ResponseWriter, r *http.Request) 
 		}
 		return rc.Flush() == nil
 	}
-	if !send([]byte("retry: 3000\n\n")) || !send(boardFrame(first.board)) {
+	if !send([]byte("retry: 3000\n\n")) || !send(boardFrame(live())) {
 		return
 	}
+	lastFrame := time.Now()
 
 	heartbeat := time.NewTicker(b.heartbeat)
 	defer heartbeat.Stop()
+	// due fires when a change held back by the frame gap is to be sent; nil when none is.
+	var due <-chan time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case s := <-snaps:
-			if s.err != nil {
+		case u := <-updates:
+			if u.err != nil {
 				if ctx.Err() == nil {
 					logging.FromContext(ctx).LogAttrs(ctx, slog.LevelWarn, "queue board listener failed",
-						slog.String("error", s.err.Error()))
+						slog.String("error", u.err.Error()))
 					send([]byte("event: error\ndata: {\"code\":\"unavailable\"}\n\n"))
 				}
 				return
 			}
-			if !send(boardFrame(s.board)) {
+			apply(u)
+			if due != nil {
+				continue // the held-back frame will carry this change too
+			}
+			if wait := b.minGap - time.Since(lastFrame); wait > 0 {
+				due = time.After(wait)
+				continue
+			}
+			if !send(boardFrame(live())) {
 				return
 			}
+			lastFrame = time.Now()
+		case <-due:
+			due = nil
+			if !send(boardFrame(live())) {
+				return
+			}
+			lastFrame = time.Now()
 		case <-heartbeat.C:
 			if !send([]byte(": heartbeat\n\n")) {
 				return
@@ -119,27 +171,44 @@ func (b *boardReader) handleQueueStream(w http.ResponseWriter, r *http.Request) 
 	}
 }
 
-// listen forwards the listener's snapshots until it fails or ctx ends.
-func listen(ctx context.Context, it *firestore.DocumentSnapshotIterator, clinicID string, out chan<- boardSnapshot) {
+// listenBoard forwards the stored board's snapshots until the listener fails or ctx ends.
+func listenBoard(ctx context.Context, it *firestore.DocumentSnapshotIterator, clinicID string, out chan<- streamUpdate) {
 	for {
 		snap, err := it.Next()
-		var s boardSnapshot
+		var u streamUpdate
 		switch {
 		case err != nil:
-			s.err = err
+			u.err = err
 		case !snap.Exists():
-			s.board = queue.EmptyBoard(clinicID)
+			b := queue.EmptyBoard(clinicID)
+			u.board = &b
 		default:
-			s.board, s.err = queue.DecodeBoard(snap)
+			b, err := queue.DecodeBoard(snap)
+			u.board, u.err = &b, err
 		}
-		select {
-		case out <- s:
-		case <-ctx.Done():
+		if !forward(ctx, out, u) {
 			return
 		}
-		if s.err != nil {
+	}
+}
+
+// listenOpen forwards the open encounters' snapshots until the listener fails or ctx ends.
+func listenOpen(ctx context.Context, it *firestore.QuerySnapshotIterator, out chan<- streamUpdate) {
+	for {
+		snap, err := it.Next()
+		if !forward(ctx, out, streamUpdate{open: snap, err: err}) {
 			return
 		}
+	}
+}
+
+// forward sends u; false when the listener is to stop (ctx ended or u is an error).
+func forward(ctx context.Context, out chan<- streamUpdate, u streamUpdate) bool {
+	select {
+	case out <- u:
+		return u.err == nil
+	case <-ctx.Done():
+		return false
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -101,11 +102,12 @@ func newStreamFixture(t *testing.T, heartbeat, maxStream time.Duration) *streamF
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { fs.Close() })
-	f := &streamFixture{fs: fs, clinic: "clinic-stream", ended: make(chan struct{}, 4)}
+	f := &streamFixture{fs: fs, clinic: "clinic-stream-" + strconv.FormatInt(time.Now().UnixNano(), 36), ended: make(chan struct{}, 4)}
 	b := &boardReader{
 		store:       app.NewLazy(func(context.Context) (*queue.Store, error) { return queue.NewStore(fs), nil }),
 		heartbeat:   heartbeat,
 		maxStream:   maxStream,
+		minGap:      streamMinGap,
 		streamEnded: func() { f.ended <- struct{}{} },
 	}
 	signedIn := func(r *http.Request) *http.Request {
@@ -121,17 +123,49 @@ func newStreamFixture(t *testing.T, heartbeat, maxStream time.Duration) *streamF
 	return f
 }
 
-func (f *streamFixture) write(t *testing.T, readAt time.Time, ids ...string) {
+// write stores the board the projector would build now from the clinic's open
+// encounters (as read at readAt), with an estimate for each entry.
+func (f *streamFixture) write(t *testing.T, readAt time.Time) queue.Board {
 	t.Helper()
-	b := queue.EmptyBoard(f.clinic)
-	b.SourceReadAt, b.BuiltAt = readAt, readAt
-	for i, id := range ids {
-		b.Entries = append(b.Entries, queue.Entry{EncounterID: id, PatientID: "p-" + id, Position: i + 1,
-			Status: encounter.StatusWaiting, ArrivedAt: readAt.Add(-time.Minute), TargetMinutes: 15})
+	src, err := queue.NewStore(f.fs).ReadSource(context.Background(), f.clinic)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, written, err := queue.NewStore(f.fs).WriteBoard(context.Background(), b); err != nil || !written {
+	src.ReadAt = readAt
+	b := queue.LiveBoard(queue.EmptyBoard(f.clinic), src, readAt)
+	for i := range b.Entries {
+		b.Entries[i].Provisional = false
+		b.Entries[i].WaitEstimate = &queue.WaitEstimate{P50Minutes: 10 * (i + 1), P90Minutes: 20 * (i + 1)}
+	}
+	stored, written, err := queue.NewStore(f.fs).WriteBoard(context.Background(), b)
+	if err != nil || !written {
 		t.Fatalf("write board: %v %v", written, err)
 	}
+	return stored
+}
+
+// put writes an open encounter of the clinic (level 0: waiting, untriaged) that arrived
+// ago before now, as the queue function stores it.
+func (f *streamFixture) put(t *testing.T, id string, level int, ago time.Duration) {
+	t.Helper()
+	now := time.Now().UTC()
+	e := encounter.Encounter{ClinicID: f.clinic, PatientID: "p-" + id, Status: encounter.StatusWaiting,
+		ArrivedAt: now.Add(-ago), UpdatedAt: now, StatusTimes: map[string]time.Time{"waiting": now.Add(-ago)}}
+	if level > 0 {
+		e.Status = encounter.StatusTriaged
+		e.Triage = &encounter.Triage{Level: level, ProposedLevel: level, AssessedAt: now}
+	}
+	if _, err := f.fs.Collection("clinics").Doc(f.clinic).Collection("encounters").Doc(id).Set(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func boardIDs(b queue.Board) []string {
+	out := make([]string, len(b.Entries))
+	for i, e := range b.Entries {
+		out[i] = e.EncounterID
+	}
+	return out
 }
 
 func (f *streamFixture) open(t *testing.T, ctx context.Context) *http.Response {
@@ -162,8 +196,8 @@ func (f *streamFixture) waitEnded(t *testing.T, why string) {
 func TestQueueStreamSendsBoardThenChanges(t *testing.T) {
 	t.Parallel()
 	f := newStreamFixture(t, 50*time.Millisecond, time.Hour)
-	t0 := time.Now().UTC().Truncate(time.Microsecond)
-	f.write(t, t0, "a")
+	f.put(t, "a", 3, 10*time.Minute)
+	f.write(t, time.Now().UTC())
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -175,14 +209,49 @@ func TestQueueStreamSendsBoardThenChanges(t *testing.T) {
 		t.Errorf("first frame %+v, want the retry hint", first)
 	}
 	b1 := nextBoard(t, frames)
-	if b1.Version != 1 || len(b1.Entries) != 1 || b1.Entries[0].EncounterID != "a" {
+	if b1.Version != 1 || len(b1.Entries) != 1 || b1.Entries[0].EncounterID != "a" || b1.Entries[0].Provisional ||
+		b1.Entries[0].WaitEstimate == nil {
 		t.Fatalf("initial board: version %d, %+v", b1.Version, b1.Entries)
 	}
 
-	f.write(t, t0.Add(time.Second), "a", "b")
-	b2 := nextBoard(t, frames)
-	if b2.Version != 2 || len(b2.Entries) != 2 {
-		t.Fatalf("changed board: version %d, %+v", b2.Version, b2.Entries)
+	// A check-in and a level-1 triage show at once, in the board's order, before any new
+	// stored board: provisional, without estimates, on the stored board's version.
+	f.put(t, "b", 1, 0)
+	f.put(t, "w", 0, 0)
+	var b2 queue.Board
+	for b2 = nextBoard(t, frames); len(b2.Entries) < 3; b2 = nextBoard(t, frames) {
+	}
+	if got := strings.Join(boardIDs(b2), ","); got != "b,w,a" || b2.Version != 1 {
+		t.Fatalf("live board: version %d, order %s, want b,w,a on version 1", b2.Version, got)
+	}
+	for _, e := range b2.Entries {
+		if newcomer := e.EncounterID != "a"; e.Provisional != newcomer || (e.WaitEstimate == nil) != newcomer {
+			t.Errorf("%s: provisional %v, estimate %v", e.EncounterID, e.Provisional, e.WaitEstimate)
+		}
+	}
+
+	// The next stored board confirms them.
+	f.write(t, time.Now().UTC())
+	b3 := nextBoard(t, frames)
+	if got := strings.Join(boardIDs(b3), ","); got != "b,w,a" || b3.Version != 2 {
+		t.Fatalf("stored board: version %d, order %s", b3.Version, got)
+	}
+	for _, e := range b3.Entries {
+		if e.Provisional || e.WaitEstimate == nil {
+			t.Errorf("%s on the stored board: provisional %v, estimate %v", e.EncounterID, e.Provisional, e.WaitEstimate)
+		}
+	}
+
+	// A patient who leaves the queue leaves the stream's board at once.
+	if _, err := f.fs.Collection("clinics").Doc(f.clinic).Collection("encounters").Doc("b").Update(ctx,
+		[]firestore.Update{{Path: "status", Value: string(encounter.StatusInConsultation)}}); err != nil {
+		t.Fatal(err)
+	}
+	var b4 queue.Board
+	for b4 = nextBoard(t, frames); len(b4.Entries) != 2; b4 = nextBoard(t, frames) {
+	}
+	if got := strings.Join(boardIDs(b4), ","); got != "w,a" || b4.InConsultation != 1 {
+		t.Errorf("after b went in: order %s, %d in consultation", got, b4.InConsultation)
 	}
 
 	// Heartbeats keep an idle stream open.

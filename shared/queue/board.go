@@ -75,6 +75,10 @@ type Entry struct {
 	// WaitEstimate is the estimated time from BuiltAt to a doctor; null when no doctor
 	// is on duty.
 	WaitEstimate *WaitEstimate `firestore:"waitEstimate" json:"waitEstimate"`
+	// Provisional is true on a live board (see LiveBoard) for a patient the stored board
+	// does not list yet: placed in order from the newer read, without an estimate until
+	// the next stored board. Never stored.
+	Provisional bool `firestore:"-" json:"provisional,omitempty"`
 }
 
 // BuildBoard computes the board of a clinic from a snapshot (pure: no I/O), with wait

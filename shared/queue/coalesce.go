@@ -27,7 +27,7 @@ type coalescer struct {
 type keyState struct {
 	running *flight
 	next    *flight
-	waiting int // callers waiting for next
+	waiting int // callers waiting for next (a caller whose context ended no longer counts)
 }
 
 // flight is one rebuild; done is closed when it has finished with err.
@@ -46,11 +46,24 @@ func newCoalescer(timeout, interval time.Duration) *coalescer {
 // cancellation (other callers may be waiting for it) but bounded by the coalescer's
 // timeout; a caller whose own context ends stops waiting.
 func (c *coalescer) Do(ctx context.Context, key string, fn func(context.Context) error) error {
+	_, err := c.do(ctx, key, fn, false)
+	return err
+}
+
+// do is Do; with join, a caller who finds the key's next rebuild already requested (it
+// has not started) and waited for by another caller returns at once with joined true:
+// that rebuild starts after this call, and the caller waiting for it learns its error
+// (a push delivery that fails is delivered again, and rebuilds again).
+func (c *coalescer) do(ctx context.Context, key string, fn func(context.Context) error, join bool) (bool, error) {
 	c.mu.Lock()
 	st := c.state[key]
 	if st == nil {
 		st = &keyState{}
 		c.state[key] = st
+	}
+	if st.next != nil && st.waiting > 0 && join {
+		c.mu.Unlock()
+		return true, nil
 	}
 	if st.next == nil {
 		st.next = &flight{done: make(chan struct{})}
@@ -64,9 +77,14 @@ func (c *coalescer) Do(ctx context.Context, key string, fn func(context.Context)
 
 	select {
 	case <-f.done:
-		return f.err
+		return false, f.err
 	case <-ctx.Done():
-		return ctx.Err()
+		c.mu.Lock()
+		if st.next == f {
+			st.waiting-- // a caller that joins later must wait itself
+		}
+		c.mu.Unlock()
+		return false, ctx.Err()
 	}
 }
 

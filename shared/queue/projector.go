@@ -178,8 +178,7 @@ func (p *Projector) Apply(ctx context.Context, env events.Envelope) error {
 			return nil
 		}
 	}
-	_, err := p.Rebuild(ctx, env.ClinicID)
-	return err
+	return p.rebuildForEvent(ctx, env.ClinicID)
 }
 
 // RebuildResult says what a rebuild did.
@@ -206,7 +205,28 @@ func (p *Projector) Rebuild(ctx context.Context, clinicID string) (RebuildResult
 	if !docid.Valid(clinicID) {
 		return RebuildResult{}, events.Permanent(errors.New("queue: invalid clinic id"))
 	}
-	res, err := p.rebuildCoalesced(ctx, clinicID)
+	res, _, err := p.rebuildCoalesced(ctx, clinicID, false)
+	return p.finishRebuild(ctx, clinicID, res, err)
+}
+
+// rebuildForEvent is Rebuild for an encounter event: when the clinic's next rebuild is
+// already requested and waited for (a burst), the event joins it and returns at once,
+// so that a push delivery is acknowledged without holding a slot of the push endpoint
+// for a rebuild it does not need to see (that rebuild starts after this call, so after
+// the event's change was committed, and its own caller is delivered again if it fails).
+func (p *Projector) rebuildForEvent(ctx context.Context, clinicID string) error {
+	res, joined, err := p.rebuildCoalesced(ctx, clinicID, true)
+	if joined {
+		logging.FromContext(ctx).LogAttrs(ctx, slog.LevelDebug, "event joined a requested rebuild")
+		return nil
+	}
+	_, err = p.finishRebuild(ctx, clinicID, res, err)
+	return err
+}
+
+// finishRebuild makes the clinic's pending estimates when no other caller is making
+// them, and rebuilds with them.
+func (p *Projector) finishRebuild(ctx context.Context, clinicID string, res RebuildResult, err error) (RebuildResult, error) {
 	// One caller per clinic makes the estimates; the others return at once (a push
 	// delivery held for seconds would slow Pub/Sub's deliveries of the whole burst). The
 	// one that does goes on while its rebuilds leave the estimates behind the queue.
@@ -215,7 +235,7 @@ func (p *Projector) Rebuild(ctx context.Context, clinicID string) (RebuildResult
 		p.mu.Lock()
 		delete(p.estimating, clinicID)
 		p.mu.Unlock()
-		res, err = p.rebuildCoalesced(ctx, clinicID)
+		res, _, err = p.rebuildCoalesced(ctx, clinicID, false)
 	}
 	return res, err
 }
@@ -239,33 +259,38 @@ func (p *Projector) claimEstimation(clinicID string) bool {
 	return true
 }
 
-func (p *Projector) rebuildCoalesced(ctx context.Context, clinicID string) (RebuildResult, error) {
+// rebuildCoalesced rebuilds through the coalescer; with join, it returns at once with
+// joined true when the clinic's next rebuild is already requested and waited for.
+func (p *Projector) rebuildCoalesced(ctx context.Context, clinicID string, join bool) (_ RebuildResult, joined bool, _ error) {
 	var res RebuildResult
 	var mu sync.Mutex
-	err := p.flights.Do(ctx, clinicID, func(ctx context.Context) error {
+	joined, err := p.flights.do(ctx, clinicID, func(ctx context.Context) error {
 		r, err := p.rebuild(ctx, clinicID)
 		mu.Lock()
 		res = r
 		mu.Unlock()
 		return err
-	})
+	}, join)
+	if joined {
+		return RebuildResult{}, true, nil
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if err != nil {
-		return RebuildResult{}, err
+		return RebuildResult{}, false, err
 	}
 	if res.Board.ClinicID == "" {
 		// Served by a rebuild another caller started: report the stored board.
 		b, ok, err := p.store.Board(ctx, clinicID)
 		if err != nil {
-			return RebuildResult{}, err
+			return RebuildResult{}, false, err
 		}
 		if !ok {
 			b = EmptyBoard(clinicID)
 		}
-		return RebuildResult{Board: b}, nil
+		return RebuildResult{Board: b}, false, nil
 	}
-	return res, nil
+	return res, false, nil
 }
 
 // estimate makes the estimates of the clinic's pending input, unless estimates that

@@ -473,6 +473,88 @@ func TestCoalescerFoldsBursts(t *testing.T) {
 	}
 }
 
+// A caller that joins (an event) returns at once when the key's next rebuild is already
+// requested and waited for; it waits when nobody does, and when the only caller waiting
+// has gone away.
+func TestCoalescerJoinReturnsAtOnce(t *testing.T) {
+	t.Parallel()
+	c := newCoalescer(time.Minute, 0)
+	release := make(chan struct{})
+	var mu sync.Mutex
+	runs := 0
+	fn := func(context.Context) error {
+		mu.Lock()
+		runs++
+		first := runs == 1
+		mu.Unlock()
+		if first {
+			<-release
+		}
+		return nil
+	}
+	ctx := context.Background()
+	state := func() (running bool, next bool, waiting int) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		st := c.state["k"]
+		if st == nil {
+			return false, false, 0
+		}
+		return st.running != nil, st.next != nil, st.waiting
+	}
+	until := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); !ok(); time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("never %s", what)
+			}
+		}
+	}
+	first := make(chan error, 1)
+	go func() { first <- c.Do(ctx, "k", fn) }()
+	until("running", func() bool { r, _, _ := state(); return r })
+
+	// Nobody waits for a follow-up yet: a joining caller requests it, then gives up.
+	gone, cancel := context.WithCancel(ctx)
+	joinedGone := make(chan error, 1)
+	go func() { _, err := c.do(gone, "k", fn, true); joinedGone <- err }()
+	until("a follow-up waited for", func() bool { _, n, w := state(); return n && w == 1 })
+	cancel()
+	if err := <-joinedGone; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled caller: %v", err)
+	}
+	if _, _, w := state(); w != 0 {
+		t.Fatalf("%d waiting after the only waiting caller left", w)
+	}
+	// The follow-up is requested but nobody waits for it: the next joining caller waits.
+	waited := make(chan error, 1)
+	go func() {
+		joined, err := c.do(ctx, "k", fn, true)
+		if joined {
+			err = errors.New("joined although nobody waited")
+		}
+		waited <- err
+	}()
+	until("the joining caller waits", func() bool { _, _, w := state(); return w == 1 })
+	// Now somebody waits: further joining callers return at once, without running anything.
+	for range 5 {
+		if joined, err := c.do(ctx, "k", fn, true); !joined || err != nil {
+			t.Fatalf("joined %v, err %v; want an immediate join", joined, err)
+		}
+	}
+	close(release)
+	for _, ch := range []chan error{first, waited} {
+		if err := <-ch; err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if runs != 2 {
+		t.Errorf("%d rebuilds, want 2 (the first and one follow-up)", runs)
+	}
+}
+
 // The board's writes stay apart across instances: a newer board is not written while the
 // stored one is younger than the gap (by Firestore's clock), and is written without one.
 func TestWriteBoardKeepsWritesApart(t *testing.T) {
@@ -556,7 +638,7 @@ func TestProjectorWritesEntriesBeforeEstimates(t *testing.T) {
 	ctx := context.Background()
 	p := NewProjector(fs, ProjectorOptions{Now: func() time.Time { return c.now }})
 
-	first, err := p.rebuildCoalesced(ctx, c.id)
+	first, _, err := p.rebuildCoalesced(ctx, c.id, false)
 	if err != nil {
 		t.Fatal(err)
 	}

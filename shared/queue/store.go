@@ -69,9 +69,7 @@ type Source struct {
 func (s *Store) ReadSource(ctx context.Context, clinicID string) (Source, error) {
 	var src Source
 	clinic := s.fs.Collection(clinicsCollection).Doc(clinicID)
-	q := s.encounters(clinicID).Where("status", "in", []string{
-		string(encounter.StatusWaiting), string(encounter.StatusTriaged), string(encounter.StatusInConsultation),
-	})
+	q := s.OpenEncounters(clinicID)
 	err := s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		src = Source{DoctorsOnDuty: DefaultDoctorsOnDuty, Location: time.UTC}
 		snap, err := tx.Get(clinic)
@@ -96,17 +94,8 @@ func (s *Store) ReadSource(ctx context.Context, clinicID string) (Source, error)
 			if d.ReadTime.After(src.ReadAt) {
 				src.ReadAt = d.ReadTime
 			}
-			e, ok := decodeEncounter(ctx, d)
-			if !ok {
-				continue
-			}
-			switch e.Status {
-			case encounter.StatusWaiting, encounter.StatusTriaged:
-				src.Queue = append(src.Queue, WaitingFrom(e))
-			case encounter.StatusInConsultation:
-				src.InConsultation = append(src.InConsultation, ConsultationFrom(e))
-			}
 		}
+		src.AddOpen(ctx, docs)
 		return nil
 	}, firestore.ReadOnly)
 	if err != nil {
@@ -117,6 +106,31 @@ func (s *Store) ReadSource(ctx context.Context, clinicID string) (Source, error)
 	}
 	src.ReadAt = src.ReadAt.Truncate(time.Microsecond)
 	return src, nil
+}
+
+// OpenEncounters is the query of the clinic's open encounters (waiting, triaged, in
+// consultation): what a board is built from. It needs no composite index.
+func (s *Store) OpenEncounters(clinicID string) firestore.Query {
+	return s.encounters(clinicID).Where("status", "in", []string{
+		string(encounter.StatusWaiting), string(encounter.StatusTriaged), string(encounter.StatusInConsultation),
+	})
+}
+
+// AddOpen adds the open encounters among docs to the source's queue and
+// consultations; a document that does not decode is logged by id and skipped.
+func (src *Source) AddOpen(ctx context.Context, docs []*firestore.DocumentSnapshot) {
+	for _, d := range docs {
+		e, ok := decodeEncounter(ctx, d)
+		if !ok {
+			continue
+		}
+		switch e.Status {
+		case encounter.StatusWaiting, encounter.StatusTriaged:
+			src.Queue = append(src.Queue, WaitingFrom(e))
+		case encounter.StatusInConsultation:
+			src.InConsultation = append(src.InConsultation, ConsultationFrom(e))
+		}
+	}
 }
 
 // doctorsOnDuty reads the clinic setting; ok is false when absent or not a number.

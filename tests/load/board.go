@@ -36,8 +36,11 @@ type BoardOptions struct {
 type BoardOutcome struct {
 	Options  BoardOptions
 	ClinicID string
-	// Latencies: each sustained check-in's request start -> its entry first on the stream.
+	// Latencies: each sustained check-in's request start -> its entry first on the stream
+	// (provisional or not); Confirmed: -> its entry first on a stored board (a frame where
+	// it is not provisional).
 	Latencies []time.Duration
+	Confirmed []time.Duration
 	// CheckIns: each sustained check-in's request start -> its 201.
 	CheckIns []time.Duration
 	// Unseen counts sustained check-ins the stream never showed within Settle.
@@ -45,10 +48,14 @@ type BoardOutcome struct {
 	// BurstSent is the first burst request's start -> the last 201.
 	BurstSent time.Duration
 	// Converged is the last burst 201 -> a frame with every burst encounter; zero when
-	// the board did not converge within Settle.
-	Converged time.Duration
-	// BurstUnseen counts burst check-ins missing from the last frame.
-	BurstUnseen int
+	// the board did not converge within Settle. StoredConverged: -> a frame where none of
+	// them is provisional (the stored board lists them all).
+	Converged       time.Duration
+	StoredConverged time.Duration
+	// BurstUnseen counts burst check-ins missing from the last frame's stored board
+	// (absent or provisional); BurstUnseenStream those absent from it.
+	BurstUnseen       int
+	BurstUnseenStream int
 	// Writes is the board writes (version increments) from the first check-in to the end;
 	// MaxWritesPerSecond the most versions in any one-second window the stream showed.
 	Writes             int64
@@ -61,11 +68,12 @@ type BoardOutcome struct {
 
 // boardWatcher follows the SSE stream and records when each encounter first appeared.
 type boardWatcher struct {
-	mu       sync.Mutex
-	firstSaw map[string]time.Time
-	last     map[string]bool // the encounters of the newest frame
-	versions []versionSeen
-	changed  chan struct{}
+	mu        sync.Mutex
+	firstSaw  map[string]time.Time
+	confirmed map[string]time.Time // first frame where the entry was not provisional
+	last      map[string]bool      // the encounters of the newest frame: true when confirmed
+	versions  []versionSeen
+	changed   chan struct{}
 }
 
 type versionSeen struct {
@@ -78,6 +86,7 @@ func (bw *boardWatcher) frame(at time.Time, data []byte) {
 		Version int64 `json:"version"`
 		Entries []struct {
 			EncounterID string `json:"encounterId"`
+			Provisional bool   `json:"provisional"`
 		} `json:"entries"`
 	}
 	if json.Unmarshal(data, &b) != nil {
@@ -87,9 +96,12 @@ func (bw *boardWatcher) frame(at time.Time, data []byte) {
 	defer bw.mu.Unlock()
 	bw.last = make(map[string]bool, len(b.Entries))
 	for _, e := range b.Entries {
-		bw.last[e.EncounterID] = true
+		bw.last[e.EncounterID] = !e.Provisional
 		if _, ok := bw.firstSaw[e.EncounterID]; !ok {
 			bw.firstSaw[e.EncounterID] = at
+		}
+		if _, ok := bw.confirmed[e.EncounterID]; !ok && !e.Provisional {
+			bw.confirmed[e.EncounterID] = at
 		}
 	}
 	bw.versions = append(bw.versions, versionSeen{b.Version, at})
@@ -138,17 +150,32 @@ func (bw *boardWatcher) seen(id string) (time.Time, bool) {
 	return t, ok
 }
 
-// missing returns how many of ids the newest frame lacks.
-func (bw *boardWatcher) missing(ids []string) int {
+func (bw *boardWatcher) seenConfirmed(id string) (time.Time, bool) {
+	bw.mu.Lock()
+	defer bw.mu.Unlock()
+	t, ok := bw.confirmed[id]
+	return t, ok
+}
+
+// missing returns how many of ids the newest frame lacks; with stored, also counting
+// those it has as provisional (not on the stored board yet).
+func (bw *boardWatcher) missing(ids []string, stored bool) int {
 	bw.mu.Lock()
 	defer bw.mu.Unlock()
 	n := 0
 	for _, id := range ids {
-		if !bw.last[id] {
+		if confirmed, ok := bw.last[id]; !ok || (stored && !confirmed) {
 			n++
 		}
 	}
 	return n
+}
+
+// lastFrameAt is when the newest frame arrived.
+func (bw *boardWatcher) lastFrameAt() time.Time {
+	bw.mu.Lock()
+	defer bw.mu.Unlock()
+	return bw.versions[len(bw.versions)-1].at
 }
 
 // writes returns the version increments seen after from and the most in one second.
@@ -216,7 +243,7 @@ func prepareBoardClinic(ctx context.Context, env Env, fs *firestore.Client, id, 
 }
 
 func (bc *boardClinic) watch(ctx context.Context) error {
-	bc.bw = &boardWatcher{firstSaw: map[string]time.Time{}, changed: make(chan struct{}, 1)}
+	bc.bw = &boardWatcher{firstSaw: map[string]time.Time{}, confirmed: map[string]time.Time{}, changed: make(chan struct{}, 1)}
 	ready := make(chan error, 1)
 	go bc.bw.follow(ctx, bc.w.base, bc.w.clinic.Tokens[roleNurse], ready)
 	return <-ready
@@ -270,7 +297,7 @@ func (bc *boardClinic) measure(ctx context.Context, o BoardOptions, out *BoardOu
 	wg.Wait()
 	waitFor(ctx, bw, o.Settle, func() bool {
 		for _, s := range sents {
-			if _, ok := bw.seen(s.id); s.id != "" && !ok {
+			if _, ok := bw.seenConfirmed(s.id); s.id != "" && !ok {
 				return false
 			}
 		}
@@ -284,6 +311,9 @@ func (bc *boardClinic) measure(ctx context.Context, o BoardOptions, out *BoardOu
 			out.Latencies = append(out.Latencies, t.Sub(s.start))
 		} else {
 			out.Unseen++
+		}
+		if t, ok := bw.seenConfirmed(s.id); ok {
+			out.Confirmed = append(out.Confirmed, t.Sub(s.start))
 		}
 	}
 
@@ -310,13 +340,13 @@ func (bc *boardClinic) measure(ctx context.Context, o BoardOptions, out *BoardOu
 		lastAt := time.Unix(0, lastOK.Load())
 		out.BurstSent = lastAt.Sub(burstStart)
 		ids = slices.DeleteFunc(ids, func(s string) bool { return s == "" })
-		if waitFor(ctx, bw, o.Settle, func() bool { return bw.missing(ids) == 0 }) {
-			bw.mu.Lock()
-			t := bw.versions[len(bw.versions)-1].at
-			bw.mu.Unlock()
-			out.Converged = max(t.Sub(lastAt), 0)
+		if waitFor(ctx, bw, o.Settle, func() bool { return bw.missing(ids, false) == 0 }) {
+			out.Converged = max(bw.lastFrameAt().Sub(lastAt), 0)
 		}
-		out.BurstUnseen = bw.missing(ids)
+		if waitFor(ctx, bw, o.Settle, func() bool { return bw.missing(ids, true) == 0 }) {
+			out.StoredConverged = max(bw.lastFrameAt().Sub(lastAt), 0)
+		}
+		out.BurstUnseen, out.BurstUnseenStream = bw.missing(ids, true), bw.missing(ids, false)
 	}
 	out.Writes, out.MaxWritesPerSecond = bw.writes(from)
 	out.Span = time.Since(from)
@@ -409,11 +439,12 @@ func writeBoardReport(w io.Writer, outs []*BoardOutcome, command string) {
 	o := outs[0]
 	fmt.Fprintf(w, "Command: `%s`, %d clinic(s) at once, run on %s UTC, load average before %s, after %s.\n\n",
 		command, len(outs), time.Now().UTC().Format("2006-01-02 15:04"), o.LoadBefore, o.LoadAfter)
-	var lat, cin []time.Duration
+	var lat, conf, cin []time.Duration
 	unseen, failures, maxWrites := 0, 0, 0
 	var clinicP50, clinicP99 []time.Duration
 	for _, c := range outs {
 		lat = append(lat, c.Latencies...)
+		conf = append(conf, c.Confirmed...)
 		cin = append(cin, c.CheckIns...)
 		unseen += c.Unseen
 		failures += c.Failures
@@ -426,6 +457,8 @@ func writeBoardReport(w io.Writer, outs []*BoardOutcome, command string) {
 		o.Options.Rate, o.Options.Sustained, len(cin), ms(pctile(cin, .5)), ms(pctile(cin, .99)))
 	fmt.Fprintf(w, "| check-in -> entry on the clinic's stream (n = %d) | p50 %s, p90 %s, p99 %s, max %s; %d never seen |\n",
 		len(lat), ms(pctile(lat, .5)), ms(pctile(lat, .9)), ms(pctile(lat, .99)), ms(pctile(lat, 1)), unseen)
+	fmt.Fprintf(w, "| check-in -> entry on the stored board (no longer provisional on the stream; n = %d) | p50 %s, p90 %s, p99 %s, max %s |\n",
+		len(conf), ms(pctile(conf, .5)), ms(pctile(conf, .9)), ms(pctile(conf, .99)), ms(pctile(conf, 1)))
 	if len(outs) > 1 {
 		fmt.Fprintf(w, "| per clinic: p50 / p99 of check-in -> stream, lowest / median / highest clinic | p50 %s / %s / %s; p99 %s / %s / %s |\n",
 			ms(pctile(clinicP50, 0)), ms(pctile(clinicP50, .5)), ms(pctile(clinicP50, 1)),
@@ -435,12 +468,15 @@ func writeBoardReport(w io.Writer, outs []*BoardOutcome, command string) {
 		if c.Options.Burst == 0 {
 			break
 		}
-		conv := "not within " + c.Options.Settle.String()
-		if c.BurstUnseen == 0 {
+		conv, stored := "not within "+c.Options.Settle.String(), "not within "+c.Options.Settle.String()
+		if c.BurstUnseenStream == 0 {
 			conv = ms(c.Converged)
 		}
-		fmt.Fprintf(w, "| burst of %d check-ins from %d clients (clinic %s) | sent in %s; board complete %s after the last 201 (%d missing at the end) |\n",
-			c.Options.Burst, c.Options.BurstClients, c.ClinicID, ms(c.BurstSent), conv, c.BurstUnseen)
+		if c.BurstUnseen == 0 {
+			stored = ms(c.StoredConverged)
+		}
+		fmt.Fprintf(w, "| burst of %d check-ins from %d clients (clinic %s) | sent in %s; every one on the stream %s and on the stored board %s after the last 201 (%d not on the stored board at the end) |\n",
+			c.Options.Burst, c.Options.BurstClients, c.ClinicID, ms(c.BurstSent), conv, stored, c.BurstUnseen)
 	}
 	var writes int64
 	var span time.Duration
