@@ -44,3 +44,40 @@ describe("the board stream opened at start-up", () => {
     expect(takeEarlyBoardStream()).toBeNull();
   });
 });
+
+describe("the board stream's frames", () => {
+  it("replace the board at an equal version (a live frame, then the stored board) and skip an older one", async () => {
+    const frame = (version: number, entries: string) =>
+      `id: ${version}\nevent: board\ndata: {"clinicId":"c1","version":${version},"entries":[${entries}]}\n\n`;
+    const a = '{"encounterId":"a","position":1}';
+    const b = '{"encounterId":"b","position":2,"provisional":true,"waitEstimate":null}';
+    const bConfirmed = '{"encounterId":"b","position":2,"waitEstimate":{"p50Minutes":5,"p90Minutes":9}}';
+    vi.stubGlobal(
+      "fetch",
+      vi.fn<typeof fetch>().mockResolvedValue(
+        openResponse(["retry: 3000\n\n", frame(4, a), frame(4, `${a},${b}`), frame(3, a), frame(5, `${a},${bConfirmed}`)]),
+      ),
+    );
+    preopenBoardStream();
+    const bs = takeEarlyBoardStream()!;
+    await vi.waitFor(() => expect(bs.board?.version).toBe(5));
+    expect(bs.board!.entries.map((e) => e.encounterId)).toEqual(["a", "b"]);
+    expect(bs.board!.entries[1].provisional).toBeUndefined();
+    bs.close();
+  });
+
+  it("keeps a provisional entry of an equal version", async () => {
+    const data = '{"clinicId":"c1","version":4,"entries":[{"encounterId":"n","position":1,"provisional":true,"waitEstimate":null}]}';
+    vi.stubGlobal(
+      "fetch",
+      vi.fn<typeof fetch>().mockResolvedValue(
+        openResponse(['id: 4\nevent: board\ndata: {"clinicId":"c1","version":4,"entries":[]}\n\n', `id: 4\nevent: board\ndata: ${data}\n\n`]),
+      ),
+    );
+    preopenBoardStream();
+    const bs = takeEarlyBoardStream()!;
+    await vi.waitFor(() => expect(bs.board?.entries.length).toBe(1));
+    expect(bs.board!.entries[0].provisional).toBe(true);
+    bs.close();
+  });
+});

@@ -141,6 +141,7 @@ function BoardRow({ entry: e, patient: p, unreadable }: { entry: QueueEntry; pat
               expected wait {e.waitEstimate.p50Minutes}–{e.waitEstimate.p90Minutes} min <span className="muted">(P50–P90)</span>
             </span>
           )}
+          {!e.waitEstimate && e.provisional && <span className="muted">just arrived, wait estimate coming</span>}
         </p>
       </div>
       <div className="flex flex-wrap gap-2">
