@@ -24,6 +24,7 @@ func Gateway(targets map[string]*url.URL) http.Handler {
 			pr.Out.Host = pr.In.Host
 		},
 		FlushInterval: -1, // stream Server-Sent Events through at once
+		Transport:     gatewayTransport(),
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("Retry-After", "1")
@@ -83,4 +84,14 @@ func (s *Stack) startGateway() error {
 	s.gateway = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	go s.gateway.Serve(l)
 	return nil
+}
+
+// gatewayTransport is http.DefaultTransport keeping as many idle connections to each
+// function as a load balancer would: the default keeps 2 per host, so under concurrent
+// requests most of them opened a new connection to the function.
+func gatewayTransport() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 0 // no limit across functions
+	t.MaxIdleConnsPerHost = 256
+	return t
 }
