@@ -26,6 +26,8 @@ type transitionOptions struct {
 	hasIfVersion bool
 	doctorUID    string
 	triage       *Triage
+	// read is the encounter as the caller's transaction already read it.
+	read *Encounter
 }
 
 // IfVersion makes the transition fail with 412 unless the encounter is still at version
@@ -46,6 +48,12 @@ func AssignDoctor(uid string) TransitionOption {
 // triage function's waiting -> triaged move).
 func WithTriage(t Triage) TransitionOption {
 	return func(o *transitionOptions) { o.triage = &t }
+}
+
+// AlreadyRead gives TransitionTx the encounter as the caller read it in the same
+// transaction (GetTx), which it then does not read again.
+func AlreadyRead(enc Encounter) TransitionOption {
+	return func(o *transitionOptions) { o.read = &enc }
 }
 
 // staffProfile is the part of users/{uid} a doctor assignment checks.
@@ -117,9 +125,14 @@ func (s *Store) TransitionTx(ctx context.Context, tx *firestore.Transaction, cli
 	reason = strings.TrimSpace(reason)
 
 	// Reads.
-	enc, err := s.GetTx(tx, clinicID, id)
-	if err != nil {
-		return Encounter{}, Event{}, err
+	var enc Encounter
+	if o.read != nil && o.read.ID == id && o.read.ClinicID == clinicID {
+		enc = *o.read
+	} else {
+		var err error
+		if enc, err = s.GetTx(tx, clinicID, id); err != nil {
+			return Encounter{}, Event{}, err
+		}
 	}
 	if o.hasIfVersion && enc.Version != o.ifVersion {
 		return Encounter{}, Event{}, apierr.Stale(enc.Version, "the encounter has changed (version %d); reload it and retry", enc.Version)

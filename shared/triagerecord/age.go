@@ -36,10 +36,6 @@ const msgAgeDisagrees = "does not agree with the patient's date of birth: leave 
 // given, completed months when ageMonths is given, the exact calendar age when ageDays is
 // given.
 func (s *Service) withPatientAge(ctx context.Context, clinicID, encounterID string, in triage.Input, at time.Time) (triage.Input, error) {
-	enc, err := s.store.encounters.Get(ctx, clinicID, encounterID)
-	if err != nil {
-		return in, err
-	}
 	var (
 		wg        sync.WaitGroup
 		birthDate string
@@ -47,6 +43,7 @@ func (s *Service) withPatientAge(ctx context.Context, clinicID, encounterID stri
 		perr      error
 	)
 	clinic := s.fs.Collection(clinicsCollection).Doc(clinicID)
+	// The clinic's time zone is read alongside the encounter and then the patient.
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -59,6 +56,11 @@ func (s *Service) withPatientAge(ctx context.Context, clinicID, encounterID stri
 			}
 		}
 	}()
+	enc, err := s.store.encounters.Get(ctx, clinicID, encounterID)
+	if err != nil {
+		wg.Wait()
+		return in, err
+	}
 	snap, err := clinic.Collection(patientsCollection).Doc(enc.PatientID).Get(ctx)
 	if err == nil {
 		v, _ := snap.Data()[birthDateField].(string)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -94,11 +95,15 @@ func (s *Service) Record(ctx context.Context, clinicID, encounterID string, in t
 	if a.VitalsRequired {
 		return Recorded{}, VitalsRequiredError(a)
 	}
-	rec, err := s.store.Record(ctx, RecordRequest{ClinicID: clinicID, EncounterID: encounterID, Input: in, Assessment: a, Commit: commit})
+	rec, moved, err := s.store.record(ctx, RecordRequest{ClinicID: clinicID, EncounterID: encounterID, Input: in, Assessment: a, Commit: commit})
 	if err != nil {
 		return Recorded{}, err
 	}
+	// The two announcements of the committed change go out together, not one after the other.
+	var wg sync.WaitGroup
+	wg.Go(func() { s.store.announce(ctx, moved) })
 	s.publish(ctx, clinicID, rec.Encounter)
+	wg.Wait()
 	s.checkSLA(ctx, clinicID, rec.Encounter, SLAStageAssessment)
 	return rec, nil
 }

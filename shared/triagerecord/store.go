@@ -178,19 +178,41 @@ type Recorded struct {
 // point A did not fire). After a commit that moved the encounter, the transition is
 // announced (encounter.Store.Announce).
 func (s *Store) Record(ctx context.Context, req RecordRequest) (Recorded, error) {
-	p, ok := auth.FromContext(ctx)
-	if !ok {
-		return Recorded{}, apierr.Internal(errors.New("assessment: no principal in context"))
-	}
-	if err := p.InClinic(req.ClinicID, "encounter"); err != nil {
+	out, moved, err := s.record(ctx, req)
+	if err != nil {
 		return Recorded{}, err
 	}
+	s.announce(ctx, moved)
+	return out, nil
+}
+
+// announce announces the encounter's transition made by a recorded assessment (nothing
+// when it made none).
+func (s *Store) announce(ctx context.Context, moved *transition) {
+	if moved == nil {
+		return
+	}
+	if err := s.encounters.Announce(ctx, moved.enc, moved.ev); err != nil {
+		logging.FromContext(ctx).LogAttrs(ctx, slog.LevelError, "encounter transition not announced",
+			slog.String("encounterId", moved.enc.ID), slog.Int("seq", moved.ev.Seq), slog.String("error", err.Error()))
+	}
+}
+
+// record is Record without the announcement: the transition to announce, if any.
+func (s *Store) record(ctx context.Context, req RecordRequest) (Recorded, *transition, error) {
+	p, ok := auth.FromContext(ctx)
+	if !ok {
+		return Recorded{}, nil, apierr.Internal(errors.New("assessment: no principal in context"))
+	}
+	if err := p.InClinic(req.ClinicID, "encounter"); err != nil {
+		return Recorded{}, nil, err
+	}
 	if req.Assessment.VitalsRequired {
-		return Recorded{}, VitalsRequiredError(req.Assessment)
+		return Recorded{}, nil, VitalsRequiredError(req.Assessment)
 	}
 	input, err := inputMap(req.Input)
 	if err != nil {
-		return Recorded{}, apierr.Internal(err)
+		return Recorded{}, nil, apierr.Internal(err)
 	}
 	result := NewResult(req.Assessment)
 	var (
@@ -203,15 +225,9 @@ func (s *Store) Record(ctx context.Context, req RecordRequest) (Recorded, error)
 		return err
 	})
 	if err != nil {
-		return Recorded{}, err
+		return Recorded{}, nil, err
 	}
-	if moved != nil {
-		if err := s.encounters.Announce(ctx, moved.enc, moved.ev); err != nil {
-			logging.FromContext(ctx).LogAttrs(ctx, slog.LevelError, "encounter transition not announced",
-				slog.String("encounterId", moved.enc.ID), slog.Int("seq", moved.ev.Seq), slog.String("error", err.Error()))
-		}
-	}
-	return out, nil
+	return out, moved, nil
 }
 
 // transition is an encounter's move made in a transaction, to announce after the commit.
@@ -264,10 +280,10 @@ func (s *Store) recordTx(ctx context.Context, tx *firestore.Transaction, p auth.
 	t.AssessmentID, t.AssessedAt, t.AssessedBy, t.EngineVersion = rec.ID, now, p.UID, result.EngineVersion
 
 	if transitions {
-		// waiting -> triaged with the triage in the same update; TransitionTx reads the
-		// encounter again (allowed: no write yet) and then writes.
+		// waiting -> triaged with the triage in the same update, on the encounter this
+		// transaction read above.
 		e, ev, err := s.encounters.TransitionTx(ctx, tx, req.ClinicID, req.EncounterID,
-			encounter.StatusTriaged, "", p, encounter.WithTriage(t))
+			encounter.StatusTriaged, "", p, encounter.WithTriage(t), encounter.AlreadyRead(enc))
 		if err != nil {
 			return Recorded{}, nil, err
 		}
