@@ -1,10 +1,12 @@
 // The live queue board: GET /v1/queue/stream kept open (reconnecting with backoff), the
 // latest board kept in state, stopped while the screen is locked.
 import { useEffect, useState } from "react";
+import { useQueryClient } from "@tanstack/react-query";
 import { reportSessionEnded, needsSignIn, post, newIdempotencyKey } from "./client";
 import { openStream, type StreamState } from "./sse";
 import type { EncounterTransition, QueueBoard } from "./types";
 import { useLocked } from "../auth/session";
+import { prefetchPatientSummaries } from "./queries";
 
 /** One open board stream: its latest board and state, and who listens to them. */
 interface BoardStream {
@@ -70,14 +72,21 @@ export function takeEarlyBoardStream(): BoardStream | null {
   return bs;
 }
 
+/**
+ * The live board. Each board that arrives also starts fetching the names of its patients
+ * not named yet, before the board is rendered (the screen's usePatientSummaries of the
+ * same patients takes that request).
+ */
 export function useBoardStream(): { board: QueueBoard | null; stream: StreamState } {
   const locked = useLocked();
+  const qc = useQueryClient();
   const [board, setBoard] = useState<QueueBoard | null>(null);
   const [stream, setStream] = useState<StreamState>({ kind: "connecting", attempt: 1 });
   useEffect(() => {
     if (locked) return;
     const bs = takeEarlyBoardStream() ?? startBoardStream();
     const update = () => {
+      if (bs.board) prefetchPatientSummaries(qc, bs.board.entries.map((e) => e.patientId));
       setBoard(bs.board);
       setStream(bs.state);
       const s = bs.state;
@@ -89,7 +98,7 @@ export function useBoardStream(): { board: QueueBoard | null; stream: StreamStat
       bs.listener = null;
       bs.close();
     };
-  }, [locked]);
+  }, [locked, qc]);
   return { board, stream };
 }
 

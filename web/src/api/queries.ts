@@ -1,5 +1,5 @@
 // Shared queries: the objects several screens read, cached by id.
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { get, post, request } from "./client";
 import type { DoctorDirectory, Encounter, Patient, PatientSearchPage, PatientSummary } from "./types";
 
@@ -47,6 +47,41 @@ export function summaryBatches(ids: string[]): string[][] {
   return out;
 }
 
+/** The query that fetches the summaries of the patients among ids not cached yet. */
+function summariesQuery(qc: QueryClient, ids: string[]) {
+  const unique = [...new Set(ids)].sort();
+  const missing = unique.filter((id) => qc.getQueryData(keys.patientSummary(id)) === undefined);
+  return {
+    unique,
+    missing,
+    options: {
+      queryKey: ["patient-summaries", missing],
+      staleTime: 5 * 60_000,
+      queryFn: async ({ signal }: { signal?: AbortSignal }): Promise<PatientSummary[]> => {
+        const pages = await Promise.all(
+          summaryBatches(missing).map((batch) => post<PatientSearchPage>("/v1/patients/search", { ids: batch, pageSize: batch.length }, { signal })),
+        );
+        const found = pages.flatMap((page) => page.items);
+        for (const p of found) qc.setQueryData(keys.patientSummary(p.id), p);
+        // Asked for and not returned: no such patient in the clinic (any more); remembered
+        // as null so that it is not asked for again with every board update.
+        const returned = new Set(found.map((p) => p.id));
+        for (const id of missing) if (!returned.has(id)) qc.setQueryData(keys.patientSummary(id), null);
+        return found;
+      },
+    },
+  };
+}
+
+/**
+ * Starts fetching the summaries of these patients now (e.g. when a board arrives, before
+ * it is rendered): usePatientSummaries with the same ids then takes the request in flight.
+ */
+export function prefetchPatientSummaries(qc: QueryClient, ids: string[]): void {
+  const { missing, options } = summariesQuery(qc, ids);
+  if (missing.length > 0) void qc.prefetchQuery(options);
+}
+
 /**
  * The summaries (name, birth date, sex, MRN) of many patients, e.g. everyone on the live
  * board: the ids not cached yet are fetched together (POST /v1/patients/search with ids,
@@ -55,25 +90,8 @@ export function summaryBatches(ids: string[]): string[][] {
  */
 export function usePatientSummaries(ids: string[]): { byId: Map<string, PatientSummary>; notFound: Set<string>; error: unknown } {
   const qc = useQueryClient();
-  const unique = [...new Set(ids)].sort();
-  const missing = unique.filter((id) => qc.getQueryData(keys.patientSummary(id)) === undefined);
-  const q = useQuery({
-    queryKey: ["patient-summaries", missing],
-    enabled: missing.length > 0,
-    staleTime: 5 * 60_000,
-    queryFn: async ({ signal }): Promise<PatientSummary[]> => {
-      const pages = await Promise.all(
-        summaryBatches(missing).map((batch) => post<PatientSearchPage>("/v1/patients/search", { ids: batch, pageSize: batch.length }, { signal })),
-      );
-      const found = pages.flatMap((page) => page.items);
-      for (const p of found) qc.setQueryData(keys.patientSummary(p.id), p);
-      // Asked for and not returned: no such patient in the clinic (any more); remembered
-      // as null so that it is not asked for again with every board update.
-      const returned = new Set(found.map((p) => p.id));
-      for (const id of missing) if (!returned.has(id)) qc.setQueryData(keys.patientSummary(id), null);
-      return found;
-    },
-  });
+  const { unique, missing, options } = summariesQuery(qc, ids);
+  const q = useQuery({ ...options, enabled: missing.length > 0 });
   // q.data is read (not only the cache) so that its arrival re-renders the caller.
   const byId = new Map<string, PatientSummary>((q.data ?? []).map((p) => [p.id, p]));
   const notFound = new Set<string>();

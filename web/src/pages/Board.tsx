@@ -22,8 +22,9 @@ export default function Board() {
   const { board, stream } = useBoardStream();
   const [filter, setFilter] = useState<"all" | "next">(me.role === "doctor" ? "next" : "all");
   const entries = (board?.entries ?? []).filter((e) => filter === "all" || e.status === "triaged");
-  // The names of everyone shown, in one request rather than one per row.
-  const names = usePatientSummaries(entries.map((e) => e.patientId));
+  // The names of everyone on the board (shown or filtered out), in one request rather
+  // than one per row: the request the stream started when the board arrived.
+  const names = usePatientSummaries((board?.entries ?? []).map((e) => e.patientId));
   return (
     <div>
       <PageTitle actions={<StreamBadge s={stream} />}>Live board</PageTitle>
