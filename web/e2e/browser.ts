@@ -101,6 +101,14 @@ export async function signInAs(page: Page, role: "receptionist" | "nurse" | "doc
   await page.locator("main#main").waitFor();
 }
 
+/** Signs in with a demo account from the sign-in screen with the keyboard only. */
+export async function signInByKeyboard(page: Page, account: "Receptionist" | "Nurse" | "Doctor" | "Admin"): Promise<void> {
+  await page.goto("/");
+  await tabTo(page, page.getByRole("button", { name: account, exact: true }));
+  await page.keyboard.press("Enter");
+  await page.locator("main#main").waitFor();
+}
+
 /** Where the keyboard focus is, and what is wrong with its indicator ("" when visible). */
 async function focusOn(target: Locator): Promise<{ at: boolean; problem: string }> {
   return target.evaluate((el) => {

@@ -12,7 +12,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, describe, expect, test } from "vitest";
 import type { Page } from "playwright-core";
-import { arrowSelect, axe, EVENT_TIMEOUT, describeViolations, expectFocused, launch, screenshot, signInAs, STEP_TIMEOUT, tabTo, type Session } from "./browser";
+import { arrowSelect, axe, EVENT_TIMEOUT, describeViolations, expectFocused, launch, screenshot, signInAs, signInByKeyboard, STEP_TIMEOUT, tabTo, type Session } from "./browser";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const run = Date.now().toString(36).toUpperCase();
@@ -364,9 +364,7 @@ describe("a patient's visit in the web app", () => {
     const name = `${kbFamily}, Ada`;
     const r = await browser();
     let page = r.page;
-    await page.goto("/");
-    await tabTo(page, page.getByRole("button", { name: "Receptionist", exact: true }));
-    await page.keyboard.press("Enter");
+    await signInByKeyboard(page, "Receptionist");
     await page.getByRole("heading", { name: "Reception" }).waitFor();
     await registerByAPI(page, kbFamily, "Ada"); // registration itself is covered above
     await tabTo(page, page.getByLabel("Name, MRN or birth date"));
@@ -385,9 +383,7 @@ describe("a patient's visit in the web app", () => {
 
     const n = await browser();
     page = n.page;
-    await page.goto("/");
-    await tabTo(page, page.getByRole("button", { name: "Nurse", exact: true }));
-    await page.keyboard.press("Enter");
+    await signInByKeyboard(page, "Nurse");
     const triage = row(page, name).getByRole("link", { name: "Triage" });
     await triage.waitFor({ timeout: EVENT_TIMEOUT });
     await tabTo(page, triage, 400);
@@ -429,9 +425,7 @@ describe("a patient's visit in the web app", () => {
   test("keyboard only: register a new patient, the API's validation shown, the focus always visible", async () => {
     const kbFamily = `Registered${run}`;
     const { page } = await browser();
-    await page.goto("/");
-    await tabTo(page, page.getByRole("button", { name: "Receptionist", exact: true }));
-    await page.keyboard.press("Enter");
+    await signInByKeyboard(page, "Receptionist");
     await page.getByRole("heading", { name: "Reception" }).waitFor();
     await tabTo(page, page.getByRole("button", { name: "Register a new patient" }));
     await page.keyboard.press("Enter");
@@ -497,9 +491,7 @@ describe("a patient's visit in the web app", () => {
     // sentence's evidence, sign with the password prompt, complete the visit.
     const d = await browser();
     const page = d.page;
-    await page.goto("/");
-    await tabTo(page, page.getByRole("button", { name: "Doctor", exact: true }));
-    await page.keyboard.press("Enter");
+    await signInByKeyboard(page, "Doctor");
     const take = row(page, name).getByRole("button", { name: "Take patient" });
     await take.waitFor({ timeout: EVENT_TIMEOUT });
     await tabTo(page, take, 400);
@@ -635,9 +627,7 @@ describe("the admin's screens", () => {
     const r = await launch();
     try {
       const page = r.page;
-      await page.goto("/");
-      await tabTo(page, page.getByRole("button", { name: "Admin", exact: true }));
-      await page.keyboard.press("Enter");
+      await signInByKeyboard(page, "Admin");
       await page.getByRole("heading", { name: "Staff" }).waitFor();
       const who = `Keyboard ${run}`;
       await tabTo(page, page.getByLabel("Work e-mail"));
