@@ -50,7 +50,11 @@ resource "google_storage_bucket" "web" {
   force_destroy               = false
   labels                      = merge(local.labels, { bucket = "web" })
 
-  # Hashed assets of earlier releases stay for open sessions; old versions go after 30 days.
+  # Terraform manages exactly the files of the build being deployed: a release removes
+  # the previous one's hashed assets from the live bucket (Cloud CDN may still answer
+  # them from its cache). A browser still running the previous release that then opens a
+  # screen whose file is gone is told a new version is available and to reload (the app's
+  # screen boundary). Removed files stay as non-current versions for 30 days.
   versioning {
     enabled = true
   }
