@@ -88,6 +88,15 @@ func (c *coalescer) do(ctx context.Context, key string, fn func(context.Context)
 	}
 }
 
+// requested reports whether the key's next rebuild is requested (not started) and
+// waited for by a caller: a caller that joins it now is served without waiting (see do).
+func (c *coalescer) requested(key string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.state[key]
+	return st != nil && st.next != nil && st.waiting > 0
+}
+
 // run starts the key's next flight once its slot has come, and repeats while requests
 // queue follow-ups. Requests that arrive while it waits for the slot join that flight.
 func (c *coalescer) run(ctx context.Context, key string, st *keyState, fn func(context.Context) error) {

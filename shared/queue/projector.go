@@ -164,6 +164,11 @@ func (p *Projector) Apply(ctx context.Context, env events.Envelope) error {
 		logging.FromContext(ctx).LogAttrs(ctx, slog.LevelDebug, "ignoring an event that is not about encounters")
 		return nil
 	}
+	if p.flights.requested(env.ClinicID) {
+		// A rebuild that starts after this event is already requested: nothing to read.
+		logging.FromContext(ctx).LogAttrs(ctx, slog.LevelDebug, "event joined a requested rebuild")
+		return nil
+	}
 	var ref encounterRef
 	// Data that does not decode only loses the freshness shortcut.
 	_ = json.Unmarshal(env.Data, &ref)

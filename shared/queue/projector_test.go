@@ -523,8 +523,8 @@ func TestCoalescerJoinReturnsAtOnce(t *testing.T) {
 	if err := <-joinedGone; !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled caller: %v", err)
 	}
-	if _, _, w := state(); w != 0 {
-		t.Fatalf("%d waiting after the only waiting caller left", w)
+	if _, _, w := state(); w != 0 || c.requested("k") {
+		t.Fatalf("%d waiting after the only waiting caller left (requested %v)", w, c.requested("k"))
 	}
 	// The follow-up is requested but nobody waits for it: the next joining caller waits.
 	waited := make(chan error, 1)
@@ -537,6 +537,9 @@ func TestCoalescerJoinReturnsAtOnce(t *testing.T) {
 	}()
 	until("the joining caller waits", func() bool { _, _, w := state(); return w == 1 })
 	// Now somebody waits: further joining callers return at once, without running anything.
+	if !c.requested("k") {
+		t.Fatal("a follow-up waited for is not reported as requested")
+	}
 	for range 5 {
 		if joined, err := c.do(ctx, "k", fn, true); !joined || err != nil {
 			t.Fatalf("joined %v, err %v; want an immediate join", joined, err)

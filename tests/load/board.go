@@ -72,6 +72,7 @@ type boardWatcher struct {
 	firstSaw  map[string]time.Time
 	confirmed map[string]time.Time // first frame where the entry was not provisional
 	last      map[string]bool      // the encounters of the newest frame: true when confirmed
+	lastAt    time.Time            // when the newest frame arrived
 	versions  []versionSeen
 	changed   chan struct{}
 }
@@ -104,7 +105,11 @@ func (bw *boardWatcher) frame(at time.Time, data []byte) {
 			bw.confirmed[e.EncounterID] = at
 		}
 	}
-	bw.versions = append(bw.versions, versionSeen{b.Version, at})
+	// A version is counted once: the live board sends several frames of one version.
+	if n := len(bw.versions); n == 0 || bw.versions[n-1].version != b.Version {
+		bw.versions = append(bw.versions, versionSeen{b.Version, at})
+	}
+	bw.lastAt = at
 	select {
 	case bw.changed <- struct{}{}:
 	default:
@@ -175,7 +180,7 @@ func (bw *boardWatcher) missing(ids []string, stored bool) int {
 func (bw *boardWatcher) lastFrameAt() time.Time {
 	bw.mu.Lock()
 	defer bw.mu.Unlock()
-	return bw.versions[len(bw.versions)-1].at
+	return bw.lastAt
 }
 
 // writes returns the version increments seen after from and the most in one second.
