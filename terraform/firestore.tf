@@ -52,11 +52,13 @@ resource "google_firestore_index" "composite" {
 
 # Documents that expire on their own (field expireAt, a timestamp): idempotency records
 # (shared/httpx/idempotency), event dedupe marks (shared/events), rate-limit counters
-# (shared/ratelimit), web sessions (shared/sessions), handled mail tasks (shared/mail) and
-# model usage records kept for the budget (shared/summary, clinics/{c}/llmUsage).
+# (shared/ratelimit), web sessions (shared/sessions), handled mail tasks (shared/mail),
+# model usage records kept for the budget (shared/summary, clinics/{c}/llmUsage) and
+# records of open transactions a process left behind (shared/txtrack; normally deleted
+# when the transaction ends or by the sweep that rolls it back).
 # Single-field indexing of expireAt is switched off (TTL fields must not hot-spot).
 locals {
-  ttl_collections = toset(["idempotencyCommits", "idempotencyKeys", "llmUsage", "mailDeliveries", "processedEvents", "rateLimits", "sessions"])
+  ttl_collections = toset(["idempotencyCommits", "idempotencyKeys", "llmUsage", "mailDeliveries", "openTransactions", "processedEvents", "rateLimits", "sessions"])
 }
 
 resource "google_firestore_field" "ttl" {

@@ -93,19 +93,20 @@ func rollbackRetryable(err error) bool {
 	return false
 }
 
-// newFirestore creates the process's Firestore client with txtrack.Interceptor (the
-// transactions of a keyed request, for the retry that takes over its key) and
-// RollbackInBackground. With
+// newFirestore creates the process's Firestore client with a txtrack.Registry (every
+// other read-write transaction, for the process that finds it abandoned),
+// txtrack.Interceptor (the transactions of a keyed request, for the retry that takes
+// over its key) and RollbackInBackground. With
 // FIRESTORE_EMULATOR_HOST (dev tier only) it dials the emulator itself, as the client
 // library would (plain text, the emulator's owner credential), so that the emulator's
 // connection has the interceptor too.
 func newFirestore(ctx context.Context, projectID string) (*firestore.Client, error) {
+	interceptors := grpc.WithChainUnaryInterceptor(txtrack.NewRegistry(txtrack.DefaultLease).Interceptor, txtrack.Interceptor, RollbackInBackground)
 	addr := os.Getenv("FIRESTORE_EMULATOR_HOST")
 	if addr == "" {
-		return firestore.NewClient(ctx, projectID,
-			option.WithGRPCDialOption(grpc.WithChainUnaryInterceptor(txtrack.Interceptor, RollbackInBackground)))
+		return firestore.NewClient(ctx, projectID, option.WithGRPCDialOption(interceptors))
 	}
-	conn, err := DialFirestoreEmulator(addr, grpc.WithChainUnaryInterceptor(txtrack.Interceptor, RollbackInBackground))
+	conn, err := DialFirestoreEmulator(addr, interceptors)
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,14 @@
 // kill, however early, leaves a lock nobody knows of. When it cannot be recorded the
 // transaction is rolled back and BeginTransaction fails.
 //
-// Interceptor must be on the process's Firestore connection (shared/app puts it there).
+// The transactions no Tracker records (requests without an Idempotency-Key, event
+// functions, work a handler left running) have no retry that knows them: a Registry on
+// the connection records each in the collection OpenCollection the same way, before it
+// is used, with a lease its process renews, and any process using the database rolls
+// back the transactions whose lease lapsed (registry.go).
+//
+// A Registry's Interceptor and Interceptor must be on the process's Firestore connection,
+// in that order (shared/app puts them there).
 package txtrack
 
 import (
@@ -52,9 +59,14 @@ type Tracker struct {
 // A Recorder stores open, the transactions a Tracker holds, where a retry of the
 // tracker's request will find them (the key's idempotency record). It is called when a
 // transaction begins, with that transaction in open, before the transaction is used;
-// an error fails the transaction's BeginTransaction with the error's gRPC code. ctx is
-// the BeginTransaction call's, without its outgoing metadata.
+// an error fails the transaction's BeginTransaction with the error's gRPC code, except
+// ErrNotRecorded, which leaves the transaction to the connection's Registry. ctx is the
+// BeginTransaction call's, without its outgoing metadata.
 type Recorder func(ctx context.Context, open [][]byte) error
+
+// ErrNotRecorded is returned by a Recorder that no longer records (its request has
+// ended): the Tracker lets the transaction go, and the Registry records it.
+var ErrNotRecorded = errors.New("txtrack: not recorded by the tracker")
 
 type trackerKey struct{}
 
@@ -83,6 +95,14 @@ func (t *Tracker) add(id []byte) {
 	t.mu.Lock()
 	t.open[string(id)] = id
 	t.mu.Unlock()
+}
+
+// has reports whether the Tracker holds transaction id.
+func (t *Tracker) has(id []byte) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, ok := t.open[string(id)]
+	return ok
 }
 
 func (t *Tracker) remove(id []byte) {
@@ -129,24 +149,33 @@ func Interceptor(ctx context.Context, method string, req, reply any, cc *grpc.Cl
 			defer t.remove(r.GetTransaction())
 		}
 	}
-	err := invoker(ctx, method, req, reply, cc, opts...)
-	if method != methodBegin || err != nil {
+	db, id, ok, err := invoke(ctx, method, req, reply, cc, invoker, opts)
+	if !ok {
 		return err
 	}
-	r, _ := req.(*pb.BeginTransactionRequest)
-	res, _ := reply.(*pb.BeginTransactionResponse)
-	if r == nil || res == nil || len(res.GetTransaction()) == 0 || r.GetOptions().GetReadOnly() != nil {
-		return nil // a read-only transaction locks nothing
+	if err := t.begun(ctx, id); err != nil {
+		return unrecorded(ctx, db, id, err, cc, invoker, opts)
 	}
-	return t.begun(ctx, r.GetDatabase(), res.GetTransaction(), func(ctx context.Context, rb *pb.RollbackRequest) error {
-		return invoker(ctx, methodRollback, rb, &emptypb.Empty{}, cc, opts...)
-	})
+	return nil
 }
 
-// begun tracks the transaction id of database db and records it. When it cannot be
-// recorded it is rolled back (it has read nothing yet, so it holds no lock; the rollback
-// only ends it early) and the error is returned in its place.
-func (t *Tracker) begun(ctx context.Context, db string, id []byte, rollback func(context.Context, *pb.RollbackRequest) error) error {
+// invoke makes the call; when it is a BeginTransaction that began a read-write
+// transaction (a read-only one locks nothing), it returns the transaction's database and
+// id, and ok.
+func invoke(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts []grpc.CallOption) (db string, id []byte, ok bool, err error) {
+	if err := invoker(ctx, method, req, reply, cc, opts...); err != nil || method != methodBegin {
+		return "", nil, false, err
+	}
+	q, _ := req.(*pb.BeginTransactionRequest)
+	res, _ := reply.(*pb.BeginTransactionResponse)
+	if q == nil || res == nil || len(res.GetTransaction()) == 0 || q.GetOptions().GetReadOnly() != nil {
+		return "", nil, false, nil
+	}
+	return q.GetDatabase(), res.GetTransaction(), true, nil
+}
+
+// begun tracks transaction id and records it.
+func (t *Tracker) begun(ctx context.Context, id []byte) error {
 	t.add(id)
 	if t.record == nil {
 		return nil
@@ -156,9 +185,19 @@ func (t *Tracker) begun(ctx context.Context, db string, id []byte, rollback func
 		return nil
 	}
 	t.remove(id)
+	if errors.Is(err, ErrNotRecorded) {
+		return nil
+	}
+	return err
+}
+
+// unrecorded rolls back transaction id of database db, which could not be recorded (it
+// has read nothing yet, so it holds no lock: the rollback only ends it early), and
+// returns the error that fails its BeginTransaction in place of the recording's err.
+func unrecorded(ctx context.Context, db string, id []byte, err error, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts []grpc.CallOption) error {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
 	defer cancel()
-	_ = rollback(rctx, &pb.RollbackRequest{Database: db, Transaction: id})
+	_ = invoker(rctx, methodRollback, &pb.RollbackRequest{Database: db, Transaction: id}, &emptypb.Empty{}, cc, opts...)
 	return status.Errorf(status.Code(err), "txtrack: the transaction could not be recorded, so it was not used: %v", err)
 }
 
@@ -179,11 +218,17 @@ func (c *Conn) Rollback(ctx context.Context, db string, ids [][]byte) error {
 	if cc == nil {
 		return ErrNoConnection
 	}
-	ctx = metadata.AppendToOutgoingContext(ctx,
-		"google-cloud-resource-prefix", db, "x-goog-request-params", "database="+url.QueryEscape(db))
+	ctx = withDatabase(ctx, db)
 	var errs []error
 	for _, id := range ids {
 		errs = append(errs, cc.Invoke(ctx, methodRollback, &pb.RollbackRequest{Database: db, Transaction: id}, &emptypb.Empty{}))
 	}
 	return errors.Join(errs...)
+}
+
+// withDatabase returns ctx with the request headers that name database db (replacing any
+// outgoing metadata), as the client library sends them.
+func withDatabase(ctx context.Context, db string) context.Context {
+	return metadata.NewOutgoingContext(ctx, metadata.Pairs(
+		"google-cloud-resource-prefix", db, "x-goog-request-params", "database="+url.QueryEscape(db)))
 }

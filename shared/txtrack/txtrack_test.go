@@ -26,6 +26,22 @@ func (owner) GetRequestMetadata(context.Context, ...string) (map[string]string, 
 }
 func (owner) RequireTransportSecurity() bool { return false }
 
+// newClient returns a Firestore client of project on the emulator at addr, with opts.
+func newClient(t *testing.T, addr, project string, opts ...grpc.DialOption) *firestore.Client {
+	t.Helper()
+	conn, err := grpc.NewClient("passthrough:///"+addr, append([]grpc.DialOption{
+		grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(owner{})}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := firestore.NewClient(context.Background(), project, option.WithGRPCConn(conn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = fs.Close() })
+	return fs
+}
+
 // A transaction begun under a tracked context is open from its BeginTransaction until
 // its commit, or until its rollback when it fails; a context without a Tracker is not
 // tracked; a Conn catches the connection, and rolling back an ended transaction is
@@ -33,17 +49,7 @@ func (owner) RequireTransportSecurity() bool { return false }
 func TestTrackerFollowsTransactions(t *testing.T) {
 	testenv.Require(t, "FIRESTORE_EMULATOR_HOST")
 	t.Parallel()
-	conn, err := grpc.NewClient("passthrough:///"+os.Getenv("FIRESTORE_EMULATOR_HOST"),
-		grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(owner{}),
-		grpc.WithChainUnaryInterceptor(Interceptor))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs, err := firestore.NewClient(context.Background(), testenv.ProjectID(t), option.WithGRPCConn(conn))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = fs.Close() })
+	fs := newClient(t, os.Getenv("FIRESTORE_EMULATOR_HOST"), testenv.ProjectID(t), grpc.WithChainUnaryInterceptor(Interceptor))
 	doc := fs.Collection("tracked").Doc("d")
 
 	ctx, tr := NewContext(context.Background(), nil)
@@ -139,17 +145,8 @@ func TestRecorderRunsBeforeTheTransactionIsUsed(t *testing.T) {
 		log.add(short(method))
 		return streamer(ctx, desc, cc, method, opts...)
 	}
-	conn, err := grpc.NewClient("passthrough:///"+os.Getenv("FIRESTORE_EMULATOR_HOST"),
-		grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(owner{}),
+	fs := newClient(t, os.Getenv("FIRESTORE_EMULATOR_HOST"), testenv.ProjectID(t),
 		grpc.WithChainUnaryInterceptor(Interceptor, unary), grpc.WithChainStreamInterceptor(stream))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs, err := firestore.NewClient(context.Background(), testenv.ProjectID(t), option.WithGRPCConn(conn))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = fs.Close() })
 	doc := fs.Collection("recorded").Doc("d")
 
 	var recorded [][]byte
@@ -196,7 +193,7 @@ func TestRecorderRunsBeforeTheTransactionIsUsed(t *testing.T) {
 	log.reset()
 	refuse = status.Error(codes.Aborted, "key taken over")
 	ran := false
-	err = fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+	err := fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		ran = true
 		return nil
 	})

@@ -314,8 +314,8 @@ run "invariants" {
   }
 
   assert {
-    condition     = toset([for f in google_firestore_field.ttl : "${f.collection}.${f.field}" if length(f.ttl_config) == 1]) == toset(["idempotencyCommits.expireAt", "idempotencyKeys.expireAt", "llmUsage.expireAt", "mailDeliveries.expireAt", "processedEvents.expireAt", "rateLimits.expireAt", "sessions.expireAt"])
-    error_message = "TTL policies on idempotencyCommits, idempotencyKeys, llmUsage, mailDeliveries, processedEvents, rateLimits and sessions (expireAt)."
+    condition     = toset([for f in google_firestore_field.ttl : "${f.collection}.${f.field}" if length(f.ttl_config) == 1]) == toset(["idempotencyCommits.expireAt", "idempotencyKeys.expireAt", "llmUsage.expireAt", "mailDeliveries.expireAt", "openTransactions.expireAt", "processedEvents.expireAt", "rateLimits.expireAt", "sessions.expireAt"])
+    error_message = "TTL policies on idempotencyCommits, idempotencyKeys, llmUsage, mailDeliveries, openTransactions, processedEvents, rateLimits and sessions (expireAt)."
   }
 
   assert {

@@ -193,6 +193,12 @@ func clientConstructors(f *ast.File) []string {
 		}
 		names[packageName(ip, im.Name)] = true
 	}
+	return packageCalls(f, names, "NewClient", "NewApp")
+}
+
+// packageCalls lists the calls in f of the functions funcs of the packages whose local
+// names are in pkgs, as "pkg.Func".
+func packageCalls(f *ast.File, pkgs map[string]bool, funcs ...string) []string {
 	var calls []string
 	ast.Inspect(f, func(n ast.Node) bool {
 		call, ok := n.(*ast.CallExpr)
@@ -203,7 +209,7 @@ func clientConstructors(f *ast.File) []string {
 		if !ok {
 			return true
 		}
-		if pkg, ok := sel.X.(*ast.Ident); ok && names[pkg.Name] && (sel.Sel.Name == "NewClient" || sel.Sel.Name == "NewApp") {
+		if pkg, ok := sel.X.(*ast.Ident); ok && pkgs[pkg.Name] && slices.Contains(funcs, sel.Sel.Name) {
 			calls = append(calls, pkg.Name+"."+sel.Sel.Name)
 		}
 		return true

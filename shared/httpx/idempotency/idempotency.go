@@ -771,14 +771,15 @@ func (h *hold) write(ctx context.Context, open [][]byte) error {
 // record is the handler's txtrack.Recorder: it writes the open transactions into the
 // record when one begins, before the transaction is used, so that a retry taking the key
 // over finds every transaction whose locks a kill left behind. A transaction begun after
-// the handler returned (by work it left running) is not recorded; one begun by a request
-// whose key was taken over fails (Aborted): the key is the retry's now.
+// the handler returned (by work it left running) is left to the connection's
+// txtrack.Registry; one begun by a request whose key was taken over fails (Aborted): the
+// key is the retry's now.
 func (h *hold) record(ctx context.Context, open [][]byte) error {
 	ctx, cancel := context.WithTimeout(ctx, h.m.lease)
 	defer cancel()
 	switch err := h.write(ctx, open); {
 	case errors.Is(err, errReleased):
-		return nil
+		return txtrack.ErrNotRecorded
 	case errors.Is(err, errLost):
 		return status.Error(codes.Aborted, err.Error())
 	default:
