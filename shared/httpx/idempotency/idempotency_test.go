@@ -1484,18 +1484,18 @@ func TestTakeoverKeepsEarlierRequestIDs(t *testing.T) {
 	}
 }
 
-// The cost of recording each read-write transaction a keyed request begins: the same
-// transaction (read a document, write it) run in a keyed request's handler, where
-// BeginTransaction waits for the transaction to be written into the key's record, and in
-// a request without a key, where nothing is recorded. Besides the time per transaction
-// it reports the time spent in BeginTransaction (the recording's wait) and the Firestore
-// calls the process made per transaction (renewals and recording included), which do not
-// depend on the machine's load. Figures: docs/reliability.md.
+// The cost of recording each read-write transaction: the same transaction (read a
+// document, write it) run in a request without a key on a connection without a
+// txtrack.Registry (nothing recorded), in one with a Registry (the transaction recorded
+// in openTransactions before it is used, the record deleted when it ends), and in a keyed
+// request (recorded in the key's record before it is used). Besides the time per
+// transaction it reports the time spent in BeginTransaction (the recording's wait) and
+// the Firestore calls the process made per transaction (renewals, deletes and sweeps
+// included), which do not depend on the machine's load. Figures: docs/reliability.md.
 func BenchmarkTransaction(b *testing.B) {
 	testenv.Require(b, "FIRESTORE_EMULATOR_HOST")
 	var calls, beginNanos atomic.Int64
-	count := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-		calls.Add(1)
+	timeBegin := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 		start := time.Now()
 		err := invoker(ctx, method, req, reply, cc, opts...)
 		if method == "/google.firestore.v1.Firestore/BeginTransaction" {
@@ -1503,29 +1503,46 @@ func BenchmarkTransaction(b *testing.B) {
 		}
 		return err
 	}
+	count := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		calls.Add(1)
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
 	countStreams := func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
 		calls.Add(1)
 		return streamer(ctx, desc, cc, method, opts...)
 	}
-	conn, err := app.DialFirestoreEmulator(os.Getenv("FIRESTORE_EMULATOR_HOST"),
-		grpc.WithChainUnaryInterceptor(count, txtrack.Interceptor, app.RollbackInBackground), grpc.WithChainStreamInterceptor(countStreams))
-	if err != nil {
-		b.Fatal(err)
+	project := testenv.ProjectID(b)
+	client := func(interceptors ...grpc.UnaryClientInterceptor) *firestore.Client {
+		conn, err := app.DialFirestoreEmulator(os.Getenv("FIRESTORE_EMULATOR_HOST"),
+			grpc.WithChainUnaryInterceptor(slices.Concat([]grpc.UnaryClientInterceptor{timeBegin}, interceptors, []grpc.UnaryClientInterceptor{count})...),
+			grpc.WithChainStreamInterceptor(countStreams))
+		if err != nil {
+			b.Fatal(err)
+		}
+		fs, err := firestore.NewClient(context.Background(), project, option.WithGRPCConn(conn))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = fs.Close() })
+		if err := fs.RunTransaction(context.Background(), func(context.Context, *firestore.Transaction) error { return nil }); err != nil {
+			b.Fatal(err) // the connection is up before anything is timed
+		}
+		return fs
 	}
-	fs, err := firestore.NewClient(context.Background(), testenv.ProjectID(b), option.WithGRPCConn(conn))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = fs.Close() })
-	if err := fs.RunTransaction(context.Background(), func(context.Context, *firestore.Transaction) error { return nil }); err != nil {
-		b.Fatal(err) // the connection is up before anything is timed
-	}
+	plain := client(txtrack.Interceptor, app.RollbackInBackground)
+	registered := client(txtrack.NewRegistry(txtrack.DefaultLease).Interceptor, txtrack.Interceptor, app.RollbackInBackground)
 	for _, tc := range []struct {
 		name string
+		fs   *firestore.Client
 		c    call
-	}{{"without key", call{noKey: true}}, {"keyed, recorded", call{}}} {
+	}{
+		{"without key", plain, call{noKey: true}},
+		{"without key, registry", registered, call{noKey: true}},
+		{"keyed, recorded", registered, call{}},
+	} {
 		b.Run(tc.name, func(b *testing.B) {
-			doc := fs.Collection("bench").Doc(strings.ReplaceAll(tc.name, " ", "-"))
+			fs := tc.fs
+			doc := fs.Collection("bench").Doc(strings.NewReplacer(" ", "-", ",", "").Replace(tc.name))
 			ran := false
 			var n int64
 			h, _ := server(fs, Options{}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
