@@ -60,17 +60,24 @@ func (d *drainer) end() {
 	}
 }
 
-// drain refuses new work and waits until the work in flight has finished or ctx ends;
-// it returns how many requests or events were still running.
-func (d *drainer) drain(ctx context.Context) int {
+// refuseNew makes the drainer refuse new work from now on; it returns how many requests
+// or events are running.
+func (d *drainer) refuseNew() int {
 	d.mu.Lock()
+	defer d.mu.Unlock()
 	if !d.draining {
 		d.draining = true
 		if d.inFlight == 0 {
 			close(d.idle)
 		}
 	}
-	d.mu.Unlock()
+	return d.inFlight
+}
+
+// drain refuses new work and waits until the work in flight has finished or ctx ends;
+// it returns how many requests or events were still running.
+func (d *drainer) drain(ctx context.Context) int {
+	d.refuseNew()
 	select {
 	case <-d.idle:
 		return 0
@@ -117,10 +124,10 @@ func (d *drainer) handleEvent(h func() error) error {
 // exit: 0 when everything in flight finished, 1 when the grace ran out first.
 func (d *drainer) shutdownOnSignal(name string, sig <-chan os.Signal, grace time.Duration, exit func(int)) {
 	s := <-sig
+	// New work is refused before the drain is logged: whoever reads the line may count
+	// on it.
+	n := d.refuseNew()
 	log := logging.Default()
-	d.mu.Lock()
-	n := d.inFlight
-	d.mu.Unlock()
 	log.Info("shutting down: draining requests in flight", "function", name, "signal", s.String(), "inFlight", n)
 	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	left := d.drain(ctx)
