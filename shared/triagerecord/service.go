@@ -83,19 +83,14 @@ func NewService(fs *firestore.Client, publisher events.Publisher, topic string) 
 // Record takes the patient's age from the patient record (withPatientAge), validates and
 // assesses in, then records the assessment for the encounter (see Store.Record), publishes
 // encounter.triaged and checks the SLA.
+//
+// The patient's age is read while the transaction makes its own reads (the encounter and
+// its latest assessment), not before it: the two depend on nothing from each other.
 func (s *Service) Record(ctx context.Context, clinicID, encounterID string, in triage.Input, commit commitmark.Marker) (Recorded, error) {
-	in, err := s.withPatientAge(ctx, clinicID, encounterID, in, s.now())
-	if err != nil {
-		return Recorded{}, err
-	}
-	if errs := triage.Validate(in); len(errs) > 0 {
-		return Recorded{}, InvalidInput(errs)
-	}
-	a := triage.Assess(in)
-	if a.VitalsRequired {
-		return Recorded{}, VitalsRequiredError(a)
-	}
-	rec, moved, err := s.store.record(ctx, RecordRequest{ClinicID: clinicID, EncounterID: encounterID, Input: in, Assessment: a, Commit: commit})
+	ready := make(chan prepared, 1)
+	go func() { ready <- s.prepare(ctx, clinicID, encounterID, in) }()
+	rec, moved, err := s.store.record(ctx, RecordRequest{ClinicID: clinicID, EncounterID: encounterID, Commit: commit},
+		func() prepared { return <-ready })
 	if err != nil {
 		return Recorded{}, err
 	}
@@ -106,6 +101,18 @@ func (s *Service) Record(ctx context.Context, clinicID, encounterID string, in t
 	wg.Wait()
 	s.checkSLA(ctx, clinicID, rec.Encounter, SLAStageAssessment)
 	return rec, nil
+}
+
+// prepare takes the patient's age from the patient record, validates in and assesses it.
+func (s *Service) prepare(ctx context.Context, clinicID, encounterID string, in triage.Input) prepared {
+	in, err := s.withPatientAge(ctx, clinicID, encounterID, in, s.now())
+	if err != nil {
+		return prepared{err: err}
+	}
+	if errs := triage.Validate(in); len(errs) > 0 {
+		return prepared{err: InvalidInput(errs)}
+	}
+	return prepared{in: in, a: triage.Assess(in)}
 }
 
 // Confirm confirms or overrides the level in force (see Store.Confirm), then publishes

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -178,7 +179,7 @@ type Recorded struct {
 // point A did not fire). After a commit that moved the encounter, the transition is
 // announced (encounter.Store.Announce).
 func (s *Store) Record(ctx context.Context, req RecordRequest) (Recorded, error) {
-	out, moved, err := s.record(ctx, req)
+	out, moved, err := s.record(ctx, req, nil)
 	if err != nil {
 		return Recorded{}, err
 	}
@@ -198,8 +199,19 @@ func (s *Store) announce(ctx context.Context, moved *transition) {
 	}
 }
 
-// record is Record without the announcement: the transition to announce, if any.
-func (s *Store) record(ctx context.Context, req RecordRequest) (Recorded, *transition, error) {
+// prepared is a request's input with the patient's age and its assessment, or the
+// refusal (age, validation, vitals required) that stops the recording.
+type prepared struct {
+	in  triage.Input
+	a   triage.Assessment
+	err error
+}
+
+// record is Record without the announcement: the transition to announce, if any. With
+// prepare, req's Input and Assessment are ignored: the transaction makes its reads while
+// the caller prepares them (Service.Record reads the patient's age meanwhile), then calls
+// prepare (once, whatever the attempts) and goes on with its outcome.
+func (s *Store) record(ctx context.Context, req RecordRequest, prepare func() prepared) (Recorded, *transition, error) {
 	p, ok := auth.FromContext(ctx)
 	if !ok {
 		return Recorded{}, nil, apierr.Internal(errors.New("assessment: no principal in context"))
@@ -207,21 +219,42 @@ func (s *Store) record(ctx context.Context, req RecordRequest) (Recorded, *trans
 	if err := p.InClinic(req.ClinicID, "encounter"); err != nil {
 		return Recorded{}, nil, err
 	}
-	if req.Assessment.VitalsRequired {
-		return Recorded{}, nil, VitalsRequiredError(req.Assessment)
+	if prepare == nil {
+		ready := prepared{in: req.Input, a: req.Assessment}
+		prepare = func() prepared { return ready }
 	}
-	input, err := inputMap(req.Input)
-	if err != nil {
-		return Recorded{}, nil, apierr.Internal(err)
+	var (
+		once  sync.Once
+		ready prepared
+		input map[string]any
+	)
+	// The assessment's input and result, made once for every attempt of the transaction.
+	assessed := func() (map[string]any, triage.Assessment, error) {
+		once.Do(func() {
+			ready = prepare()
+			switch {
+			case ready.err != nil:
+			case ready.a.VitalsRequired:
+				ready.err = VitalsRequiredError(ready.a)
+			default:
+				var err error
+				if input, err = inputMap(ready.in); err != nil {
+					ready.err = apierr.Internal(err)
+				}
+			}
+		})
+		if ready.err != nil {
+			return nil, triage.Assessment{}, ready.err
+		}
+		return input, ready.a, nil
 	}
-	result := NewResult(req.Assessment)
 	var (
 		out   Recorded
 		moved *transition
 	)
-	err = s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+	err := s.fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		var err error
-		out, moved, err = s.recordTx(ctx, tx, p, req, input, result)
+		out, moved, err = s.recordTx(ctx, tx, p, req, assessed)
 		return err
 	})
 	if err != nil {
@@ -239,7 +272,7 @@ type transition struct {
 // recordTx is one attempt of Record's transaction: reads first (Firestore transactions),
 // then writes. moved is the encounter's transition when the assessment moved it
 // waiting -> triaged (nil otherwise), for Record to announce after the commit.
-func (s *Store) recordTx(ctx context.Context, tx *firestore.Transaction, p auth.Principal, req RecordRequest, input map[string]any, result Result) (_ Recorded, moved *transition, _ error) {
+func (s *Store) recordTx(ctx context.Context, tx *firestore.Transaction, p auth.Principal, req RecordRequest, assessed func() (map[string]any, triage.Assessment, error)) (_ Recorded, moved *transition, _ error) {
 	encRef := s.encounterRef(req.ClinicID, req.EncounterID)
 	enc, err := s.encounters.GetTx(tx, req.ClinicID, req.EncounterID)
 	if err != nil {
@@ -262,11 +295,18 @@ func (s *Store) recordTx(ctx context.Context, tx *firestore.Transaction, p auth.
 		}
 		return Recorded{Assessment: prev, Encounter: stateOf(&enc)}, nil, nil
 	}
-	transitions, err := recordable(&enc, p.Role)
+	seq, err := nextSeq(tx, encRef)
 	if err != nil {
 		return Recorded{}, nil, err
 	}
-	seq, err := nextSeq(tx, encRef)
+	// The reads are done: the assessment (whose age read ran alongside them) is needed now,
+	// and its refusal comes before the encounter's.
+	input, assessment, err := assessed()
+	if err != nil {
+		return Recorded{}, nil, err
+	}
+	result := NewResult(assessment)
+	transitions, err := recordable(&enc, p.Role)
 	if err != nil {
 		return Recorded{}, nil, err
 	}
@@ -276,7 +316,7 @@ func (s *Store) recordTx(ctx context.Context, tx *firestore.Transaction, p auth.
 		Input: input, Result: result, AssessedAt: now, AssessedBy: p.UID, AssessedByRole: string(p.Role),
 		RequestID: logging.RequestID(ctx), Confirmations: []Confirmation{},
 	}
-	t := nextTriage(enc.Triage, req.Assessment.Level)
+	t := nextTriage(enc.Triage, assessment.Level)
 	t.AssessmentID, t.AssessedAt, t.AssessedBy, t.EngineVersion = rec.ID, now, p.UID, result.EngineVersion
 
 	if transitions {
