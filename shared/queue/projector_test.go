@@ -401,18 +401,7 @@ func TestCoalescerFoldsBursts(t *testing.T) {
 	t.Parallel()
 	c := newCoalescer(time.Minute, 0)
 	release := make(chan struct{})
-	var mu sync.Mutex
-	runs := 0
-	fn := func(context.Context) error {
-		mu.Lock()
-		runs++
-		first := runs == 1
-		mu.Unlock()
-		if first {
-			<-release // hold the first rebuild while the burst arrives
-		}
-		return nil
-	}
+	fn, runs := heldFirstRebuild(release) // the first rebuild waits for release
 	ctx := context.Background()
 	done := make(chan error, 11)
 	go func() { done <- c.Do(ctx, "k", fn) }()
@@ -443,11 +432,9 @@ func TestCoalescerFoldsBursts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	mu.Lock()
-	if runs != 2 {
-		t.Errorf("a burst of 11 requests ran %d rebuilds, want 2 (one running, one follow-up)", runs)
+	if n := runs(); n != 2 {
+		t.Errorf("a burst of 11 requests ran %d rebuilds, want 2 (one running, one follow-up)", n)
 	}
-	mu.Unlock()
 	// The runner cleans up just after closing the last flight.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
 		c.mu.Lock()
@@ -480,18 +467,7 @@ func TestCoalescerJoinReturnsAtOnce(t *testing.T) {
 	t.Parallel()
 	c := newCoalescer(time.Minute, 0)
 	release := make(chan struct{})
-	var mu sync.Mutex
-	runs := 0
-	fn := func(context.Context) error {
-		mu.Lock()
-		runs++
-		first := runs == 1
-		mu.Unlock()
-		if first {
-			<-release
-		}
-		return nil
-	}
+	fn, runs := heldFirstRebuild(release) // the first rebuild waits for release
 	ctx := context.Background()
 	state := func() (running bool, next bool, waiting int) {
 		c.mu.Lock()
@@ -551,11 +527,32 @@ func TestCoalescerJoinReturnsAtOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if runs != 2 {
-		t.Errorf("%d rebuilds, want 2 (the first and one follow-up)", runs)
+	if n := runs(); n != 2 {
+		t.Errorf("%d rebuilds, want 2 (the first and one follow-up)", n)
 	}
+}
+
+// heldFirstRebuild returns a rebuild whose first run waits until release is closed (later
+// runs return at once), and the number of runs so far.
+func heldFirstRebuild(release <-chan struct{}) (fn func(context.Context) error, runs func() int) {
+	var mu sync.Mutex
+	n := 0
+	fn = func(context.Context) error {
+		mu.Lock()
+		n++
+		first := n == 1
+		mu.Unlock()
+		if first {
+			<-release
+		}
+		return nil
+	}
+	runs = func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return n
+	}
+	return fn, runs
 }
 
 // The board's writes stay apart across instances: a newer board is not written while the
