@@ -12,7 +12,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, describe, expect, test } from "vitest";
 import type { Page } from "playwright-core";
-import { arrowSelect, axe, EVENT_TIMEOUT, describeViolations, expectFocused, launch, screenshot, signInAs, signInByKeyboard, STEP_TIMEOUT, tabTo, type Session } from "./browser";
+import { arrowSelect, axe, chooseFileByKeyboard, EVENT_TIMEOUT, describeViolations, expectFocused, launch, screenshot, signInAs, signInByKeyboard, STEP_TIMEOUT, tabTo, type Session } from "./browser";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const run = Date.now().toString(36).toUpperCase();
@@ -506,9 +506,9 @@ describe("a patient's visit in the web app", () => {
     await expectFocused(noteTab);
     expect(await noteTab.getAttribute("aria-selected")).toBe("true");
     // The file picker opened from the keyboard.
-    await tabTo(page, page.getByLabel("Transcript or audio file"));
-    const [chooser] = await Promise.all([page.waitForEvent("filechooser"), page.keyboard.press("Space")]);
-    await chooser.setFiles(resolve(here, "../../tests/fixtures/consultation.vtt"));
+    const picker = page.getByLabel("Transcript or audio file");
+    await tabTo(page, picker);
+    await chooseFileByKeyboard(page, picker, resolve(here, "../../tests/fixtures/consultation.vtt"));
     await page.getByTestId("scribe-status").getByText("The draft note is ready below.").waitFor({ timeout: EVENT_TIMEOUT });
     const note = page.getByTestId("note");
     const sentence = note.getByRole("button", { pressed: false }).first();
