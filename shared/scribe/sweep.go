@@ -204,8 +204,8 @@ func (s *Sweeper) sweepOne(ctx context.Context, clinicID, id string) (sweepOutco
 		}
 		if now.Sub(uploaded) >= s.GiveUpAfter {
 			x.Status, x.Timings.FailedAt = StatusFailed, now
-			x.Failure = Fail(FailTimedOut, "no draft within %d minutes of the upload; upload the recording or transcript again in a new session, or write the note by hand",
-				int(s.GiveUpAfter.Minutes()))
+			x.Failure = Fail(FailTimedOut, "no draft within %s of the upload; upload the recording or transcript again in a new session, or write the note by hand",
+				formatBound(s.GiveUpAfter))
 			outcome = sweptFailed
 			return nil
 		}
