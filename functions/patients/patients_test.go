@@ -457,7 +457,7 @@ func TestCreateRetryAfterALostAnswer(t *testing.T) {
 	}
 }
 
-// releaseIdempotencyRecords deletes every idempotency record, as a 5xx answer does to
+// releaseIdempotencyRecords releases every idempotency record, as a 5xx answer releases
 // its own.
 func releaseIdempotencyRecords(t *testing.T, fs *firestore.Client) {
 	t.Helper()
@@ -467,7 +467,7 @@ func releaseIdempotencyRecords(t *testing.T, fs *firestore.Client) {
 		t.Fatalf("idempotency records: %d, %v", len(docs), err)
 	}
 	for _, d := range docs {
-		if _, err := d.Ref.Delete(ctx); err != nil {
+		if err := idempotency.Release(ctx, d.Ref); err != nil {
 			t.Fatal(err)
 		}
 	}

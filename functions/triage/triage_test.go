@@ -373,7 +373,7 @@ func TestRecordRetryAfterALostAnswer(t *testing.T) {
 			t.Fatalf("idempotency records: %d, %v", len(docs), err)
 		}
 		for _, d := range docs {
-			if _, err := d.Ref.Delete(ctx); err != nil {
+			if err := idempotency.Release(ctx, d.Ref); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -12,11 +12,25 @@
 // The HTTP side (shared/httpx/idempotency) makes the Marker of a keyed request; the
 // handler passes it to the store explicitly. A request without a key has the zero Marker,
 // which reads nothing and writes nothing.
+//
+// # First attempts
+//
+// Most keyed requests are their key's first attempt, and for those no marker can exist:
+// reading it is a round trip inside the write's transaction for nothing. When the HTTP
+// side knows the request is the first attempt of its key (it created the key's record;
+// a released key keeps its record, so a created record means no attempt ran before
+// within the key's TTL), it passes FirstAttempt's Marker. That marker skips the read
+// once: the first CommittedTx or Committed answers "not committed" without reading.
+// Every later call reads, as does any call after RecordTx, because from then on the
+// request's own earlier commit may exist: a transaction re-run after a commit whose
+// answer was lost (the client retries Commit when Firestore is unavailable, and a
+// commit that landed then reports an error) must find the marker it wrote.
 package commitmark
 
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -37,9 +51,30 @@ const DefaultTTL = 24 * time.Hour
 type Marker struct {
 	Record  string
 	Request string
-	// Expires is when the key's record expires: the marker is kept as long.
+	// Expires is when the key's record expires: the marker is kept as long, and not
+	// longer (a marker that outlived its record would be missed by a first attempt).
 	Expires time.Time
+
+	// unread is set, until the first read or write, on the marker of a key's first
+	// attempt (FirstAttempt); shared by the copies of the marker.
+	unread *atomic.Bool
 }
+
+// FirstAttempt returns m for the first attempt of its request under its key: no earlier
+// attempt can have committed, so the first CommittedTx or Committed does not read (see
+// the package documentation). Only the caller that created the key's record may say so.
+func (m Marker) FirstAttempt() Marker {
+	m.unread = new(atomic.Bool)
+	m.unread.Store(true)
+	return m
+}
+
+// First reports whether m is the marker of a key's first attempt whose read has not
+// been skipped yet.
+func (m Marker) First() bool { return m.unread != nil && m.unread.Load() }
+
+// skipRead reports, once, that m need not be read: the first attempt's first read.
+func (m Marker) skipRead() bool { return m.unread != nil && m.unread.CompareAndSwap(true, false) }
 
 // IsZero reports whether m is the marker of a request without a key.
 func (m Marker) IsZero() bool { return m.Record == "" }
@@ -55,9 +90,10 @@ type stored struct {
 // CommittedTx reads, in tx, whether an earlier attempt of m's request committed, and the
 // id of the resource it wrote; false for the zero Marker. A marker of another request
 // under the same key (a key reused after its record was released) does not count. Read
-// it before the transaction's writes.
+// it before the transaction's writes. The first call for the marker of a key's first
+// attempt reads nothing (FirstAttempt).
 func (m Marker) CommittedTx(fs *firestore.Client, tx *firestore.Transaction) (resourceID string, ok bool, err error) {
-	if m.IsZero() {
+	if m.IsZero() || m.skipRead() {
 		return "", false, nil
 	}
 	snap, err := tx.Get(fs.Collection(Collection).Doc(m.Record))
@@ -68,7 +104,7 @@ func (m Marker) CommittedTx(fs *firestore.Client, tx *firestore.Transaction) (re
 // changed, so a plain read is enough to learn that the request committed (not that it
 // has not: a commit may land right after).
 func (m Marker) Committed(ctx context.Context, fs *firestore.Client) (resourceID string, ok bool, err error) {
-	if m.IsZero() {
+	if m.IsZero() || m.skipRead() {
 		return "", false, nil
 	}
 	snap, err := fs.Collection(Collection).Doc(m.Record).Get(ctx)
@@ -94,10 +130,14 @@ func (m Marker) committed(snap *firestore.DocumentSnapshot, err error) (resource
 
 // RecordTx writes, in tx, that m's request committed resourceID; nothing for the zero
 // Marker. It holds no request data: the key record's id, the request's hash and the
-// resource's id.
+// resource's id. From then on the request's commit may exist: a first attempt's marker
+// is read again by every later CommittedTx and Committed.
 func (m Marker) RecordTx(fs *firestore.Client, tx *firestore.Transaction, resourceID string, now time.Time) error {
 	if m.IsZero() {
 		return nil
+	}
+	if m.unread != nil {
+		m.unread.Store(false)
 	}
 	expires := m.Expires
 	if expires.IsZero() {

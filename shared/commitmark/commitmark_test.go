@@ -128,3 +128,49 @@ func TestZeroMarkerIsInert(t *testing.T) {
 		t.Errorf("the zero Marker wrote %d documents", len(docs))
 	}
 }
+
+// The marker of a key's first attempt skips its first read, and only that one: a second
+// call (the transaction run again) reads, and so does every call after the request wrote
+// the marker itself. A marker exists below to show which calls read it (on a true first
+// attempt none can exist).
+func TestFirstAttemptSkipsOneRead(t *testing.T) {
+	t.Parallel()
+	fs := client(t)
+	now := time.Now().UTC()
+	stored := commitmark.Marker{Record: "rec-first", Request: "h", Expires: now.Add(time.Hour)}
+	record(t, fs, stored, "enc-1", now)
+
+	first := stored.FirstAttempt()
+	if !first.First() || stored.First() {
+		t.Fatalf("First() = %v on FirstAttempt's marker, %v on the original; want true, false", first.First(), stored.First())
+	}
+	copied := first // a copy shares the state: the store gets the marker by value
+	if _, ok := committed(t, fs, copied); ok {
+		t.Error("the first attempt's first read was made")
+	}
+	if first.First() {
+		t.Error("First() still true after the skipped read")
+	}
+	if id, ok := committed(t, fs, first); !ok || id != "enc-1" {
+		t.Errorf("second read: (%q, %v), want (enc-1, true): a transaction run again must read", id, ok)
+	}
+
+	// Outside a transaction the same.
+	plain := stored.FirstAttempt()
+	if _, ok, err := plain.Committed(context.Background(), fs); err != nil || ok {
+		t.Errorf("Committed of a first attempt: (%v, %v), want not read", ok, err)
+	}
+	if id, ok, err := plain.Committed(context.Background(), fs); err != nil || !ok || id != "enc-1" {
+		t.Errorf("second Committed: (%q, %v, %v), want (enc-1, true)", id, ok, err)
+	}
+
+	// A first attempt that wrote its marker reads it from then on.
+	own := commitmark.Marker{Record: "rec-own", Request: "h", Expires: now.Add(time.Hour)}.FirstAttempt()
+	record(t, fs, own, "enc-2", now)
+	if own.First() {
+		t.Error("First() still true after RecordTx")
+	}
+	if id, ok := committed(t, fs, own); !ok || id != "enc-2" {
+		t.Errorf("after its own RecordTx: (%q, %v), want (enc-2, true)", id, ok)
+	}
+}

@@ -10,11 +10,19 @@
 //
 //   - No live record: the handler runs and its response is stored if the status is 2xx
 //     or 4xx (except 408 and 429, which invite a retry) and the body is at most
-//     Options.MaxStoredBody. A 5xx, a panic, another status or a bigger body deletes the
-//     record, so that a retry runs the handler again. The handler finds the request's
+//     Options.MaxStoredBody. A 5xx, a panic, another status or a bigger body releases
+//     the record: it is kept, state "released" (request hash and request ids, no
+//     answer), until it expires, and a retry runs the handler again, with any request
+//     (the same key with another body is a new request). The handler finds the request's
 //     commit marker in its context (MarkerFrom); a handler whose commit may precede such
 //     an answer passes it to its store, which writes it with its write and recognises its
 //     own commit on the retry (shared/commitmark).
+//   - First attempts: a request that creates its key's record is the key's first
+//     attempt within the TTL (the record of any earlier attempt is still there:
+//     completed, released or in progress), so no commit marker of the key can exist and
+//     its marker is read by nobody (commitmark.Marker.FirstAttempt): a fresh key costs
+//     the claim's one write and no marker read. A request that replaces a released,
+//     expired, abandoned or unreadable record reads the marker as before.
 //   - Completed record, same request (body and query): the stored status, body and
 //     Content-Type, Location and ETag headers are sent with Idempotent-Replayed: true.
 //     The body is the first response's, including its requestId; X-Request-Id names the
@@ -49,11 +57,15 @@
 //
 // Requests without the header, and safe methods (GET, HEAD, OPTIONS, TRACE), pass through.
 // Records expire after Options.TTL (field expireAt, deleted by a Firestore TTL policy;
-// an expired record not yet deleted counts as absent).
+// an expired record not yet deleted counts as absent). A retry after the TTL is a new
+// request: its key's record and commit marker (which expires with the record) are gone.
+// Records are deleted only by that policy: a record removed by hand while the key is
+// live makes its next request a first attempt, which does not look for an earlier
+// commit (use Release instead).
 //
 // The response is flushed to the client before its record is written, so a hung
 // Firestore never holds an answer back. The write that completes (or, after a 5xx,
-// deletes) the record is then retried until it lands, for up to finishWithin: a request
+// releases) the record is then retried until it lands, for up to finishWithin: a request
 // that was answered does not leave its key in progress behind it when Firestore comes
 // back within that time. If the instance dies first, the lease frees the key.
 //
@@ -144,8 +156,8 @@ const (
 	// sent as soon as the answer arrives finds the record written, short against the
 	// request deadline.
 	finishWait = 3 * time.Second
-	// beginAttempts bounds retries of the claiming transaction when a concurrent
-	// request created the record between our read and our commit.
+	// beginAttempts bounds the attempts of the claim when a concurrent request changed
+	// the record between its read and its write (or deleted it, the TTL policy).
 	beginAttempts = 3
 )
 
@@ -153,6 +165,10 @@ const (
 const (
 	stateInProgress = "in_progress"
 	stateCompleted  = "completed"
+	// stateReleased: the request that held the key answered with nothing to replay (a
+	// 5xx). The record stays until it expires so that the key's next request is known
+	// not to be its first attempt (it may follow a commit whose answer was lost).
+	stateReleased = "released"
 )
 
 // Options configure Middleware.
@@ -218,7 +234,7 @@ const maxRequestIDs = 10
 // valid reports whether r is a record this package could have written.
 func (r record) valid() bool {
 	switch r.State {
-	case stateInProgress:
+	case stateInProgress, stateReleased:
 		return true
 	case stateCompleted:
 		return r.Status >= 200 && r.Status <= 599
@@ -357,7 +373,13 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 			m.await(func() { m.finish(ctx, ref, owner, nil) })
 		}
 	}()
-	next.ServeHTTP(cw, r.WithContext(context.WithValue(hctx, markerKey{}, commitmark.Marker{Record: ref.ID, Request: reqHash, Expires: time.Now().Add(m.ttl)})))
+	// The marker expires with the record (not later: a key whose record is gone would
+	// have its next request taken for a first attempt while the marker still counted).
+	marker := commitmark.Marker{Record: ref.ID, Request: reqHash, Expires: d.expireAt}
+	if d.first {
+		marker = marker.FirstAttempt()
+	}
+	next.ServeHTTP(cw, r.WithContext(context.WithValue(hctx, markerKey{}, marker)))
 	returned = true
 	// The client has its answer now, whatever finish meets: when Firestore hangs, the
 	// record's write must not hold the response back past the request's deadline.
@@ -551,7 +573,7 @@ func newOwner() string {
 type outcome int
 
 const (
-	outcomeRun        outcome = iota // the key is ours: run the handler
+	outcomeRun        outcome = iota // the key is ours: run the handler (a new record, or a released or expired one)
 	outcomeTakeover                  // as outcomeRun, after an abandoned request
 	outcomeCommitted                 // as outcomeRun: the holder's write committed (its marker exists)
 	outcomeReplay                    // send the stored response
@@ -563,7 +585,11 @@ type decision struct {
 	outcome   outcome
 	rec       record
 	createdAt time.Time // of the record this request now holds
+	expireAt  time.Time // of that record
 	updated   time.Time // the update time of that record, as this request wrote it
+	// first: this request created the record, so it is the key's first attempt within
+	// the TTL (see the package documentation).
+	first bool
 	// abandonedTx are the transactions the abandoned holder had open (outcomeTakeover),
 	// to roll back on conn, the connection the claim went through.
 	abandonedTx [][]byte
@@ -573,8 +599,8 @@ type decision struct {
 // begin claims the key for this request, or reports who has it.
 //
 // The record is read and written without a transaction: the write is conditional on
-// the record being what was read (Create when there was none, else an update on its
-// update time). A transaction would lock the record from its read to its commit, and an
+// the record being what was read (Create when there is none, else an update on the
+// update time read). A transaction would lock the record from its read to its commit, and an
 // instance killed in between would leave it locked, holding up every retry of the key,
 // until Firestore expired the transaction (about a minute).
 func (m *middleware) begin(ctx context.Context, ref *firestore.DocumentRef, hash, owner string) (decision, error) {
@@ -584,8 +610,8 @@ func (m *middleware) begin(ctx context.Context, ref *firestore.DocumentRef, hash
 		var d decision
 		d, err = m.claim(ctx, ref, hash, owner)
 		d.conn = conn
-		// A concurrent request wrote the record between our read and our write: look
-		// again.
+		// A concurrent request wrote the record between our read and our write, or it
+		// was deleted (expired) after our Create found it: look again.
 		if code := status.Code(err); code != codes.AlreadyExists && code != codes.FailedPrecondition && code != codes.NotFound {
 			return d, err
 		}
@@ -605,17 +631,20 @@ func (m *middleware) claim(ctx context.Context, ref *firestore.DocumentRef, hash
 		ExpireAt:    now.Add(m.ttl),
 		RequestIDs:  []string{logging.RequestID(ctx)},
 	}
-	d := decision{outcome: outcomeRun, createdAt: now}
-	snap, err := ref.Get(ctx)
-	if status.Code(err) == codes.NotFound {
-		wr, err := ref.Create(ctx, fresh)
-		if err == nil {
-			d.updated = wr.UpdateTime
-		}
+	d := decision{outcome: outcomeRun, createdAt: now, expireAt: fresh.ExpireAt}
+	// Most keys are new: create the record straight away (one round trip), and read it
+	// only when it exists. Created, it is the key's first attempt.
+	wr, err := ref.Create(ctx, fresh)
+	if err == nil {
+		d.first, d.updated = true, wr.UpdateTime
+		return d, nil
+	}
+	if status.Code(err) != codes.AlreadyExists {
 		return d, err
 	}
+	snap, err := ref.Get(ctx)
 	if err != nil {
-		return d, err
+		return d, err // NotFound (deleted since): begin tries again
 	}
 	replace := func() error {
 		wr, err := ref.Update(ctx, fresh.updates(), firestore.LastUpdateTime(snap.UpdateTime))
@@ -631,6 +660,14 @@ func (m *middleware) claim(ctx context.Context, ref *firestore.DocumentRef, hash
 	switch {
 	case !now.Before(rec.ExpireAt):
 		return d, replace() // expired; the TTL policy has not deleted it yet
+	case rec.State == stateReleased:
+		// The key's last request answered with nothing to replay; this one runs, and
+		// its handler looks for that request's commit (its answer may have been lost).
+		// A request of another body is a new request under the key.
+		if rec.RequestHash == hash {
+			fresh.RequestIDs = takenOver(rec.RequestIDs, fresh.RequestIDs[0])
+		}
+		return d, replace()
 	case rec.RequestHash != hash:
 		d.outcome = outcomeReused
 	case rec.State == stateCompleted:
@@ -850,7 +887,7 @@ func (m *middleware) rollbackAbandoned(ctx context.Context, ref *firestore.Docum
 	log.LogAttrs(ctx, slog.LevelInfo, "idempotency: abandoned request's transactions rolled back", slog.Int("transactions", len(ids)))
 }
 
-// finish completes the record with the captured response, or deletes it when cw is
+// finish completes the record with the captured response, or releases it when cw is
 // nil, provided this request still owns it. The response has been sent; the write is
 // retried (each attempt bounded by finishAttempt) until it lands or finishWithin has
 // passed, so that Firestore coming back finds no key left in progress.
@@ -899,7 +936,7 @@ func (m *middleware) finishOnce(ctx context.Context, ref *firestore.DocumentRef,
 		return nil // taken over by another request; leave its record alone
 	}
 	if cw == nil {
-		_, err = ref.Delete(ctx, firestore.LastUpdateTime(snap.UpdateTime))
+		_, err = ref.Update(ctx, rec.released(m.now().UTC()).updates(), firestore.LastUpdateTime(snap.UpdateTime))
 		return err
 	}
 	rec.State = stateCompleted
@@ -911,6 +948,53 @@ func (m *middleware) finishOnce(ctx context.Context, ref *firestore.DocumentRef,
 	rec.OpenTransactions = nil
 	_, err = ref.Update(ctx, rec.updates(), firestore.LastUpdateTime(snap.UpdateTime))
 	return err
+}
+
+// released is the record rec becomes when its key is released at now: the request
+// hash, the request ids and the expiry kept (the key's commit marker expires with it),
+// no answer, no lease.
+func (r record) released(now time.Time) record {
+	return record{
+		State:       stateReleased,
+		RequestHash: r.RequestHash,
+		Owner:       r.Owner,
+		CreatedAt:   r.CreatedAt,
+		ExpireAt:    r.ExpireAt,
+		CompletedAt: now,
+		RequestIDs:  r.RequestIDs,
+	}
+}
+
+// Release releases the key whose record is ref, as an answer with nothing to replay (a
+// 5xx) releases it: the record is kept, released, until it expires, and the key's next
+// request runs its handler, which looks for the commit of an earlier attempt
+// (shared/commitmark). It is for tests and tools that stand for such an answer, and is
+// the only way to free a live key by hand: a deleted record would make the next request
+// a first attempt, which does not look. An absent or already released record is left as
+// it is; a record in progress is released whoever holds it (its holder then finds the
+// key lost).
+func Release(ctx context.Context, ref *firestore.DocumentRef) error {
+	for range beginAttempts {
+		snap, err := ref.Get(ctx)
+		if status.Code(err) == codes.NotFound {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var rec record
+		if err := snap.DataTo(&rec); err != nil {
+			return fmt.Errorf("idempotency: decode the record: %w", err)
+		}
+		if rec.State == stateReleased {
+			return nil
+		}
+		_, err = ref.Update(ctx, rec.released(time.Now().UTC()).updates(), firestore.LastUpdateTime(snap.UpdateTime))
+		if status.Code(err) != codes.FailedPrecondition {
+			return err
+		}
+	}
+	return fmt.Errorf("idempotency: release: the record kept changing")
 }
 
 // replay writes a stored response.

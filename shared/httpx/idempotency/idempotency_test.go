@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"cloud.google.com/go/firestore"
+	"cloud.google.com/go/firestore/apiv1/firestorepb"
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/api/option"
 	"google.golang.org/grpc"
@@ -481,7 +482,12 @@ func TestNotStored(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			fs := newFirestore(t)
+			var first []bool // per run: the marker is the key's first attempt's
+			var mu sync.Mutex
 			e := &endpoint{respond: func(n int32, w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				first = append(first, MarkerFrom(r.Context()).First())
+				mu.Unlock()
 				if n == 1 {
 					tc.respond(w, r)
 					return
@@ -490,18 +496,26 @@ func TestNotStored(t *testing.T) {
 			}}
 			h, _ := server(fs, tc.opts, e)
 
-			first := (call{}).do(t, h)
-			if first.Code != tc.status {
-				t.Fatalf("first: status %d, want %d; body %s", first.Code, tc.status, first.Body)
+			answer := (call{}).do(t, h)
+			if answer.Code != tc.status {
+				t.Fatalf("first: status %d, want %d; body %s", answer.Code, tc.status, answer.Body)
 			}
-			if _, _, ok := loadRecord(t, fs, call{}); ok {
-				t.Error("record kept after a response that must not be stored")
+			// Released, not deleted: the key's next request is not its first attempt.
+			rec, _, ok := loadRecord(t, fs, call{})
+			if !ok || rec.State != stateReleased || rec.Status != 0 || len(rec.Body) != 0 || !rec.LeaseUntil.IsZero() {
+				t.Errorf("record after a response that must not be stored: %+v (found %v), want released without an answer", rec, ok)
+			}
+			if want := requestHash("", []byte(`{"complaint":"chest pain"}`)); rec.RequestHash != want || len(rec.RequestIDs) != 1 || rec.ExpireAt.IsZero() {
+				t.Errorf("released record keeps hash %q, request ids %v, expireAt %v; want the request's", rec.RequestHash, rec.RequestIDs, rec.ExpireAt)
 			}
 			retry := (call{}).do(t, h)
 			if retry.Code != http.StatusCreated || runOf(t, retry) != 2 {
 				t.Fatalf("retry: status %d body %s, want the handler to run again", retry.Code, retry.Body)
 			}
 			wantReplayed(t, retry, false)
+			if diff := cmp.Diff([]bool{true, false}, first); diff != "" {
+				t.Errorf("marker First() per run (-want +got): %s", diff)
+			}
 			again := (call{}).do(t, h)
 			wantReplayed(t, again, true)
 			if runOf(t, again) != 2 {
@@ -1052,16 +1066,16 @@ func TestLeaseRenewedWhileHandlerRuns(t *testing.T) {
 }
 
 // A request that was answered while Firestore hung does not leave its key in progress:
-// the answer leaves at once, and the record is completed (2xx) or deleted (5xx) when
+// the answer leaves at once, and the record is completed (2xx) or released (5xx) when
 // Firestore answers again, after the first write attempts have timed out.
 func TestAnsweredRequestLeavesNoLock(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name       string
 		status     int
-		wantRecord bool
+		wantStored bool
 	}{
-		{name: "committed", status: http.StatusCreated, wantRecord: true},
+		{name: "committed", status: http.StatusCreated, wantStored: true},
 		{name: "failed", status: http.StatusServiceUnavailable},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1118,9 +1132,9 @@ func TestAnsweredRequestLeavesNoLock(t *testing.T) {
 				snap, err := ref.Get(context.Background())
 				var rec record
 				switch {
-				case status.Code(err) == codes.NotFound && !tc.wantRecord:
+				case err == nil && snap.DataTo(&rec) == nil && rec.State == stateReleased && !tc.wantStored:
 					return
-				case err == nil && snap.DataTo(&rec) == nil && rec.State == stateCompleted && tc.wantRecord:
+				case err == nil && snap.DataTo(&rec) == nil && rec.State == stateCompleted && tc.wantStored:
 					if rec.Status != tc.status {
 						t.Errorf("stored status %d, want %d", rec.Status, tc.status)
 					}
@@ -1570,5 +1584,190 @@ func BenchmarkTransaction(b *testing.B) {
 				b.Fatalf("request: %d %s", rec.Code, rec.Body)
 			}
 		})
+	}
+}
+
+// rpcLog records the Firestore calls of a client: the method and the collections of the
+// documents it reads (BatchGetDocuments) or writes (Commit), in order.
+type rpcLog struct {
+	mu    sync.Mutex
+	calls []string // "Method collection,collection"
+}
+
+func (l *rpcLog) add(method string, docs []string) {
+	method = strings.TrimPrefix(method, "/google.firestore.v1.Firestore/")
+	var cols []string
+	for _, d := range docs {
+		_, path, _ := strings.Cut(d, "/documents/")
+		col, _, _ := strings.Cut(path, "/")
+		cols = append(cols, col)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.calls = append(l.calls, strings.TrimSpace(method+" "+strings.Join(cols, ",")))
+}
+
+// mark returns the number of calls so far, for since.
+func (l *rpcLog) mark() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.calls)
+}
+
+func (l *rpcLog) since(n int) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.calls[n:])
+}
+
+func (l *rpcLog) unary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	var docs []string
+	if c, ok := req.(*firestorepb.CommitRequest); ok {
+		for _, w := range c.GetWrites() {
+			docs = append(docs, w.GetUpdate().GetName()+w.GetDelete())
+		}
+	}
+	l.add(method, docs)
+	return invoker(ctx, method, req, reply, cc, opts...)
+}
+
+func (l *rpcLog) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	cs, err := streamer(ctx, desc, cc, method, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &loggedStream{ClientStream: cs, log: l, method: method}, nil
+}
+
+type loggedStream struct {
+	grpc.ClientStream
+	log    *rpcLog
+	method string
+}
+
+func (s *loggedStream) SendMsg(m any) error {
+	var docs []string
+	if r, ok := m.(*firestorepb.BatchGetDocumentsRequest); ok {
+		docs = r.GetDocuments()
+	}
+	s.log.add(s.method, docs)
+	return s.ClientStream.SendMsg(m)
+}
+
+// A fresh key costs its claim one round trip (the record created, nothing read) and its
+// handler's transaction no read of the commit marker: the request is the key's first
+// attempt. Once the key is released (the answer lost to a 5xx after the commit), the
+// retry is not a first attempt: its handler reads the marker and answers with what the
+// first attempt committed, writing nothing. The handler is a store in miniature: marker
+// read first in its transaction, then its write with the marker. Calls are counted on the
+// test's own gRPC connection (the process's interceptors on it, as in production).
+func TestFirstAttemptRoundTrips(t *testing.T) {
+	t.Parallel()
+	testenv.Require(t, "FIRESTORE_EMULATOR_HOST")
+	calls := &rpcLog{}
+	conn, err := app.DialFirestoreEmulator(os.Getenv("FIRESTORE_EMULATOR_HOST"),
+		grpc.WithChainUnaryInterceptor(calls.unary, txtrack.Interceptor, app.RollbackInBackground),
+		grpc.WithChainStreamInterceptor(calls.stream))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := firestore.NewClient(context.Background(), testenv.ProjectID(t), option.WithGRPCConn(conn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = fs.Close() })
+
+	var start int        // calls.mark() when the request is sent
+	var claim []string   // the calls before the handler ran
+	var firstSeen []bool // MarkerFrom(...).First() per run
+	e := &endpoint{respond: func(n int32, w http.ResponseWriter, r *http.Request) {
+		claim = calls.since(start)
+		marker := MarkerFrom(r.Context())
+		firstSeen = append(firstSeen, marker.First())
+		var id string
+		err := fs.RunTransaction(r.Context(), func(ctx context.Context, tx *firestore.Transaction) error {
+			prev, ok, err := marker.CommittedTx(fs, tx)
+			if err != nil || ok {
+				id = prev
+				return err
+			}
+			ref := fs.Collection("resources").NewDoc()
+			id = ref.ID
+			if err := tx.Create(ref, map[string]any{"run": n}); err != nil {
+				return err
+			}
+			return marker.RecordTx(fs, tx, id, time.Now())
+		})
+		if err != nil {
+			httpx.WriteError(w, r, err)
+			return
+		}
+		httpx.WriteJSON(w, r, http.StatusCreated, map[string]any{"run": n, "id": id})
+	}}
+	// A lease long enough that no renewal falls into what is counted.
+	h, _ := server(fs, Options{Lease: 3 * time.Minute}, e)
+	idOf := func(rec *httptest.ResponseRecorder) string {
+		t.Helper()
+		var env struct {
+			Data struct {
+				ID string `json:"id"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &env); err != nil || env.Data.ID == "" {
+			t.Fatalf("no resource id in %d %s", rec.Code, rec.Body)
+		}
+		return env.Data.ID
+	}
+	markerReads := func(cs []string) int {
+		n := 0
+		for _, c := range cs {
+			if strings.HasPrefix(c, "BatchGetDocuments") && strings.Contains(c, commitmark.Collection) {
+				n++
+			}
+		}
+		return n
+	}
+
+	start = calls.mark()
+	first := (call{}).do(t, h)
+	if first.Code != http.StatusCreated {
+		t.Fatalf("first: %d %s", first.Code, first.Body)
+	}
+	all := calls.since(start)
+	if diff := cmp.Diff([]string{"Commit " + Collection}, claim); diff != "" {
+		t.Errorf("a fresh key's claim (-want +got):\n%s", diff)
+	}
+	if n := markerReads(all); n != 0 {
+		t.Errorf("the key's first attempt read its commit marker %d times; calls: %q", n, all)
+	}
+	firstID := idOf(first)
+
+	// The answer is lost to a 5xx after the commit: the key is released.
+	if err := Release(context.Background(), fs.Collection(Collection).Doc(DocumentID("uid-1|clinic-1", http.MethodPost, "/v1/encounters", "key-1"))); err != nil {
+		t.Fatal(err)
+	}
+	start = calls.mark()
+	retry := (call{}).do(t, h)
+	if retry.Code != http.StatusCreated || idOf(retry) != firstID {
+		t.Fatalf("retry after the release: %d %s, want 201 with the first attempt's %s", retry.Code, retry.Body, firstID)
+	}
+	wantReplayed(t, retry, false)
+	if all := calls.since(start); markerReads(all) != 1 {
+		t.Errorf("the retry read its commit marker %d times, want once; calls: %q", markerReads(all), all)
+	}
+	docs, err := fs.Collection("resources").Documents(context.Background()).GetAll()
+	if err != nil || len(docs) != 1 {
+		t.Errorf("%d resources written (%v), want the first attempt's only", len(docs), err)
+	}
+
+	// The retry's answer is stored and replayed.
+	again := (call{}).do(t, h)
+	wantReplayed(t, again, true)
+	if idOf(again) != firstID {
+		t.Errorf("replay names %s, want %s", idOf(again), firstID)
+	}
+	wantCalls(t, e, 2)
+	if diff := cmp.Diff([]bool{true, false}, firstSeen); diff != "" {
+		t.Errorf("marker First() per run (-want +got): %s", diff)
 	}
 }
