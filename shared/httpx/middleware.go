@@ -18,8 +18,10 @@ type Middleware func(http.Handler) http.Handler
 // Chain applies mws so that the first one listed is the outermost.
 //
 // The order every function uses (see Stack): Trace (request id and logger; first so that
-// even a panic is logged with its request id) -> Recover -> SecurityHeaders -> CORS ->
-// access log -> request deadline -> auth (per route) -> rate limit (per route) -> handler.
+// even a panic is logged with its request id) -> Recover -> AfterResponse (work left for
+// after the answer runs once everything inside has returned, the idempotency record
+// included) -> SecurityHeaders -> CORS -> access log -> request deadline -> auth (per
+// route) -> rate limit (per route) -> handler.
 func Chain(h http.Handler, mws ...Middleware) http.Handler {
 	for i := len(mws) - 1; i >= 0; i-- {
 		h = mws[i](h)
@@ -219,6 +221,6 @@ func Stack(h http.Handler, o StackOptions) http.Handler {
 	if s, ok := h.(interface{ IsStream(*http.Request) bool }); ok {
 		isStream = s.IsStream
 	}
-	return Chain(h, Trace(o.Logger, o.ProjectID), Recover(), SecurityHeaders(), CORS(o.CORSOrigins), AccessLog(),
+	return Chain(h, Trace(o.Logger, o.ProjectID), Recover(), AfterResponse(), SecurityHeaders(), CORS(o.CORSOrigins), AccessLog(),
 		Deadline(o.RequestTimeout, isStream))
 }
