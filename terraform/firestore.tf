@@ -73,6 +73,34 @@ resource "google_firestore_field" "ttl" {
   index_config {}
 }
 
+# The encounter outbox's redelivery (encounter.Store.RedeliverOutbox, run by
+# encounter-outbox) takes, across all clinics, the entries recorded more than a grace
+# period ago: a collection-group query with an inequality on recordedAt, which needs a
+# collection-group single-field index (only collection-scope ones are automatic; the
+# emulator enforces none). An explicit list replaces the defaults, so the two
+# collection-scope indexes are listed too.
+resource "google_firestore_field" "encounter_outbox_recorded_at" {
+  project    = var.project_id
+  database   = google_firestore_database.default.name
+  collection = "encounterOutbox"
+  field      = "recordedAt"
+
+  index_config {
+    indexes {
+      order       = "ASCENDING"
+      query_scope = "COLLECTION_GROUP"
+    }
+    indexes {
+      order       = "ASCENDING"
+      query_scope = "COLLECTION"
+    }
+    indexes {
+      order       = "DESCENDING"
+      query_scope = "COLLECTION"
+    }
+  }
+}
+
 # Security rules from the repository's firestore.rules. Clients never talk to Firestore
 # directly today (the functions use the Admin SDK, which bypasses rules); the rules
 # refuse direct client access except what they explicitly allow.

@@ -14,6 +14,8 @@ import (
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 
 	"github.com/medi-os/medi/functions/encounteroutbox"
+	"github.com/medi-os/medi/shared/auth"
+	"github.com/medi-os/medi/shared/commitmark"
 	"github.com/medi-os/medi/shared/config"
 	"github.com/medi-os/medi/shared/encounter"
 	"github.com/medi-os/medi/shared/events"
@@ -28,9 +30,11 @@ func (failingPublisher) Publish(context.Context, string, events.Envelope, string
 	return "", errors.New("pubsub: unavailable")
 }
 
-// An event whose publish failed is in its clinic's outbox; a scheduled run of the
-// deployed function publishes it on encounter-events with its event id and empties the
-// outbox, and the next run finds nothing to send.
+// Two check-ins committed during a Pub/Sub outage, so their events stayed in the clinic's
+// outbox (written with each change): one a minute ago, one just now. A scheduled run of
+// the deployed function publishes the old one on encounter-events with its event id and
+// removes it, and leaves the young one (its request may still be publishing it); the next
+// run finds nothing old enough to send.
 func TestRunResendsTheOutbox(t *testing.T) {
 	t.Parallel()
 	testenv.Require(t, "FIRESTORE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST")
@@ -47,17 +51,26 @@ func TestRunResendsTheOutbox(t *testing.T) {
 	}
 	t.Cleanup(func() { ps.Close() })
 
-	// The outage: the check-in committed, its event went to the outbox.
 	clinic := "clinic-" + project
-	enc := encounter.Encounter{ID: "enc-1", ClinicID: clinic, PatientID: "pat-1", Version: 1}
-	ev := encounter.Event{Seq: 1, Action: "check_in", To: encounter.StatusWaiting, At: time.Now().UTC()}
-	if err := encounter.NewStore(fs, failingPublisher{}, encounter.DefaultTopic).Announce(ctx, enc, ev); err != nil {
-		t.Fatalf("Announce: %v", err)
+	outage := encounter.NewStore(fs, failingPublisher{}, encounter.DefaultTopic)
+	checkIn := func(st *encounter.Store, patient string) encounter.Encounter {
+		t.Helper()
+		if _, err := fs.Collection("clinics").Doc(clinic).Collection(encounter.CollectionPatients).Doc(patient).
+			Set(ctx, map[string]any{"givenName": "Test"}); err != nil {
+			t.Fatal(err)
+		}
+		actor := auth.Principal{UID: "reception-1", Role: auth.RoleReceptionist, ClinicID: clinic}
+		enc, err := st.CheckIn(auth.WithPrincipal(ctx, actor), actor, encounter.CheckIn{
+			PatientID: patient, ChiefComplaint: "cough", ArrivalMode: encounter.ArrivalWalkIn}, commitmark.Marker{})
+		if err != nil {
+			t.Fatalf("CheckIn during the outage: %v", err)
+		}
+		return enc
 	}
-	want, err := encounter.ChangeEnvelope(ctx, enc, ev)
-	if err != nil {
-		t.Fatal(err)
-	}
+	old := checkIn(outage.WithClock(func() time.Time { return time.Now().Add(-time.Minute) }), "pat-old")
+	young := checkIn(outage, "pat-young")
+	want := events.DeriveEventID(encounter.EventTypeCheckedIn, clinic, old.ID+"/1")
+	youngID := events.DeriveEventID(encounter.EventTypeCheckedIn, clinic, young.ID+"/1")
 
 	topic := "projects/" + project + "/topics/" + encounter.DefaultTopic
 	if _, err := ps.TopicAdminClient.CreateTopic(ctx, &pubsubpb.Topic{Name: topic}); err != nil {
@@ -100,12 +113,12 @@ func TestRunResendsTheOutbox(t *testing.T) {
 	if err := json.Unmarshal(resp.GetReceivedMessages()[0].GetMessage().GetData(), &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.EventID != want.EventID || got.Type != want.Type || got.ClinicID != clinic {
-		t.Errorf("re-sent %+v, want event %s of type %s", got, want.EventID, want.Type)
+	if got.EventID != want || got.Type != encounter.EventTypeCheckedIn || got.ClinicID != clinic {
+		t.Errorf("re-sent %+v, want event %s of type %s", got, want, encounter.EventTypeCheckedIn)
 	}
 	left, err := fs.Collection("clinics").Doc(clinic).Collection(encounter.CollectionOutbox).Documents(ctx).GetAll()
-	if err != nil || len(left) != 0 {
-		t.Errorf("outbox after the run: %d entries, %v", len(left), err)
+	if err != nil || len(left) != 1 || left[0].Ref.ID != youngID {
+		t.Errorf("outbox after the run: %d entries, %v; want only the young one %s", len(left), err, youngID)
 	}
 	if code, got := run("run-secret"); code != http.StatusOK || got.Published != 0 {
 		t.Errorf("second run: %d %+v, want 200 with nothing to send", code, got)

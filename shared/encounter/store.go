@@ -27,8 +27,9 @@ const (
 	// created with the encounter and deleted, in the same transaction, by the
 	// transition that closes it.
 	CollectionOpen = "openEncounters"
-	// CollectionOutbox holds events that could not be published:
-	// clinics/{c}/encounterOutbox/{eventId} (see Store.Announce).
+	// CollectionOutbox is the transactional outbox of encounter events:
+	// clinics/{c}/encounterOutbox/{eventId}, written with each change and deleted once
+	// its event is published (see Store.RecordTx, Store.PublishRecorded).
 	CollectionOutbox = "encounterOutbox"
 	// CollectionPatients is where check-in looks the patient up (owned by the patients
 	// function): clinics/{c}/patients/{patientId}.
@@ -52,26 +53,33 @@ const DefaultTopic = "encounter-events"
 //     encounter is open (waiting, triaged, in_consultation).
 //   - clinics/{c}/audit/{id}: one audit record per change, in the change's transaction.
 //
-// A check-in writes three documents besides its audit record (encounter, first event,
-// open pointer), in one transaction; a transition updates the encounter, appends one
-// event (and deletes the pointer when the encounter closes), plus its audit record.
+// A check-in writes four documents besides its audit record (encounter, first event,
+// open pointer, outbox entry), in one transaction; a transition updates the encounter,
+// appends one event and its outbox entry (and deletes the pointer when the encounter
+// closes), plus its audit record.
 //
 // # Events and the outbox
 //
-// After its transaction commits, every change is published (Announce) as an envelope of
-// type EventTypeCheckedIn or EventTypeTransitioned with a Change as data (ids, statuses
-// and times only), ordering key = clinic id, and an event id derived from encounter id
-// and event sequence, so a republished change carries the same id and consumers process
-// it once. A failed publish does not undo the committed change: the envelope is recorded
-// in clinics/{c}/encounterOutbox/{eventId} and RedeliverOutbox publishes it later. The
-// queue projector rebuilds the board from the encounters in Firestore on every event, so
-// a lost or late event only delays the board until the next change of that clinic.
+// Every change is announced as an envelope of type EventTypeCheckedIn or
+// EventTypeTransitioned with a Change as data (ids, statuses and times only), ordering
+// key = clinic id, and an event id derived from encounter id and event sequence, so a
+// republished change carries the same id and consumers process it once. The envelope is
+// written to clinics/{c}/encounterOutbox/{eventId} in the change's own transaction (a
+// transactional outbox: a change that commits has its event recorded). In an HTTP
+// request the change is answered first; the event is then published and its outbox entry
+// deleted (Announce, PublishRecorded). An entry left behind (a failed publish, a process
+// that stopped after its answer) is published by RedeliverOutbox once it is older than
+// OutboxGrace. The queue projector rebuilds the board from the encounters in Firestore on
+// every event, so a late event only delays the board until it is delivered or the
+// clinic's next change.
 //
 // # Use from other functions
 //
 // The triage function moves an encounter from waiting to triaged inside its own
-// transaction with TransitionTx (reads first, then writes, as Firestore requires), and
-// calls Announce after that transaction has committed.
+// transaction with TransitionTx (reads first, then writes, as Firestore requires; the
+// event's outbox entry is among the writes), and calls Announce after that transaction
+// has committed. It records its own encounter.triaged events with RecordTx and publishes
+// them with PublishRecorded.
 //
 // Errors are *apierr.Error values (404, 409, 412, 403, 400) for refusals, carrying the
 // domain error (*TransitionError, *OpenEncounterError) as their cause, and wrapped
@@ -93,6 +101,14 @@ func NewStore(fs *firestore.Client, pub events.Publisher, topic string) *Store {
 		topic = DefaultTopic
 	}
 	return &Store{fs: fs, pub: pub, topic: topic, now: time.Now}
+}
+
+// WithClock returns a copy of s that takes the time of its changes, outbox entries and
+// redelivery cut-off from now (tests move it to see entries older than OutboxGrace).
+func (s *Store) WithClock(now func() time.Time) *Store {
+	c := *s
+	c.now = now
+	return &c
 }
 
 // Topic is the topic the Store publishes to.

@@ -128,15 +128,12 @@ func (s *Store) CheckIn(ctx context.Context, actor auth.Principal, in CheckIn, c
 		return Encounter{}, fmt.Errorf("encounter: check-in: %w", err)
 	}
 	if replayed {
-		// The first attempt committed and announced (or recorded in the outbox); its
-		// answer was lost to a 5xx, which released the idempotency record.
+		// The first attempt committed with its event in the outbox (published, or to be
+		// re-sent); its answer was lost to a 5xx, which released the idempotency record.
 		logging.FromContext(ctx).Info("check-in retried after its commit; answered with its encounter", "encounterId", enc.ID)
 		return enc, nil
 	}
-	if err := s.Announce(ctx, enc, ev); err != nil {
-		logging.FromContext(ctx).Error("encounter event lost: neither published nor recorded in the outbox",
-			"encounterId", enc.ID, "seq", ev.Seq, "error", err.Error())
-	}
+	s.Announce(ctx, enc, ev)
 	return enc, nil
 }
 
@@ -240,7 +237,8 @@ func newEncounter(ctx context.Context, id, clinicID string, in CheckIn, actor au
 }
 
 // writeCheckIn writes, in tx, the encounter, its first event, the patient's open pointer
-// (replacing a stale one), the request's commit marker and the audit record.
+// (replacing a stale one), the event's outbox entry, the request's commit marker and the
+// audit record.
 func (s *Store) writeCheckIn(ctx context.Context, tx *firestore.Transaction, enc Encounter, ev Event, staleOpen bool, commit commitmark.Marker, actor auth.Principal) error {
 	if err := tx.Create(s.encounterRef(enc.ClinicID, enc.ID), enc); err != nil {
 		return err
@@ -257,6 +255,9 @@ func (s *Store) writeCheckIn(ctx context.Context, tx *firestore.Transaction, enc
 		err = tx.Create(openRef, ptr)
 	}
 	if err != nil {
+		return err
+	}
+	if err := s.recordChangeTx(ctx, tx, enc, ev); err != nil {
 		return err
 	}
 	if err := commit.RecordTx(s.fs, tx, enc.ID, enc.ArrivedAt); err != nil {

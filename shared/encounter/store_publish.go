@@ -11,6 +11,7 @@ import (
 	"cloud.google.com/go/firestore"
 
 	"github.com/medi-os/medi/shared/events"
+	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/logging"
 )
 
@@ -26,14 +27,23 @@ const (
 // the change it announces is committed.
 const publishTimeout = 10 * time.Second
 
-// outboxTimeout bounds the write of an unpublished event to the outbox; outboxReserve is
-// the part of a request's remaining deadline kept for it, so that a publish that hangs (a
-// Pub/Sub outage) gives up in time for the event to be recorded and the client answered
-// before its deadline.
+// outboxTimeout bounds the deletion of a published event's outbox entry; outboxReserve is
+// the part of a request's remaining deadline kept for it when the publish runs before
+// the answer (a caller outside an HTTP request), so that a publish that hangs (a Pub/Sub
+// outage) gives up in time for the caller to be answered before its deadline.
 const (
 	outboxTimeout = 5 * time.Second
 	outboxReserve = 2 * time.Second
 )
+
+// OutboxGrace is the age below which RedeliverOutbox leaves an outbox entry alone. Every
+// change records its event in the outbox in its own transaction, and the request that
+// made it publishes the event and deletes the entry right after answering: within
+// publishTimeout (10 s) plus outboxTimeout (5 s) of the commit. An entry younger than that
+// may be a live publish in flight; re-sending it would only make a duplicate (consumers
+// drop it by event id), but every such race is a wasted publish and delivery. 30 s is
+// twice that bound, for the clocks of different instances and a slow instance.
+const OutboxGrace = 30 * time.Second
 
 // Change is the data of an encounter event: identifiers, statuses and times only (never
 // the complaint or other clinical content).
@@ -78,60 +88,112 @@ func ChangeEnvelope(ctx context.Context, enc Encounter, ev Event) (events.Envelo
 	return env.WithIdempotencyKey(enc.ID + "/" + strconv.Itoa(ev.Seq)), nil
 }
 
-// outboxEntry is clinics/{c}/encounterOutbox/{eventId}: an envelope whose publish failed.
+// outboxEntry is clinics/{c}/encounterOutbox/{eventId}: the event of a committed change,
+// written in the change's transaction and deleted once the event is published.
 type outboxEntry struct {
-	EncounterID string    `firestore:"encounterId"`
-	Seq         int       `firestore:"seq"`
-	Type        string    `firestore:"type"`
-	Envelope    []byte    `firestore:"envelope"` // JSON; ids only, like every envelope
-	FailedAt    time.Time `firestore:"failedAt"`
+	EncounterID string `firestore:"encounterId"`
+	// Seq is the encounter event's sequence (0 for an event that is not one, such as
+	// encounter.triaged).
+	Seq      int    `firestore:"seq"`
+	Type     string `firestore:"type"`
+	Envelope []byte `firestore:"envelope"` // JSON; ids only, like every envelope
+	// RecordedAt is the change's time (the envelope's occurredAt); RedeliverOutbox takes
+	// entries older than OutboxGrace (a collection-group inequality: its single-field
+	// index is in Terraform).
+	RecordedAt time.Time `firestore:"recordedAt"`
 }
 
-// Announce publishes the change ev of enc (after its transaction has committed) with
-// ordering key = clinic id. When publishing fails the change stays committed: the
-// failure is logged and the envelope recorded in the clinic's encounterOutbox, for
-// RedeliverOutbox. The queue projector rebuilds its board from Firestore, so until then
-// the board only lags. Announce returns an error only when the event could be neither
-// published nor recorded.
-func (s *Store) Announce(ctx context.Context, enc Encounter, ev Event) error {
+// fieldRecordedAt is outboxEntry.RecordedAt's field, the one RedeliverOutbox filters on.
+const fieldRecordedAt = "recordedAt"
+
+// RecordTx records env, the event of a change made in tx (env.OccurredAt the change's
+// time), in its clinic's outbox: a write in tx's commit, no round trip. A change that commits thus always has its event
+// recorded, whatever happens to its publish (PublishRecorded). encounterID and seq
+// identify the change for an operator reading the outbox (seq 0 when the event is not an
+// encounter event of the sequence).
+func (s *Store) RecordTx(tx *firestore.Transaction, env events.Envelope, encounterID string, seq int) error {
+	body, err := json.Marshal(env)
+	if err != nil {
+		return fmt.Errorf("encounter: encode event %s for the outbox: %w", env.EventID, err)
+	}
+	// Set, not Create: the entry's id is the event's, which only this change has.
+	return tx.Set(s.outboxRef(env.ClinicID, env.EventID), outboxEntry{
+		EncounterID: encounterID, Seq: seq, Type: env.Type, Envelope: body,
+		RecordedAt: env.OccurredAt.UTC().Truncate(time.Microsecond),
+	})
+}
+
+// recordChangeTx records the envelope announcing ev of enc in the outbox, in tx.
+func (s *Store) recordChangeTx(ctx context.Context, tx *firestore.Transaction, enc Encounter, ev Event) error {
 	env, err := ChangeEnvelope(ctx, enc, ev)
 	if err != nil {
 		return err
 	}
-	pctx, cancel := events.AfterCommitContext(ctx, publishTimeout, outboxReserve)
-	defer cancel()
-	_, perr := s.pub.Publish(pctx, s.topic, env, enc.ClinicID)
-	if perr == nil {
-		return nil
-	}
-	// The outbox write gets a context of its own: the publish's may have run out.
-	ctx, cancelOutbox := context.WithTimeout(context.WithoutCancel(ctx), outboxTimeout)
-	defer cancelOutbox()
-	log := logging.FromContext(ctx)
-	log.Warn("encounter event not published; recording it in the outbox",
-		"eventId", env.EventID, "type", env.Type, "encounterId", enc.ID, "error", perr.Error())
-	body, err := json.Marshal(env)
-	if err != nil {
-		return errors.Join(perr, err)
-	}
-	ref := s.clinic(enc.ClinicID).Collection(CollectionOutbox).Doc(env.EventID)
-	if _, err := ref.Set(ctx, outboxEntry{
-		EncounterID: enc.ID, Seq: ev.Seq, Type: env.Type, Envelope: body, FailedAt: s.timestamp(),
-	}); err != nil {
-		return fmt.Errorf("encounter: record event %s in the outbox: %w", env.EventID, errors.Join(perr, err))
-	}
-	return nil
+	return s.RecordTx(tx, env, enc.ID, ev.Seq)
 }
 
-// RedeliverOutbox publishes up to limit envelopes recorded in the outboxes of all
-// clinics and deletes those published. The events keep their ids, so consumers that
-// already saw one ignore it. It returns how many were published; a scheduled job (or an
-// operator, see the runbook) calls it.
+func (s *Store) outboxRef(clinicID, eventID string) *firestore.DocumentRef {
+	return s.clinic(clinicID).Collection(CollectionOutbox).Doc(eventID)
+}
+
+// Announce publishes the change ev of enc, whose transaction recorded its event in the
+// outbox (the Store's own changes and TransitionTx do), see PublishRecorded.
+func (s *Store) Announce(ctx context.Context, enc Encounter, ev Event) {
+	env, err := ChangeEnvelope(ctx, enc, ev)
+	if err != nil {
+		// Not expected (the same envelope was built in the transaction); the outbox
+		// entry stays for RedeliverOutbox.
+		logging.FromContext(ctx).Error("encounter event not published; it stays in the outbox",
+			"encounterId", enc.ID, "seq", ev.Seq, "error", err.Error())
+		return
+	}
+	s.PublishRecorded(ctx, env)
+}
+
+// PublishRecorded publishes env (recorded in the outbox by RecordTx in a transaction that
+// has committed) with ordering key = clinic id, then deletes its outbox entry. In an HTTP
+// request it does so after the answer has been sent (httpx.AfterResponse), detached from
+// the request's cancellation and bounded by publishTimeout; elsewhere before returning,
+// bounded also by ctx's deadline. When the publish fails, or never happens (the process
+// stops, the platform withholds CPU after the answer), the entry stays and
+// RedeliverOutbox publishes it once it is older than OutboxGrace, with the same event id.
+func (s *Store) PublishRecorded(ctx context.Context, env events.Envelope) {
+	detached := context.WithoutCancel(ctx)
+	httpx.AfterResponseDo(ctx, func() { s.publishRecorded(detached, env) })
+}
+
+// publishRecorded is PublishRecorded's work, run after the answer (ctx detached) or
+// before it (ctx the caller's, whose deadline it respects).
+func (s *Store) publishRecorded(ctx context.Context, env events.Envelope) {
+	pctx, cancel := events.AfterCommitContext(ctx, publishTimeout, outboxReserve)
+	defer cancel()
+	log := logging.FromContext(ctx)
+	if _, err := s.pub.Publish(pctx, s.topic, env, env.ClinicID); err != nil {
+		log.Warn("encounter event not published; it stays in the outbox for redelivery",
+			"eventId", env.EventID, "type", env.Type, "error", err.Error())
+		return
+	}
+	dctx, cancelDelete := context.WithTimeout(context.WithoutCancel(ctx), outboxTimeout)
+	defer cancelDelete()
+	if _, err := s.outboxRef(env.ClinicID, env.EventID).Delete(dctx); err != nil {
+		// Harmless: RedeliverOutbox publishes it again, and consumers drop the duplicate.
+		log.Warn("published encounter event left in the outbox; it will be re-sent",
+			"eventId", env.EventID, "type", env.Type, "error", err.Error())
+	}
+}
+
+// RedeliverOutbox publishes up to limit events recorded in the outboxes of all clinics
+// more than OutboxGrace ago (younger ones may still be published by the request that
+// made their change) and deletes those published. The events keep their ids, so
+// consumers that already saw one ignore it. It returns how many were published; a
+// scheduled job (or an operator, see the runbook) calls it.
 func (s *Store) RedeliverOutbox(ctx context.Context, limit int) (int, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	docs, err := s.fs.CollectionGroup(CollectionOutbox).Limit(limit).Documents(ctx).GetAll()
+	cutoff := s.timestamp().Add(-OutboxGrace)
+	docs, err := s.fs.CollectionGroup(CollectionOutbox).Where(fieldRecordedAt, "<", cutoff).
+		Limit(limit).Documents(ctx).GetAll()
 	if err != nil {
 		return 0, fmt.Errorf("encounter: read outbox: %w", err)
 	}

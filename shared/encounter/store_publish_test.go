@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"strconv"
 	"testing"
+	"time"
 
+	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/medi-os/medi/shared/auth"
@@ -66,7 +68,24 @@ func TestEveryChangeIsPublishedInOrder(t *testing.T) {
 	}
 }
 
-func TestFailedPublishGoesToTheOutbox(t *testing.T) {
+// A change records its event in the outbox in its own transaction; the entry goes once
+// the event is published.
+func TestPublishedChangesLeaveNoOutboxEntry(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	sub := f.subscribe()
+	enc := f.checkIn()
+	f.walk(enc, pathTo(encounter.StatusTriaged)...)
+	f.pull(sub, 2)
+	if n := f.outboxLen(); n != 0 {
+		t.Errorf("outbox after two published changes: %d entries, want none", n)
+	}
+}
+
+// A change whose publish fails (here: no topic) keeps its outbox entry, written with the
+// change; RedeliverOutbox leaves it alone while it is younger than OutboxGrace (the
+// request may still be publishing it), then publishes it once, with its event id.
+func TestUnpublishedChangeIsRedeliveredAfterTheGrace(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, fixtureOptions{noTopic: true}) // publishing fails: no topic
 	p := f.actor(auth.RoleReceptionist)
@@ -84,21 +103,60 @@ func TestFailedPublishGoesToTheOutbox(t *testing.T) {
 	if got := snap.Data()["encounterId"]; got != enc.ID {
 		t.Errorf("outbox encounterId = %v, want %s", got, enc.ID)
 	}
+	if got, ok := snap.Data()["recordedAt"].(time.Time); !ok || !got.Equal(enc.ArrivedAt) {
+		t.Errorf("outbox recordedAt = %v, want the change's time %v", snap.Data()["recordedAt"], enc.ArrivedAt)
+	}
 
-	// Once the topic is back, the outbox is redelivered with the same event id.
 	f.createTopic()
 	sub := f.subscribe()
-	n, err := f.store.RedeliverOutbox(context.Background(), 10)
+	// Younger than the grace period: left alone.
+	if n, err := f.store.RedeliverOutbox(context.Background(), 10); err != nil || n != 0 {
+		t.Fatalf("RedeliverOutbox within the grace period = %d, %v; want 0", n, err)
+	}
+	if n := f.outboxLen(); n != 1 {
+		t.Fatalf("outbox within the grace period: %d entries, want the one", n)
+	}
+
+	// Past the grace period: published once, with the same event id, and removed.
+	later := f.store.WithClock(func() time.Time { return time.Now().Add(encounter.OutboxGrace + time.Second) })
+	n, err := later.RedeliverOutbox(context.Background(), 10)
 	if err != nil || n != 1 {
-		t.Fatalf("RedeliverOutbox = %d, %v; want 1", n, err)
+		t.Fatalf("RedeliverOutbox after the grace period = %d, %v; want 1", n, err)
 	}
 	msg := f.pull(sub, 1)[0]
 	env, c := decodeChange(t, msg.GetData())
 	if env.EventID != wantID || c.EncounterID != enc.ID || msg.GetOrderingKey() != f.clinic {
 		t.Errorf("redelivered %+v %+v key %q", env, c, msg.GetOrderingKey())
 	}
-	left, err := outbox.Documents(context.Background()).GetAll()
-	if err != nil || len(left) != 0 {
-		t.Errorf("outbox after redelivery: %d entries, %v", len(left), err)
+	if n := f.outboxLen(); n != 0 {
+		t.Errorf("outbox after redelivery: %d entries", n)
 	}
+	if n, err := later.RedeliverOutbox(context.Background(), 10); err != nil || n != 0 {
+		t.Errorf("second RedeliverOutbox = %d, %v; want nothing left to send", n, err)
+	}
+	if extra := f.pullAvailable(sub, 3*time.Second); len(extra) != 0 {
+		t.Errorf("%d more message(s) after the redelivery, want the event exactly once", len(extra))
+	}
+}
+
+// outboxLen counts the fixture clinic's outbox entries.
+func (f *fixture) outboxLen() int {
+	f.t.Helper()
+	docs, err := f.fs.Collection("clinics").Doc(f.clinic).Collection(encounter.CollectionOutbox).Documents(context.Background()).GetAll()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return len(docs)
+}
+
+// pullAvailable receives what sub delivers within wait (nothing is acknowledged).
+func (f *fixture) pullAvailable(sub string, wait time.Duration) []*pubsubpb.ReceivedMessage {
+	f.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	resp, err := f.ps.SubscriptionAdminClient.Pull(ctx, &pubsubpb.PullRequest{Subscription: sub, MaxMessages: 10})
+	if err != nil {
+		return nil // the deadline: nothing arrived
+	}
+	return resp.GetReceivedMessages()
 }

@@ -80,10 +80,7 @@ func (s *Store) Transition(ctx context.Context, clinicID, id string, to Status, 
 		}
 		return Encounter{}, Event{}, fmt.Errorf("encounter: transition: %w", err)
 	}
-	if err := s.Announce(ctx, enc, ev); err != nil {
-		logging.FromContext(ctx).Error("encounter event lost: neither published nor recorded in the outbox",
-			"encounterId", enc.ID, "seq", ev.Seq, "error", err.Error())
-	}
+	s.Announce(ctx, enc, ev)
 	return enc, ev, nil
 }
 
@@ -97,12 +94,14 @@ func (s *Store) Transition(ctx context.Context, clinicID, id string, to Status, 
 // reads before calling it and may write after it returns. It writes: the encounter
 // (status, statusTimes.<to> when first entered, eventCount, version, updatedAt,
 // doctorUid, triage), the event EventID(eventCount+1), the deletion of the open pointer
-// when the encounter leaves the open states, and an audit record. Because the encounter
+// when the encounter leaves the open states, the change's envelope in the clinic's
+// encounterOutbox (RecordTx) and an audit record. Because the encounter
 // is read inside tx, a concurrent change makes one of the transactions retry against the
 // new status: the status checked is the status changed.
 //
-// After tx commits the caller must call Announce(ctx, encounter, event); the changes
-// are not published otherwise (the board still converges at the clinic's next change).
+// After tx commits the caller should call Announce(ctx, encounter, event), which publishes
+// the change (after the answer in an HTTP request); otherwise RedeliverOutbox publishes
+// it from the outbox once it is older than OutboxGrace.
 //
 // Errors, as *apierr.Error: 404 (no such encounter in clinicID, or actor of another
 // clinic), 412 (IfVersion stale; details.currentVersion), 409 (illegal move;
@@ -233,7 +232,8 @@ func (e *Encounter) moveTo(to Status, doctorUID string, triage *Triage, now time
 }
 
 // writeTransition writes, in tx, the moved encounter's updates, its new event, the
-// deletion of its open pointer (closeRef, when the move closes it) and the audit record.
+// deletion of its open pointer (closeRef, when the move closes it), the event's outbox
+// entry and the audit record.
 func (s *Store) writeTransition(ctx context.Context, tx *firestore.Transaction, clinicID string, enc Encounter, ev Event, updates []firestore.Update, closeRef *firestore.DocumentRef, actor auth.Principal) error {
 	if err := tx.Update(s.encounterRef(clinicID, enc.ID), updates); err != nil {
 		return err
@@ -245,6 +245,9 @@ func (s *Store) writeTransition(ctx context.Context, tx *firestore.Transaction, 
 		if err := tx.Delete(closeRef); err != nil {
 			return err
 		}
+	}
+	if err := s.recordChangeTx(ctx, tx, enc, ev); err != nil {
+		return err
 	}
 	rec := audit.New(ctx, clinicID, AuditTransition, auditResource, enc.ID).ForPatient(enc.PatientID).WithReason(ev.Reason)
 	rec.ActorUID, rec.ActorRole = actor.UID, string(actor.Role)

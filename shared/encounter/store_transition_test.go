@@ -492,9 +492,7 @@ func TestTransitionTxInCallersTransaction(t *testing.T) {
 		if err != nil {
 			t.Fatalf("transaction: %v", err)
 		}
-		if err := f.store.Announce(ctx, got, ev); err != nil {
-			t.Fatalf("Announce: %v", err)
-		}
+		f.store.Announce(ctx, got, ev)
 		stored, err := f.store.Get(ctx, f.clinic, enc.ID)
 		if err != nil {
 			t.Fatal(err)

@@ -29,10 +29,12 @@
 //     encounter was ever in_consultation) the level is frozen: a new assessment or a level
 //     change is refused with 409 failed_precondition.
 //
-// Every change is audited in its own Firestore transaction; the encounter.triaged fact is
-// published on the encounter-events topic after the transaction commits (ids and level
-// only), with an event id derived from the encounter's version so that a retried publish
-// is deduplicated by consumers.
+// Every change is audited in its own Firestore transaction, which also records the
+// encounter.triaged fact (ids and level only) in the encounter outbox
+// (encounter.Store.RecordTx), with an event id derived from the encounter's version so
+// that a re-sent event is deduplicated by consumers. After the commit (after the answer,
+// in an HTTP request) it is published on the encounter-events topic and its entry
+// deleted; one that is not published stays for the encounter-outbox function.
 //
 // # SLA logging
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -98,6 +99,69 @@ func TestPublishesTriagedToPubSub(t *testing.T) {
 	if want := events.DeriveEventID(events.TypeEncounterTriaged, f.clinic, fmt.Sprintf("%s/v%d", id, rec.Encounter.Version)); env.EventID != want {
 		t.Errorf("event id %s, want the id derived from encounter and version %s", env.EventID, want)
 	}
+	// Both events were recorded in the outbox with the change and removed once published.
+	if left := outboxIDs(t, fs, f.clinic); len(left) != 0 {
+		t.Errorf("outbox after the publishes: %v, want empty", left)
+	}
+}
+
+// When Pub/Sub cannot take the events (here: the topic does not exist), the assessment
+// and the confirmation still commit, and their events stay in the encounter outbox,
+// written in the same transactions, for encounter-outbox to re-send: the transition and
+// encounter.triaged of the assessment, encounter.triaged of the confirmation.
+func TestUnpublishedTriageEventsStayInTheOutbox(t *testing.T) {
+	t.Parallel()
+	testenv.Require(t, "FIRESTORE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST")
+	ctx := context.Background()
+	project := testenv.ProjectID(t)
+	ps, err := pubsub.NewClient(ctx, project)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ps.Close() })
+	fs, err := firestore.NewClient(ctx, project)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = fs.Close() })
+	publisher := events.NewPubSubPublisher(ps)
+	t.Cleanup(func() { _ = publisher.Close() })
+
+	f := &fixture{fs: fs, svc: NewService(fs, publisher, "encounter-events"), clinic: uniqueID("clinic")}
+	f.nurse.UID, f.nurse.Role, f.nurse.ClinicID = uniqueID("nurse"), "nurse", f.clinic
+	id := f.seedEncounter(t, encounter.StatusWaiting, time.Minute, nil)
+	rec, err := f.svc.Record(as(f.nurse), f.clinic, id, adultInput(), commitmark.Marker{})
+	if err != nil {
+		t.Fatalf("Record must commit although publishing fails: %v", err)
+	}
+	c, err := f.svc.Confirm(as(f.nurse), ConfirmRequest{ClinicID: f.clinic, EncounterID: id, Level: 2})
+	if err != nil {
+		t.Fatalf("Confirm must commit although publishing fails: %v", err)
+	}
+	want := []string{
+		events.DeriveEventID(encounter.EventTypeTransitioned, f.clinic, id+"/2"),
+		events.DeriveEventID(events.TypeEncounterTriaged, f.clinic, fmt.Sprintf("%s/v%d", id, rec.Encounter.Version)),
+		events.DeriveEventID(events.TypeEncounterTriaged, f.clinic, fmt.Sprintf("%s/v%d", id, c.Encounter.Version)),
+	}
+	slices.Sort(want)
+	if diff := cmp.Diff(want, outboxIDs(t, fs, f.clinic)); diff != "" {
+		t.Errorf("outbox (-want +got):\n%s", diff)
+	}
+}
+
+// outboxIDs lists the ids of clinic's encounter outbox entries, sorted.
+func outboxIDs(t *testing.T, fs *firestore.Client, clinic string) []string {
+	t.Helper()
+	docs, err := fs.Collection("clinics").Doc(clinic).Collection(encounter.CollectionOutbox).Documents(context.Background()).GetAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{}
+	for _, d := range docs {
+		ids = append(ids, d.Ref.ID)
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 func keys[V any](m map[string]V) []string {

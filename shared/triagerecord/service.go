@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"sync"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -15,7 +13,6 @@ import (
 	"github.com/medi-os/medi/shared/commitmark"
 	"github.com/medi-os/medi/shared/encounter"
 	"github.com/medi-os/medi/shared/events"
-	"github.com/medi-os/medi/shared/logging"
 	"github.com/medi-os/medi/shared/triage"
 )
 
@@ -24,9 +21,6 @@ const DefaultTopic = "encounter-events"
 
 // TriagedSchemaVersion is the schema version of TriagedEvent.
 const TriagedSchemaVersion = 1
-
-// publishTimeout bounds the publish after a commit; it runs even if the client has gone.
-const publishTimeout = 10 * time.Second
 
 // TriagedEvent is the data of an encounter.triaged fact: identifiers and levels only.
 // It is published after every recorded assessment and every confirmation, so that the
@@ -63,11 +57,9 @@ func InvalidInput(errs triage.FieldErrors) *apierr.Error {
 // Service records, confirms and reads assessments, publishes encounter.triaged after
 // each change and logs SLA breaches.
 type Service struct {
-	store     *Store
-	fs        *firestore.Client
-	publisher events.Publisher
-	topic     string
-	now       func() time.Time
+	store *Store
+	fs    *firestore.Client
+	now   func() time.Time
 }
 
 // NewService returns a service over fs that publishes to topic with publisher (both the
@@ -76,8 +68,7 @@ func NewService(fs *firestore.Client, publisher events.Publisher, topic string) 
 	if topic == "" {
 		topic = DefaultTopic
 	}
-	return &Service{store: NewStore(fs, encounter.NewStore(fs, publisher, topic)), fs: fs, publisher: publisher,
-		topic: topic, now: timestamp}
+	return &Service{store: NewStore(fs, encounter.NewStore(fs, publisher, topic)), fs: fs, now: timestamp}
 }
 
 // Record takes the patient's age from the patient record (withPatientAge), validates and
@@ -94,11 +85,7 @@ func (s *Service) Record(ctx context.Context, clinicID, encounterID string, in t
 	if err != nil {
 		return Recorded{}, err
 	}
-	// The two announcements of the committed change go out together, not one after the other.
-	var wg sync.WaitGroup
-	wg.Go(func() { s.store.announce(ctx, moved) })
-	s.publish(ctx, clinicID, rec.Encounter)
-	wg.Wait()
+	s.store.announce(ctx, moved, rec.triaged)
 	s.checkSLA(ctx, clinicID, rec.Encounter, SLAStageAssessment)
 	return rec, nil
 }
@@ -122,7 +109,7 @@ func (s *Service) Confirm(ctx context.Context, req ConfirmRequest) (Confirmed, e
 	if err != nil {
 		return Confirmed{}, err
 	}
-	s.publish(ctx, req.ClinicID, c.Encounter)
+	s.store.announce(ctx, nil, c.triaged)
 	s.checkSLA(ctx, req.ClinicID, c.Encounter, SLAStageConfirmation)
 	return c, nil
 }
@@ -139,31 +126,6 @@ func (s *Service) History(ctx context.Context, clinicID, encounterID string) (Hi
 		return History{}, apierr.Unavailable(2, fmt.Errorf("assessment: audit read: %w", err))
 	}
 	return h, nil
-}
-
-// publish sends encounter.triaged for the committed change. The change is already
-// committed, so a failure is logged (ids only) and not returned: the queue projector
-// also reads the encounter document, and the next change publishes the level again.
-func (s *Service) publish(ctx context.Context, clinicID string, e EncounterState) {
-	if s.publisher == nil || e.Triage == nil {
-		return
-	}
-	data := TriagedEvent{EncounterID: e.ID, PatientID: e.PatientID, AssessmentID: e.Triage.AssessmentID,
-		Level: e.Triage.Level, ProposedLevel: e.Triage.ProposedLevel, Confirmed: e.Triage.Confirmed, Version: e.Version}
-	env, err := events.NewEnvelope(ctx, events.TypeEncounterTriaged, TriagedSchemaVersion, clinicID, data)
-	if err == nil {
-		env = env.WithIdempotencyKey(fmt.Sprintf("%s/v%d", e.ID, e.Version))
-		// Bounded by the request's deadline too: during a Pub/Sub outage the nurse gets
-		// the recorded assessment in time (the board reads the level from Firestore).
-		pctx, cancel := events.AfterCommitContext(ctx, publishTimeout, time.Second)
-		defer cancel()
-		_, err = s.publisher.Publish(pctx, s.topic, env, clinicID)
-	}
-	if err != nil {
-		logging.FromContext(ctx).LogAttrs(ctx, slog.LevelError, "publishing encounter.triaged failed",
-			slog.String("clinicId", clinicID), slog.String("encounterId", e.ID),
-			slog.Int64("version", e.Version), slog.String("error", errorText(err)))
-	}
 }
 
 func (s *Service) checkSLA(ctx context.Context, clinicID string, e EncounterState, stage SLAStage) {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/medi-os/medi/shared/auth"
 	"github.com/medi-os/medi/shared/commitmark"
 	"github.com/medi-os/medi/shared/encounter"
+	"github.com/medi-os/medi/shared/events"
 	"github.com/medi-os/medi/shared/logging"
 	"github.com/medi-os/medi/shared/triage"
 )
@@ -168,35 +168,64 @@ type Recorded struct {
 	Encounter  EncounterState `json:"encounter"`
 	// Transitioned is true when this assessment moved the encounter waiting -> triaged.
 	Transitioned bool `json:"transitioned"`
+	// triaged is the encounter.triaged event the transaction recorded in the outbox
+	// (none for a replayed request).
+	triaged events.Envelope
 }
 
 // Record stores an assessment of an encounter of the caller's clinic, updates the
 // encounter's triage and, on the first assessment, moves it waiting -> triaged through
-// encounter.Store.TransitionTx (event appended, status time set); the audit records are
-// written in the same transaction. Errors are *apierr.Error for refusals: 404 no such
-// encounter, 409 failed_precondition when the level is frozen, 409 conflict when the
-// encounter is closed, 400 when the vital signs required for a level are missing (and
-// point A did not fire). After a commit that moved the encounter, the transition is
-// announced (encounter.Store.Announce).
+// encounter.Store.TransitionTx (event appended, status time set); the audit records and
+// the events to announce (the transition's, encounter.triaged) are written in the same
+// transaction, the events to the encounter outbox. Errors are *apierr.Error for
+// refusals: 404 no such encounter, 409 failed_precondition when the level is frozen, 409
+// conflict when the encounter is closed, 400 when the vital signs required for a level
+// are missing (and point A did not fire). After the commit the events are published
+// (announce).
 func (s *Store) Record(ctx context.Context, req RecordRequest) (Recorded, error) {
 	out, moved, err := s.record(ctx, req, nil)
 	if err != nil {
 		return Recorded{}, err
 	}
-	s.announce(ctx, moved)
+	s.announce(ctx, moved, out.triaged)
 	return out, nil
 }
 
-// announce announces the encounter's transition made by a recorded assessment (nothing
-// when it made none).
-func (s *Store) announce(ctx context.Context, moved *transition) {
-	if moved == nil {
-		return
+// announce publishes what a committed assessment or confirmation recorded in the
+// encounter outbox: the encounter's transition (when it made one) and encounter.triaged
+// (when there is one). In an HTTP request both go out after the answer, together; see
+// encounter.Store.PublishRecorded for what happens when a publish fails.
+func (s *Store) announce(ctx context.Context, moved *transition, triaged events.Envelope) {
+	if moved != nil {
+		s.encounters.Announce(ctx, moved.enc, moved.ev)
 	}
-	if err := s.encounters.Announce(ctx, moved.enc, moved.ev); err != nil {
-		logging.FromContext(ctx).LogAttrs(ctx, slog.LevelError, "encounter transition not announced",
-			slog.String("encounterId", moved.enc.ID), slog.Int("seq", moved.ev.Seq), slog.String("error", err.Error()))
+	if triaged.EventID != "" {
+		s.encounters.PublishRecorded(ctx, triaged)
 	}
+}
+
+// triagedEnvelope is the encounter.triaged event of e's triage (e as the change left it,
+// at its time at): its id derives from the encounter and its version, so that a
+// re-sent event keeps it.
+func triagedEnvelope(ctx context.Context, clinicID string, e EncounterState, at time.Time) (events.Envelope, error) {
+	data := TriagedEvent{EncounterID: e.ID, PatientID: e.PatientID, AssessmentID: e.Triage.AssessmentID,
+		Level: e.Triage.Level, ProposedLevel: e.Triage.ProposedLevel, Confirmed: e.Triage.Confirmed, Version: e.Version}
+	env, err := events.NewEnvelope(ctx, events.TypeEncounterTriaged, TriagedSchemaVersion, clinicID, data)
+	if err != nil {
+		return events.Envelope{}, err
+	}
+	env.OccurredAt = at
+	return env.WithIdempotencyKey(fmt.Sprintf("%s/v%d", e.ID, e.Version)), nil
+}
+
+// recordTriagedTx records, in tx, the encounter.triaged event of e in the encounter
+// outbox and returns it, to publish after the commit.
+func (s *Store) recordTriagedTx(ctx context.Context, tx *firestore.Transaction, clinicID string, e EncounterState, at time.Time) (events.Envelope, error) {
+	env, err := triagedEnvelope(ctx, clinicID, e, at)
+	if err != nil {
+		return events.Envelope{}, err
+	}
+	return env, s.encounters.RecordTx(tx, env, e.ID, 0)
 }
 
 // prepared is a request's input with the patient's age and its assessment, or the
@@ -348,7 +377,12 @@ func (s *Store) recordTx(ctx context.Context, tx *firestore.Transaction, p auth.
 		InTransaction(s.fs, tx); err != nil {
 		return Recorded{}, nil, err
 	}
-	return Recorded{Assessment: rec, Encounter: stateOf(&enc), Transitioned: transitions}, moved, nil
+	state := stateOf(&enc)
+	triaged, err := s.recordTriagedTx(ctx, tx, req.ClinicID, state, now)
+	if err != nil {
+		return Recorded{}, nil, err
+	}
+	return Recorded{Assessment: rec, Encounter: state, Transitioned: transitions, triaged: triaged}, moved, nil
 }
 
 // recordable reports whether an assessment may be recorded for enc by a caller of role,
@@ -434,6 +468,8 @@ type Confirmed struct {
 	PreviousLevel int                `json:"previousLevel"`
 	Level         int                `json:"level"`
 	Change        triage.LevelChange `json:"change"`
+	// triaged is the encounter.triaged event the transaction recorded in the outbox.
+	triaged events.Envelope
 }
 
 // MaxReasonLength bounds a stated reason.
@@ -501,8 +537,13 @@ func (s *Store) Confirm(ctx context.Context, req ConfirmRequest) (Confirmed, err
 			return err
 		}
 		enc.Triage, enc.Version, enc.UpdatedAt = &t, enc.Version+1, now
-		out = Confirmed{Encounter: stateOf(&enc), AssessmentID: t.AssessmentID, PreviousLevel: int(prev),
-			Level: int(req.Level), Change: change}
+		state := stateOf(&enc)
+		triaged, err := s.recordTriagedTx(ctx, tx, req.ClinicID, state, now)
+		if err != nil {
+			return err
+		}
+		out = Confirmed{Encounter: state, AssessmentID: t.AssessmentID, PreviousLevel: int(prev),
+			Level: int(req.Level), Change: change, triaged: triaged}
 		return nil
 	})
 	if err != nil {

@@ -161,7 +161,7 @@ func (f *floor) register(ctx context.Context) error {
 }
 
 // checkIn: patient + open pointer read, then encounter + first event + open pointer +
-// audit record.
+// outbox entry + audit record.
 func (f *floor) checkIn(ctx context.Context) error {
 	pid, ok := f.patients.take()
 	if !ok {
@@ -185,6 +185,9 @@ func (f *floor) checkIn(ctx context.Context) error {
 			return err
 		}
 		if err := tx.Set(openRef, map[string]any{"encounterId": ref.ID, "since": now}); err != nil {
+			return err
+		}
+		if err := f.outboxTx(tx, ref.ID, 1, now); err != nil {
 			return err
 		}
 		return audit.New(ctx, f.clinicID, encounter.AuditCheckIn, "encounter", ref.ID).ForPatient(pid).InTransaction(f.fs, tx)
@@ -226,6 +229,11 @@ func (f *floor) change(ctx context.Context, extra func(tx *firestore.Transaction
 		if err := tx.Create(ref.Collection(encounter.CollectionEvents).Doc(encounter.EventID(ev.Seq)), ev); err != nil {
 			return err
 		}
+		// One outbox entry per event announced: the transition's, and triage's
+		// encounter.triaged (one per audit action).
+		if err := f.outboxTx(tx, id, len(actions), now); err != nil {
+			return err
+		}
 		if extra != nil {
 			if err := extra(tx, ref, e); err != nil {
 				return err
@@ -240,8 +248,8 @@ func (f *floor) change(ctx context.Context, extra func(tx *firestore.Transaction
 	})
 }
 
-// triage: encounter read, then assessment + encounter update + event + two audit
-// records (the assessment and the transition).
+// triage: encounter read, then assessment + encounter update + event + two outbox
+// entries + two audit records (the assessment and the transition).
 func (f *floor) triage(ctx context.Context) error {
 	return f.change(ctx, func(tx *firestore.Transaction, ref *firestore.DocumentRef, e encounter.Encounter) error {
 		rec := triagerecord.Record{Seq: 1, ClinicID: f.clinicID, EncounterID: ref.ID, PatientID: e.PatientID, Input: f.input,
@@ -250,9 +258,29 @@ func (f *floor) triage(ctx context.Context) error {
 	}, triagerecord.ActionRecord, encounter.AuditTransition)
 }
 
-// transition: encounter read, then encounter update + event + audit record.
+// transition: encounter read, then encounter update + event + outbox entry + audit record.
 func (f *floor) transition(ctx context.Context) error {
 	return f.change(ctx, nil, encounter.AuditTransition)
+}
+
+// floorOutbox is where the floor writes its outbox entries: the same size of document as
+// an encounterOutbox entry, in a collection encounter-outbox does not read (the floor's
+// changes announce nothing).
+const floorOutbox = "floorOutbox"
+
+// outboxTx writes, in tx, n entries like those the API writes to the encounter outbox
+// with each change (one per event it announces).
+func (f *floor) outboxTx(tx *firestore.Transaction, encounterID string, n int, now time.Time) error {
+	for i := range n {
+		envelope := fmt.Appendf(nil, `{"eventId":"%036d","type":"encounter.transitioned","schemaVersion":1,"clinicId":%q,"occurredAt":%q,"data":{"encounterId":%q,"patientId":"floor-patient-00000000","seq":%d,"action":"triage","from":"waiting","to":"triaged","at":%q,"version":%d}}`,
+			i, f.clinicID, now.Format(time.RFC3339Nano), encounterID, i+1, now.Format(time.RFC3339Nano), i+1)
+		if err := tx.Create(f.clinic().Collection(floorOutbox).NewDoc(), map[string]any{
+			"encounterId": encounterID, "seq": i + 1, "type": "encounter.transitioned", "envelope": envelope, "recordedAt": now,
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // readBoard: the one document GET /v1/queue reads.
