@@ -65,9 +65,11 @@
 //
 // The response is flushed to the client before its record is written, so a hung
 // Firestore never holds an answer back. The write that completes (or, after a 5xx,
-// releases) the record is then retried until it lands, for up to finishWithin: a request
-// that was answered does not leave its key in progress behind it when Firestore comes
-// back within that time. If the instance dies first, the lease frees the key.
+// releases) the record is conditional on the update time of the request's own last
+// write, so it needs no read unless another write came in between. It is retried until
+// it lands, for up to finishWithin: a request that was answered does not leave its key
+// in progress behind it when Firestore comes back within that time. If the instance
+// dies first, the lease frees the key.
 //
 // # Storage and patient data
 //
@@ -370,7 +372,7 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		// is released first so that a retry can run.
 		if !returned {
 			stopRenewing()
-			m.await(func() { m.finish(ctx, ref, owner, nil) })
+			m.await(func() { h.finish(ctx, nil) })
 		}
 	}()
 	// The marker expires with the record (not later: a key whose record is gone would
@@ -386,7 +388,7 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	_ = http.NewResponseController(w).Flush()
 	stopRenewing()
 
-	m.await(func() { m.store(ctx, ref, owner, cw) })
+	m.await(func() { h.store(ctx, cw) })
 }
 
 // await runs write (the record's final write, retried for up to finishWithin) and waits
@@ -450,12 +452,12 @@ func (m *middleware) answerClaim(w http.ResponseWriter, r *http.Request, d decis
 // store finishes the key's record with the handler's response when it may be replayed
 // (a storable status, a body within the limit), else releases the record so that a
 // retry runs the handler again.
-func (m *middleware) store(ctx context.Context, ref *firestore.DocumentRef, owner string, cw *captureWriter) {
+func (h *hold) store(ctx context.Context, cw *captureWriter) {
 	if !cw.wroteHeader {
 		if ctx.Err() != nil {
 			// The handler gave up at the deadline without an answer; the deadline
 			// middleware answers 503 for it. Nothing to replay: release the key.
-			m.finish(ctx, ref, owner, nil)
+			h.finish(ctx, nil)
 			return
 		}
 		cw.status = http.StatusOK // the server sends 200 for a handler that wrote nothing
@@ -463,12 +465,12 @@ func (m *middleware) store(ctx context.Context, ref *firestore.DocumentRef, owne
 	if !storable(cw.status) || cw.overflow {
 		if cw.overflow {
 			logging.FromContext(ctx).LogAttrs(ctx, slog.LevelInfo, "idempotent response not stored: body too large",
-				slog.Int("status", cw.status), slog.Int("limit", m.maxStoredBody))
+				slog.Int("status", cw.status), slog.Int("limit", h.m.maxStoredBody))
 		}
-		m.finish(ctx, ref, owner, nil)
+		h.finish(ctx, nil)
 		return
 	}
-	m.finish(ctx, ref, owner, cw)
+	h.finish(ctx, cw)
 }
 
 type markerKey struct{}
@@ -890,13 +892,18 @@ func (m *middleware) rollbackAbandoned(ctx context.Context, ref *firestore.Docum
 // finish completes the record with the captured response, or releases it when cw is
 // nil, provided this request still owns it. The response has been sent; the write is
 // retried (each attempt bounded by finishAttempt) until it lands or finishWithin has
-// passed, so that Firestore coming back finds no key left in progress.
-func (m *middleware) finish(ctx context.Context, ref *firestore.DocumentRef, owner string, cw *captureWriter) {
+// passed, so that Firestore coming back finds no key left in progress. It runs once the
+// renewals have stopped (the hold writes nothing more).
+func (h *hold) finish(ctx context.Context, cw *captureWriter) {
+	m := h.m
+	h.mu.Lock()
+	last := h.updated
+	h.mu.Unlock()
 	ctx = context.WithoutCancel(ctx)
 	give := time.Now().Add(m.finishWithin)
 	wait := 250 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		err := m.finishOnce(ctx, ref, owner, cw)
+		err := m.finishOnce(ctx, h.ref, h.owner, cw, last)
 		if err == nil {
 			if attempt > 1 {
 				logging.FromContext(ctx).LogAttrs(ctx, slog.LevelInfo, "idempotency: key record written after retries",
@@ -919,9 +926,21 @@ func (m *middleware) finish(ctx context.Context, ref *firestore.DocumentRef, own
 	}
 }
 
-func (m *middleware) finishOnce(ctx context.Context, ref *firestore.DocumentRef, owner string, cw *captureWriter) error {
+// finishOnce is one attempt of finish. last is the update time of this request's last
+// write of the record (zero when unknown): while the record still has it, the record is
+// this request's own in-progress record, and the final write goes without a read.
+func (m *middleware) finishOnce(ctx context.Context, ref *firestore.DocumentRef, owner string, cw *captureWriter, last time.Time) error {
 	ctx, cancel := context.WithTimeout(ctx, m.finishAttempt)
 	defer cancel()
+	now := m.now().UTC()
+	if !last.IsZero() {
+		_, err := ref.Update(ctx, finalUpdates(cw, now), firestore.LastUpdateTime(last))
+		if code := status.Code(err); code != codes.FailedPrecondition && code != codes.NotFound {
+			return err
+		}
+		// Written since: taken over, or our own earlier attempt landed though its
+		// answer was lost. Read and see.
+	}
 	// Read, then write on the read's update time (see begin); a record changed in
 	// between fails the write, and finish tries again.
 	snap, err := ref.Get(ctx)
@@ -933,21 +952,33 @@ func (m *middleware) finishOnce(ctx context.Context, ref *firestore.DocumentRef,
 	}
 	var rec record
 	if err := snap.DataTo(&rec); err != nil || rec.Owner != owner || rec.State != stateInProgress {
-		return nil // taken over by another request; leave its record alone
+		return nil // taken over by another request (or already written); leave it alone
+	}
+	_, err = ref.Update(ctx, finalUpdates(cw, now), firestore.LastUpdateTime(snap.UpdateTime))
+	return err
+}
+
+// finalUpdates turns this request's in-progress record into its final state at now:
+// completed with the captured response, or released when cw is nil (see
+// record.released); the lease and the open transactions go. The other fields (hash,
+// owner, request ids, expiry) are the in-progress record's and stay.
+func finalUpdates(cw *captureWriter, now time.Time) []firestore.Update {
+	ups := []firestore.Update{
+		{Path: "completedAt", Value: now},
+		{Path: "leaseUntil", Value: firestore.Delete},
+		{Path: "openTransactions", Value: firestore.Delete},
 	}
 	if cw == nil {
-		_, err = ref.Update(ctx, rec.released(m.now().UTC()).updates(), firestore.LastUpdateTime(snap.UpdateTime))
-		return err
+		return append(ups, firestore.Update{Path: "state", Value: stateReleased})
 	}
-	rec.State = stateCompleted
-	rec.CompletedAt = m.now().UTC()
-	rec.Status = cw.status
-	rec.Header = cw.storedHeader()
-	rec.Body = cw.body.Bytes()
-	rec.LeaseUntil = time.Time{}
-	rec.OpenTransactions = nil
-	_, err = ref.Update(ctx, rec.updates(), firestore.LastUpdateTime(snap.UpdateTime))
-	return err
+	ups = append(ups, firestore.Update{Path: "state", Value: stateCompleted}, firestore.Update{Path: "status", Value: cw.status})
+	if h := cw.storedHeader(); len(h) > 0 {
+		ups = append(ups, firestore.Update{Path: "header", Value: h})
+	}
+	if cw.body.Len() > 0 {
+		ups = append(ups, firestore.Update{Path: "body", Value: cw.body.Bytes()})
+	}
+	return ups
 }
 
 // released is the record rec becomes when its key is released at now: the request

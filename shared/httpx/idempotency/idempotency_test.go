@@ -753,19 +753,29 @@ func TestStaleOwnerLeavesRecordAlone(t *testing.T) {
 	t.Parallel()
 	fs := newFirestore(t)
 	mw := newMiddleware(fs, Options{Scope: testScope, AuditReplay: noAudit})
+	ctx := context.Background()
 	ref := fs.Collection(Collection).Doc("stale-owner")
 	now := time.Now().UTC()
-	mine := record{State: stateInProgress, RequestHash: "h", Owner: "new-owner", CreatedAt: now, ExpireAt: now.Add(time.Hour)}
-	if _, err := ref.Create(context.Background(), mine); err != nil {
+	// The old owner's last write, then the new owner's takeover.
+	wr, err := ref.Create(ctx, record{State: stateInProgress, RequestHash: "h", Owner: "old-owner", CreatedAt: now, ExpireAt: now.Add(time.Hour)})
+	if err != nil {
 		t.Fatal(err)
 	}
-	// The request that lost the key finishes: neither its delete nor its completion may
-	// touch the new owner's record.
-	mw.finish(context.Background(), ref, "old-owner", nil)
-	cw := &captureWriter{ResponseWriter: httptest.NewRecorder(), max: 100}
-	cw.WriteHeader(http.StatusCreated)
-	mw.finish(context.Background(), ref, "old-owner", cw)
-	snap, err := ref.Get(context.Background())
+	mine := record{State: stateInProgress, RequestHash: "h", Owner: "new-owner", CreatedAt: now, ExpireAt: now.Add(time.Hour)}
+	if _, err := ref.Set(ctx, mine); err != nil {
+		t.Fatal(err)
+	}
+	// The request that lost the key finishes: neither its release nor its completion
+	// may touch the new owner's record, whether it knows the update time of its last
+	// write (the write without a read) or not.
+	for _, last := range []time.Time{wr.UpdateTime, {}} {
+		old := &hold{m: mw, ref: ref, owner: "old-owner", updated: last}
+		old.finish(ctx, nil)
+		cw := &captureWriter{ResponseWriter: httptest.NewRecorder(), max: 100}
+		cw.WriteHeader(http.StatusCreated)
+		old.finish(ctx, cw)
+	}
+	snap, err := ref.Get(ctx)
 	if err != nil {
 		t.Fatalf("record gone: %v", err)
 	}
@@ -1671,7 +1681,8 @@ func TestFirstAttemptRoundTrips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs, err := firestore.NewClient(context.Background(), testenv.ProjectID(t), option.WithGRPCConn(conn))
+	project := testenv.ProjectID(t)
+	fs, err := firestore.NewClient(context.Background(), project, option.WithGRPCConn(conn))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1718,6 +1729,15 @@ func TestFirstAttemptRoundTrips(t *testing.T) {
 		}
 		return env.Data.ID
 	}
+	count := func(cs []string, call string) int {
+		n := 0
+		for _, c := range cs {
+			if c == call {
+				n++
+			}
+		}
+		return n
+	}
 	markerReads := func(cs []string) int {
 		n := 0
 		for _, c := range cs {
@@ -1733,12 +1753,30 @@ func TestFirstAttemptRoundTrips(t *testing.T) {
 	if first.Code != http.StatusCreated {
 		t.Fatalf("first: %d %s", first.Code, first.Body)
 	}
+	// The record's final write follows the answer: wait for it (on another client).
+	direct := newFirestoreIn(t, project)
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		if rec, _, _ := loadRecord(t, direct, call{}); rec.State == stateCompleted {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the record was not completed within a minute")
+		}
+	}
 	all := calls.since(start)
 	if diff := cmp.Diff([]string{"Commit " + Collection}, claim); diff != "" {
 		t.Errorf("a fresh key's claim (-want +got):\n%s", diff)
 	}
 	if n := markerReads(all); n != 0 {
 		t.Errorf("the key's first attempt read its commit marker %d times; calls: %q", n, all)
+	}
+	// The record: created by the claim, its transaction written into it when it began,
+	// completed with the answer; never read.
+	if got := count(all, "Commit "+Collection); got != 3 {
+		t.Errorf("%d writes of the key's record, want 3; calls: %q", got, all)
+	}
+	if got := count(all, "BatchGetDocuments "+Collection); got != 0 {
+		t.Errorf("%d reads of the key's record, want none; calls: %q", got, all)
 	}
 	firstID := idOf(first)
 
