@@ -29,13 +29,16 @@ func (h *handlers) create(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	// The likely duplicates are looked up alongside the registration's transaction, not
+	// after it: the answer waits for one round trip fewer.
+	lookup := st.StartDuplicateLookup(r.Context(), caller.ClinicID, reg)
 	p, err := st.Create(r.Context(), caller.ClinicID, reg, idempotency.MarkerFrom(r.Context()))
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
 	// The registration has committed: a failed look-up only loses the warning.
-	dups, err := st.LikelyDuplicates(r.Context(), caller.ClinicID, p)
+	dups, err := lookup.Result(r.Context(), p)
 	if err != nil {
 		logging.FromContext(r.Context()).Warn("likely-duplicate check failed after a registration", "error", err.Error())
 	}

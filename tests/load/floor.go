@@ -18,6 +18,7 @@ import (
 	"github.com/medi-os/medi/shared/audit"
 	"github.com/medi-os/medi/shared/encounter"
 	"github.com/medi-os/medi/shared/patient"
+	"github.com/medi-os/medi/shared/queue"
 	"github.com/medi-os/medi/shared/triage"
 	"github.com/medi-os/medi/shared/triagerecord"
 )
@@ -283,12 +284,18 @@ func (f *floor) outboxTx(tx *firestore.Transaction, encounterID string, n int, n
 	return nil
 }
 
-// readBoard: the one document GET /v1/queue reads.
+// readBoard: the one document GET /v1/queue reads, decoded.
 func (f *floor) readBoard(ctx context.Context) error {
-	_, err := f.fs.Collection("clinics").Doc(f.boardOf).Collection("boards").Doc("queue").Get(ctx)
+	snap, err := f.fs.Collection("clinics").Doc(f.boardOf).Collection("boards").Doc("queue").Get(ctx)
 	if status.Code(err) == codes.NotFound {
 		return nil
 	}
+	if err != nil {
+		return err
+	}
+	// Decoded into the model type, as the floor's writes decode what they read: serving
+	// a board cannot avoid it.
+	_, err = queue.DecodeBoard(snap)
 	return err
 }
 
