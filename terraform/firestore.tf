@@ -101,6 +101,32 @@ resource "google_firestore_field" "encounter_outbox_recorded_at" {
   }
 }
 
+# Outbox entries written before the outbox was transactional carry failedAt and no
+# recordedAt; RedeliverOutbox takes them with a collection-group inequality on failedAt,
+# so that an upgrade loses none of their events. Once no deployment holds such entries
+# this index serves nothing and may go (with the query).
+resource "google_firestore_field" "encounter_outbox_failed_at" {
+  project    = var.project_id
+  database   = google_firestore_database.default.name
+  collection = "encounterOutbox"
+  field      = "failedAt"
+
+  index_config {
+    indexes {
+      order       = "ASCENDING"
+      query_scope = "COLLECTION_GROUP"
+    }
+    indexes {
+      order       = "ASCENDING"
+      query_scope = "COLLECTION"
+    }
+    indexes {
+      order       = "DESCENDING"
+      query_scope = "COLLECTION"
+    }
+  }
+}
+
 # Security rules from the repository's firestore.rules. Clients never talk to Firestore
 # directly today (the functions use the Admin SDK, which bypasses rules); the rules
 # refuse direct client access except what they explicitly allow.

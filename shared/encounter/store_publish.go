@@ -106,6 +106,14 @@ type outboxEntry struct {
 // fieldRecordedAt is outboxEntry.RecordedAt's field, the one RedeliverOutbox filters on.
 const fieldRecordedAt = "recordedAt"
 
+// fieldLegacyFailedAt is the time of the entries written before the outbox was
+// transactional: then an entry was written only for a publish that had failed (so it is
+// never in flight), with failedAt and no recordedAt, which the cut-off query cannot see.
+// RedeliverOutbox takes them by this field (its collection-group index is in Terraform),
+// so that an upgrade loses none; once a deployment's outbox holds none, the query finds
+// nothing.
+const fieldLegacyFailedAt = "failedAt"
+
 // RecordTx records env, the event of a change made in tx (env.OccurredAt the change's
 // time), in its clinic's outbox: a write in tx's commit, no round trip. A change that commits thus always has its event
 // recorded, whatever happens to its publish (PublishRecorded). encounterID and seq
@@ -197,6 +205,13 @@ func (s *Store) RedeliverOutbox(ctx context.Context, limit int) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("encounter: read outbox: %w", err)
 	}
+	if len(docs) < limit {
+		legacy, err := s.legacyOutbox(ctx, cutoff, limit-len(docs))
+		if err != nil {
+			return 0, err
+		}
+		docs = append(docs, legacy...)
+	}
 	var n int
 	var errs []error
 	for _, d := range docs {
@@ -225,4 +240,15 @@ func (s *Store) RedeliverOutbox(ctx context.Context, limit int) (int, error) {
 		}
 	}
 	return n, errors.Join(errs...)
+}
+
+// legacyOutbox reads up to limit outbox entries written before recordedAt existed
+// (fieldLegacyFailedAt), across all clinics.
+func (s *Store) legacyOutbox(ctx context.Context, cutoff time.Time, limit int) ([]*firestore.DocumentSnapshot, error) {
+	docs, err := s.fs.CollectionGroup(CollectionOutbox).Where(fieldLegacyFailedAt, "<", cutoff).
+		Limit(limit).Documents(ctx).GetAll()
+	if err != nil {
+		return nil, fmt.Errorf("encounter: read outbox (entries written before recordedAt): %w", err)
+	}
+	return docs, nil
 }

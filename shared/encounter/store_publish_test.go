@@ -9,6 +9,8 @@ import (
 
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/medi-os/medi/shared/auth"
 	"github.com/medi-os/medi/shared/commitmark"
@@ -159,4 +161,48 @@ func (f *fixture) pullAvailable(sub string, wait time.Duration) []*pubsubpb.Rece
 		return nil // the deadline: nothing arrived
 	}
 	return resp.GetReceivedMessages()
+}
+
+// An entry written before the outbox was transactional (failedAt, no recordedAt: its
+// publish had failed) is still redelivered after an upgrade, and removed.
+func TestOutboxEntryWithoutRecordedAtIsRedelivered(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	sub := f.subscribe()
+	ctx := context.Background()
+	env, err := events.NewEnvelope(ctx, encounter.EventTypeCheckedIn, encounter.ChangeSchemaVersion, f.clinic,
+		encounter.Change{EncounterID: "enc-legacy", PatientID: "pat-legacy", Seq: 1, Action: encounter.ActionCheckIn,
+			To: encounter.StatusWaiting, At: time.Now().Add(-time.Hour), Version: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env = env.WithIdempotencyKey("enc-legacy/1")
+	body, err := json.Marshal(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := f.fs.Collection("clinics").Doc(f.clinic).Collection(encounter.CollectionOutbox).Doc(env.EventID)
+	if _, err := ref.Set(ctx, map[string]any{
+		"encounterId": "enc-legacy", "seq": 1, "type": env.Type, "envelope": body, "failedAt": time.Now().Add(-time.Minute),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.RedeliverOutbox(ctx, 100); err != nil {
+		t.Fatalf("RedeliverOutbox: %v", err)
+	}
+	// The redelivery spans every clinic's outbox: other tests' old entries may come too.
+	found := false
+	for deadline := time.Now().Add(30 * time.Second); !found && time.Now().Before(deadline); {
+		for _, m := range f.pullAvailable(sub, 3*time.Second) {
+			if got, _ := decodeChange(t, m.GetMessage().GetData()); got.EventID == env.EventID {
+				found = true
+			}
+		}
+	}
+	if !found {
+		t.Errorf("the legacy entry's event %s was not redelivered", env.EventID)
+	}
+	if _, err := ref.Get(ctx); status.Code(err) != codes.NotFound {
+		t.Errorf("legacy entry after its redelivery: %v, want it deleted", err)
+	}
 }

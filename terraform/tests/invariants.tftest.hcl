@@ -324,6 +324,11 @@ run "invariants" {
   }
 
   assert {
+    condition     = contains([for ix in google_firestore_field.encounter_outbox_failed_at.index_config[0].indexes : ix.query_scope if ix.order == "ASCENDING"], "COLLECTION_GROUP")
+    error_message = "encounterOutbox.failedAt needs its collection-group single-field index (RedeliverOutbox's query for entries written before recordedAt)."
+  }
+
+  assert {
     condition     = length(google_firestore_backup_schedule.daily) == 1 && google_firestore_backup_schedule.daily[0].retention == "${max(14, var.firestore_backup_retention_days) * 86400}s"
     error_message = "Daily Firestore backups kept at least 14 days (the default) beyond the 7-day PITR window."
   }
