@@ -77,13 +77,18 @@ resource "google_firestore_field" "ttl" {
 # encounter-outbox) takes, across all clinics, the entries recorded more than a grace
 # period ago: a collection-group query with an inequality on recordedAt, which needs a
 # collection-group single-field index (only collection-scope ones are automatic; the
-# emulator enforces none). An explicit list replaces the defaults, so the two
+# emulator enforces none). Entries written before the outbox was transactional carry
+# failedAt and no recordedAt; a second query takes them by failedAt, so that an upgrade
+# loses none of their events (once no deployment holds such entries, that index serves
+# nothing and may go, with the query). An explicit list replaces the defaults, so the two
 # collection-scope indexes are listed too.
-resource "google_firestore_field" "encounter_outbox_recorded_at" {
+resource "google_firestore_field" "encounter_outbox" {
+  for_each = toset(["recordedAt", "failedAt"])
+
   project    = var.project_id
   database   = google_firestore_database.default.name
   collection = "encounterOutbox"
-  field      = "recordedAt"
+  field      = each.key
 
   index_config {
     indexes {
@@ -101,30 +106,15 @@ resource "google_firestore_field" "encounter_outbox_recorded_at" {
   }
 }
 
-# Outbox entries written before the outbox was transactional carry failedAt and no
-# recordedAt; RedeliverOutbox takes them with a collection-group inequality on failedAt,
-# so that an upgrade loses none of their events. Once no deployment holds such entries
-# this index serves nothing and may go (with the query).
-resource "google_firestore_field" "encounter_outbox_failed_at" {
-  project    = var.project_id
-  database   = google_firestore_database.default.name
-  collection = "encounterOutbox"
-  field      = "failedAt"
+# The two fields were separate resources in earlier commits.
+moved {
+  from = google_firestore_field.encounter_outbox_recorded_at
+  to   = google_firestore_field.encounter_outbox["recordedAt"]
+}
 
-  index_config {
-    indexes {
-      order       = "ASCENDING"
-      query_scope = "COLLECTION_GROUP"
-    }
-    indexes {
-      order       = "ASCENDING"
-      query_scope = "COLLECTION"
-    }
-    indexes {
-      order       = "DESCENDING"
-      query_scope = "COLLECTION"
-    }
-  }
+moved {
+  from = google_firestore_field.encounter_outbox_failed_at
+  to   = google_firestore_field.encounter_outbox["failedAt"]
 }
 
 # Security rules from the repository's firestore.rules. Clients never talk to Firestore

@@ -24,14 +24,8 @@ import (
 // Pub/Sub emulator and reads the encounter.triaged fact back from an ordered subscription.
 func TestPublishesTriagedToPubSub(t *testing.T) {
 	t.Parallel()
-	testenv.Require(t, "FIRESTORE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST")
+	f, ps, fs, project := newPublishFixture(t)
 	ctx := context.Background()
-	project := testenv.ProjectID(t)
-	ps, err := pubsub.NewClient(ctx, project)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ps.Close() })
 	topic := fmt.Sprintf("projects/%s/topics/encounter-events", project)
 	sub := fmt.Sprintf("projects/%s/subscriptions/encounter-events-test", project)
 	if _, err := ps.TopicAdminClient.CreateTopic(ctx, &pubsubpb.Topic{Name: topic}); err != nil {
@@ -42,16 +36,6 @@ func TestPublishesTriagedToPubSub(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	fs, err := firestore.NewClient(ctx, project)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = fs.Close() })
-	publisher := events.NewPubSubPublisher(ps)
-	t.Cleanup(func() { _ = publisher.Close() })
-
-	f := &fixture{fs: fs, svc: NewService(fs, publisher, "encounter-events"), clinic: uniqueID("clinic")}
-	f.nurse.UID, f.nurse.Role, f.nurse.ClinicID = uniqueID("nurse"), "nurse", f.clinic
 	id := f.seedEncounter(t, encounter.StatusWaiting, time.Minute, nil)
 	rec, err := f.svc.Record(as(f.nurse), f.clinic, id, adultInput(), commitmark.Marker{})
 	if err != nil {
@@ -111,24 +95,7 @@ func TestPublishesTriagedToPubSub(t *testing.T) {
 // encounter.triaged of the assessment, encounter.triaged of the confirmation.
 func TestUnpublishedTriageEventsStayInTheOutbox(t *testing.T) {
 	t.Parallel()
-	testenv.Require(t, "FIRESTORE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST")
-	ctx := context.Background()
-	project := testenv.ProjectID(t)
-	ps, err := pubsub.NewClient(ctx, project)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ps.Close() })
-	fs, err := firestore.NewClient(ctx, project)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = fs.Close() })
-	publisher := events.NewPubSubPublisher(ps)
-	t.Cleanup(func() { _ = publisher.Close() })
-
-	f := &fixture{fs: fs, svc: NewService(fs, publisher, "encounter-events"), clinic: uniqueID("clinic")}
-	f.nurse.UID, f.nurse.Role, f.nurse.ClinicID = uniqueID("nurse"), "nurse", f.clinic
+	f, _, fs, _ := newPublishFixture(t) // no topic made: every publish fails
 	id := f.seedEncounter(t, encounter.StatusWaiting, time.Minute, nil)
 	rec, err := f.svc.Record(as(f.nurse), f.clinic, id, adultInput(), commitmark.Marker{})
 	if err != nil {
@@ -147,6 +114,31 @@ func TestUnpublishedTriageEventsStayInTheOutbox(t *testing.T) {
 	if diff := cmp.Diff(want, outboxIDs(t, fs, f.clinic)); diff != "" {
 		t.Errorf("outbox (-want +got):\n%s", diff)
 	}
+}
+
+// newPublishFixture makes, on the emulators, the clients of a test of the events and a
+// fixture whose service publishes to the topic encounter-events of project (which the
+// test creates, or not).
+func newPublishFixture(t *testing.T) (f *fixture, ps *pubsub.Client, fs *firestore.Client, project string) {
+	t.Helper()
+	testenv.Require(t, "FIRESTORE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST")
+	ctx := context.Background()
+	project = testenv.ProjectID(t)
+	ps, err := pubsub.NewClient(ctx, project)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ps.Close() })
+	fs, err = firestore.NewClient(ctx, project)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = fs.Close() })
+	publisher := events.NewPubSubPublisher(ps)
+	t.Cleanup(func() { _ = publisher.Close() })
+	f = &fixture{fs: fs, svc: NewService(fs, publisher, "encounter-events"), clinic: uniqueID("clinic")}
+	f.nurse.UID, f.nurse.Role, f.nurse.ClinicID = uniqueID("nurse"), "nurse", f.clinic
+	return f, ps, fs, project
 }
 
 // outboxIDs lists the ids of clinic's encounter outbox entries, sorted.

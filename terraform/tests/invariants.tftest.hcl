@@ -319,13 +319,8 @@ run "invariants" {
   }
 
   assert {
-    condition     = contains([for ix in google_firestore_field.encounter_outbox_recorded_at.index_config[0].indexes : ix.query_scope if ix.order == "ASCENDING"], "COLLECTION_GROUP")
-    error_message = "encounterOutbox.recordedAt needs its collection-group single-field index (RedeliverOutbox's cut-off)."
-  }
-
-  assert {
-    condition     = contains([for ix in google_firestore_field.encounter_outbox_failed_at.index_config[0].indexes : ix.query_scope if ix.order == "ASCENDING"], "COLLECTION_GROUP")
-    error_message = "encounterOutbox.failedAt needs its collection-group single-field index (RedeliverOutbox's query for entries written before recordedAt)."
+    condition     = alltrue([for f in ["recordedAt", "failedAt"] : contains([for ix in google_firestore_field.encounter_outbox[f].index_config[0].indexes : ix.query_scope if ix.order == "ASCENDING"], "COLLECTION_GROUP")])
+    error_message = "encounterOutbox.recordedAt and .failedAt need their collection-group single-field indexes (RedeliverOutbox's queries)."
   }
 
   assert {
