@@ -943,19 +943,37 @@ func (m *middleware) finishOnce(ctx context.Context, ref *firestore.DocumentRef,
 	}
 	// Read, then write on the read's update time (see begin); a record changed in
 	// between fails the write, and finish tries again.
-	snap, err := ref.Get(ctx)
-	if status.Code(err) == codes.NotFound {
-		return nil
-	}
-	if err != nil {
+	snap, rec, err := readRecord(ctx, ref)
+	if snap == nil || err != nil || rec.Owner != owner || rec.State != stateInProgress {
+		// Gone, or taken over by another request (or already written): leave it alone.
+		// An unreadable record is not this request's either.
+		if errors.Is(err, errUndecodable) {
+			return nil
+		}
 		return err
-	}
-	var rec record
-	if err := snap.DataTo(&rec); err != nil || rec.Owner != owner || rec.State != stateInProgress {
-		return nil // taken over by another request (or already written); leave it alone
 	}
 	_, err = ref.Update(ctx, finalUpdates(cw, now), firestore.LastUpdateTime(snap.UpdateTime))
 	return err
+}
+
+// errUndecodable wraps the error of a record that exists but does not decode.
+var errUndecodable = errors.New("idempotency: decode the record")
+
+// readRecord reads the key's record: a nil snapshot and no error when there is none,
+// errUndecodable (wrapped) when it does not decode.
+func readRecord(ctx context.Context, ref *firestore.DocumentRef) (*firestore.DocumentSnapshot, record, error) {
+	snap, err := ref.Get(ctx)
+	if status.Code(err) == codes.NotFound {
+		return nil, record{}, nil
+	}
+	if err != nil {
+		return nil, record{}, err
+	}
+	var rec record
+	if err := snap.DataTo(&rec); err != nil {
+		return snap, record{}, fmt.Errorf("%w: %w", errUndecodable, err)
+	}
+	return snap, rec, nil
 }
 
 // finalUpdates turns this request's in-progress record into its final state at now:
@@ -1006,19 +1024,9 @@ func (r record) released(now time.Time) record {
 // key lost).
 func Release(ctx context.Context, ref *firestore.DocumentRef) error {
 	for range beginAttempts {
-		snap, err := ref.Get(ctx)
-		if status.Code(err) == codes.NotFound {
-			return nil
-		}
-		if err != nil {
+		snap, rec, err := readRecord(ctx, ref)
+		if snap == nil || err != nil || rec.State == stateReleased {
 			return err
-		}
-		var rec record
-		if err := snap.DataTo(&rec); err != nil {
-			return fmt.Errorf("idempotency: decode the record: %w", err)
-		}
-		if rec.State == stateReleased {
-			return nil
 		}
 		_, err = ref.Update(ctx, rec.released(time.Now().UTC()).updates(), firestore.LastUpdateTime(snap.UpdateTime))
 		if status.Code(err) != codes.FailedPrecondition {
