@@ -4,12 +4,15 @@
 //	go run ./scripts/cmd/triagemodel eval  [-data ../shared/data/ktas/train.csv] [-folds 5]
 //	go run ./scripts/cmd/triagemodel train [-data ../shared/data/ktas/train.csv] [-out shared/triage/data/model.json]
 //	go run ./scripts/cmd/triagemodel check [-data ...]   # exit 1 unless the committed model is what train makes
+//	go run ./scripts/cmd/triagemodel policies [-data ...] [-folds 5]
 //
 // eval prints, with SpO2 recorded as 98 % on room air and no expected resources given: the
 // rules alone, the engine with its learned part cross-validated (each fold assessed with a
 // model trained without it), the engine with the committed model (in-sample), and the study
 // nurses' own levels, each as exact agreement, under- and over-triage, under-triage among
-// expert levels 1-2 and quadratic-weighted kappa. train writes the model file bit for bit
+// expert levels 1-2 and quadratic-weighted kappa. policies prints the same figures, cross-validated,
+// for variants of how the rules and the learned part combine (evaluation.Policies): figures for
+// the clinical lead's decision, not modes of the engine. train writes the model file bit for bit
 // from the data; check compares.
 package main
 
@@ -40,7 +43,7 @@ func main() {
 }
 
 func usage() error {
-	return errors.New("usage: triagemodel eval|train|check [-data file.csv] [-folds 5] [-out model.json]")
+	return errors.New("usage: triagemodel eval|policies|train|check [-data file.csv] [-folds 5] [-out model.json]")
 }
 
 func run(args []string, out io.Writer) error {
@@ -71,6 +74,14 @@ func run(args []string, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "%s: %d visits, SpO2 98 %% on room air, no expected resources; engine %s\n\n", *data, len(visits), triage.EngineVersion)
 		r.Write(out, *folds)
+		return nil
+	case "policies":
+		rs, err := evaluation.CrossValidatePolicies(visits, *folds, evaluation.Policies)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "%s: %d visits, SpO2 98 %% on room air, no expected resources; engine %s\n\n", *data, len(visits), triage.EngineVersion)
+		evaluation.WritePolicies(out, rs)
 		return nil
 	case "train", "check":
 		b, err := trainFile(visits, raw, *data)
