@@ -10,8 +10,8 @@ import (
 
 	"cloud.google.com/go/firestore"
 
+	"github.com/medi-os/medi/shared/afterwork"
 	"github.com/medi-os/medi/shared/events"
-	"github.com/medi-os/medi/shared/httpx"
 	"github.com/medi-os/medi/shared/logging"
 )
 
@@ -160,14 +160,14 @@ func (s *Store) Announce(ctx context.Context, enc Encounter, ev Event) {
 
 // PublishRecorded publishes env (recorded in the outbox by RecordTx in a transaction that
 // has committed) with ordering key = clinic id, then deletes its outbox entry. In an HTTP
-// request it does so after the answer has been sent (httpx.AfterResponse), detached from
-// the request's cancellation and bounded by publishTimeout; elsewhere before returning,
-// bounded also by ctx's deadline. When the publish fails, or never happens (the process
+// request it does so after the answer has been sent (afterwork.Do, which httpx.AfterResponse
+// serves), detached from the request's cancellation and bounded by publishTimeout; elsewhere
+// before returning, bounded also by ctx's deadline. When the publish fails, or never happens (the process
 // stops, the platform withholds CPU after the answer), the entry stays and
 // RedeliverOutbox publishes it once it is older than OutboxGrace, with the same event id.
 func (s *Store) PublishRecorded(ctx context.Context, env events.Envelope) {
 	detached := context.WithoutCancel(ctx)
-	httpx.AfterResponseDo(ctx, func() { s.publishRecorded(detached, env) })
+	afterwork.Do(ctx, func() { s.publishRecorded(detached, env) })
 }
 
 // publishRecorded is PublishRecorded's work, run after the answer (ctx detached) or

@@ -1,23 +1,14 @@
 package httpx
 
 import (
-	"context"
 	"net/http"
 	"sync"
+
+	"github.com/medi-os/medi/shared/afterwork"
 )
 
-// afterKey is the context key of a request's afterQueue.
-type afterKey struct{}
-
-// afterQueue is the work a request left to run once its response has been sent.
-type afterQueue struct {
-	mu     sync.Mutex
-	fns    []func()
-	closed bool
-}
-
 // AfterResponse lets the handler (and whatever it calls) leave work for after its
-// response (see AfterResponseDo): once the handler has returned, the response is flushed
+// response (afterwork.Do): once the handler has returned, the response is flushed
 // to the client (the body is complete, since WriteJSON sets Content-Length), then the
 // work runs, concurrently, before the middleware returns. It is for work the answer does
 // not depend on and that must still be done by this request: publishing the event of a
@@ -35,12 +26,9 @@ type afterQueue struct {
 func AfterResponse() Middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			q := &afterQueue{}
-			next.ServeHTTP(&afterWriter{ResponseWriter: w, q: q}, r.WithContext(context.WithValue(r.Context(), afterKey{}, q)))
-			q.mu.Lock()
-			fns := q.fns
-			q.fns, q.closed = nil, true
-			q.mu.Unlock()
+			ctx, q := afterwork.With(r.Context())
+			next.ServeHTTP(&afterWriter{ResponseWriter: w, q: q}, r.WithContext(ctx))
+			fns := q.Close()
 			if len(fns) == 0 {
 				return
 			}
@@ -58,17 +46,14 @@ func AfterResponse() Middleware {
 // request has work queued for after it.
 type afterWriter struct {
 	http.ResponseWriter
-	q           *afterQueue
+	q           *afterwork.Queue
 	wroteHeader bool
 }
 
 func (a *afterWriter) WriteHeader(code int) {
 	if !a.wroteHeader && code >= 200 {
 		a.wroteHeader = true
-		a.q.mu.Lock()
-		pending := len(a.q.fns) > 0
-		a.q.mu.Unlock()
-		if pending {
+		if a.q.Pending() {
 			a.Header().Set("Connection", "close")
 		}
 	}
@@ -91,22 +76,3 @@ func (a *afterWriter) Flush() {
 
 // Unwrap exposes the underlying writer to http.ResponseController.
 func (a *afterWriter) Unwrap() http.ResponseWriter { return a.ResponseWriter }
-
-// AfterResponseDo runs fn once the request of ctx has been answered (see AfterResponse),
-// or now, before returning, when ctx is not a request's under AfterResponse or that
-// request has already been answered. It reports whether fn was deferred. fn gets no
-// context: it must bring its own, detached from the request's cancellation and deadline
-// (the client has its answer; context.WithoutCancel keeps the request's values).
-func AfterResponseDo(ctx context.Context, fn func()) (deferred bool) {
-	if q, ok := ctx.Value(afterKey{}).(*afterQueue); ok {
-		q.mu.Lock()
-		if !q.closed {
-			q.fns = append(q.fns, fn)
-			q.mu.Unlock()
-			return true
-		}
-		q.mu.Unlock()
-	}
-	fn()
-	return false
-}

@@ -8,9 +8,11 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/medi-os/medi/shared/afterwork"
 )
 
-// Work left with AfterResponseDo runs once the client has its whole answer: over a real
+// Work left with afterwork.Do runs once the client has its whole answer: over a real
 // connection, through the standard stack (its deadline included), the client reads the
 // complete body while the work is still blocked, and its next request is answered
 // meanwhile (not queued behind the work on the same connection); the work then runs to
@@ -22,11 +24,11 @@ func TestAfterResponseRunsOnceTheClientHasItsAnswer(t *testing.T) {
 	h := Stack(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost {
 			detached := context.WithoutCancel(r.Context())
-			if !AfterResponseDo(r.Context(), func() {
+			if !afterwork.Do(r.Context(), func() {
 				<-release
 				done <- detached.Err()
 			}) {
-				t.Error("AfterResponseDo ran the work at once inside the stack")
+				t.Error("afterwork.Do ran the work at once inside the stack")
 			}
 		}
 		WriteJSON(w, r, http.StatusCreated, map[string]string{"id": "e1"})
@@ -74,19 +76,19 @@ func TestAfterResponseRunsOnceTheClientHasItsAnswer(t *testing.T) {
 	}
 }
 
-// Outside a request under AfterResponse (or once it has been answered), the work runs
-// before AfterResponseDo returns.
-func TestAfterResponseDoWithoutTheMiddlewareRunsNow(t *testing.T) {
+// Once a request under AfterResponse has been answered, work left with its context runs
+// before afterwork.Do returns.
+func TestWorkLeftAfterTheAnswerRunsNow(t *testing.T) {
 	t.Parallel()
-	ran := false
-	if AfterResponseDo(context.Background(), func() { ran = true }) || !ran {
-		t.Fatalf("deferred or not run: ran=%v", ran)
-	}
 	var late context.Context
 	h := AfterResponse()(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { late = r.Context() }))
-	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
-	ran = false
-	if AfterResponseDo(late, func() { ran = true }) || !ran {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	if rec.Header().Get("Connection") == "close" {
+		t.Error("an answer with no work after it closes its connection")
+	}
+	ran := false
+	if afterwork.Do(late, func() { ran = true }) || !ran {
 		t.Fatalf("work left after the request ended: deferred, ran=%v", ran)
 	}
 }

@@ -107,7 +107,8 @@ var httpSide = []string{"shared/httpx", "shared/auth", "shared/app"}
 
 // foundation are the packages every other layer builds on; they import only each other.
 var foundation = []string{"shared/apierr", "shared/commitmark", "shared/logging", "shared/config", "shared/secrets",
-	"shared/events", "shared/tasks", "shared/mail", "shared/llm", "shared/routes", "shared/docid", "shared/txtrack"}
+	"shared/events", "shared/tasks", "shared/mail", "shared/llm", "shared/routes", "shared/docid", "shared/txtrack",
+	"shared/afterwork"}
 
 // httpCore is the HTTP side below the platform layer; it imports only foundation and itself.
 var httpCore = []string{"shared/httpx", "shared/auth"}
