@@ -10,10 +10,11 @@
 // rules alone, the engine with its learned part cross-validated (each fold assessed with a
 // model trained without it), the engine with the committed model (in-sample), and the study
 // nurses' own levels, each as exact agreement, under- and over-triage, under-triage among
-// expert levels 1-2 and quadratic-weighted kappa. policies prints the same figures, cross-validated,
-// for variants of how the rules and the learned part combine (evaluation.Policies): figures for
-// the clinical lead's decision, not modes of the engine. train writes the model file bit for bit
-// from the data; check compares.
+// expert levels 1-2 and quadratic-weighted kappa; then where the cross-validated levels come
+// from (decision point) and what made point B fire. policies prints the same figures,
+// cross-validated, for variants of how the rules and the learned part combine
+// (evaluation.Policies): figures for the clinical lead's decision, not modes of the engine.
+// train writes the model file bit for bit from the data; check compares.
 package main
 
 import (

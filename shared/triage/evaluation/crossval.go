@@ -3,6 +3,8 @@ package evaluation
 import (
 	"fmt"
 	"io"
+	"sort"
+	"strings"
 
 	"github.com/medi-os/medi/shared/triage"
 	"github.com/medi-os/medi/shared/triage/learn"
@@ -46,8 +48,15 @@ func Fold(i, k int) int { return i % k }
 // the learned part is cross-validated.
 func CrossValidate(visits []Visit, k int, opt learn.Options) (Agreement, error) {
 	var a Agreement
+	err := crossValidate(visits, k, opt, func(v Visit, as *triage.Assessment) { a.Add(v.Expert, as.Level) })
+	return a, err
+}
+
+// crossValidate calls each with every visit and its assessment by the model trained without
+// the visit's fold.
+func crossValidate(visits []Visit, k int, opt learn.Options, each func(Visit, *triage.Assessment)) error {
 	if k < 2 || k > len(visits) {
-		return a, fmt.Errorf("evaluation: %d folds for %d visits", k, len(visits))
+		return fmt.Errorf("evaluation: %d folds for %d visits", k, len(visits))
 	}
 	ex := Examples(visits)
 	for f := range k {
@@ -59,20 +68,94 @@ func CrossValidate(visits []Visit, k int, opt learn.Options) (Agreement, error) 
 		}
 		m, _, err := learn.Train(train, opt)
 		if err != nil {
-			return a, fmt.Errorf("evaluation: fold %d: %w", f+1, err)
+			return fmt.Errorf("evaluation: fold %d: %w", f+1, err)
 		}
 		for i, v := range visits {
 			if Fold(i, k) == f {
-				a.Add(v.Expert, triage.AssessWith(v.Input, m).Level)
+				a := triage.AssessWith(v.Input, m)
+				each(v, &a)
 			}
 		}
 	}
-	return a, nil
+	return nil
+}
+
+// Origins counts visits by what decided their level, and by the experts' level.
+type Origins struct {
+	// rows maps a label to its counts by expert level (index 1-5).
+	rows map[string]*[6]int
+}
+
+func (o *Origins) add(label string, expert triage.Level) {
+	if o.rows == nil {
+		o.rows = map[string]*[6]int{}
+	}
+	c := o.rows[label]
+	if c == nil {
+		c = &[6]int{}
+		o.rows[label] = c
+	}
+	c[expert]++
+}
+
+// Count is the number of visits of row label at expert level l.
+func (o Origins) Count(label string, l triage.Level) int {
+	if c := o.rows[label]; c != nil {
+		return c[l]
+	}
+	return 0
+}
+
+// Write prints the rows sorted by label.
+func (o Origins) Write(w io.Writer, title, head string) {
+	labels := make([]string, 0, len(o.rows))
+	width := len(head)
+	for l := range o.rows {
+		labels = append(labels, l)
+		width = max(width, len(l))
+	}
+	sort.Strings(labels)
+	fmt.Fprintf(w, "%s\n  %-*s %5s %5s %5s %5s %5s\n", title, width, head, "1", "2", "3", "4", "5")
+	for _, l := range labels {
+		c := o.rows[l]
+		fmt.Fprintf(w, "  %-*s %5d %5d %5d %5d %5d\n", width, l, c[1], c[2], c[3], c[4], c[5])
+	}
+}
+
+// pointLabel is an origins row of the decision points: the point and the level it gave.
+func pointLabel(a *triage.Assessment) string {
+	return fmt.Sprintf("%s -> %d", a.DecisionPoint, a.Level)
+}
+
+// pointBLabel names what made point B fire: each point-B reason's code and evidence, with
+// the complaints it names, sorted.
+func pointBLabel(a *triage.Assessment) string {
+	seen := map[string]bool{}
+	var parts []string
+	for i := range a.Reasons.Len() {
+		r := a.Reasons.At(i)
+		if r.Point != triage.PointB {
+			continue
+		}
+		p := string(r.Code) + "/" + string(r.Evidence)
+		if cs := r.Complaints.Codes(); len(cs) > 0 {
+			p += " " + strings.Join(cs, ",")
+		}
+		if !seen[p] {
+			seen[p] = true
+			parts = append(parts, p)
+		}
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, " + ")
 }
 
 // Report is what the evaluation command prints.
 type Report struct {
 	Rules, CrossValidated, Committed, Nurses, Ceiling Agreement
+	// Points are the cross-validated levels by decision point; PointB the visits the rules
+	// decide at point B, by what made it fire (the same in every fold: rules only).
+	Points, PointB Origins
 }
 
 // Ceiling is what the engine would reach with a perfect second opinion: the rules decide
@@ -113,7 +196,14 @@ func Run(visits []Visit, folds int) (Report, error) {
 	var r Report
 	var err error
 	r.Rules = Evaluate(visits, nil)
-	if r.CrossValidated, err = CrossValidate(visits, folds, learn.DefaultOptions); err != nil {
+	err = crossValidate(visits, folds, learn.DefaultOptions, func(v Visit, a *triage.Assessment) {
+		r.CrossValidated.Add(v.Expert, a.Level)
+		r.Points.add(pointLabel(a), v.Expert)
+		if a.DecisionPoint == triage.PointB {
+			r.PointB.add(pointBLabel(a), v.Expert)
+		}
+	})
+	if err != nil {
 		return r, err
 	}
 	r.Committed = Evaluate(visits, triage.DefaultModel())
@@ -133,4 +223,8 @@ func (r Report) Write(w io.Writer, folds int) {
 	r.Nurses.Write(w, "the study's triage nurses (KTAS_RN)")
 	fmt.Fprintln(w)
 	r.Ceiling.Write(w, "ceiling: the rules with a perfect second opinion (experts' level wherever no rule decides)")
+	fmt.Fprintln(w)
+	r.Points.Write(w, "where the levels come from (cross-validated; visits by the experts' level)", "decision point -> engine's level")
+	fmt.Fprintln(w)
+	r.PointB.Write(w, "point B by what made it fire (visits by the experts' level)", "point-B reasons (code/evidence complaints)")
 }

@@ -175,6 +175,36 @@ func TestFiguresOnTheKTASTrainingSplit(t *testing.T) {
 	if cv.HighAcuityUnderRate() >= r.Nurses.HighAcuityUnderRate() {
 		t.Errorf("under-triage among expert 1-2 %.3f, nurses %.3f", cv.HighAcuityUnderRate(), r.Nurses.HighAcuityUnderRate())
 	}
+	// The tables of docs/clinical-validation.md: where the levels come from, and what made
+	// point B fire (counts by the experts' level 1-5).
+	for _, c := range []struct {
+		o     Origins
+		label string
+		want  [5]int
+	}{
+		{r.Points, "A -> 1", [5]int{12, 11, 2, 2, 0}},
+		{r.Points, "B -> 2", [5]int{1, 40, 69, 36, 6}},
+		{r.Points, "P -> 2", [5]int{1, 4, 3, 1, 2}},
+		{r.Points, "D -> 2", [5]int{0, 5, 38, 14, 1}},
+		{r.Points, "L -> 2", [5]int{0, 4, 9, 2, 0}},
+		{r.Points, "L -> 3", [5]int{0, 6, 118, 37, 4}},
+		{r.Points, "L -> 4", [5]int{0, 2, 27, 173, 34}},
+		{r.Points, "L -> 5", [5]int{0, 0, 2, 3, 6}},
+		{r.Points, "M -> 3", [5]int{0, 0, 2, 8, 3}},
+		{r.PointB, "severe_pain/observed", [5]int{0, 4, 23, 11, 0}},
+		{r.PointB, "high_risk_complaint/not_recorded", [5]int{0, 2, 3, 13, 2}},
+		{r.PointB, "high_risk_complaint/complaint stroke", [5]int{0, 3, 15, 0, 0}},
+		{r.PointB, "high_risk_complaint/complaint chest_pain_cardiac", [5]int{0, 13, 7, 3, 0}},
+		{r.PointB, "altered_mental_status/observed", [5]int{0, 4, 4, 6, 4}},
+	} {
+		var got [5]int
+		for l := triage.Level1; l <= triage.Level5; l++ {
+			got[l-1] = c.o.Count(c.label, l)
+		}
+		if got != c.want {
+			t.Errorf("%s: %v, documented %v", c.label, got, c.want)
+		}
+	}
 }
 
 // TestModelFileIsReproducible: the committed model is what training on the data makes, bit
