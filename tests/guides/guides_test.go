@@ -209,6 +209,9 @@ func runGuide(t *testing.T, root string, s *stack.Stack, logDir, name string, st
 			}
 		}
 	}
+	if t.Failed() {
+		dumpLogs(t, logDir)
+	}
 }
 
 func tail(s string, n int) string {
@@ -226,6 +229,17 @@ func dumpLogs(t *testing.T, dir string) {
 		if len(b) == 0 {
 			continue
 		}
-		t.Logf("---- %s (tail)\n%s", filepath.Base(f), tail(string(b), 2000))
+		// Warnings and errors first (the cause is often long before the tail), then the tail.
+		var problems []string
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.Contains(l, `"severity":"WARNING"`) || strings.Contains(l, `"severity":"ERROR"`) {
+				problems = append(problems, tail(l, 600))
+			}
+		}
+		if len(problems) > 30 {
+			problems = problems[len(problems)-30:]
+		}
+		t.Logf("---- %s: %d warnings and errors (the last 30)\n%s\n---- %s (tail)\n%s", filepath.Base(f), len(problems),
+			strings.Join(problems, "\n"), filepath.Base(f), tail(string(b), 2000))
 	}
 }
