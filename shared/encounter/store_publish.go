@@ -115,10 +115,10 @@ const fieldRecordedAt = "recordedAt"
 const fieldLegacyFailedAt = "failedAt"
 
 // RecordTx records env, the event of a change made in tx (env.OccurredAt the change's
-// time), in its clinic's outbox: a write in tx's commit, no round trip. A change that commits thus always has its event
-// recorded, whatever happens to its publish (PublishRecorded). encounterID and seq
-// identify the change for an operator reading the outbox (seq 0 when the event is not an
-// encounter event of the sequence).
+// time), in its clinic's outbox: a write in tx's commit, no round trip. A change that
+// commits thus always has its event recorded, whatever happens to its publish
+// (PublishRecorded). encounterID and seq identify the change for an operator reading the
+// outbox (seq 0 when the event is not an encounter event of the sequence).
 func (s *Store) RecordTx(tx *firestore.Transaction, env events.Envelope, encounterID string, seq int) error {
 	body, err := json.Marshal(env)
 	if err != nil {
@@ -162,9 +162,10 @@ func (s *Store) Announce(ctx context.Context, enc Encounter, ev Event) {
 // has committed) with ordering key = clinic id, then deletes its outbox entry. In an HTTP
 // request it does so after the answer has been sent (afterwork.Do, which httpx.AfterResponse
 // serves), detached from the request's cancellation and bounded by publishTimeout; elsewhere
-// before returning, bounded also by ctx's deadline. When the publish fails, or never happens (the process
-// stops, the platform withholds CPU after the answer), the entry stays and
-// RedeliverOutbox publishes it once it is older than OutboxGrace, with the same event id.
+// before returning, bounded also by ctx's deadline. When the publish fails, or never
+// happens (the process stops, the platform withholds CPU after the answer), the entry
+// stays and RedeliverOutbox publishes it once it is older than OutboxGrace, with the same
+// event id.
 func (s *Store) PublishRecorded(ctx context.Context, env events.Envelope) {
 	detached := context.WithoutCancel(ctx)
 	afterwork.Do(ctx, func() { s.publishRecorded(detached, env) })

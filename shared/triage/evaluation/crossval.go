@@ -48,13 +48,16 @@ func Fold(i, k int) int { return i % k }
 // the learned part is cross-validated.
 func CrossValidate(visits []Visit, k int, opt learn.Options) (Agreement, error) {
 	var a Agreement
-	err := crossValidate(visits, k, opt, func(v Visit, as *triage.Assessment) { a.Add(v.Expert, as.Level) })
+	err := crossValidate(visits, k, opt, func(_ int, v Visit, as *triage.Assessment) error {
+		a.Add(v.Expert, as.Level)
+		return nil
+	})
 	return a, err
 }
 
-// crossValidate calls each with every visit and its assessment by the model trained without
-// the visit's fold.
-func crossValidate(visits []Visit, k int, opt learn.Options, each func(Visit, *triage.Assessment)) error {
+// crossValidate calls each with every visit (its index, the visit, and its assessment by the
+// model trained without the visit's fold), fold after fold; it stops at each's first error.
+func crossValidate(visits []Visit, k int, opt learn.Options, each func(int, Visit, *triage.Assessment) error) error {
 	if k < 2 || k > len(visits) {
 		return fmt.Errorf("evaluation: %d folds for %d visits", k, len(visits))
 	}
@@ -73,7 +76,9 @@ func crossValidate(visits []Visit, k int, opt learn.Options, each func(Visit, *t
 		for i, v := range visits {
 			if Fold(i, k) == f {
 				a := triage.AssessWith(v.Input, m)
-				each(v, &a)
+				if err := each(i, v, &a); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -196,12 +201,13 @@ func Run(visits []Visit, folds int) (Report, error) {
 	var r Report
 	var err error
 	r.Rules = Evaluate(visits, nil)
-	err = crossValidate(visits, folds, learn.DefaultOptions, func(v Visit, a *triage.Assessment) {
+	err = crossValidate(visits, folds, learn.DefaultOptions, func(_ int, v Visit, a *triage.Assessment) error {
 		r.CrossValidated.Add(v.Expert, a.Level)
 		r.Points.add(pointLabel(a), v.Expert)
 		if a.DecisionPoint == triage.PointB {
 			r.PointB.add(pointBLabel(a), v.Expert)
 		}
+		return nil
 	})
 	if err != nil {
 		return r, err

@@ -143,55 +143,47 @@ type PolicyResult struct {
 // CrossValidatePolicies measures each policy over k folds (as CrossValidate: each fold
 // assessed with models trained without it).
 func CrossValidatePolicies(visits []Visit, k int, policies []Policy) ([]PolicyResult, error) {
-	if k < 2 || k > len(visits) {
-		return nil, fmt.Errorf("evaluation: %d folds for %d visits", k, len(visits))
-	}
-	ex := Examples(visits)
 	nf := triage.FeatureCount()
 	rows := make([][]float64, len(visits))
-	for i, e := range ex {
+	for i, e := range Examples(visits) {
 		rows[i] = e.X[:nf]
 	}
 	out := make([]PolicyResult, len(policies))
 	for i, p := range policies {
 		out[i].Policy = p
 	}
-	for f := range k {
-		var train []learn.Example
-		var tx [][]float64
-		var ty []int
-		for i := range visits {
-			if Fold(i, k) != f {
-				train = append(train, ex[i])
-				tx = append(tx, rows[i])
-				ty = append(ty, int(ex[i].Level))
+	fold, trees := -1, map[TreeOptions]*Trees{}
+	err := crossValidate(visits, k, learn.DefaultOptions, func(i int, v Visit, a *triage.Assessment) error {
+		if f := Fold(i, k); f != fold { // a new fold: its trees, trained without it
+			fold, trees = f, map[TreeOptions]*Trees{}
+			var tx [][]float64
+			var ty []int
+			for j, w := range visits {
+				if Fold(j, k) != f {
+					tx, ty = append(tx, rows[j]), append(ty, int(w.Expert))
+				}
 			}
-		}
-		m, _, err := learn.Train(train, learn.DefaultOptions)
-		if err != nil {
-			return nil, fmt.Errorf("evaluation: fold %d: %w", f+1, err)
-		}
-		trees := map[TreeOptions]*Trees{}
-		for _, p := range policies {
-			if p.Trees != nil && trees[*p.Trees] == nil {
-				if trees[*p.Trees], err = TrainTrees(tx, ty, *p.Trees); err != nil {
-					return nil, fmt.Errorf("evaluation: fold %d: %w", f+1, err)
+			for _, p := range policies {
+				if p.Trees != nil && trees[*p.Trees] == nil {
+					t, err := TrainTrees(tx, ty, *p.Trees)
+					if err != nil {
+						return fmt.Errorf("evaluation: fold %d: %w", f+1, err)
+					}
+					trees[*p.Trees] = t
 				}
 			}
 		}
-		for i, v := range visits {
-			if Fold(i, k) != f {
-				continue
+		for j, p := range policies {
+			probs := a.Model.Probabilities
+			if p.Trees != nil {
+				probs = trees[*p.Trees].Probabilities(rows[i])
 			}
-			a := triage.AssessWith(v.Input, m)
-			for j, p := range policies {
-				probs := a.Model.Probabilities
-				if p.Trees != nil {
-					probs = trees[*p.Trees].Probabilities(rows[i])
-				}
-				out[j].Agreement.Add(v.Expert, p.decide(v.Input, &a, probs))
-			}
+			out[j].Agreement.Add(v.Expert, p.decide(v.Input, a, probs))
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
