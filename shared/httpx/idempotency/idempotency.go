@@ -63,13 +63,18 @@
 // live makes its next request a first attempt, which does not look for an earlier
 // commit (use Release instead).
 //
-// The response is flushed to the client before its record is written, so a hung
-// Firestore never holds an answer back. The write that completes (or, after a 5xx,
+// The response leaves once its record is written, so that a retry sent as soon as the
+// answer arrives is replayed; a hung Firestore holds the answer back at most
+// finishWait (3 s, and never past half of what is left of the request's deadline), and
+// the write goes on in the background. The write that completes (or, after a 5xx,
 // releases) the record is conditional on the update time of the request's own last
 // write, so it needs no read unless another write came in between. It is retried until
 // it lands, for up to finishWithin: a request that was answered does not leave its key
 // in progress behind it when Firestore comes back within that time. If the instance
-// dies first, the lease frees the key.
+// dies first, the lease frees the key. A retry that arrives before the record is
+// written (the answer left after the wait) is let through when the first attempt's
+// commit marker exists, and its handler answers from what that attempt wrote, without
+// Idempotent-Replayed; else it gets 409 in progress until the record is written.
 //
 // # Storage and patient data
 //
@@ -372,7 +377,7 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		// is released first so that a retry can run.
 		if !returned {
 			stopRenewing()
-			m.await(func() { h.finish(ctx, nil) })
+			m.await(ctx, func() { h.finish(ctx, nil) })
 		}
 	}()
 	// The marker expires with the record (not later: a key whose record is gone would
@@ -383,29 +388,34 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	}
 	next.ServeHTTP(cw, r.WithContext(context.WithValue(hctx, markerKey{}, marker)))
 	returned = true
-	// The client has its answer now, whatever finish meets: when Firestore hangs, the
-	// record's write must not hold the response back past the request's deadline.
-	_ = http.NewResponseController(w).Flush()
 	stopRenewing()
-
-	m.await(func() { h.store(ctx, cw) })
+	// The answer leaves when this handler returns: once the record is written, so that
+	// a retry sent as soon as the answer arrives (on another connection, as a gateway
+	// sends it) is replayed, or after the bounded wait of await when Firestore hangs.
+	m.await(ctx, func() { h.store(ctx, cw) })
 }
 
 // await runs write (the record's final write, retried for up to finishWithin) and waits
-// for it at most m.finishWait. Normally the record is written before the handler
-// returns, so that a retry sent as soon as the answer arrives is replayed. When Firestore
-// hangs, the write goes on in the background: the handler returns, and with it the
-// connection. An HTTP/1.1 server reads a connection's next request only once the
-// handler of the previous one has returned, so a handler held by the write held up the
-// next request the gateway sent on that connection until Firestore came back (a request
-// arriving during a Firestore hang got no answer for 40 s, past its 10 s deadline).
-func (m *middleware) await(write func()) {
+// for it at most m.finishWait, and never past half of what is left of the request's
+// deadline (ctx). Normally the record is written before the handler returns, and so
+// before the answer leaves, so that a retry sent as soon as the answer arrives is
+// replayed. When Firestore hangs, the write goes on in the background: the handler
+// returns, and with it the answer and the connection. An HTTP/1.1 server reads a
+// connection's next request only once the handler of the previous one has returned, so
+// a handler held by the write held up the next request the gateway sent on that
+// connection until Firestore came back (a request arriving during a Firestore hang got
+// no answer for 40 s, past its 10 s deadline).
+func (m *middleware) await(ctx context.Context, write func()) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		write()
 	}()
-	t := time.NewTimer(m.finishWait)
+	wait := m.finishWait
+	if dl, ok := ctx.Deadline(); ok {
+		wait = min(wait, time.Until(dl)/2)
+	}
+	t := time.NewTimer(max(wait, 0))
 	defer t.Stop()
 	select {
 	case <-done:

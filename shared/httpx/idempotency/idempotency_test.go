@@ -1159,6 +1159,93 @@ func TestAnsweredRequestLeavesNoLock(t *testing.T) {
 	}
 }
 
+// The answer leaves once its record is written: a retry that the client sends as soon as
+// the answer arrives, on a new connection (as a gateway may), is replayed. Firestore is
+// held for a while after the handler has done its work, so that the record's write lands
+// well after the handler returned; the answer waits for it.
+func TestAnswerLeavesAfterItsRecord(t *testing.T) {
+	t.Parallel()
+	testenv.Require(t, "FIRESTORE_EMULATOR_HOST")
+	gate := testenv.NewGate(t, os.Getenv("FIRESTORE_EMULATOR_HOST"))
+	conn, err := app.DialFirestoreEmulator(gate.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	project := testenv.ProjectID(t)
+	fs, err := firestore.NewClient(context.Background(), project, option.WithGRPCConn(conn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	direct := newFirestoreIn(t, project)
+
+	var held atomic.Bool
+	e := &endpoint{respond: func(n int32, w http.ResponseWriter, r *http.Request) {
+		if held.CompareAndSwap(false, true) {
+			gate.Hold()
+			time.AfterFunc(400*time.Millisecond, gate.Release)
+		}
+		created(n, w, r)
+	}}
+	m := newMiddleware(fs, Options{Scope: testScope, AuditReplay: noAudit})
+	m.finishWait = time.Minute // the bound is not what this test is about
+	srv := httptest.NewServer(httpx.Chain(e, httpx.Trace(logging.New(io.Discard, slog.LevelDebug), "test"), func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { m.serve(w, r, next) })
+	}))
+	t.Cleanup(srv.Close)
+
+	send := func() *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/encounters", strings.NewReader(`{"complaint":"chest pain"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Test-User", "uid-1|clinic-1")
+		req.Header.Set(HeaderKey, "key-1")
+		req.Close = true // each request on its own connection
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	if resp := send(); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("first: %d", resp.StatusCode)
+	}
+	var rec record
+	snap, err := direct.Collection(Collection).Doc(DocumentID("uid-1|clinic-1", http.MethodPost, "/v1/encounters", "key-1")).Get(context.Background())
+	if err != nil || snap.DataTo(&rec) != nil || rec.State != stateCompleted {
+		t.Fatalf("record when the answer arrived: %+v (%v), want completed", rec, err)
+	}
+	if resp := send(); resp.StatusCode != http.StatusCreated || resp.Header.Get(HeaderReplayed) != "true" {
+		t.Fatalf("retry at once: %d replayed=%q", resp.StatusCode, resp.Header.Get(HeaderReplayed))
+	}
+	if n := e.calls.Load(); n != 1 {
+		t.Errorf("handler ran %d times, want 1", n)
+	}
+}
+
+// The wait for the record's write ends with half of what is left of the request's
+// deadline, however long finishWait is: a hung write never holds the answer past it.
+func TestAwaitEndsWithTheDeadline(t *testing.T) {
+	t.Parallel()
+	m := &middleware{finishWait: time.Hour}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	hung := make(chan struct{})
+	defer close(hung)
+	returned := make(chan struct{})
+	go func() {
+		m.await(ctx, func() { <-hung })
+		close(returned)
+	}()
+	select {
+	case <-returned:
+	case <-time.After(time.Minute):
+		t.Fatal("await still waiting for a hung write a minute after the request's deadline")
+	}
+}
+
 // newFirestoreIn returns a direct client of the emulator for project.
 func newFirestoreIn(t *testing.T, project string) *firestore.Client {
 	t.Helper()
