@@ -415,7 +415,7 @@ func (m *middleware) await(ctx context.Context, write func()) {
 	if dl, ok := ctx.Deadline(); ok {
 		wait = min(wait, time.Until(dl)/2)
 	}
-	t := time.NewTimer(max(wait, 0))
+	t := time.NewTimer(wait) // fires at once when the deadline has passed
 	defer t.Stop()
 	select {
 	case <-done:

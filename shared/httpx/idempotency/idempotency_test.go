@@ -1167,16 +1167,8 @@ func TestAnswerLeavesAfterItsRecord(t *testing.T) {
 	t.Parallel()
 	testenv.Require(t, "FIRESTORE_EMULATOR_HOST")
 	gate := testenv.NewGate(t, os.Getenv("FIRESTORE_EMULATOR_HOST"))
-	conn, err := app.DialFirestoreEmulator(gate.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
 	project := testenv.ProjectID(t)
-	fs, err := firestore.NewClient(context.Background(), project, option.WithGRPCConn(conn))
-	if err != nil {
-		t.Fatal(err)
-	}
+	fs := clientOn(t, gate.Addr(), project)
 	direct := newFirestoreIn(t, project)
 
 	var held atomic.Bool
@@ -1196,10 +1188,9 @@ func TestAnswerLeavesAfterItsRecord(t *testing.T) {
 
 	send := func() *http.Response {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/encounters", strings.NewReader(`{"complaint":"chest pain"}`))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Test-User", "uid-1|clinic-1")
-		req.Header.Set(HeaderKey, "key-1")
+		r := (call{}).request()
+		req, _ := http.NewRequest(r.Method, srv.URL+r.URL.Path, r.Body)
+		req.Header = r.Header
 		req.Close = true // each request on its own connection
 		resp, err := srv.Client().Do(req)
 		if err != nil {
