@@ -361,8 +361,7 @@ func (e *engine) decide() (Level, DecisionPoint) {
 		return rulesLevel, rulesPoint
 	}
 	ml := e.a.Model.Level
-	model := Reason{Point: PointL, Code: CodeModel, Evidence: EvidenceModel, Field: FieldModel,
-		Value: float64(ml), HasValue: true, Limit: e.a.Model.moreUrgentProbability()}
+	model := e.a.Model.reason()
 	if e.a.Resources.Evidence == EvidenceObserved || !e.ageKnown {
 		// Resources given (or the age unknown, the model scored as for the oldest): the
 		// model may only raise the level.

@@ -20,10 +20,15 @@ import (
 // the danger zone, the first-order modifiers), it never proposes level 1 (a bedside judgement),
 // and it applies only to the population it was trained on (patients aged 16 or more).
 //
-// Decision: the model proposes the most urgent level L such that the probability that the
-// experts' level is L or more urgent reaches underTriageQuantile. With under-triage weighed
-// underTriageCost times over-triage, this quantile minimises the expected cost of the error
-// (the asymmetric absolute loss is minimised by its c_over / (c_under + c_over) quantile).
+// Decision, in two steps:
+//  1. The patient who cannot wait: the model proposes level 2 when the probability that the
+//     experts' level is 1 or 2 reaches highAcuityThreshold, one chance in ten.
+//  2. Otherwise it proposes the most urgent level L such that the probability that the
+//     experts' level is L or more urgent reaches underTriageQuantile. With under-triage weighed
+//     underTriageCost times over-triage, this quantile minimises the expected cost of the error
+//     (the asymmetric absolute loss is minimised by its c_over / (c_under + c_over) quantile).
+//
+// Both steps are monotone in the score, so the model keeps the engine's monotonicity.
 
 // underTriageCost weighs an under-triage against an over-triage by the same number of levels:
 // under-triage is the dangerous error (triage-rules.md §6), so an under-triage costs twice an
@@ -32,6 +37,14 @@ const underTriageCost = 2
 
 // underTriageQuantile is 1 / (1 + underTriageCost).
 const underTriageQuantile = 1.0 / (1 + underTriageCost)
+
+// highAcuityThreshold is the probability of the experts' level 1 or 2 from which the model
+// proposes level 2. ESI's first question is whether the patient can wait; a patient the model
+// sends to the waiting levels (3-5) has less than one chance in ten of being one who cannot.
+// The quantile alone weighs a missed level-2 patient like any one-level under-triage, and
+// lets through patients with up to a one-in-three chance of being level 1 or 2
+// (docs/clinical-validation.md measures both).
+const highAcuityThreshold = 0.10
 
 // modelMinAgeYears is the youngest age of the training population.
 const modelMinAgeYears = 16
@@ -457,8 +470,35 @@ func (e *engine) opinion(act bool) bool {
 			break
 		}
 	}
+	if o.highAcuityProbability() >= highAcuityThreshold {
+		o.Level = Level2
+	}
 	o.Level = max(o.Level, Level2)
 	return act
+}
+
+// highAcuityProbability is the probability that the experts' level is 1 or 2.
+func (o *ModelOpinion) highAcuityProbability() float64 {
+	return o.Probabilities[0] + o.Probabilities[1]
+}
+
+// byHighAcuity reports whether the opinion is level 2 because of highAcuityThreshold (the
+// quantile alone would have proposed 3 or less urgent).
+func (o *ModelOpinion) byHighAcuity() bool {
+	return o.Level == Level2 && o.highAcuityProbability() < underTriageQuantile &&
+		o.highAcuityProbability() >= highAcuityThreshold
+}
+
+// reason is the point-L reason of the opinion: the level with the probability that the
+// experts' level is more urgent, or, when the threshold of level 1-2 decided, that probability
+// and the threshold.
+func (o *ModelOpinion) reason() Reason {
+	r := Reason{Point: PointL, Code: CodeModel, Evidence: EvidenceModel, Field: FieldModel,
+		Value: float64(o.Level), HasValue: true, Limit: o.moreUrgentProbability()}
+	if o.byHighAcuity() {
+		r.Code, r.Value, r.Limit = CodeModelHighAcuity, o.highAcuityProbability(), highAcuityThreshold
+	}
+	return r
 }
 
 func sigmoid(t float64) float64 {

@@ -78,14 +78,22 @@ func TestAttributionsAreExact(t *testing.T) {
 		if o.Level < Level2 || o.Level > Level5 {
 			t.Fatalf("model level %d", o.Level)
 		}
-		// The model's level is the most urgent level whose cumulative probability reaches
-		// the quantile of the cost ratio (never 1).
+		// The model's level is 2 when the probability of level 1 or 2 reaches the
+		// threshold, else the most urgent level whose cumulative probability reaches the
+		// quantile of the cost ratio (never 1).
 		cum := 0.0
 		for k := Level1; k < o.Level; k++ {
 			cum += o.Probabilities[k-1]
 		}
 		if o.Level > Level2 && cum >= underTriageQuantile {
 			t.Fatalf("level %d with P(more urgent) %v >= %v", o.Level, cum, underTriageQuantile)
+		}
+		p12 := o.Probabilities[0] + o.Probabilities[1]
+		if o.Level > Level2 && p12 >= highAcuityThreshold {
+			t.Fatalf("level %d with P(level 1 or 2) %v >= %v", o.Level, p12, highAcuityThreshold)
+		}
+		if o.Level == Level2 && p12 < highAcuityThreshold {
+			t.Fatalf("level 2 with P(level 1 or 2) %v < %v", p12, highAcuityThreshold)
 		}
 	}
 }
@@ -147,6 +155,38 @@ func TestModelChoosesWithoutResources(t *testing.T) {
 	}))
 	if tachy.Level != Level2 || (tachy.DecisionPoint != PointD && tachy.DecisionPoint != PointL) {
 		t.Errorf("abdominal pain with tachycardia: level %d at %s; reasons %q", tachy.Level, tachy.DecisionPoint, tachy.Reasons.Strings())
+	}
+}
+
+// TestHighAcuityThresholdReason: where the probability of level 1 or 2 reaches the threshold
+// but the quantile alone would propose 3 or less urgent, the model proposes 2 and its reason
+// says why, with the probability and the threshold.
+func TestHighAcuityThresholdReason(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(11, 3))
+	found := 0
+	for range 5000 {
+		in := randomInput(r)
+		in.AgeYears, in.AgeMonths, in.AgeDays, in.ExpectedResources = ip(16+r.IntN(80)), nil, nil, nil
+		a := Assess(in)
+		if a.DecisionPoint != PointL || !a.Model.byHighAcuity() {
+			continue
+		}
+		found++
+		p12 := a.Model.Probabilities[0] + a.Model.Probabilities[1]
+		last := a.Reasons.At(a.Reasons.Len() - 1)
+		if a.Level != Level2 || a.Model.Level != Level2 || last.Code != CodeModelHighAcuity ||
+			last.Value != p12 || last.Limit != highAcuityThreshold {
+			t.Fatalf("level %d, model %d, reason %+v (P(1-2) %v)", a.Level, a.Model.Level, last, p12)
+		}
+		want := "L: learned second opinion proposes level 2: probability of level 1 or 2 " +
+			formatPercent(p12) + " >= 10 %"
+		if got := last.String(); got != want {
+			t.Fatalf("reason %q, want %q", got, want)
+		}
+	}
+	if found == 0 {
+		t.Fatal("no random adult reached the threshold below the quantile")
 	}
 }
 

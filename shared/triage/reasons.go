@@ -127,6 +127,9 @@ const (
 
 	// Point L: the learned second opinion.
 	CodeModel ReasonCode = "model"
+	// CodeModelHighAcuity: the learned second opinion proposes level 2 because the probability
+	// that the experts' level is 1 or 2 (Value) reaches the threshold (Limit).
+	CodeModelHighAcuity ReasonCode = "model_high_acuity"
 )
 
 // Input field names (JSON paths) used in reasons and missing inputs.
@@ -183,6 +186,9 @@ type Reason struct {
 
 func formatInt(v float64) string  { return strconv.FormatFloat(v, 'f', 0, 64) }
 func formatTemp(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
+
+// formatPercent renders a probability as a whole percentage ("14 %").
+func formatPercent(p float64) string { return strconv.FormatFloat(p*100, 'f', 0, 64) + " %" }
 
 // String renders the reason, e.g. "A: SpO2 86 % < 90" or "B: pain 8/10 >= 7".
 func (r Reason) String() string {
@@ -420,8 +426,11 @@ func (r Reason) String() string {
 	case CodeModel:
 		b.WriteString("learned second opinion proposes level " + formatInt(r.Value))
 		if r.Limit > 0 {
-			b.WriteString(" (probability of a more urgent level " + strconv.FormatFloat(r.Limit*100, 'f', 0, 64) + " %)")
+			b.WriteString(" (probability of a more urgent level " + formatPercent(r.Limit) + ")")
 		}
+	case CodeModelHighAcuity:
+		b.WriteString("learned second opinion proposes level 2: probability of level 1 or 2 " +
+			formatPercent(r.Value) + " >= " + formatPercent(r.Limit))
 	default:
 		b.WriteString(string(r.Code))
 	}

@@ -13,10 +13,15 @@ import (
 // the level re-decided from each assessment under a variant of the policy. They are figures,
 // not engine modes: the engine triages only as specified (triage-rules.md).
 
-// engineQuantile is the engine's decision quantile: the model proposes the most urgent level L
-// whose cumulative probability reaches it (an under-triage weighed twice an over-triage;
-// shared/triage/model.go). A test checks that it reproduces the engine's choice.
-const engineQuantile = 1.0 / 3
+// engineQuantile and engineHighAcuity are the engine's decision rule (shared/triage/model.go):
+// the model proposes 2 when the probability of level 1 or 2 reaches engineHighAcuity, and
+// otherwise the most urgent level L whose cumulative probability reaches engineQuantile (an
+// under-triage weighed twice an over-triage). A test checks that they reproduce the engine's
+// choice.
+const (
+	engineQuantile   = 1.0 / 3
+	engineHighAcuity = 0.10
+)
 
 // Policy is one variant.
 type Policy struct {
@@ -24,6 +29,9 @@ type Policy struct {
 	// Quantile is the learned part's decision quantile (the engine: 1/3; 1/2 is the median,
 	// an under-triage weighed the same as an over-triage).
 	Quantile float64
+	// HighAcuity is the probability of level 1 or 2 from which the learned part proposes 2
+	// whatever the quantile (the engine: 0.10; 0: no such threshold).
+	HighAcuity float64
 	// Trees replaces the engine's proportional-odds model by gradient-boosted trees.
 	Trees *TreeOptions
 	// PainWeighed leaves a patient whom point B holds at level 2 for severe pain alone
@@ -37,14 +45,27 @@ type Policy struct {
 
 // Policies are the variants the evaluation command measures, the engine's first.
 var Policies = []Policy{
-	{Name: "the engine as specified", Quantile: engineQuantile},
-	{Name: "learned part at its median (under-triage weighed as over-triage)", Quantile: 0.5},
-	{Name: "gradient-boosted trees instead of the ordinal model", Quantile: engineQuantile, Trees: &DefaultTreeOptions},
-	{Name: "gradient-boosted trees, at their median", Quantile: 0.5, Trees: &DefaultTreeOptions},
-	{Name: "pain >= 7 weighed by the learned part", Quantile: engineQuantile, PainWeighed: true},
-	{Name: "danger zone weighed by the learned part", Quantile: engineQuantile, DangerZoneWeighed: true},
-	{Name: "pain >= 7 and danger zone weighed", Quantile: engineQuantile, PainWeighed: true, DangerZoneWeighed: true},
-	{Name: "pain >= 7 and danger zone weighed, at the median", Quantile: 0.5, PainWeighed: true, DangerZoneWeighed: true},
+	{Name: "the engine as specified", Quantile: engineQuantile, HighAcuity: engineHighAcuity},
+	{Name: "without the level 1-2 threshold (engine 2.0.0)", Quantile: engineQuantile},
+	{Name: "level 1-2 threshold at 0.20 instead of 0.10", Quantile: engineQuantile, HighAcuity: 0.20},
+	{Name: "level 1-2 threshold at 0.05 instead of 0.10", Quantile: engineQuantile, HighAcuity: 0.05},
+	{Name: "learned part at its median instead of 1/3", Quantile: 0.5, HighAcuity: engineHighAcuity},
+	{Name: "learned part at its median, without the level 1-2 threshold", Quantile: 0.5},
+	{Name: "gradient-boosted trees instead of the ordinal model", Quantile: engineQuantile, HighAcuity: engineHighAcuity, Trees: &DefaultTreeOptions},
+	{Name: "gradient-boosted trees, median, without the threshold", Quantile: 0.5, Trees: &DefaultTreeOptions},
+	{Name: "pain >= 7 weighed by the learned part", Quantile: engineQuantile, HighAcuity: engineHighAcuity, PainWeighed: true},
+	{Name: "danger zone weighed by the learned part", Quantile: engineQuantile, HighAcuity: engineHighAcuity, DangerZoneWeighed: true},
+	{Name: "pain >= 7 and danger zone weighed", Quantile: engineQuantile, HighAcuity: engineHighAcuity, PainWeighed: true, DangerZoneWeighed: true},
+	{Name: "pain >= 7 and danger zone weighed, median, without the threshold", Quantile: 0.5, PainWeighed: true, DangerZoneWeighed: true},
+	{Name: "pain >= 7 and danger zone weighed, at the median", Quantile: 0.5, HighAcuity: engineHighAcuity, PainWeighed: true, DangerZoneWeighed: true},
+}
+
+// level is the learned part's level under the policy's decision rule.
+func (p Policy) level(probs [5]float64) triage.Level {
+	if p.HighAcuity > 0 && probs[0]+probs[1] >= p.HighAcuity {
+		return triage.Level2
+	}
+	return quantileLevel(probs, p.Quantile)
 }
 
 // quantileLevel is the most urgent level whose cumulative probability reaches q, never 1 (as
@@ -112,7 +133,7 @@ func (p Policy) decide(in triage.Input, a *triage.Assessment, probs [5]float64) 
 	if !a.Model.Applicable {
 		return a.Level
 	}
-	g := quantileLevel(probs, p.Quantile)
+	g := p.level(probs)
 	switch a.DecisionPoint {
 	case triage.PointA, triage.PointP:
 		return a.Level
