@@ -10,7 +10,9 @@
 // rules alone, the engine with its learned part cross-validated (each fold assessed with a
 // model trained without it), the engine with the committed model (in-sample), and the study
 // nurses' own levels, each as exact agreement, under- and over-triage, under-triage among
-// expert levels 1-2 and quadratic-weighted kappa; then where the cross-validated levels come
+// expert levels 1-2 and quadratic-weighted kappa with their 95 % intervals (Wilson for the
+// rates, a seeded bootstrap for kappa, so the output is the same on every run) and the
+// confusion matrix; then where the cross-validated levels come
 // from (decision point) and what made point B fire. policies prints the same figures,
 // cross-validated, for variants of how the rules and the learned part combine
 // (evaluation.Policies): figures for the clinical lead's decision, not modes of the engine.
