@@ -154,6 +154,58 @@ func TestReadingShorthand(t *testing.T) {
 	}
 }
 
+// TestReadingClinicalReview: phrasings a clinical review of the vocabulary found read as
+// another complaint, or not at all, each with the complaint it means. The first ones were
+// misread in a way that hid a high-risk situation (rule B).
+func TestReadingClinicalReview(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []readCase{
+		// Carbon monoxide poisoning, not alcohol; charcoal burning is how it is written in
+		// departments that see it often.
+		{text: "CO intoxication", present: []string{"inhalation"}},
+		{text: "CO poisoning", present: []string{"inhalation"}},
+		{text: "carbon monoxide intoxication", present: []string{"inhalation"}},
+		{text: "charcoal burning", present: []string{"inhalation"}},
+		// "co" alone names nothing.
+		{text: "co-morbid", unknown: 1},
+		// An electrical injury, not a minor one.
+		{text: "electric injury", present: []string{"electrical"}},
+		// Self-harm, not minor trauma.
+		{text: "self-injury", present: []string{"suicidal"}},
+		{text: "self inflicted wrist laceration", present: []string{"suicidal", "laceration"}},
+		// Herbicide poisoning.
+		{text: "glufosinate ingestion", present: []string{"overdose"}},
+		// Myocardial infarction written as an abbreviation.
+		{text: "AMI", present: []string{"chest_pain_cardiac"}},
+		{text: "NSTEMI", present: []string{"chest_pain_cardiac"}},
+		// A swallowed foreign body, not an overdose.
+		{text: "FB ingestion", present: []string{"throat_foreign_body"}},
+		// Choking is an airway complaint until shown otherwise.
+		{text: "choking", present: []string{"airway_threat"}},
+		{text: "throat swelling", present: []string{"airway_threat"}},
+		// Both legs weak is a spinal cord sign, however the words are ordered.
+		{text: "weakness of both legs", present: []string{"stroke"}, sides: map[string]Laterality{"stroke": LateralityBilateral}},
+		{text: "paralysis", present: []string{"stroke"}},
+		{text: "suicide ideation", present: []string{"suicidal"}},
+		{text: "no suicide ideation", negated: []string{"suicidal"}},
+		{text: "violent", present: []string{"homicidal"}},
+		{text: "bradycardia", present: []string{"palpitations"}},
+		{text: "PND", present: []string{"dyspnea"}},
+		{text: "orthopnea", present: []string{"dyspnea"}},
+		{text: "visual field defect", present: []string{"visual_disturbance"}},
+		// Heartburn is epigastric, not a burn; referral diagnoses read as abdominal pain.
+		{text: "heartburn", present: []string{"abdominal_pain"}},
+		{text: "acute pancreatitis", present: []string{"abdominal_pain"}},
+		{text: "dyspepsia", present: []string{"abdominal_pain"}},
+		{text: "glufosinate", present: []string{"overdose"}},
+		{text: "r/o appendicitis", present: []string{"abdominal_pain"}},
+		{text: "tonic-clonic", present: []string{"seizure"}},
+		{text: "chilling", present: []string{"fever"}},
+	} {
+		checkReading(t, tc)
+	}
+}
+
 func TestReadingTyposAndCompounds(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []readCase{
