@@ -199,6 +199,27 @@ func TestReadingClinicalReview(t *testing.T) {
 		{text: "dyspepsia", present: []string{"abdominal_pain"}},
 		{text: "glufosinate", present: []string{"overdose"}},
 		{text: "r/o appendicitis", present: []string{"abdominal_pain"}},
+		// Shorthand of high-risk situations.
+		{text: "M/C", present: []string{"altered_consciousness"}},
+		{text: "SDH", present: []string{"headache_high_risk"}},
+		{text: "EDH", present: []string{"headache_high_risk"}},
+		{text: "PPH", present: []string{"pregnancy_high_risk"}},
+		{text: "postpartum bleeding", present: []string{"pregnancy_high_risk"}},
+		{text: "decreased FM", present: []string{"pregnancy_high_risk"}},
+		{text: "VA decrease", present: []string{"vision_loss"}},
+		{text: "gun shot", present: []string{"major_trauma"}},
+		{text: "crushing injury", present: []string{"major_trauma"}},
+		{text: "gas inhalation", present: []string{"inhalation"}},
+		// "crushing" qualifies chest pain; it does not make it an injury.
+		{text: "crushing chest pain", present: []string{"chest_pain_cardiac"}},
+		// Other shorthand.
+		{text: "TBI", present: []string{"head_injury"}},
+		{text: "AUR", present: []string{"urinary_retention"}},
+		{text: "O2 sat drop", present: []string{"dyspnea"}},
+		{text: "SpO2 low", present: []string{"dyspnea"}},
+		{text: "Hb drop", present: []string{"abnormal_lab"}},
+		{text: "ureter stone", present: []string{"flank_pain"}},
+		{text: "stitch out", present: []string{"wound_care"}},
 		{text: "tonic-clonic", present: []string{"seizure"}},
 		{text: "chilling", present: []string{"fever"}},
 	} {
