@@ -220,6 +220,10 @@ func TestReadingClinicalReview(t *testing.T) {
 		{text: "Hb drop", present: []string{"abnormal_lab"}},
 		{text: "ureter stone", present: []string{"flank_pain"}},
 		{text: "stitch out", present: []string{"wound_care"}},
+		{text: "slip down", present: []string{"minor_trauma"}},
+		{text: "general edema", present: []string{"leg_swelling"}},
+		{text: "edema", present: []string{"leg_swelling"}},
+		{text: "face edema", present: []string{"facial_swelling"}},
 		{text: "tonic-clonic", present: []string{"seizure"}},
 		{text: "chilling", present: []string{"fever"}},
 	} {
