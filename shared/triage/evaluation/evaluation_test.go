@@ -92,6 +92,12 @@ func TestAgreement(t *testing.T) {
 	if a.Exact != 3 || a.Under != 1 || a.Over != 1 || a.HighAcuity != 2 || a.HighAcuityUnder != 1 {
 		t.Errorf("counts %+v", a)
 	}
+	// By the experts' level: 1 proposed at 2 is under-triaged, 5 proposed at 4 over-triaged.
+	for l, want := range map[triage.Level][3]int{1: {1, 1, 0}, 2: {1, 0, 0}, 3: {1, 0, 0}, 4: {1, 0, 0}, 5: {1, 0, 1}} {
+		if n, under, over := a.AtLevel(l); [3]int{n, under, over} != want {
+			t.Errorf("level %d: n %d under %d over %d, want %v", l, n, under, over, want)
+		}
+	}
 }
 
 func TestIntervals(t *testing.T) {

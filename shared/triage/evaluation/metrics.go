@@ -165,12 +165,32 @@ func (a Agreement) Write(w io.Writer, title string) {
 	rate("under-triage, expert 1-2", a.HighAcuityUnder, a.HighAcuity, fmt.Sprintf("(%d of %d)", a.HighAcuityUnder, a.HighAcuity))
 	lo, hi := a.KappaInterval()
 	fmt.Fprintf(w, "  %-26s %6.3f   %-12s [%.3f, %.3f]\n", "quadratic-weighted kappa", a.QuadraticKappa(), "", lo, hi)
-	fmt.Fprintf(w, "  confusion (rows: expert level, columns: proposed level)\n         1    2    3    4    5\n")
-	for r := 1; r <= 5; r++ {
+	fmt.Fprintf(w, "  confusion (rows: expert level, columns: proposed level; then the row's visits, under- and over-triage)\n")
+	fmt.Fprintf(w, "         1    2    3    4    5      n    under     over\n")
+	for r := triage.Level1; r <= triage.Level5; r++ {
 		fmt.Fprintf(w, "    %d", r)
 		for p := 1; p <= 5; p++ {
 			fmt.Fprintf(w, " %4d", a.Confusion[r][p])
 		}
-		fmt.Fprintln(w)
+		n, under, over := a.AtLevel(r)
+		fmt.Fprintf(w, "  %5d  %5.1f %%  %5.1f %%\n", n, 100*Rate(under, n), 100*Rate(over, n))
 	}
+}
+
+// AtLevel counts the visits the experts put at level l, and those of them proposed at a less
+// urgent level (under) and at a more urgent one (over). Rates within a level carry over to a
+// department with another case mix when only the mix of levels differs; the overall rates
+// do not (over-triage is rarer among level-2 patients than among level-3 to 5 ones).
+func (a Agreement) AtLevel(l triage.Level) (n, under, over int) {
+	for p := triage.Level1; p <= triage.Level5; p++ {
+		c := a.Confusion[l][p]
+		n += c
+		switch {
+		case p > l:
+			under += c
+		case p < l:
+			over += c
+		}
+	}
+	return n, under, over
 }
