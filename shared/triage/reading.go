@@ -136,7 +136,9 @@ func (v *vocabulary) tokenize(s string, sc *scan, r *complaintReading) {
 		c := s[i]
 		if c < utf8.RuneSelf && !isASCIIWordByte(c) {
 			switch {
-			case c == ',':
+			case c == ',' || c == '(' || c == ')':
+				// A parenthesis annotates what it follows ("dyspnea (sudden)", "chest pain
+				// (Lt.)"): it separates like a comma, not like the end of a clause.
 				pendingComma = true
 			case c == '.' && prevAbbr && i > 0 && isASCIIWordByte(s[i-1]):
 				// "Lt." or "abd.": the period belongs to the abbreviation.
@@ -540,7 +542,7 @@ func isASCIIWordByte(c byte) bool {
 // isClauseBreak reports ASCII punctuation that ends a clause.
 func isClauseBreak(c byte) bool {
 	switch c {
-	case '.', ';', ':', '!', '?', '(', ')', '[', ']', '{', '}', '\n', '\r':
+	case '.', ';', ':', '!', '?', '[', ']', '{', '}', '\n', '\r':
 		return true
 	}
 	return false

@@ -265,6 +265,10 @@ func TestReadingNegationInversionAndSpecificity(t *testing.T) {
 		{text: "injury, finger", present: []string{"upper_limb_injury"}},
 		{text: "leg pain, lt.", present: []string{"limb_pain"}, sides: map[string]Laterality{"limb_pain": LateralityLeft}},
 		{text: "pain in the chest", present: []string{"chest_pain_cardiac"}},
+		// A parenthesis annotates what it follows, as a comma does.
+		{text: "Dyspnea (sudden)", present: []string{"dyspnea_sudden"}},
+		{text: "weakness (Rt. side)", present: []string{"stroke"}, sides: map[string]Laterality{"stroke": LateralityRight}},
+		{text: "fever (no cough)", present: []string{"fever"}, negated: []string{"cough"}},
 		// A comma between full phrases keeps them apart.
 		{text: "general weakness, left leg pain", present: []string{"general_weakness", "limb_pain"}, sides: map[string]Laterality{"limb_pain": LateralityLeft}},
 		// The longest phrase wins over the phrases it contains.
