@@ -94,7 +94,7 @@ func (a Agreement) KappaInterval() (lo, hi float64) {
 	if a.N == 0 {
 		return 0, 0
 	}
-	// cum[i] is the number of visits in the cells before cell i+1, cells in row-major order.
+	// cum[i] counts the visits in cells 0..i, the 25 cells in row-major order.
 	var cells [25][2]int
 	var cum [25]int
 	total := 0
