@@ -210,6 +210,7 @@ func TestReadingClinicalReview(t *testing.T) {
 		{text: "gun shot", present: []string{"major_trauma"}},
 		{text: "crushing injury", present: []string{"major_trauma"}},
 		{text: "gas inhalation", present: []string{"inhalation"}},
+		{text: "smoke", present: []string{"inhalation"}},
 		// "crushing" qualifies chest pain; it does not make it an injury.
 		{text: "crushing chest pain", present: []string{"chest_pain_cardiac"}},
 		// Other shorthand.
@@ -223,6 +224,7 @@ func TestReadingClinicalReview(t *testing.T) {
 		{text: "slip down", present: []string{"minor_trauma"}},
 		{text: "general edema", present: []string{"leg_swelling"}},
 		{text: "edema", present: []string{"leg_swelling"}},
+		{text: "anasarca", present: []string{"leg_swelling"}},
 		{text: "face edema", present: []string{"facial_swelling"}},
 		{text: "tonic-clonic", present: []string{"seizure"}},
 		{text: "chilling", present: []string{"fever"}},
