@@ -275,7 +275,8 @@ func (v *vocabulary) known(key []byte) (uint16, bool) {
 
 // correct returns the one vocabulary word within one edit (a letter missing, added, changed,
 // or two neighbours swapped) of an unknown word of at least minTypoLen letters, or 0 when
-// there is none or more than one.
+// there is none or more than one. The word may be misspelt from any of its spellings (the
+// lexicon's variants included).
 func (v *vocabulary) correct(key []byte) uint16 {
 	if len(key) < minTypoLen {
 		return 0
@@ -283,16 +284,14 @@ func (v *vocabulary) correct(key []byte) uint16 {
 	cand := uint16(0)
 	consider := func(id uint16) {
 		switch {
-		case id == ambiguousWord:
-			cand = ambiguousWord
 		case cand == 0:
 			cand = id
 		case cand != id:
 			cand = ambiguousWord
 		}
 	}
-	if id, ok := v.deletes[string(key)]; ok { // a letter missing
-		consider(id)
+	for _, si := range v.deletedFrom(key) { // a letter missing
+		consider(v.spellings[si].id)
 	}
 	var d [maxWordLen]byte
 	for i := range key {
@@ -300,12 +299,12 @@ func (v *vocabulary) correct(key []byte) uint16 {
 		n += copy(d[n:], key[i+1:])
 		if id, ok := v.ids[string(d[:n])]; ok { // a letter added
 			consider(id)
+		} else if id, ok := v.stem[string(d[:n])]; ok {
+			consider(id)
 		}
-		if id, ok := v.deletes[string(d[:n])]; ok { // a letter changed, or neighbours swapped
-			if id == ambiguousWord {
-				consider(id)
-			} else if oneEdit(key, v.words[id]) {
-				consider(id)
+		for _, si := range v.deletedFrom(d[:n]) { // a letter changed, or neighbours swapped
+			if sp := v.spellings[si]; oneEdit(key, sp.text) {
+				consider(sp.id)
 			}
 		}
 	}

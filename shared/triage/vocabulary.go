@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math/bits"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,6 +37,7 @@ const (
 	minCompoundLen   = 7 // shorter unknown words are not split
 	minCompoundPart  = 3
 	ambiguousWord    = ^uint16(0)
+	severalSpellings = ^uint16(0)
 	noClause         = ^uint16(0)
 	lexiconFile      = "data/lexicon.csv"
 	complaintsFile   = "data/complaints.csv"
@@ -120,6 +122,24 @@ type termWord struct {
 	class uint8
 }
 
+// deletedFrom returns the spellings that d is a one-deletion variant of.
+func (v *vocabulary) deletedFrom(d []byte) []uint16 {
+	si, ok := v.deletes[string(d)]
+	switch {
+	case !ok:
+		return nil
+	case si == severalSpellings:
+		return v.deletesOf[string(d)]
+	}
+	return v.spellIdx[si : si+1]
+}
+
+// spelling is a way of writing a vocabulary word: the word itself or a listed variant.
+type spelling struct {
+	text string
+	id   uint16 // the word it reads as
+}
+
 type vocabTerm struct {
 	words     []termWord
 	complaint uint16
@@ -138,7 +158,10 @@ type vocabulary struct {
 	laterality []Laterality        // word id -> side
 	negator    []bool              // word id -> negation cue
 	stop       map[string]bool
-	deletes    map[string]uint16 // one-deletion variant -> word id (ambiguousWord when several)
+	spellings  []spelling          // every word and listed variant a misspelling is corrected to
+	spellIdx   []uint16            // spellIdx[i] == i, so that one spelling is a slice of it
+	deletes    map[string]uint16   // one-deletion variant -> its spelling, or severalSpellings
+	deletesOf  map[string][]uint16 // the spellings of a one-deletion variant of several
 	idAny      uint16
 
 	complaints []Complaint
@@ -214,9 +237,31 @@ func loadVocabulary(fsys fs.FS) (*vocabulary, error) {
 			classMembers[r[1]] = strings.Fields(r[2])
 		}
 	}
+	// A variant listed as a stem is read as its word wherever it is written: in a complaint,
+	// and in the lexicon and vocabulary themselves ("vomit" in a term is "vomiting"), so that
+	// a variant is never also a word of its own that the stem could not reach.
+	variantOf := map[string]string{}
+	for i, r := range lex {
+		if len(r) == 3 && r[0] == "stem" {
+			if _, dup := variantOf[r[1]]; dup {
+				bad(lexiconFile, i, "stem %q listed twice", r[1])
+			}
+			variantOf[r[1]] = r[2]
+		}
+	}
+	for i, r := range lex {
+		if len(r) == 3 && r[0] == "stem" {
+			if _, chained := variantOf[r[2]]; chained {
+				bad(lexiconFile, i, "stem %q: %q is itself a variant; name the word it is a variant of", r[1], r[2])
+			}
+		}
+	}
 	word := func(w string) (uint16, error) {
 		if !isVocabularyWord(w) {
 			return 0, fmt.Errorf("%q is not a lowercase ASCII word of at most %d letters", w, maxWordLen)
+		}
+		if t, ok := variantOf[w]; ok {
+			w = t
 		}
 		if id, ok := v.ids[w]; ok {
 			return id, nil
@@ -472,20 +517,47 @@ func loadVocabulary(fsys fs.FS) (*vocabulary, error) {
 			v.byWord[anchor.id] = append(v.byWord[anchor.id], uint16(ti))
 		}
 	}
-	// One-deletion variants of every word long enough to be corrected (symmetric delete).
-	v.deletes = map[string]uint16{}
+	// One-deletion variants of every spelling long enough to be corrected (symmetric delete):
+	// the vocabulary's words and the lexicon's variants of them ("unconscious" is a known word
+	// too, so "unconsious" is corrected to it).
 	for id := 1; id < n; id++ {
-		w := v.words[id]
+		v.spellings = append(v.spellings, spelling{text: v.words[id], id: uint16(id)})
+	}
+	stems := make([]string, 0, len(v.stem))
+	for k := range v.stem {
+		stems = append(stems, k)
+	}
+	slices.Sort(stems) // a fixed order, so that the index is the same on every load
+	for _, k := range stems {
+		v.spellings = append(v.spellings, spelling{text: k, id: v.stem[k]})
+	}
+	if len(v.spellings) >= int(severalSpellings) {
+		return nil, errors.New("too many spellings")
+	}
+	// Most deletions come from one spelling: the map holds its index; the few that come
+	// from several list them apart (fewer allocations when the vocabulary loads).
+	v.spellIdx = make([]uint16, len(v.spellings))
+	v.deletes = map[string]uint16{}
+	v.deletesOf = map[string][]uint16{}
+	for si, sp := range v.spellings {
+		v.spellIdx[si] = uint16(si)
+		w := sp.text
 		if len(w) < minTypoLen-1 {
 			continue
 		}
 		for i := range len(w) {
 			d := w[:i] + w[i+1:]
-			if prev, ok := v.deletes[d]; ok && prev != uint16(id) {
-				v.deletes[d] = ambiguousWord
-				continue
+			prev, ok := v.deletes[d]
+			switch {
+			case !ok:
+				v.deletes[d] = uint16(si)
+			case prev == uint16(si):
+			case prev != severalSpellings:
+				v.deletes[d] = severalSpellings
+				v.deletesOf[d] = []uint16{prev, uint16(si)}
+			case !slices.Contains(v.deletesOf[d], uint16(si)):
+				v.deletesOf[d] = append(v.deletesOf[d], uint16(si))
 			}
-			v.deletes[d] = uint16(id)
 		}
 	}
 	return v, nil

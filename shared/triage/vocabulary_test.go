@@ -244,9 +244,116 @@ func TestReadingTyposAndCompounds(t *testing.T) {
 		{text: "sorethroat", present: []string{"sore_throat"}, corrected: 1},
 		// Short words are not corrected ("pian" is not "pain"): errs to unknown.
 		{text: "pian", unknown: 1},
+		// A misspelling of a listed variant is corrected to its word, as one of the word.
+		{text: "unconsious", present: []string{"altered_consciousness"}, corrected: 1},
+		{text: "stomache ache", present: []string{"abdominal_pain"}, corrected: 1},
+		{text: "bellly pain", present: []string{"abdominal_pain"}, corrected: 1},
+		{text: "haematemsis", present: []string{"gi_bleed_upper"}, corrected: 1},
+		{text: "faintted", present: []string{"syncope"}, corrected: 1},
+		// Two words within one edit: not corrected, read as unknown (blood or bloody).
+		{text: "bloodd", unknown: 1},
 	} {
 		checkReading(t, tc)
 	}
+}
+
+// TestReadingVariantsEverywhere: a variant the lexicon lists (stem) is read as its word
+// wherever it is written, also where a vocabulary term uses the variant itself.
+func TestReadingVariantsEverywhere(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []readCase{
+		{text: "vomit", present: []string{"nausea_vomiting"}},
+		{text: "coughing", present: []string{"cough"}},
+		{text: "chills", present: []string{"fever"}},
+		{text: "burns", present: []string{"burn"}},
+		{text: "lethargic", present: []string{"altered_consciousness"}},
+		{text: "itchy", present: []string{"rash"}},
+		{text: "suicide", present: []string{"suicidal"}},
+		{text: "seizing", present: []string{"seizure"}},
+		{text: "actively seizing", present: []string{"seizure_active"}},
+		{text: "dental pain", present: []string{"dental"}},
+	} {
+		checkReading(t, tc)
+	}
+	v := vocab()
+	for key, id := range v.stem {
+		if w, ok := v.ids[key]; ok && w != id {
+			t.Errorf("the variant %q is also a word of its own: the lexicon's stem to %q is never read", key, v.words[id])
+		}
+	}
+}
+
+// TestMisspellingsWithinOneEdit checks the correction of every misspelling within one edit
+// of every spelling the vocabulary knows (its words and the lexicon's variants) against a
+// direct enumeration of the edits: a misspelling is corrected to the one word it is one edit
+// from, and to none when it is one edit from two words.
+func TestMisspellingsWithinOneEdit(t *testing.T) {
+	t.Parallel()
+	v := vocab()
+	type spell struct {
+		text string
+		id   uint16
+	}
+	var spellings []spell
+	for id := 1; id < len(v.words); id++ {
+		spellings = append(spellings, spell{v.words[id], uint16(id)})
+	}
+	for key, id := range v.stem {
+		spellings = append(spellings, spell{key, id})
+	}
+	// Every one-edit misspelling, with the word it comes from (ambiguousWord from several).
+	from := map[string]uint16{}
+	for _, sp := range spellings {
+		w := sp.text
+		note := func(m string) {
+			if len(m) < minTypoLen || m == w {
+				return
+			}
+			if prev, ok := from[m]; ok && prev != sp.id {
+				from[m] = ambiguousWord
+				return
+			}
+			from[m] = sp.id
+		}
+		for i := 0; i <= len(w); i++ {
+			if i < len(w) {
+				note(w[:i] + w[i+1:]) // a letter missing
+				if i+1 < len(w) {
+					note(w[:i] + w[i+1:i+2] + w[i:i+1] + w[i+2:]) // neighbours swapped
+				}
+			}
+			for c := byte('a'); c <= 'z'; c++ {
+				note(w[:i] + string(c) + w[i:]) // a letter added
+				if i < len(w) {
+					note(w[:i] + string(c) + w[i+1:]) // a letter changed
+				}
+			}
+		}
+	}
+	checked, corrected := 0, 0
+	for m, want := range from {
+		if _, ok := v.known([]byte(m)); ok || v.stop[m] {
+			continue // a word of its own, read as written
+		}
+		if _, ok := v.abbr[m]; ok {
+			continue
+		}
+		if want == ambiguousWord {
+			want = 0
+		}
+		checked++
+		got := v.correct([]byte(m))
+		if got != want {
+			t.Errorf("%q corrected to %q, want %q", m, v.words[got], v.words[want])
+		}
+		if got != 0 {
+			corrected++
+		}
+	}
+	if checked < 100000 {
+		t.Fatalf("only %d misspellings checked", checked)
+	}
+	t.Logf("%d misspellings checked, %d corrected to their one word, the others within one edit of two", checked, corrected)
 }
 
 func TestReadingNegationInversionAndSpecificity(t *testing.T) {
