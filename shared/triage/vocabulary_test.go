@@ -228,6 +228,30 @@ func TestReadingClinicalReview(t *testing.T) {
 		{text: "face edema", present: []string{"facial_swelling"}},
 		{text: "tonic-clonic", present: []string{"seizure"}},
 		{text: "chilling", present: []string{"fever"}},
+		// Second review (engine 2.1.2): ordinary words that a one-letter correction read as
+		// another complaint ("spitting" as "spotting", "skipped" as "slipped"), variants not
+		// listed, and shorthand.
+		{text: "spitting blood", present: []string{"hemoptysis"}},
+		{text: "coughed up blood", present: []string{"hemoptysis"}},
+		{text: "skipped beats", present: []string{"palpitations"}},
+		{text: "fluttering in chest", present: []string{"palpitations"}},
+		{text: "PR bleeding", present: []string{"gi_bleed_lower"}},
+		{text: "bleeding per rectum", present: []string{"gi_bleed_lower"}},
+		{text: "hypertensive urgency", present: []string{"hypertension"}},
+		{text: "hypotensive", present: []string{"hypotension"}},
+		{text: "seized", present: []string{"seizure"}},
+		{text: "convulsing", present: []string{"seizure"}},
+		{text: "not responsive", present: []string{"altered_consciousness"}},
+		{text: "non-responsive", present: []string{"altered_consciousness"}},
+		{text: "somnolent", present: []string{"altered_consciousness"}},
+		{text: "hallucinating", present: []string{"psychosis"}},
+		{text: "face drooping", present: []string{"stroke"}},
+		{text: "shivering", present: []string{"fever"}},
+		{text: "nauseous", present: []string{"nausea_vomiting"}},
+		{text: "swallowed battery", present: []string{"throat_foreign_body"}},
+		// "afebrile" is without fever, not a misspelt "febrile".
+		{text: "afebrile", negated: []string{"fever"}},
+		{text: "afebrile, cough", present: []string{"cough"}, negated: []string{"fever"}},
 	} {
 		checkReading(t, tc)
 	}
