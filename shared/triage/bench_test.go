@@ -44,3 +44,25 @@ func BenchmarkValidate(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAssessMisspelt is the typical record written with misspellings, abbreviations
+// and a listed variant, so that every correction path of the reader runs.
+func BenchmarkAssessMisspelt(b *testing.B) {
+	in := benchInput()
+	in.ChiefComplaint = "abdominl pain since this mornng, vomitting x3, bellly pain, unconsious, no CP, afebrile"
+	b.ReportAllocs()
+	for b.Loop() {
+		sink = Assess(in)
+	}
+}
+
+// BenchmarkLoadVocabulary is what the first assessment of an instance pays once: reading the
+// lexicon and the vocabulary and indexing their misspellings.
+func BenchmarkLoadVocabulary(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := loadVocabulary(dataFiles); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
