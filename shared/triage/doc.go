@@ -20,10 +20,12 @@
 //   - §3 qSOFA: Seymour et al., JAMA 2016;315(8):762-774.
 //   - §4 time to physician: CTAS time-to-physician objectives.
 //
-// Two tables are engine choices, not thresholds from a standard, and are kept small, commented
-// and reviewable so that a clinician can check them: the high-risk complaint terms
-// (complaint.go, terms) and the resources estimated per complaint category (resources.go,
-// categories).
+// The complaint vocabulary (data/complaints.csv), the lexicon that reads nurses' shorthand
+// (data/lexicon.csv), the learned second opinion's weights (data/model.json) and the
+// resources estimated per complaint category (resources.go, categories) are engine choices,
+// not thresholds from a standard. They are reviewable data and tables; their headers,
+// comments and triage-rules.md §7 say where every row comes from, and their tests fail when a
+// row is wrong or missing.
 //
 // # Missing data
 //
@@ -39,8 +41,10 @@
 //     (immunocompromised, age up to 3 months: point B; 3 months - 3 years: go to D);
 //   - age missing: the lowest danger-zone limits of the table, the fever rules as for a
 //     neonate, NEWS2 scored as for an adult;
-//   - expected resources not given: estimated from the complaint category (and marked
-//     estimated), or assumed >= 2 when there is no category to estimate from;
+//   - expected resources not given: estimated from the complaint category or the recognised
+//     complaints (and marked estimated), or assumed >= 2 when there is nothing to estimate
+//     from; for patients aged 16 or more the learned second opinion makes point C's choice
+//     among 3, 4 and 5 (triage-rules.md §7.5);
 //   - NEWS2 and qSOFA: a missing parameter scores its maximum points (Complete is false and
 //     MeasuredAggregate gives the sum over recorded parameters).
 //
@@ -67,16 +71,21 @@
 // T > 38.0 C, and a fever reported in the complaint also counts for that rule and for infants
 // up to 3 months.
 //
-// # Complaint matching
+// # Complaint reading
 //
-// High-risk situations are recognised in the chief complaint on whole words and word
-// sequences after lowercasing and treating punctuation as word breaks, never on substrings
-// ("vomiting" does not contain the term "mi"). Negation is recognised only in its simplest
-// form: a cue ("no", "not", "denies", "denied", "deny", "without", "negative for"), optionally
-// followed by "any", immediately before the term in the same clause ("no chest pain",
-// "denies SI"); a shorter term ending at the same word as a negated one is negated too ("no
-// crushing chest pain"). Anything else counts as present ("no relief from chest pain" fires),
-// which errs to urgent. Terms and negations are English.
+// The chief complaint is read on whole words, never on substrings ("vomiting" does not
+// contain the term "mi"), after lowercasing; the lexicon expands shorthand ("SOB", "G/W",
+// "Lt."), reads a listed variant as its word wherever it is written ("vomit", "lethargic"),
+// and a word of five letters or more that it does not know is corrected when it is within one
+// edit (a letter missing, added, changed, or two neighbours swapped) of exactly one word or
+// variant of that word ("unconsious"); within one edit of two words it stays unknown. Commas
+// and parentheses separate phrases; the inverted form nurses use ("pain, chest") is read as
+// one phrase. Negation is recognised only in its simplest form: a cue ("no", "not", "denies",
+// "without", "negative for", ...), optionally followed by "any", immediately before the
+// phrase in the same clause ("no chest pain", "denies SI"). Anything else counts as present
+// ("no relief from chest pain" fires), which errs to urgent. Text the reader cannot match
+// keeps the patient at level 3 or more urgent, and an empty complaint fires point B. The
+// vocabulary and lexicon are English; triage-rules.md §7.1 states the rules in full.
 //
 // # Explanation
 //
