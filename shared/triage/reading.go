@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/bits"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -159,12 +160,17 @@ func (v *vocabulary) tokenize(s string, sc *scan, r *complaintReading) {
 				continue
 			}
 		}
-		// A word: ASCII letters and digits (lowercased into buf) or other letters.
+		// A word: ASCII letters and digits (lowercased into buf) or other letters. An
+		// apostrophe between letters is part of the word and dropped ("can't" is "cant").
 		bn, ascii := 0, true
 		for i < len(s) {
 			c := s[i]
 			if c < utf8.RuneSelf {
 				if !isASCIIWordByte(c) {
+					if n := apostropheLen(s[i:]); n > 0 && bn > 0 && i+n < len(s) && isASCIILetter(s[i+n]) {
+						i += n
+						continue
+					}
 					break
 				}
 				if bn < len(buf) {
@@ -172,6 +178,10 @@ func (v *vocabulary) tokenize(s string, sc *scan, r *complaintReading) {
 				}
 				bn++
 				i++
+				continue
+			}
+			if n := apostropheLen(s[i:]); n > 0 && bn > 0 && i+n < len(s) && isASCIILetter(s[i+n]) {
+				i += n
 				continue
 			}
 			ru, size := utf8.DecodeRuneInString(s[i:])
@@ -532,6 +542,20 @@ func (v *vocabulary) sideOf(sc *scan, m *match) Laterality {
 		}
 	}
 	return l
+}
+
+func isASCIILetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// apostropheLen returns the length of the apostrophe s begins with (' or the typographic ’),
+// or 0.
+func apostropheLen(s string) int {
+	switch {
+	case strings.HasPrefix(s, "'"):
+		return 1
+	case strings.HasPrefix(s, "\u2019"):
+		return len("\u2019")
+	}
+	return 0
 }
 
 func isASCIIWordByte(c byte) bool {

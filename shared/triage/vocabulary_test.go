@@ -249,6 +249,34 @@ func TestReadingClinicalReview(t *testing.T) {
 		{text: "shivering", present: []string{"fever"}},
 		{text: "nauseous", present: []string{"nausea_vomiting"}},
 		{text: "swallowed battery", present: []string{"throat_foreign_body"}},
+		// Life-threatening situations written in plain words, and contractions: an apostrophe
+		// between letters is part of the word ("can't" is "cant", which is "cannot"; "isn't"
+		// is "not").
+		{text: "stopped breathing", present: []string{"cardiac_arrest"}},
+		{text: "isn't breathing", present: []string{"cardiac_arrest"}},
+		{text: "no pulse", present: []string{"cardiac_arrest"}},
+		{text: "apnoeic", present: []string{"cardiac_arrest"}},
+		// A pulse missing in a limb is a limb's, not an arrest.
+		{text: "no pulse in left foot", present: []string{"limb_ischemia"}, sides: map[string]Laterality{"limb_ischemia": LateralityLeft}},
+		{text: "no pedal pulse", present: []string{"limb_ischemia"}},
+		{text: "can't breathe", present: []string{"dyspnea"}},
+		{text: "can\u2019t breathe", present: []string{"dyspnea"}},
+		{text: "cant breathe", present: []string{"dyspnea"}},
+		{text: "won't wake up", present: []string{"altered_consciousness"}},
+		{text: "hard to wake", present: []string{"altered_consciousness"}},
+		{text: "doesn't respond", present: []string{"altered_consciousness"}},
+		{text: "turning blue", present: []string{"dyspnea_sudden"}},
+		{text: "cyanosis", present: []string{"dyspnea_sudden"}},
+		{text: "gasping", present: []string{"dyspnea_sudden"}},
+		{text: "choked on food", present: []string{"airway_threat"}},
+		{text: "can't speak", present: []string{"stroke"}},
+		{text: "jumped from building", present: []string{"major_trauma"}},
+		{text: "impaled", present: []string{"major_trauma"}},
+		{text: "bleeding heavily", present: []string{"bleeding_disorder"}},
+		{text: "didn't faint", negated: []string{"syncope"}},
+		// A contraction not directly before the complaint negates nothing (errs to urgent).
+		{text: "can't stop vomiting", present: []string{"nausea_vomiting"}, unknown: 1},
+		{text: "patient's chest pain", present: []string{"chest_pain_cardiac"}},
 		// "afebrile" is without fever, not a misspelt "febrile".
 		{text: "afebrile", negated: []string{"fever"}},
 		{text: "afebrile, cough", present: []string{"cough"}, negated: []string{"fever"}},
