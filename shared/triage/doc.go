@@ -74,8 +74,8 @@
 // # Complaint reading
 //
 // The chief complaint is read on whole words, never on substrings ("vomiting" does not
-// contain the term "mi"), after lowercasing; the lexicon expands shorthand ("SOB", "G/W",
-// "Lt."), reads a listed variant as its word wherever it is written ("vomit", "lethargic"),
+// contain the term "mi"), after lowercasing and dropping an apostrophe between letters
+// ("can't" is "cant"); the lexicon expands shorthand ("SOB", "G/W", "Lt.", "cant"), reads a listed variant as its word wherever it is written ("vomit", "lethargic"),
 // and a word of five letters or more that it does not know is corrected when it is within one
 // edit (a letter missing, added, changed, or two neighbours swapped) of exactly one word or
 // variant of that word ("unconsious"); within one edit of two words it stays unknown. Commas
