@@ -277,6 +277,13 @@ func TestReadingClinicalReview(t *testing.T) {
 		// A contraction not directly before the complaint negates nothing (errs to urgent).
 		{text: "can't stop vomiting", present: []string{"nausea_vomiting"}, unknown: 1},
 		{text: "patient's chest pain", present: []string{"chest_pain_cardiac"}},
+		// Fractures named without a site, by their bone, or where they are high-risk.
+		{text: "Fx", present: []string{"minor_trauma"}},
+		{text: "Lt. femur fx", present: []string{"lower_limb_injury"}, sides: map[string]Laterality{"lower_limb_injury": LateralityLeft}},
+		{text: "humerus fracture", present: []string{"upper_limb_injury"}},
+		{text: "pelvic fracture", present: []string{"major_trauma"}},
+		{text: "compression fracture", present: []string{"back_injury"}},
+		{text: "ST elevation", present: []string{"chest_pain_cardiac"}},
 		// "afebrile" is without fever, not a misspelt "febrile".
 		{text: "afebrile", negated: []string{"fever"}},
 		{text: "afebrile, cough", present: []string{"cough"}, negated: []string{"fever"}},
