@@ -507,6 +507,8 @@ func TestVocabularyRowsAreChecked(t *testing.T) {
 		{"unknown lexicon kind", string(lex) + "synonym,a,b\n", string(comp), `unknown kind "synonym"`},
 		{"bad laterality", string(lex) + "laterality,upper,up\n", string(comp), `laterality "up"`},
 		{"abbreviation twice", string(lex) + "abbr,abd,abdomen\n", string(comp), `abbreviation "abd" listed twice`},
+		{"variant twice", string(lex) + "stem,belly,stomach\n", string(comp), `stem "belly" listed twice`},
+		{"variant of a variant", string(lex) + "stem,bellies,belly\n", string(comp), `"belly" is itself a variant`},
 		{"bad modifier", string(lex), string(comp) + "x_bad,general,Bad,,,,,age>65:3,bad thing\n", `raise "age>65:3"`},
 		{"modifier level 4", string(lex), string(comp) + "x_bad,general,Bad,,,,,age>=65:4,bad thing\n", "the level must be 2 or 3"},
 		{"missing fever", string(lex), strings.Replace(string(comp), "\nfever,", "\nfeverx,", 1), `complaint "fever" is missing`},
