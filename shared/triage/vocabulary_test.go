@@ -284,6 +284,8 @@ func TestReadingClinicalReview(t *testing.T) {
 		{text: "pelvic fracture", present: []string{"major_trauma"}},
 		{text: "compression fracture", present: []string{"back_injury"}},
 		{text: "ST elevation", present: []string{"chest_pain_cardiac"}},
+		{text: "not able to walk", present: []string{"gait"}},
+		{text: "can't bear weight", present: []string{"lower_limb_injury"}},
 		// "afebrile" is without fever, not a misspelt "febrile".
 		{text: "afebrile", negated: []string{"fever"}},
 		{text: "afebrile, cough", present: []string{"cough"}, negated: []string{"fever"}},
