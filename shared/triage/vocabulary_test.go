@@ -286,6 +286,12 @@ func TestReadingClinicalReview(t *testing.T) {
 		{text: "ST elevation", present: []string{"chest_pain_cardiac"}},
 		{text: "not able to walk", present: []string{"gait"}},
 		{text: "can't bear weight", present: []string{"lower_limb_injury"}},
+		// Ordinary words the corrector turned into another complaint ("drank" into "drunk",
+		// "child" into "chill").
+		{text: "drank bleach", present: []string{"overdose"}},
+		{text: "child abuse", present: []string{"minor_trauma"}},
+		{text: "wants to kill himself", present: []string{"suicidal"}},
+		{text: "house fire", present: []string{"inhalation"}},
 		// "afebrile" is without fever, not a misspelt "febrile".
 		{text: "afebrile", negated: []string{"fever"}},
 		{text: "afebrile, cough", present: []string{"cough"}, negated: []string{"fever"}},
