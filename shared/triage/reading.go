@@ -286,42 +286,46 @@ func (v *vocabulary) known(key []byte) (uint16, bool) {
 // correct returns the one vocabulary word within one edit (a letter missing, added, changed,
 // or two neighbours swapped) of an unknown word of at least minTypoLen letters, or 0 when
 // there is none or more than one. The word may be misspelt from any of its spellings (the
-// lexicon's variants included).
+// lexicon's variants included). An ordinary English word the reader keeps as written
+// (data/plainwords.txt) is not corrected.
 func (v *vocabulary) correct(key []byte) uint16 {
-	if len(key) < minTypoLen {
+	if len(key) < minTypoLen || v.plain[string(key)] {
 		return 0
 	}
 	cand := uint16(0)
-	consider := func(id uint16) {
-		switch {
+	v.eachCorrection(key, func(si uint16) {
+		switch id := v.spellings[si].id; {
 		case cand == 0:
 			cand = id
 		case cand != id:
 			cand = ambiguousWord
 		}
+	})
+	if cand == ambiguousWord {
+		return 0
 	}
+	return cand
+}
+
+// eachCorrection calls f with every spelling within one edit of key (a spelling may come
+// more than once).
+func (v *vocabulary) eachCorrection(key []byte, f func(si uint16)) {
 	for _, si := range v.deletedFrom(key) { // a letter missing
-		consider(v.spellings[si].id)
+		f(si)
 	}
 	var d [maxWordLen]byte
 	for i := range key {
 		n := copy(d[:], key[:i])
 		n += copy(d[n:], key[i+1:])
-		if id, ok := v.ids[string(d[:n])]; ok { // a letter added
-			consider(id)
-		} else if id, ok := v.stem[string(d[:n])]; ok {
-			consider(id)
+		if si, ok := v.spellingOf[string(d[:n])]; ok { // a letter added
+			f(si)
 		}
 		for _, si := range v.deletedFrom(d[:n]) { // a letter changed, or neighbours swapped
-			if sp := v.spellings[si]; oneEdit(key, sp.text) {
-				consider(sp.id)
+			if oneEdit(key, v.spellings[si].text) {
+				f(si)
 			}
 		}
 	}
-	if cand == ambiguousWord {
-		return 0
-	}
-	return cand
 }
 
 // oneEdit reports whether a and b (same length) differ by one substituted letter or one

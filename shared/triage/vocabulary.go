@@ -14,11 +14,12 @@ import (
 	"sync"
 )
 
-// The engine's data files: the lexicon that reads a complaint as nurses write it, and the
-// presenting-complaint vocabulary. They are reviewed data, not code; their headers say what
-// every column means and where it comes from.
+// The engine's data files: the lexicon that reads a complaint as nurses write it, the
+// presenting-complaint vocabulary, and the ordinary English words the reader keeps as written
+// (plainwords.go). They are reviewed data, not code; their headers say what every column
+// means and where it comes from.
 //
-//go:embed data/lexicon.csv data/complaints.csv
+//go:embed data/lexicon.csv data/complaints.csv data/plainwords.txt
 var dataFiles embed.FS
 
 // Limits of the vocabulary and of one complaint's reading, so that the matcher works in
@@ -159,6 +160,8 @@ type vocabulary struct {
 	negator    []bool              // word id -> negation cue
 	stop       map[string]bool
 	spellings  []spelling          // every word and listed variant a misspelling is corrected to
+	spellingOf map[string]uint16   // spelling -> its index
+	plain      map[string]bool     // ordinary words kept as written (data/plainwords.txt)
 	spellIdx   []uint16            // spellIdx[i] == i, so that one spelling is a slice of it
 	deletes    map[string]uint16   // one-deletion variant -> its spelling, or severalSpellings
 	deletesOf  map[string][]uint16 // the spellings of a one-deletion variant of several
@@ -202,7 +205,21 @@ func readCSV(fsys fs.FS, name string) ([][]string, error) {
 	return rows[1:], nil // the header
 }
 
+// loadVocabulary reads the lexicon, the vocabulary and the list of ordinary words.
 func loadVocabulary(fsys fs.FS) (*vocabulary, error) {
+	v, err := loadWords(fsys)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.loadPlainWords(fsys); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// loadWords reads the lexicon and the vocabulary (not the list of ordinary words, which is
+// derived from them).
+func loadWords(fsys fs.FS) (*vocabulary, error) {
 	v := &vocabulary{ids: map[string]uint16{}, abbr: map[string][]uint16{}, stem: map[string]uint16{},
 		stop: map[string]bool{}, byCode: map[string]uint16{}}
 	v.words = []string{""}
@@ -537,10 +554,12 @@ func loadVocabulary(fsys fs.FS) (*vocabulary, error) {
 	// Most deletions come from one spelling: the map holds its index; the few that come
 	// from several list them apart (fewer allocations when the vocabulary loads).
 	v.spellIdx = make([]uint16, len(v.spellings))
+	v.spellingOf = make(map[string]uint16, len(v.spellings))
 	v.deletes = map[string]uint16{}
 	v.deletesOf = map[string][]uint16{}
 	for si, sp := range v.spellings {
 		v.spellIdx[si] = uint16(si)
+		v.spellingOf[sp.text] = uint16(si)
 		w := sp.text
 		if len(w) < minTypoLen-1 {
 			continue

@@ -353,7 +353,8 @@ func TestReadingVariantsEverywhere(t *testing.T) {
 // TestMisspellingsWithinOneEdit checks the correction of every misspelling within one edit
 // of every spelling the vocabulary knows (its words and the lexicon's variants) against a
 // direct enumeration of the edits: a misspelling is corrected to the one word it is one edit
-// from, and to none when it is one edit from two words.
+// from, and to none when it is one edit from two words or is an ordinary English word
+// (data/plainwords.txt).
 func TestMisspellingsWithinOneEdit(t *testing.T) {
 	t.Parallel()
 	v := vocab()
@@ -397,7 +398,7 @@ func TestMisspellingsWithinOneEdit(t *testing.T) {
 			}
 		}
 	}
-	checked, corrected := 0, 0
+	checked, corrected, ambiguous, kept := 0, 0, 0, 0
 	for m, want := range from {
 		if _, ok := v.known([]byte(m)); ok || v.stop[m] {
 			continue // a word of its own, read as written
@@ -405,8 +406,13 @@ func TestMisspellingsWithinOneEdit(t *testing.T) {
 		if _, ok := v.abbr[m]; ok {
 			continue
 		}
-		if want == ambiguousWord {
+		switch {
+		case v.plain[m]: // an ordinary word is kept as written
 			want = 0
+			kept++
+		case want == ambiguousWord:
+			want = 0
+			ambiguous++
 		}
 		checked++
 		got := v.correct([]byte(m))
@@ -420,7 +426,8 @@ func TestMisspellingsWithinOneEdit(t *testing.T) {
 	if checked < 100000 {
 		t.Fatalf("only %d misspellings checked", checked)
 	}
-	t.Logf("%d misspellings checked, %d corrected to their one word, the others within one edit of two", checked, corrected)
+	t.Logf("%d misspellings checked: %d corrected to their one word, %d within one edit of two words, %d ordinary words kept as written",
+		checked, corrected, ambiguous, kept)
 }
 
 func TestReadingNegationInversionAndSpecificity(t *testing.T) {
