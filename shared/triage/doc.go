@@ -21,7 +21,8 @@
 //   - §4 time to physician: CTAS time-to-physician objectives.
 //
 // The complaint vocabulary (data/complaints.csv), the lexicon that reads nurses' shorthand
-// (data/lexicon.csv), the learned second opinion's weights (data/model.json) and the
+// (data/lexicon.csv), the ordinary English words kept as written (data/plainwords.txt,
+// generated from a dictionary), the learned second opinion's weights (data/model.json) and the
 // resources estimated per complaint category (resources.go, categories) are engine choices,
 // not thresholds from a standard. They are reviewable data and tables; their headers,
 // comments and triage-rules.md §7 say where every row comes from, and their tests fail when a
@@ -78,7 +79,8 @@
 // ("can't" is "cant"); the lexicon expands shorthand ("SOB", "G/W", "Lt.", "cant"), reads a listed variant as its word wherever it is written ("vomit", "lethargic"),
 // and a word of five letters or more that it does not know is corrected when it is within one
 // edit (a letter missing, added, changed, or two neighbours swapped) of exactly one word or
-// variant of that word ("unconsious"); within one edit of two words it stays unknown. Commas
+// variant of that word ("unconsious"); within one edit of two words it stays unknown, and an
+// ordinary English word (data/plainwords.txt) is kept as written ("could" is not "cold"). Commas
 // and parentheses separate phrases; the inverted form nurses use ("pain, chest") is read as
 // one phrase. Negation is recognised only in its simplest form: a cue ("no", "not", "denies",
 // "without", "negative for", ...), optionally followed by "any", immediately before the
