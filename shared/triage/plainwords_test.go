@@ -91,6 +91,11 @@ func TestReadingPlainWords(t *testing.T) {
 		// "smell" is not "swell", "fewer" not "fever".
 		{text: "knee smell", unknown: 1},
 		{text: "fewer", unknown: 1},
+		// "could" is not "cold", "sling" not "sting", "truck" not "struck".
+		{text: "could not breathe", present: []string{"dyspnea"}},
+		{text: "arm sling", unknown: 1},
+		{text: "hit by truck", present: []string{"major_trauma"}},
+		{text: "near drown", present: []string{"drowning"}},
 		// An inflection is still read as its word.
 		{text: "bruised knee", present: []string{"lower_limb_injury"}, corrected: 1},
 		// Medical homographs the lexicon lists as variants are read as meant.
