@@ -74,20 +74,21 @@
 //
 // # Complaint reading
 //
-// The chief complaint is read on whole words, never on substrings ("vomiting" does not
-// contain the term "mi"), after lowercasing and dropping an apostrophe between letters
-// ("can't" is "cant"); the lexicon expands shorthand ("SOB", "G/W", "Lt.", "cant"), reads a listed variant as its word wherever it is written ("vomit", "lethargic"),
-// and a word of five letters or more that it does not know is corrected when it is within one
-// edit (a letter missing, added, changed, or two neighbours swapped) of exactly one word or
-// variant of that word ("unconsious"); within one edit of two words it stays unknown, and an
-// ordinary English word (data/plainwords.txt) is kept as written ("could" is not "cold"). Commas
-// and parentheses separate phrases; the inverted form nurses use ("pain, chest") is read as
-// one phrase. Negation is recognised only in its simplest form: a cue ("no", "not", "denies",
-// "without", "negative for", ...), optionally followed by "any", immediately before the
-// phrase in the same clause ("no chest pain", "denies SI"). Anything else counts as present
-// ("no relief from chest pain" fires), which errs to urgent. Text the reader cannot match
-// keeps the patient at level 3 or more urgent, and an empty complaint fires point B. The
-// vocabulary and lexicon are English; triage-rules.md §7.1 states the rules in full.
+// The chief complaint is read on whole words, never on substrings ("vomiting" does not contain
+// the term "mi"), after lowercasing and dropping an apostrophe between letters ("can't" is
+// "cant"); the lexicon expands shorthand ("SOB", "G/W", "Lt.", "cant"), reads a listed variant
+// as its word wherever it is written ("vomit", "lethargic"), and a word of five letters or
+// more that it does not know is corrected when it is within one edit (a letter missing, added,
+// changed, or two neighbours swapped) of exactly one word or variant of that word
+// ("unconsious"); within one edit of two words it stays unknown, and an ordinary English word
+// (data/plainwords.txt) is kept as written ("worse" is not "worst"). Commas and parentheses
+// separate phrases; the inverted form nurses use ("pain, chest") is read as one phrase.
+// Negation is recognised only in its simplest form: a cue ("no", "not", "denies", "without",
+// "negative for", ...), optionally followed by "any", immediately before the phrase in the
+// same clause ("no chest pain", "denies SI"). Anything else counts as present ("no relief from
+// chest pain" fires), which errs to urgent. Text the reader cannot match keeps the patient at
+// level 3 or more urgent, and an empty complaint fires point B. The vocabulary and lexicon are
+// English; triage-rules.md §7.1 states the rules in full.
 //
 // # Explanation
 //
