@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -104,5 +105,34 @@ func TestReadingPlainWords(t *testing.T) {
 		{text: "abdominal distention", present: []string{"abdominal_distension"}},
 	} {
 		checkReading(t, tc)
+	}
+}
+
+// TestPlainWordsFileIsChecked: a malformed, unordered or out-of-date list fails loading.
+func TestPlainWordsFileIsChecked(t *testing.T) {
+	t.Parallel()
+	lex, _ := fs.ReadFile(dataFiles, lexiconFile)
+	comp, _ := fs.ReadFile(dataFiles, complaintsFile)
+	for _, tc := range []struct{ name, list, want string }{
+		{"not a word", "# header\nSitting\n", `"Sitting" is not a lowercase ASCII word`},
+		{"out of order", "worse\nsitting\n", `"sitting" is out of order or repeated`},
+		{"repeated", "sitting\nsitting\n", `"sitting" is out of order or repeated`},
+		{"known now", "chest\n", `"chest" is a word the reader knows now`},
+	} {
+		_, err := loadVocabulary(fstest.MapFS{
+			lexiconFile:    {Data: lex},
+			complaintsFile: {Data: comp},
+			plainWordsFile: {Data: []byte(tc.list)},
+		})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one containing %q", tc.name, err, tc.want)
+		}
+	}
+	if _, err := loadVocabulary(fstest.MapFS{
+		lexiconFile:    {Data: lex},
+		complaintsFile: {Data: comp},
+		plainWordsFile: {Data: []byte("# header\nsitting\nworse\n")},
+	}); err != nil {
+		t.Errorf("a well-formed list: %v", err)
 	}
 }
