@@ -479,6 +479,12 @@ func (e *engine) complaintRaise(c uint16, level Level) (Reason, bool) {
 					continue
 				}
 			}
+		case raiseWith:
+			r.Field, r.Limit = FieldChiefComplaint, 0
+			if !e.cr.present.has(rz.with) {
+				continue
+			}
+			r.Complaints.add(rz.with)
 		case raisePain:
 			r.Field = FieldPainScore
 			if p := e.in.PainScore; p != nil {

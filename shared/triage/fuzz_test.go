@@ -81,6 +81,7 @@ func FuzzAssess(f *testing.F) {
 	f.Add("vomiting", 0, 1, 10, uint16(fzAgeMonths|fzAgeDays|fzHR|fzRR|fzSpO2|fzTemp|fzResources), 150, 40, 0, 0, 95, 38.4, 0, uint8(0), uint8(0), uint8(0), uint16(3))
 	f.Add("no chest pain, denies SI", 200, -3, 99999, uint16(0xffff), -1, 500, 999, 1000, 150, 1e300, 99, uint8(7), uint8(200), uint8(255), uint16(0xffff))
 	f.Add("", 0, 0, 0, uint16(0), 0, 0, 0, 0, 0, 0.0, 0, uint8(5), uint8(25), uint8(0), uint16(0))
+	f.Add("LOC (-), 34+2wks PV bleeding (\u2212", 31, 0, 0, uint16(fzAgeYears|fzHR|fzSBP), 110, 0, 98, 0, 0, 0.0, 0, uint8(0), uint8(0), uint8(0), uint16(0))
 	f.Fuzz(func(t *testing.T, complaint string, ageYears, ageMonths, ageDays int, present uint16, hr, rr, sbp, dbp, spo2 int,
 		temp float64, pain int, mental, category, flags uint8, resources uint16) {
 		in := fuzzInput(complaint, ageYears, ageMonths, ageDays, present, hr, rr, sbp, dbp, spo2, temp, pain, mental, category, flags, resources)

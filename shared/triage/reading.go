@@ -37,7 +37,9 @@ type scan struct {
 	seg   [maxTokens]uint16 // comma-separated segment
 	hard  [maxTokens]uint16 // clause between hard breaks (. ; : ! ? brackets, new lines)
 	group [maxTokens]uint16 // segments merged for matching
-	n     int
+	// absent: a negation mark in brackets follows the token ("LOC (-)")
+	absent [maxTokens]bool
+	n      int
 }
 
 type match struct {
@@ -135,6 +137,17 @@ func (v *vocabulary) tokenize(s string, sc *scan, r *complaintReading) {
 	}
 	for i := 0; i < len(s); {
 		c := s[i]
+		if c == '(' {
+			// "LOC (-)", "fever (neg)": the term the mark follows directly is absent.
+			if n := v.negationMarkLen(s[i:]); n > 0 {
+				if sc.n > 0 && !pendingComma && !pendingBreak {
+					sc.absent[sc.n-1] = true
+				}
+				pendingComma, prevAbbr = true, false
+				i += n
+				continue
+			}
+		}
 		if c < utf8.RuneSelf && !isASCIIWordByte(c) {
 			switch {
 			case c == ',' || c == '(' || c == ')':
@@ -224,6 +237,18 @@ func (v *vocabulary) tokenize(s string, sc *scan, r *complaintReading) {
 			continue
 		}
 		key := buf[:bn]
+		if g, ok := v.gestationalAge(s[i:], key, sc); ok {
+			// A gestational age of gestationMin weeks or more reads as the lexicon says.
+			i += g.used
+			r.words += g.words
+			if g.obstetric {
+				push(v.idPregnancy)
+			}
+			for _, id := range v.gestation {
+				push(id)
+			}
+			continue
+		}
 		if exp, ok := v.abbr[string(key)]; ok {
 			prevAbbr = true
 			for _, id := range exp {
@@ -448,7 +473,7 @@ func (v *vocabulary) matchTerm(sc *scan, a, b int, ti uint16, out *match) bool {
 	k := len(t.words)
 	found := false
 	try := func(m match) bool {
-		m.negated = v.negatedAt(sc, a, int(m.first))
+		m.negated = v.negatedAt(sc, a, int(m.first)) || sc.absent[m.last]
 		if !found || out.negated && !m.negated {
 			*out, found = m, true
 		}
@@ -510,6 +535,134 @@ func (v *vocabulary) matchTerm(sc *scan, a, b int, ti uint16, out *match) bool {
 		}
 	}
 	return found
+}
+
+// gestation is a gestational age read from a complaint.
+type gestation struct {
+	weeks     int
+	used      int  // bytes consumed after the number
+	words     int  // words consumed after the number ("32 weeks": 1)
+	obstetric bool // an obstetric notation ("34+2", "32/40"), written only for a pregnancy
+}
+
+// gestationalAge reads a gestational age of v.gestationMin to maxGestationWeeks weeks at
+// the word key, which rest follows: "32 weeks", "32 wks", "32wk", "32w", "34+2", "34+2 wks",
+// "32/40", or a bare number after "gestational age" ("GA 32"). Other numbers are not read.
+func (v *vocabulary) gestationalAge(rest string, key []byte, sc *scan) (g gestation, ok bool) {
+	if v.gestation == nil {
+		return g, false
+	}
+	d := 0
+	for d < len(key) && key[d] >= '0' && key[d] <= '9' {
+		d++
+	}
+	if d == 0 || d > 2 {
+		return g, false
+	}
+	g.weeks = int(key[0] - '0')
+	if d == 2 {
+		g.weeks = g.weeks*10 + int(key[1]-'0')
+	}
+	switch {
+	case d < len(key): // "32wks"
+		ok = isWeeksWord(key[d:])
+	case len(rest) >= 2 && rest[0] == '+' && rest[1] >= '0' && rest[1] <= '6' &&
+		(len(rest) == 2 || !isASCIIDigit(rest[2])): // "34+2", "34+2wks", "34+2 wks"
+		g.used, g.obstetric, ok = 2, true, true
+		if n := weeksWordLen(rest[2:]); n > 0 {
+			g.used += n
+		} else if n := spacedWeeksWordLen(rest[2:]); n > 0 {
+			g.used += n
+			g.words++
+		}
+	case strings.HasPrefix(rest, "/40") && (len(rest) == 3 || !isASCIIWordByte(rest[3])): // "32/40"
+		g.used, g.obstetric, ok = 3, true, true
+	default:
+		if n := spacedWeeksWordLen(rest); n > 0 { // "32 weeks"
+			g.used, g.words, ok = n, 1, true
+		} else { // "GA 32"
+			ok = sc.n >= 2 && sc.tok[sc.n-2] == v.idGestational && sc.tok[sc.n-1] == v.idAge
+		}
+	}
+	return g, ok && g.weeks >= v.gestationMin && g.weeks <= maxGestationWeeks
+}
+
+// isWeeksWord reports whether w (lowercase) is a unit of weeks.
+func isWeeksWord(w []byte) bool {
+	switch string(w) {
+	case "w", "wk", "wks", "week", "weeks":
+		return true
+	}
+	return false
+}
+
+// weeksWordLen returns the length of the unit of weeks s begins with ("wks" in "wks,"), or 0.
+// The unit must end the word and not begin shorthand ("w/o" is "without").
+func weeksWordLen(s string) int {
+	var buf [len("weeks")]byte
+	n := 0
+	for n < len(s) && isASCIILetter(s[n]) {
+		if n == len(buf) {
+			return 0
+		}
+		buf[n] = lower(s[n])
+		n++
+	}
+	if n == 0 || !isWeeksWord(buf[:n]) || n < len(s) && (isASCIIWordByte(s[n]) || s[n] == '/') {
+		return 0
+	}
+	return n
+}
+
+// spacedWeeksWordLen is weeksWordLen after one or more spaces.
+func spacedWeeksWordLen(s string) int {
+	sp := 0
+	for sp < len(s) && s[sp] == ' ' {
+		sp++
+	}
+	if sp == 0 {
+		return 0
+	}
+	if n := weeksWordLen(s[sp:]); n > 0 {
+		return sp + n
+	}
+	return 0
+}
+
+func isASCIIDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// negationMarkLen returns the length of the bracketed negation mark s begins with ("(-)",
+// "( neg )", the minus sign U+2212 read as "-"), or 0.
+func (v *vocabulary) negationMarkLen(s string) int {
+	var buf [maxNegationMark]byte
+	n := 0
+	for i := 1; i < len(s) && i <= 2*maxNegationMark+2; {
+		switch c := s[i]; {
+		case c == ')':
+			if n == 0 || !v.negAfter[string(buf[:n])] {
+				return 0
+			}
+			return i + 1
+		case c == ' ':
+			if n > 0 && i+1 < len(s) && s[i+1] != ' ' && s[i+1] != ')' {
+				return 0 // two words
+			}
+			i++
+			continue
+		case strings.HasPrefix(s[i:], "\u2212"):
+			c = '-'
+			i += len("\u2212") - 1
+			fallthrough
+		default:
+			if n == len(buf) {
+				return 0
+			}
+			buf[n] = lower(c)
+			n++
+			i++
+		}
+	}
+	return 0
 }
 
 // negatedAt reports whether a negation cue stands right before position first in its

@@ -404,6 +404,14 @@ func (r Reason) String() string {
 		writeComplaintNames(&b, r.Complaints)
 		b.WriteString("): at least level 3")
 	case CodeComplaintModifier:
+		if r.Field == FieldChiefComplaint { // two complaints written together
+			writeComplaintNames(&b, r.Complaints)
+			b.WriteString(" written together")
+			if r.Point == PointM {
+				b.WriteString(": at least level 3")
+			}
+			break
+		}
 		writeComplaintNames(&b, r.Complaints)
 		name := "age"
 		if r.Field == FieldPainScore {

@@ -25,25 +25,29 @@ var dataFiles embed.FS
 // Limits of the vocabulary and of one complaint's reading, so that the matcher works in
 // fixed-size arrays (Assess does not allocate). Tests check the data against them.
 const (
-	maxTermWords     = 6   // words of one vocabulary phrase
-	maxWordLen       = 32  // longer tokens cannot be a vocabulary word
-	maxTokens        = 256 // tokens read from one complaint (1000 runes hold at most ~500 words)
-	maxMatches       = 48  // phrase matches kept from one complaint
-	maxFindings      = 8   // complaints reported as recognised (or negated)
-	maxComplaints    = 256 // complaints in the vocabulary (ComplaintSet)
-	maxTerms         = 2048
-	maxClasses       = 32
-	maxExpansion     = 6 // words an abbreviation stands for
-	minTypoLen       = 5 // shorter unknown words are not corrected
-	minCompoundLen   = 7 // shorter unknown words are not split
-	minCompoundPart  = 3
-	ambiguousWord    = ^uint16(0)
-	severalSpellings = ^uint16(0)
-	noClause         = ^uint16(0)
-	lexiconFile      = "data/lexicon.csv"
-	complaintsFile   = "data/complaints.csv"
-	classHead        = "head"
-	complaintFeverID = "fever"
+	maxTermWords    = 6   // words of one vocabulary phrase
+	maxWordLen      = 32  // longer tokens cannot be a vocabulary word
+	maxTokens       = 256 // tokens read from one complaint (1000 runes hold at most ~500 words)
+	maxMatches      = 48  // phrase matches kept from one complaint
+	maxFindings     = 8   // complaints reported as recognised (or negated)
+	maxComplaints   = 256 // complaints in the vocabulary (ComplaintSet)
+	maxTerms        = 2048
+	maxClasses      = 32
+	maxExpansion    = 6 // words an abbreviation stands for
+	maxNegationMark = 8 // bytes of a negation mark written in brackets after a term
+	// maxGestationWeeks: a number of weeks above it is not a gestational age (a pregnancy is
+	// post-term from 42 weeks and induced before 44).
+	maxGestationWeeks = 44
+	minTypoLen        = 5 // shorter unknown words are not corrected
+	minCompoundLen    = 7 // shorter unknown words are not split
+	minCompoundPart   = 3
+	ambiguousWord     = ^uint16(0)
+	severalSpellings  = ^uint16(0)
+	noClause          = ^uint16(0)
+	lexiconFile       = "data/lexicon.csv"
+	complaintsFile    = "data/complaints.csv"
+	classHead         = "head"
+	complaintFeverID  = "fever"
 )
 
 // Laterality is the side a complaint names.
@@ -86,6 +90,7 @@ type raiseField uint8
 const (
 	raiseAge  raiseField = iota + 1 // age in completed years, >= min (an unknown age holds)
 	raisePain                       // pain score, >= min (a missing score holds)
+	raiseWith                       // complaint with, recognised in the same chief complaint
 )
 
 // raise is one modifier of a complaint (complaints.csv, raise): at least level when the
@@ -94,6 +99,8 @@ type raise struct {
 	field raiseField
 	min   int
 	level Level
+	code  string // raiseWith: the other complaint's id, resolved into with
+	with  uint16
 }
 
 // Complaint is one entry of the presenting-complaint vocabulary.
@@ -158,6 +165,7 @@ type vocabulary struct {
 	stem       map[string]uint16   // variant -> word id
 	laterality []Laterality        // word id -> side
 	negator    []bool              // word id -> negation cue
+	negAfter   map[string]bool     // mark written in brackets after a term: absent ("LOC (-)")
 	stop       map[string]bool
 	spellings  []spelling          // every word and listed variant a misspelling is corrected to
 	spellingOf map[string]uint16   // spelling -> its index
@@ -166,6 +174,13 @@ type vocabulary struct {
 	deletes    map[string]uint16   // one-deletion variant -> its spelling, or severalSpellings
 	deletesOf  map[string][]uint16 // the spellings of a one-deletion variant of several
 	idAny      uint16
+	// gestation reads a gestational age of at least gestationMin weeks (data/lexicon.csv,
+	// gestation); idPregnancy and the words of "gestational age" are read with it.
+	gestation     []uint16
+	gestationMin  int
+	idPregnancy   uint16
+	idGestational uint16
+	idAge         uint16
 
 	complaints []Complaint
 	byCode     map[string]uint16
@@ -221,7 +236,7 @@ func loadVocabulary(fsys fs.FS) (*vocabulary, error) {
 // derived from them).
 func loadWords(fsys fs.FS) (*vocabulary, error) {
 	v := &vocabulary{ids: map[string]uint16{}, abbr: map[string][]uint16{}, stem: map[string]uint16{},
-		stop: map[string]bool{}, byCode: map[string]uint16{}}
+		stop: map[string]bool{}, negAfter: map[string]bool{}, byCode: map[string]uint16{}}
 	v.words = []string{""}
 	lex, err := readCSV(fsys, lexiconFile)
 	if err != nil {
@@ -370,6 +385,31 @@ func loadWords(fsys fs.FS) (*vocabulary, error) {
 				continue
 			}
 			negs = append(negs, id)
+		case "negation-after":
+			if !isNegationMark(key) || val != "" {
+				bad(lexiconFile, i, "negation mark %q must be 1 to %d lowercase letters or '-', with no value", key, maxNegationMark)
+				continue
+			}
+			v.negAfter[key] = true
+		case "gestation":
+			n, err := strconv.Atoi(key)
+			if err != nil || n < 1 || n > maxGestationWeeks || v.gestation != nil {
+				bad(lexiconFile, i, "gestation %q: want one row with a number of weeks from 1 to %d", key, maxGestationWeeks)
+				continue
+			}
+			for _, w := range strings.Fields(val) {
+				id, err := word(w)
+				if err != nil {
+					bad(lexiconFile, i, "gestation %q: %v", key, err)
+					continue
+				}
+				v.gestation = append(v.gestation, id)
+			}
+			if len(v.gestation) == 0 || len(v.gestation) > maxExpansion {
+				bad(lexiconFile, i, "gestation %q must read as 1 to %d words", key, maxExpansion)
+				continue
+			}
+			v.gestationMin = n
 		case "stem":
 			id, err := word(val)
 			if err != nil {
@@ -393,6 +433,9 @@ func loadWords(fsys fs.FS) (*vocabulary, error) {
 	}
 	anyID, _ := word("any")
 	v.idAny = anyID
+	v.idPregnancy, _ = word("pregnancy")
+	v.idGestational, _ = word("gestational")
+	v.idAge, _ = word("age")
 
 	// Complaints and their phrases.
 	classBit := map[string]int{}
@@ -495,6 +538,20 @@ func loadWords(fsys fs.FS) (*vocabulary, error) {
 			v.terms = append(v.terms, vocabTerm{words: tw, complaint: ci, phrase: p})
 		}
 	}
+	for ci := range v.complaints {
+		c := &v.complaints[ci]
+		for ri := range c.raises {
+			rz := &c.raises[ri]
+			if rz.field != raiseWith {
+				continue
+			}
+			with, ok := v.byCode[rz.code]
+			if !ok || int(with) == ci {
+				errs = append(errs, fmt.Errorf("%s: %s: raise with=%s: not another complaint of the vocabulary", complaintsFile, c.Code, rz.code))
+			}
+			rz.with = with
+		}
+	}
 	fever, ok := v.byCode[complaintFeverID]
 	if !ok {
 		errs = append(errs, fmt.Errorf("%s: complaint %q is missing", complaintsFile, complaintFeverID))
@@ -582,7 +639,7 @@ func loadWords(fsys fs.FS) (*vocabulary, error) {
 	return v, nil
 }
 
-// parseRaise reads a complaint modifier "age>=65:3" or "pain>=4:3".
+// parseRaise reads a complaint modifier "age>=65:3", "pain>=4:3" or "with=pregnancy_late:2".
 func parseRaise(s string) (raise, error) {
 	cond, lvl, ok := strings.Cut(s, ":")
 	if !ok {
@@ -590,12 +647,18 @@ func parseRaise(s string) (raise, error) {
 	}
 	var r raise
 	switch {
+	case strings.HasPrefix(cond, "with="):
+		r.field, r.code = raiseWith, strings.TrimPrefix(cond, "with=")
+		if !isCode(r.code) {
+			return raise{}, errors.New("with= names a complaint id")
+		}
+		cond = "0"
 	case strings.HasPrefix(cond, "age>="):
 		r.field, cond = raiseAge, strings.TrimPrefix(cond, "age>=")
 	case strings.HasPrefix(cond, "pain>="):
 		r.field, cond = raisePain, strings.TrimPrefix(cond, "pain>=")
 	default:
-		return raise{}, errors.New("the condition must be age>=N or pain>=N")
+		return raise{}, errors.New("the condition must be age>=N, pain>=N or with=<complaint id>")
 	}
 	n, err := strconv.Atoi(cond)
 	if err != nil || n < 0 || n > maxAgeYears || r.field == raisePain && n > maxPain {
@@ -620,6 +683,20 @@ func isVocabularyWord(w string) bool {
 	for i := range len(w) {
 		c := w[i]
 		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// isNegationMark reports whether s can be a negation mark written in brackets after a term:
+// lowercase ASCII letters and '-' ("-", "neg", "-ve").
+func isNegationMark(s string) bool {
+	if s == "" || len(s) > maxNegationMark {
+		return false
+	}
+	for i := range len(s) {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c == '-') {
 			return false
 		}
 	}

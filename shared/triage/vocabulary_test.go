@@ -84,6 +84,11 @@ func TestLexiconRows(t *testing.T) {
 			t.Errorf("negation cue %q missing", w)
 		}
 	}
+	for _, m := range []string{"-", "neg"} {
+		if !v.negAfter[m] {
+			t.Errorf("negation mark %q missing", m)
+		}
+	}
 	for w, side := range map[string]Laterality{"left": LateralityLeft, "right": LateralityRight, "both": LateralityBilateral} {
 		if v.laterality[v.ids[w]] != side {
 			t.Errorf("laterality of %q = %q, want %q", w, v.laterality[v.ids[w]], side)
@@ -441,6 +446,19 @@ func TestReadingNegationInversionAndSpecificity(t *testing.T) {
 		// Only the simplest negation: anything between the cue and the term keeps it present.
 		{text: "no relief from chest pain", present: []string{"chest_pain_cardiac"}, unknown: 1},
 		{text: "fever. no cough", present: []string{"fever"}, negated: []string{"cough"}},
+		// A negation mark in brackets right after the term, as nurses chart findings.
+		{text: "LOC (-)", negated: []string{"syncope"}},
+		{text: "head trauma, LOC(-)", present: []string{"head_injury"}, negated: []string{"syncope"}},
+		{text: "fever( NEG ), cough", present: []string{"cough"}, negated: []string{"fever"}},
+		{text: "seizure (-ve) headache", present: []string{"headache"}, negated: []string{"seizure"}},
+		{text: "chest pain (\u2212), dyspnea", present: []string{"dyspnea"}, negated: []string{"chest_pain_cardiac"}},
+		{text: "SI (-) HI(-) depression", present: []string{"depression"}, negated: []string{"suicidal", "homicidal"}},
+		// Any other bracket annotates; a mark after a comma or a full stop negates nothing.
+		{text: "head trauma, LOC (+)", present: []string{"head_injury", "syncope"}},
+		{text: "fever (- -)", present: []string{"fever"}, unknown: 0},
+		{text: "fever, (-)", present: []string{"fever"}},
+		{text: "fever. (-) cough", present: []string{"fever", "cough"}},
+		{text: "(-) cough", present: []string{"cough"}},
 		// A term both negated and present is present.
 		{text: "no fever yesterday, fever today", present: []string{"fever"}, unknown: 2},
 		// The inverted form nurses use.
@@ -460,6 +478,67 @@ func TestReadingNegationInversionAndSpecificity(t *testing.T) {
 		{text: "vomiting", present: []string{"nausea_vomiting"}},
 	} {
 		checkReading(t, tc)
+	}
+}
+
+// TestReadingGestationalAge: a gestational age of 20 weeks or more is read in every way it
+// is written; a smaller number of weeks, or weeks that cannot be a pregnancy's, is not.
+func TestReadingGestationalAge(t *testing.T) {
+	t.Parallel()
+	late := []string{"pregnancy_late"}
+	for _, tc := range []readCase{
+		{text: "pregnant 32 weeks", present: late},
+		{text: "32 weeks pregnant", present: late},
+		{text: "Pregnant at 20 wks", present: late},
+		{text: "IUP 30wks", present: late},
+		{text: "pregnancy (28 Wk)", present: late},
+		{text: "pregnant 44w", present: late},
+		{text: "GA 36", present: late},
+		{text: "GA 34+2 weeks", present: late},
+		// Obstetric notation is written only for a pregnancy.
+		{text: "34+2", present: late},
+		{text: "34+2wks", present: late},
+		{text: "32/40", present: late},
+		{text: "third trimester", present: late},
+		// Under 20 weeks, the pregnancy is read as before and the number is not.
+		{text: "pregnant 12 weeks", present: []string{"pregnancy_early"}, unknown: 2},
+		{text: "pregnant 19+6", present: []string{"pregnancy_early"}, unknown: 2},
+		// More than 44 weeks, three digits, a day count or "w/o" (without) are not a gestation.
+		{text: "pregnant 45 weeks", present: []string{"pregnancy_early"}, unknown: 2},
+		{text: "pregnant 120 weeks", present: []string{"pregnancy_early"}, unknown: 2},
+		{text: "pregnant 34+7", present: []string{"pregnancy_early"}, unknown: 2},
+		{text: "pregnant 32/41", present: []string{"pregnancy_early"}, unknown: 2},
+		{text: "fever 30 w/o cough", present: []string{"fever"}, negated: []string{"cough"}, unknown: 1},
+		// Weeks with no pregnancy named read as no complaint.
+		{text: "cough 25 weeks", present: []string{"cough"}},
+		{text: "cough for 3 weeks", present: []string{"cough"}, unknown: 2},
+	} {
+		checkReading(t, tc)
+	}
+	// Vaginal bleeding in a pregnancy of 20 weeks or more is a high-risk situation, written
+	// together or apart; earlier in pregnancy it is not.
+	for _, tc := range []struct {
+		text  string
+		level Level
+		point DecisionPoint
+	}{
+		{"pregnant 32 weeks, vaginal bleeding", Level2, PointB},
+		{"32/40 PV bleeding", Level2, PointB},
+		{"vaginal spotting. IUP 28wks", Level2, PointB},
+		{"pregnant 12 weeks, vaginal bleeding", Level3, PointD},
+		{"pregnant 32 weeks", Level3, PointD},
+		{"vaginal bleeding", Level3, PointD},
+	} {
+		a := AssessWith(with(normalAdult(), func(in *Input) {
+			in.ChiefComplaint, in.ComplaintCategory, in.ExpectedResources = tc.text, "", nil
+		}), nil)
+		if a.RulesLevel != tc.level || a.DecisionPoint != tc.point {
+			t.Errorf("%q: rules level %d at %s, want %d at %s (%q)", tc.text, a.RulesLevel, a.DecisionPoint, tc.level, tc.point, a.Reasons.Strings())
+		}
+		if tc.point == PointB && !strings.Contains(strings.Join(a.Reasons.Strings(), "\n"),
+			"B: Vaginal bleeding, Pregnancy problem (20 weeks or more) written together") {
+			t.Errorf("%q: reasons %q", tc.text, a.Reasons.Strings())
+		}
 	}
 }
 
@@ -521,10 +600,18 @@ func TestVocabularyRowsAreChecked(t *testing.T) {
 		{"uppercase word", string(lex), string(comp) + "x_bad,general,Bad,,,,,,Bad Thing\n", "lowercase ASCII word"},
 		{"unknown lexicon kind", string(lex) + "synonym,a,b\n", string(comp), `unknown kind "synonym"`},
 		{"bad laterality", string(lex) + "laterality,upper,up\n", string(comp), `laterality "up"`},
+		{"bad negation mark", string(lex) + "negation-after,(-),\n", string(comp), `negation mark "(-)"`},
+		{"negation mark with a value", string(lex) + "negation-after,nil,none\n", string(comp), `negation mark "nil"`},
 		{"abbreviation twice", string(lex) + "abbr,abd,abdomen\n", string(comp), `abbreviation "abd" listed twice`},
 		{"variant twice", string(lex) + "stem,belly,stomach\n", string(comp), `stem "belly" listed twice`},
 		{"variant of a variant", string(lex) + "stem,bellies,belly\n", string(comp), `"belly" is itself a variant`},
 		{"bad modifier", string(lex), string(comp) + "x_bad,general,Bad,,,,,age>65:3,bad thing\n", `raise "age>65:3"`},
+		{"modifier with an unknown complaint", string(lex), string(comp) + "x_bad,general,Bad,,,,,with=nothing:2,bad thing\n", "raise with=nothing: not another complaint"},
+		{"modifier with itself", string(lex), string(comp) + "x_bad,general,Bad,,,,,with=x_bad:2,bad thing\n", "raise with=x_bad: not another complaint"},
+		{"modifier with no id", string(lex), string(comp) + "x_bad,general,Bad,,,,,with=:2,bad thing\n", "with= names a complaint id"},
+		{"gestation twice", string(lex) + "gestation,24,late gestation\n", string(comp), `gestation "24": want one row`},
+		{"gestation beyond 44 weeks", strings.Replace(string(lex), "gestation,20,", "gestation,45,", 1), string(comp), `gestation "45": want one row`},
+		{"gestation read as nothing", strings.Replace(string(lex), "gestation,20,late gestation", "gestation,20,", 1), string(comp), `gestation "20" must read as 1 to`},
 		{"modifier level 4", string(lex), string(comp) + "x_bad,general,Bad,,,,,age>=65:4,bad thing\n", "the level must be 2 or 3"},
 		{"missing fever", string(lex), strings.Replace(string(comp), "\nfever,", "\nfeverx,", 1), `complaint "fever" is missing`},
 	} {
