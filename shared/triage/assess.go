@@ -316,7 +316,22 @@ func (e *engine) categoryScreens() bool {
 
 // feverRuleApplies reports whether a fever rule uses the temperature for this patient.
 func (e *engine) feverRuleApplies() bool {
-	return e.in.Flags.Immunocompromised || feverBandFor(e.ageDays, e.ageKnown) != ""
+	_, immuno := e.immunocompromised()
+	return immuno || feverBandFor(e.ageDays, e.ageKnown) != ""
+}
+
+// immunocompromised reports whether the patient is immunocompromised: flagged by the nurse,
+// or, when not flagged, written in the complaint ("on chemo", "neutropenic", "transplant"),
+// whose complaint it returns.
+func (e *engine) immunocompromised() (ComplaintSet, bool) {
+	var s ComplaintSet
+	if e.in.Flags.Immunocompromised {
+		return s, true
+	}
+	if v := vocab(); e.cr.present.has(v.immunocompromised) {
+		s.add(v.immunocompromised)
+	}
+	return s, !s.Empty()
 }
 
 func (e *engine) add(r Reason) { e.a.Reasons.add(r) }
@@ -554,8 +569,8 @@ func (e *engine) pointB() bool {
 		e.add(Reason{Point: PointB, Code: CodeHighRiskCategory, Evidence: EvidenceObserved, Field: FieldComplaintCategory,
 			Category: e.cat.category})
 	}
-	if in.Flags.Immunocompromised { // triage-rules.md §1 B: immunocompromised with fever (T > 38.0 C)
-		if r, ok := e.feverReason(Reason{Point: PointB, Code: CodeImmunocompromisedFever}, feverTenths, true); ok {
+	if set, ok := e.immunocompromised(); ok { // triage-rules.md §1 B: immunocompromised with fever (T > 38.0 C)
+		if r, ok := e.feverReason(Reason{Point: PointB, Code: CodeImmunocompromisedFever, Complaints: set}, feverTenths, true); ok {
 			e.add(r)
 		}
 	}

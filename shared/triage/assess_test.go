@@ -123,6 +123,22 @@ func TestPointB(t *testing.T) {
 		{"immunocompromised, temperature missing", with(normalAdult(), func(in *Input) {
 			in.Flags.Immunocompromised, in.Vitals.TemperatureC = true, nil
 		}), 2, PointB, []string{"B: immunocompromised and temperature not recorded: fever cannot be ruled out"}},
+		// Immunocompromise written in the complaint counts as the flag.
+		{"immunocompromised in the complaint, fever reported", with(normalAdult(), func(in *Input) {
+			in.ChiefComplaint, in.ComplaintCategory = "fever and neutropenia", ""
+		}), 2, PointB, []string{"B: immunocompromised (Immunocompromised / oncology / transplant patient in the complaint) with fever reported in the complaint"}},
+		{"immunocompromised in the complaint, fever measured", with(normalAdult(), func(in *Input) {
+			in.ChiefComplaint, in.ComplaintCategory, in.Vitals.TemperatureC = "on chemo, cough", "", fp(38.4)
+		}), 2, PointB, []string{"B: immunocompromised (Immunocompromised / oncology / transplant patient in the complaint) with fever: temperature 38.4 C > 38.0"}},
+		{"immunocompromised in the complaint, temperature missing", with(normalAdult(), func(in *Input) {
+			in.ChiefComplaint, in.ComplaintCategory, in.Vitals.TemperatureC = "post transplant, cough", "", nil
+		}), 2, PointB, []string{"B: immunocompromised (Immunocompromised / oncology / transplant patient in the complaint) and temperature not recorded: fever cannot be ruled out"}},
+		{"immunocompromised in the complaint, no fever", with(normalAdult(), func(in *Input) {
+			in.ChiefComplaint, in.ComplaintCategory, in.ExpectedResources = "on chemo, cough", "", rs(ResourceLabs, ResourceECGXRay)
+		}), 3, PointD, nil},
+		{"immunocompromised flagged and written: the flag is the reason", with(normalAdult(), func(in *Input) {
+			in.ChiefComplaint, in.Flags.Immunocompromised, in.Vitals.TemperatureC = "on chemo", true, fp(38.4)
+		}), 2, PointB, []string{"B: immunocompromised with fever: temperature 38.4 C > 38.0"}},
 		{"fever without immunocompromise is not B", with(normalAdult(), func(in *Input) { in.Vitals.TemperatureC = fp(39.5) }), 4, PointC, nil},
 		// Missing inputs that B uses.
 		{"mental status not recorded", with(normalAdult(), func(in *Input) { in.MentalStatus = "" }), 2, PointB,

@@ -70,7 +70,8 @@
 // years) sends the patient to point D, which decides between 2 and 3 from the danger zone.
 // The fever threshold for "immunocompromised with fever" is the one §1 uses for fever,
 // T > 38.0 C, and a fever reported in the complaint also counts for that rule and for infants
-// up to 3 months.
+// up to 3 months. Immunocompromise written in the complaint (the vocabulary's
+// immunocompromised complaint) counts for that rule as the nurse's flag does.
 //
 // # Complaint reading
 //
@@ -124,4 +125,4 @@ package triage
 
 // EngineVersion identifies the rules this package implements. Change it whenever a rule,
 // threshold or table changes, so that an audited assessment can be replayed.
-const EngineVersion = "esi4-ctas-news2-qsofa-ktas/2.1.5"
+const EngineVersion = "esi4-ctas-news2-qsofa-ktas/2.1.6"

@@ -235,13 +235,19 @@ func (r Reason) String() string {
 		}
 		b.WriteString("complaint category " + string(r.Category) + " is a high-risk situation" + label)
 	case CodeImmunocompromisedFever:
+		b.WriteString("immunocompromised")
+		if !r.Complaints.Empty() { // written in the complaint, not flagged
+			b.WriteString(" (")
+			writeComplaintNames(&b, r.Complaints)
+			b.WriteString(" in the complaint)")
+		}
 		switch r.Evidence {
 		case EvidenceObserved:
-			b.WriteString("immunocompromised with fever: temperature " + formatTemp(r.Value) + " C > " + formatTemp(r.Limit))
+			b.WriteString(" with fever: temperature " + formatTemp(r.Value) + " C > " + formatTemp(r.Limit))
 		case EvidenceComplaint:
-			b.WriteString("immunocompromised with fever reported in the complaint")
+			b.WriteString(" with fever reported in the complaint")
 		default:
-			b.WriteString("immunocompromised and temperature not recorded: fever cannot be ruled out")
+			b.WriteString(" and temperature not recorded: fever cannot be ruled out")
 		}
 	case CodeNeonatalFever, CodeYoungInfantFever, CodeToddlerFever:
 		if r.AgeBand == AgeBandUnknown {

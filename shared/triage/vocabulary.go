@@ -48,6 +48,9 @@ const (
 	complaintsFile    = "data/complaints.csv"
 	classHead         = "head"
 	complaintFeverID  = "fever"
+	// complaintImmunocompromisedID: written in the complaint, the patient is immunocompromised
+	// for the rule "immunocompromised with fever" as if the nurse had flagged it.
+	complaintImmunocompromisedID = "immunocompromised"
 )
 
 // Laterality is the side a complaint names.
@@ -188,6 +191,8 @@ type vocabulary struct {
 	byWord     [][]uint16 // word id -> terms anchored on it
 	byClass    [maxClasses][]uint16
 	fever      uint16 // index of the fever complaint
+	// immunocompromised is the index of the immunocompromised complaint.
+	immunocompromised uint16
 }
 
 // vocab is read on first use (never at init: every deployed function runs every init). The
@@ -552,11 +557,16 @@ func loadWords(fsys fs.FS) (*vocabulary, error) {
 			rz.with = with
 		}
 	}
-	fever, ok := v.byCode[complaintFeverID]
-	if !ok {
-		errs = append(errs, fmt.Errorf("%s: complaint %q is missing", complaintsFile, complaintFeverID))
+	for _, rc := range []struct {
+		code string
+		idx  *uint16
+	}{{complaintFeverID, &v.fever}, {complaintImmunocompromisedID, &v.immunocompromised}} {
+		i, ok := v.byCode[rc.code]
+		if !ok {
+			errs = append(errs, fmt.Errorf("%s: complaint %q is missing", complaintsFile, rc.code))
+		}
+		*rc.idx = i
 	}
-	v.fever = fever
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}

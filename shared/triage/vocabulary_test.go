@@ -2,6 +2,7 @@ package triage
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"strings"
 	"testing"
@@ -44,7 +45,7 @@ func TestVocabularyFilesLoad(t *testing.T) {
 		}
 	}
 	// Complaints the engine's rules rely on by id.
-	for _, code := range []string{complaintFeverID, "chest_pain_cardiac", "stroke", "altered_consciousness", "cardiac_arrest"} {
+	for _, code := range []string{complaintFeverID, complaintImmunocompromisedID, "chest_pain_cardiac", "stroke", "altered_consciousness", "cardiac_arrest"} {
 		if _, ok := LookupComplaint(code); !ok {
 			t.Errorf("complaint %q is missing", code)
 		}
@@ -63,9 +64,11 @@ func TestEveryTermIsFound(t *testing.T) {
 		if !cr.present.has(tm.complaint) {
 			t.Errorf("term %q of %s, written %q, is not recognised (found %v)", tm.phrase, v.complaints[tm.complaint].Code, text, cr.present.Codes())
 		}
-		key := tm.phrase
-		if prev, dup := seen[key]; dup && v.terms[prev].complaint == tm.complaint {
-			t.Errorf("term %q listed twice for %s", key, v.complaints[tm.complaint].Code)
+		// Two phrases of one complaint that read the same (a variant for its word: "black
+		// stools" is "black stool") are one phrase listed twice.
+		key := fmt.Sprint(tm.complaint, tm.words)
+		if prev, dup := seen[key]; dup {
+			t.Errorf("term %q of %s reads as %q, listed already", tm.phrase, v.complaints[tm.complaint].Code, v.terms[prev].phrase)
 		}
 		seen[key] = ti
 	}
@@ -542,6 +545,36 @@ func TestReadingGestationalAge(t *testing.T) {
 	}
 }
 
+// TestReadingPluralsAndPrepositions: a plural reads as its singular wherever it is written,
+// and a phrase written with a preposition reads as the phrase, not as a milder complaint.
+func TestReadingPluralsAndPrepositions(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []readCase{
+		{text: "blood in stools", present: []string{"gi_bleed_lower"}},
+		{text: "bleeding from rectum", present: []string{"gi_bleed_lower"}},
+		{text: "blood from the rectum", present: []string{"gi_bleed_lower"}},
+		{text: "bleeding per vagina", present: []string{"vaginal_bleeding"}},
+		{text: "swelling of lips", present: []string{"airway_threat", "facial_swelling"}},
+		{text: "loss of speech", present: []string{"stroke"}},
+		{text: "knocked down by car", present: []string{"major_trauma"}},
+		{text: "run over", present: []string{"major_trauma"}},
+		{text: "fitting at home", present: []string{"seizure"}, unknown: 1},
+		{text: "heavy periods", present: []string{"vaginal_bleeding"}},
+		{text: "weakness both legs", present: []string{"stroke"}, sides: map[string]Laterality{"stroke": LateralityBilateral}},
+	} {
+		checkReading(t, tc)
+	}
+	// No vocabulary word is the plural of another: it would be read apart from it.
+	v := vocab()
+	for _, w := range v.words {
+		if n := len(w); n > 3 && w[n-1] == 's' {
+			if _, ok := v.ids[w[:n-1]]; ok {
+				t.Errorf("%q and %q are both vocabulary words: list the plural as a variant (stem)", w, w[:n-1])
+			}
+		}
+	}
+}
+
 func TestReadingUnknownText(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -614,6 +647,7 @@ func TestVocabularyRowsAreChecked(t *testing.T) {
 		{"gestation read as nothing", strings.Replace(string(lex), "gestation,20,late gestation", "gestation,20,", 1), string(comp), `gestation "20" must read as 1 to`},
 		{"modifier level 4", string(lex), string(comp) + "x_bad,general,Bad,,,,,age>=65:4,bad thing\n", "the level must be 2 or 3"},
 		{"missing fever", string(lex), strings.Replace(string(comp), "\nfever,", "\nfeverx,", 1), `complaint "fever" is missing`},
+		{"missing immunocompromised", string(lex), strings.Replace(string(comp), "\nimmunocompromised,", "\nimmunocompromisedx,", 1), `complaint "immunocompromised" is missing`},
 	} {
 		_, err := loadVocabulary(fstest.MapFS{
 			lexiconFile:    {Data: []byte(tc.lex)},
