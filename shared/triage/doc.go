@@ -89,9 +89,10 @@
 // same clause ("no chest pain", "denies SI"), or a negation mark in brackets right after it,
 // as findings are charted ("LOC (-)", "fever (neg)"). Anything else counts as present ("no
 // relief from chest pain" fires; "LOC (+)" is present), which errs to urgent. The one number
-// read is a gestational age ("32 weeks", "32wks", "34+2", "32/40", "GA 32"): from 20 weeks it
-// reads as a pregnancy of 20 weeks or more, whose vaginal bleeding is a high-risk situation. Text the reader cannot match keeps the patient at
-// level 3 or more urgent, and an empty complaint fires point B. The vocabulary and lexicon are
+// read is a gestational age ("32 weeks", "32wks", "34+2", "32/40" but not the visual acuity
+// "20/40", "GA 32"): from 20 weeks it reads as a pregnancy of 20 weeks or more, whose vaginal
+// bleeding is a high-risk situation. Text the reader cannot match keeps the patient at level 3
+// or more urgent, and an empty complaint fires point B. The vocabulary and lexicon are
 // English; triage-rules.md §7.1 states the rules in full.
 //
 // # Explanation
@@ -125,4 +126,4 @@ package triage
 
 // EngineVersion identifies the rules this package implements. Change it whenever a rule,
 // threshold or table changes, so that an audited assessment can be replayed.
-const EngineVersion = "esi4-ctas-news2-qsofa-ktas/2.1.6"
+const EngineVersion = "esi4-ctas-news2-qsofa-ktas/2.1.7"

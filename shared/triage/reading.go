@@ -576,7 +576,8 @@ func (v *vocabulary) gestationalAge(rest string, key []byte, sc *scan) (g gestat
 			g.words++
 		}
 	case strings.HasPrefix(rest, "/40") && (len(rest) == 3 || !isASCIIWordByte(rest[3])): // "32/40"
-		g.used, g.obstetric, ok = 3, true, true
+		// "20/40" is also a visual acuity (Snellen, in feet): not read.
+		g.used, g.obstetric, ok = 3, true, g.weeks != snellenFeet
 	default:
 		if n := spacedWeeksWordLen(rest); n > 0 { // "32 weeks"
 			g.used, g.words, ok = n, 1, true
@@ -630,6 +631,9 @@ func spacedWeeksWordLen(s string) int {
 }
 
 func isASCIIDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// snellenFeet is the testing distance of a visual acuity written in feet ("20/40").
+const snellenFeet = 20
 
 // negationMarkLen returns the length of the bracketed negation mark s begins with ("(-)",
 // "( neg )", the minus sign U+2212 read as "-"), or 0.

@@ -280,10 +280,10 @@ func TestReadingClinicalReview(t *testing.T) {
 		{text: "can't speak", present: []string{"stroke"}},
 		{text: "jumped from building", present: []string{"major_trauma"}},
 		{text: "impaled", present: []string{"major_trauma"}},
-		{text: "bleeding heavily", present: []string{"bleeding_disorder"}},
+		{text: "bleeding heavily", present: []string{"major_bleeding"}},
 		{text: "didn't faint", negated: []string{"syncope"}},
 		// A contraction not directly before the complaint negates nothing (errs to urgent).
-		{text: "can't stop vomiting", present: []string{"nausea_vomiting"}, unknown: 1},
+		{text: "can't stop vomiting", present: []string{"nausea_vomiting"}},
 		{text: "patient's chest pain", present: []string{"chest_pain_cardiac"}},
 		// Fractures named without a site, by their bone, or where they are high-risk.
 		{text: "Fx", present: []string{"minor_trauma"}},
@@ -512,6 +512,8 @@ func TestReadingGestationalAge(t *testing.T) {
 		{text: "pregnant 34+7", present: []string{"pregnancy_early"}, unknown: 2},
 		{text: "pregnant 32/41", present: []string{"pregnancy_early"}, unknown: 2},
 		{text: "fever 30 w/o cough", present: []string{"fever"}, negated: []string{"cough"}, unknown: 1},
+		// "20/40" is also a visual acuity.
+		{text: "blurred vision, VA 20/40", present: []string{"visual_disturbance"}, unknown: 2},
 		// Weeks with no pregnancy named read as no complaint.
 		{text: "cough 25 weeks", present: []string{"cough"}},
 		{text: "cough for 3 weeks", present: []string{"cough"}, unknown: 2},
@@ -560,6 +562,20 @@ func TestReadingPluralsAndPrepositions(t *testing.T) {
 		{text: "run over", present: []string{"major_trauma"}},
 		{text: "fitting at home", present: []string{"seizure"}, unknown: 1},
 		{text: "heavy periods", present: []string{"vaginal_bleeding"}},
+		{text: "pain between shoulder blades", present: []string{"back_pain"}, unknown: 1},
+		{text: "scapula pain", present: []string{"back_pain"}},
+		// Major bleeding, high-risk mechanisms and paralysis written as people say them.
+		{text: "arterial bleed", present: []string{"major_bleeding"}},
+		{text: "spurting blood", present: []string{"major_bleeding"}},
+		{text: "bleeding profusely", present: []string{"major_bleeding"}},
+		{text: "nose bleed not stopping", present: []string{"epistaxis", "major_bleeding"}},
+		{text: "motorbike accident", present: []string{"major_trauma"}},
+		{text: "RTA", present: []string{"major_trauma"}},
+		{text: "pedestrian vs car", present: []string{"major_trauma"}, unknown: 1},
+		{text: "head on collision", present: []string{"major_trauma"}},
+		{text: "jumped from bridge", present: []string{"major_trauma"}},
+		{text: "can't move legs", present: []string{"stroke"}},
+		{text: "post ictal", present: []string{"seizure"}},
 		{text: "weakness both legs", present: []string{"stroke"}, sides: map[string]Laterality{"stroke": LateralityBilateral}},
 	} {
 		checkReading(t, tc)
