@@ -11,7 +11,7 @@ import (
 )
 
 // Ordinary English words are written on purpose: the reader keeps them as written instead of
-// correcting them into a vocabulary word one letter away ("sitting" is not "spitting", "worse"
+// correcting them into a vocabulary word one letter away ("smell" is not "swell", "worse"
 // is not "worst", "peptic" is not "septic"). data/plainwords.txt lists the words of an English
 // dictionary the corrector would otherwise change into a word of another meaning; it is
 // derived by PlainWords and reproduced bit for bit by scripts/cmd/triagewords.

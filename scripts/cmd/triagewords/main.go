@@ -103,7 +103,7 @@ func Render(dict []byte) ([]byte, error) {
 
 const header = `# Ordinary English words the triage engine's complaint reader keeps as written: the words of
 # an English dictionary that it would otherwise correct, one letter away, into a vocabulary
-# word of another meaning ("sitting" into "spitting", "worse" into "worst", "peptic" into
+# word of another meaning ("smell" into "swell", "worse" into "worst", "peptic" into
 # "septic"). A word one letter from a vocabulary word by an inflection ("anemic", "bruised")
 # is not listed: it is still read as that word. Generated, do not edit: reproduced bit for bit
 # by "go run ./scripts/cmd/triagewords" (see shared/triage/plainwords.go for the rules).
