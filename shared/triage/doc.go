@@ -126,4 +126,4 @@ package triage
 
 // EngineVersion identifies the rules this package implements. Change it whenever a rule,
 // threshold or table changes, so that an audited assessment can be replayed.
-const EngineVersion = "esi4-ctas-news2-qsofa-ktas/2.1.7"
+const EngineVersion = "esi4-ctas-news2-qsofa-ktas/2.1.8"

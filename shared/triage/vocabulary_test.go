@@ -576,6 +576,8 @@ func TestReadingPluralsAndPrepositions(t *testing.T) {
 		{text: "jumped from bridge", present: []string{"major_trauma"}},
 		{text: "can't move legs", present: []string{"stroke"}},
 		{text: "post ictal", present: []string{"seizure"}},
+		{text: "loss of bladder control with back pain", present: []string{"incontinence", "back_pain"}},
+		{text: "unable to pass urine", present: []string{"urinary_retention"}},
 		{text: "weakness both legs", present: []string{"stroke"}, sides: map[string]Laterality{"stroke": LateralityBilateral}},
 	} {
 		checkReading(t, tc)
@@ -700,6 +702,10 @@ func TestComplaintModifiers(t *testing.T) {
 		{"syncope at 81", base(ip(81), "syncope"), 3, PointM, "M: Syncope / pre-syncope with age 81 >= 65: at least level 3"},
 		{"headache at 55", base(ip(55), "headache"), 3, PointM, "M: Headache with age 55 >= 50: at least level 3"},
 		{"headache at 30", base(ip(30), "headache"), 5, PointC, ""},
+		// Back pain with urinary retention or incontinence: suspected cauda equina syndrome.
+		{"back pain with retention", base(ip(40), "low back pain, unable to void"), 2, PointB, "B: Urinary retention, Back pain written together"},
+		{"back pain with incontinence", base(ip(40), "LBP and incontinence"), 2, PointB, "B: Urinary or bowel incontinence, Back pain written together"},
+		{"back pain alone", base(ip(40), "low back pain"), 5, PointC, ""},
 	} {
 		a := AssessWith(tc.in, nil)
 		if a.Level != tc.level || a.DecisionPoint != tc.point {
