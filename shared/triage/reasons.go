@@ -410,22 +410,17 @@ func (r Reason) String() string {
 		writeComplaintNames(&b, r.Complaints)
 		b.WriteString("): at least level 3")
 	case CodeComplaintModifier:
-		if r.Field == FieldChiefComplaint { // two complaints written together
-			writeComplaintNames(&b, r.Complaints)
-			b.WriteString(" written together")
-			if r.Point == PointM {
-				b.WriteString(": at least level 3")
-			}
-			break
-		}
 		writeComplaintNames(&b, r.Complaints)
 		name := "age"
 		if r.Field == FieldPainScore {
 			name = "pain"
 		}
-		if r.HasValue {
+		switch {
+		case r.Field == FieldChiefComplaint: // two complaints written together
+			b.WriteString(" written together")
+		case r.HasValue:
 			b.WriteString(" with " + name + " " + formatInt(r.Value) + " >= " + formatInt(r.Limit))
-		} else {
+		default:
 			b.WriteString(" with " + name + " not recorded (>= " + formatInt(r.Limit) + " cannot be ruled out)")
 		}
 		if r.Point == PointM {
